@@ -1,0 +1,377 @@
+"""Catalog access: every SQL statement of dms lives in this module."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from dms.catalog.migrations import migrate
+from dms.errors import NotFound
+from dms.model import Extraction, IndexRecord
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class KnownFile:
+    doc_id: int
+    size: int
+    mtime_ns: int | None
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    id: int
+    document_id: int
+    seq: int
+    sha256: str
+    size: int
+    mtime_ns: int | None
+    ingested_at: str
+    status: str
+    kind: str | None
+    extractor: str | None
+    title: str | None
+    doc_type: str | None
+    doc_date: str | None
+    date_source: str | None
+    number: str | None
+    revision: str | None
+    products: tuple[str, ...]
+    parties: tuple[str, ...]
+    refs: tuple[str, ...]
+    meta: dict
+    page_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRow:
+    id: int
+    path: str
+    name: str
+    parent_id: int | None
+    duplicate_of: int | None
+    indexed_version_id: int | None
+    created_at: str
+    version: VersionRow
+
+
+_VERSION_COLS = (
+    "v.id, v.document_id, v.seq, v.sha256, v.size, v.mtime_ns, v.ingested_at, v.status, v.kind, v.extractor, "
+    "v.title, v.doc_type, v.doc_date, v.date_source, v.number, v.revision, v.products, v.parties, v.refs, "
+    "v.meta, v.page_count"
+)
+_DOC_COLS = "d.id, d.path, d.name, d.parent_id, d.duplicate_of, d.indexed_version_id, d.created_at"
+
+
+def _version(row) -> VersionRow:
+    vals = list(row)
+    for i in (16, 17, 18):
+        vals[i] = tuple(json.loads(vals[i]))
+    vals[19] = json.loads(vals[19])
+    return VersionRow(*vals)
+
+
+def _document(row) -> DocumentRow:
+    return DocumentRow(*row[:7], version=_version(row[7:]))
+
+
+def open_catalog(path: Path) -> "Catalog":
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    migrate(conn)
+    return Catalog(conn)
+
+
+class Catalog:
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    def known_files(self) -> dict[str, KnownFile]:
+        """Every top-level source path with the size, mtime and hash of its current version."""
+        rows = self.conn.execute(
+            "SELECT d.path, d.id, v.size, v.mtime_ns, v.sha256 FROM documents d "
+            "JOIN versions v ON v.id = d.current_version_id WHERE d.parent_id IS NULL"
+        )
+        return {path: KnownFile(doc_id, size, mtime, sha) for path, doc_id, size, mtime, sha in rows}
+
+    def ensure_document(self, path: str, name: str, parent_id: int | None = None) -> int:
+        row = self.conn.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
+        if row:
+            return row[0]
+        cur = self.conn.execute(
+            "INSERT INTO documents (path, name, parent_id, created_at) VALUES (?, ?, ?, ?)",
+            (path, name, parent_id, utcnow()),
+        )
+        return cur.lastrowid
+
+    def current_sha(self, doc_id: int) -> str | None:
+        row = self.conn.execute(
+            "SELECT v.sha256 FROM documents d JOIN versions v ON v.id = d.current_version_id WHERE d.id = ?",
+            (doc_id,),
+        ).fetchone()
+        return row[0] if row else None
+
+    def extracted_version_with_sha(self, sha256: str) -> int | None:
+        """A version whose bytes are these and whose extraction can be reused."""
+        row = self.conn.execute(
+            "SELECT id FROM versions WHERE sha256 = ? ORDER BY id LIMIT 1", (sha256,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def add_version(self, doc_id: int, sha256: str, size: int, mtime_ns: int | None, ex: Extraction) -> int:
+        """Record a new current version of a document with its text, metadata and problems."""
+        (seq,) = self.conn.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE document_id = ?", (doc_id,)
+        ).fetchone()
+        now = utcnow()
+        cur = self.conn.execute(
+            "INSERT INTO versions (document_id, seq, sha256, size, mtime_ns, ingested_at, status, kind, extractor, "
+            "title, doc_type, doc_date, date_source, number, revision, products, parties, refs, meta, page_count) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                doc_id, seq, sha256, size, mtime_ns, now, ex.status, ex.kind, ex.extractor, ex.title,
+                ex.doc_type, ex.doc_date, ex.date_source, ex.number, ex.revision, json.dumps(list(ex.products)),
+                json.dumps(list(ex.parties)), json.dumps(list(ex.refs)), json.dumps(ex.meta, default=str),
+                len(ex.pages),
+            ),
+        )
+        vid = cur.lastrowid
+        self.conn.executemany(
+            "INSERT INTO pages (version_id, page_no, text) VALUES (?, ?, ?)",
+            [(vid, n, text) for n, text in enumerate(ex.pages, start=1)],
+        )
+        self.conn.executemany(
+            "INSERT INTO problems (version_id, kind, severity, reason, created_at) VALUES (?, ?, ?, ?, ?)",
+            [(vid, p.kind, p.severity, p.reason, now) for p in ex.problems],
+        )
+        self.conn.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", (vid, doc_id))
+        return vid
+
+    def copy_version(self, doc_id: int, source_version_id: int, size: int, mtime_ns: int | None) -> int:
+        """A new version with the same bytes as an extracted one: reuse its text and metadata."""
+        src = self.version(source_version_id)
+        ex = Extraction(
+            status=src.status, kind=src.kind, extractor=src.extractor, pages=self.pages(source_version_id),
+            title=src.title, doc_type=src.doc_type or "other", doc_date=src.doc_date, date_source=src.date_source,
+            number=src.number, revision=src.revision, products=src.products, parties=src.parties, refs=src.refs,
+            meta=src.meta, problems=tuple(self._problems_of(source_version_id)),
+        )
+        return self.add_version(doc_id, src.sha256, size, mtime_ns, ex)
+
+    def _problems_of(self, version_id: int):
+        from dms.model import Problem
+
+        for kind, severity, reason in self.conn.execute(
+            "SELECT kind, severity, reason FROM problems WHERE version_id = ? ORDER BY id", (version_id,)
+        ):
+            yield Problem(kind, reason, severity)
+
+    def touch_mtime(self, doc_id: int, mtime_ns: int) -> None:
+        """Same bytes, new mtime: remember it so the next run skips the hash."""
+        self.conn.execute(
+            "UPDATE versions SET mtime_ns = ? WHERE id = (SELECT current_version_id FROM documents WHERE id = ?)",
+            (mtime_ns, doc_id),
+        )
+
+    def refresh_duplicates(self, shas: set[str]) -> int:
+        """For each hash, the oldest document holding it is canonical; the others are its duplicates."""
+        marked = 0
+        for sha in shas:
+            ids = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT d.id FROM documents d JOIN versions v ON v.id = d.current_version_id "
+                    "WHERE v.sha256 = ? ORDER BY d.id",
+                    (sha,),
+                )
+            ]
+            if not ids:
+                continue
+            self.conn.execute("UPDATE documents SET duplicate_of = NULL WHERE id = ?", (ids[0],))
+            for dup in ids[1:]:
+                self.conn.execute("UPDATE documents SET duplicate_of = ? WHERE id = ?", (ids[0], dup))
+                marked += 1
+        return marked
+
+    # -- index bookkeeping ----------------------------------------------------------------------
+
+    def index_work(self) -> tuple[list[int], list[int]]:
+        """(documents whose current version is not in the index, documents to remove from it)."""
+        stale = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM documents WHERE duplicate_of IS NULL AND current_version_id IS NOT NULL "
+                "AND indexed_version_id IS NOT current_version_id ORDER BY id"
+            )
+        ]
+        gone = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM documents WHERE duplicate_of IS NOT NULL AND indexed_version_id IS NOT NULL"
+            )
+        ]
+        return stale, gone
+
+    def mark_indexed(self, entries: list[tuple[int, int | None]]) -> None:
+        """Record (doc_id, version_id or None) pairs as what the index now holds."""
+        with self.transaction():
+            self.conn.executemany(
+                "UPDATE documents SET indexed_version_id = ? WHERE id = ?", [(v, d) for d, v in entries]
+            )
+
+    def mark_all_indexed(self) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE documents SET indexed_version_id = CASE WHEN duplicate_of IS NULL "
+                "THEN current_version_id END"
+            )
+
+    def forget_index(self) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE documents SET indexed_version_id = NULL")
+
+    def expected_index(self) -> dict[int, int]:
+        """doc_id -> version_id that a consistent index holds."""
+        return dict(
+            self.conn.execute(
+                "SELECT id, current_version_id FROM documents WHERE duplicate_of IS NULL "
+                "AND current_version_id IS NOT NULL"
+            )
+        )
+
+    def index_records(self, doc_ids: list[int] | None = None, batch: int = 200) -> Iterator[IndexRecord]:
+        """Current versions as index records, streamed so memory stays bounded."""
+        if doc_ids is None:
+            doc_ids = list(self.expected_index())
+        for start in range(0, len(doc_ids), batch):
+            chunk = doc_ids[start : start + batch]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT {_DOC_COLS}, {_VERSION_COLS} FROM documents d JOIN versions v ON v.id = d.current_version_id "
+                f"WHERE d.id IN ({marks}) ORDER BY d.id",
+                chunk,
+            ).fetchall()
+            for row in rows:
+                doc = _document(row)
+                yield self.index_record(doc)
+
+    def index_record(self, doc: DocumentRow) -> IndexRecord:
+        v = doc.version
+        return IndexRecord(
+            doc_id=doc.id, version_id=v.id, title=v.title or doc.name, path=doc.path, name=doc.name,
+            doc_type=v.doc_type or "other", date=v.doc_date, products=v.products, parties=v.parties,
+            number=v.number, revision=v.revision, refs=v.refs, pages=self.pages(v.id),
+        )
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def version(self, version_id: int) -> VersionRow:
+        row = self.conn.execute(f"SELECT {_VERSION_COLS} FROM versions v WHERE v.id = ?", (version_id,)).fetchone()
+        if not row:
+            raise NotFound(f"no version {version_id}")
+        return _version(row)
+
+    def versions(self, doc_id: int) -> list[VersionRow]:
+        rows = self.conn.execute(
+            f"SELECT {_VERSION_COLS} FROM versions v WHERE v.document_id = ? ORDER BY v.seq", (doc_id,)
+        )
+        return [_version(r) for r in rows]
+
+    def pages(self, version_id: int) -> tuple[str, ...]:
+        rows = self.conn.execute("SELECT text FROM pages WHERE version_id = ? ORDER BY page_no", (version_id,))
+        return tuple(r[0] for r in rows)
+
+    def document(self, doc_id: int) -> DocumentRow:
+        row = self.conn.execute(
+            f"SELECT {_DOC_COLS}, {_VERSION_COLS} FROM documents d JOIN versions v ON v.id = d.current_version_id "
+            "WHERE d.id = ?",
+            (doc_id,),
+        ).fetchone()
+        if not row:
+            raise NotFound(f"no document with id {doc_id}")
+        return _document(row)
+
+    def documents_where(self, where: str, params: tuple) -> list[DocumentRow]:
+        rows = self.conn.execute(
+            f"SELECT {_DOC_COLS}, {_VERSION_COLS} FROM documents d JOIN versions v ON v.id = d.current_version_id "
+            f"WHERE {where} ORDER BY d.id",
+            params,
+        )
+        return [_document(r) for r in rows]
+
+    def duplicates_of(self, doc_id: int) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT path FROM documents WHERE duplicate_of = ?", (doc_id,))]
+
+    def attachments_of(self, doc_id: int) -> list[tuple[int, str]]:
+        return list(self.conn.execute("SELECT id, name FROM documents WHERE parent_id = ? ORDER BY id", (doc_id,)))
+
+    def problems(self, include_old: bool = False) -> list[dict]:
+        where = "" if include_old else "WHERE v.id = d.current_version_id"
+        rows = self.conn.execute(
+            "SELECT d.id, d.path, v.sha256, p.kind, p.severity, p.reason, p.created_at FROM problems p "
+            f"JOIN versions v ON v.id = p.version_id JOIN documents d ON d.id = v.document_id {where} "
+            "ORDER BY p.id"
+        )
+        keys = ("id", "path", "sha256", "kind", "severity", "reason", "at")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def all_version_blobs(self) -> Iterator[tuple[str, int, str]]:
+        """(sha256, size, one source path) for every distinct stored original."""
+        yield from self.conn.execute(
+            "SELECT v.sha256, v.size, MIN(d.path) FROM versions v JOIN documents d ON d.id = v.document_id "
+            "GROUP BY v.sha256 ORDER BY v.sha256"
+        )
+
+    def stats(self) -> dict:
+        q = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
+        by_type = dict(
+            self.conn.execute(
+                "SELECT COALESCE(v.doc_type, 'other'), COUNT(*) FROM documents d "
+                "JOIN versions v ON v.id = d.current_version_id WHERE d.duplicate_of IS NULL GROUP BY 1 ORDER BY 1"
+            )
+        )
+        by_status = dict(
+            self.conn.execute(
+                "SELECT v.status, COUNT(*) FROM documents d JOIN versions v ON v.id = d.current_version_id GROUP BY 1"
+            )
+        )
+        return {
+            "documents": q("SELECT COUNT(*) FROM documents WHERE duplicate_of IS NULL"),
+            "duplicates": q("SELECT COUNT(*) FROM documents WHERE duplicate_of IS NOT NULL"),
+            "attachments": q("SELECT COUNT(*) FROM documents WHERE parent_id IS NOT NULL"),
+            "versions": q("SELECT COUNT(*) FROM versions"),
+            "pages": q("SELECT COUNT(*) FROM pages"),
+            "stored_bytes": q("SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT sha256, size FROM versions)"),
+            "problems": q(
+                "SELECT COUNT(*) FROM problems p JOIN documents d ON d.current_version_id = p.version_id"
+            ),
+            "by_type": by_type,
+            "by_status": by_status,
+        }

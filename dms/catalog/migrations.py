@@ -1,0 +1,78 @@
+"""Versioned schema migrations of the catalog. Append; never edit a released step."""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: documents, their versions, text per page, ingest problems.
+    """
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,          -- absolute source path, or <e-mail path>#<n>:<name>
+        name TEXT NOT NULL,
+        parent_id INTEGER REFERENCES documents(id),
+        current_version_id INTEGER REFERENCES versions(id),
+        duplicate_of INTEGER REFERENCES documents(id),
+        indexed_version_id INTEGER,         -- what the search index holds for it
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE versions (
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES documents(id),
+        seq INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER,
+        ingested_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'failed', 'unsupported')),
+        kind TEXT,
+        extractor TEXT,
+        title TEXT,
+        doc_type TEXT,
+        doc_date TEXT,
+        date_source TEXT,
+        number TEXT,
+        revision TEXT,
+        products TEXT NOT NULL DEFAULT '[]',
+        parties TEXT NOT NULL DEFAULT '[]',
+        refs TEXT NOT NULL DEFAULT '[]',
+        meta TEXT NOT NULL DEFAULT '{}',
+        page_count INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (document_id, seq)
+    );
+    CREATE INDEX versions_sha ON versions(sha256);
+    CREATE INDEX versions_number ON versions(number);
+    CREATE TABLE pages (
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        page_no INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (version_id, page_no)
+    ) WITHOUT ROWID;
+    CREATE TABLE problems (
+        id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
+        reason TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX problems_version ON problems(version_id);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the catalog to SCHEMA_VERSION; returns the version it was at."""
+    (current,) = conn.execute("PRAGMA user_version").fetchone()
+    if current > SCHEMA_VERSION:
+        from dms.errors import ConfigError
+
+        raise ConfigError(
+            f"the catalog is at schema version {current}, newer than this dms ({SCHEMA_VERSION}); upgrade dms"
+        )
+    for number in range(current, SCHEMA_VERSION):
+        conn.executescript("BEGIN;" + MIGRATIONS[number] + f";PRAGMA user_version = {number + 1}; COMMIT;")
+    return current

@@ -1,0 +1,87 @@
+"""Settings, read once from `DMS_*` environment variables (or passed in explicitly).
+
+No other module reads the environment: they take a `Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Mapping
+
+from dms.errors import ConfigError
+
+DEFAULT_HOME = Path("~/.local/share/dms")
+
+
+def _positive_float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r} must be greater than 0")
+    return value
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r} must be greater than 0")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable. `home` holds catalog.sqlite, store/ and index/."""
+
+    home: Path
+    workers: int = max(1, min(os.cpu_count() or 1, 4))
+    extract_timeout: float = 60.0  # seconds one file may take in a worker
+    max_file_mb: float = 256.0  # larger files are stored but not extracted
+    worker_memory_mb: int = 2048  # address-space cap of an extraction worker
+    commit_every: int = 500  # documents per index commit during ingest
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.home / "catalog.sqlite"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.home / "store"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def rules_path(self) -> Path:
+        return self.home / "rules.toml"
+
+    def with_home(self, home: Path | str) -> "Settings":
+        return replace(self, home=Path(home).expanduser().absolute())
+
+
+_VARS: dict[str, tuple[str, Callable[[str, str], object]]] = {
+    "DMS_WORKERS": ("workers", _positive_int),
+    "DMS_EXTRACT_TIMEOUT": ("extract_timeout", _positive_float),
+    "DMS_MAX_FILE_MB": ("max_file_mb", _positive_float),
+    "DMS_WORKER_MEMORY_MB": ("worker_memory_mb", _positive_int),
+    "DMS_COMMIT_EVERY": ("commit_every", _positive_int),
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, home: Path | str | None = None) -> Settings:
+    """Read settings once. `home` (e.g. from --home) wins over DMS_HOME."""
+    env = os.environ if environ is None else environ
+    home_path = Path(home or env.get("DMS_HOME") or DEFAULT_HOME).expanduser().absolute()
+    values: dict[str, object] = {}
+    for var, (field, cast) in _VARS.items():
+        raw = env.get(var)
+        if raw not in (None, ""):
+            values[field] = cast(var, raw)
+    return Settings(home=home_path, **values)

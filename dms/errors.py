@@ -1,0 +1,72 @@
+"""The one error hierarchy of dms, and where it maps to exit codes and HTTP statuses.
+
+    DmsError                      exit 1   HTTP 500
+    ├── ConfigError               exit 2   HTTP 500   a DMS_ setting or rules file is wrong
+    ├── UsageError                exit 2   HTTP 400   the request itself is malformed
+    │   └── QueryError            exit 2   HTTP 400   a search query cannot be parsed
+    ├── NotFound                  exit 3   HTTP 404   no document/identifier matches
+    ├── IntegrityError            exit 4   HTTP 409   verify found a mismatch
+    └── IndexUnavailable          exit 5   HTTP 503   the search index cannot be opened
+
+Library code raises these; only `dms.cli` and `dms.web` translate them, through
+`exit_code()` and `http_status()` below, so the mapping lives in exactly one place.
+"""
+
+from __future__ import annotations
+
+
+class DmsError(Exception):
+    """Base class: every error dms raises on purpose."""
+
+
+class ConfigError(DmsError):
+    """A setting (DMS_* variable, option or rules file) has a bad value."""
+
+
+class UsageError(DmsError):
+    """The caller asked for something malformed."""
+
+
+class QueryError(UsageError):
+    """A search query could not be parsed; the message says where and why."""
+
+    def __init__(self, message: str, query: str = "", position: int | None = None):
+        super().__init__(message)
+        self.query = query
+        self.position = position
+
+    def __str__(self) -> str:
+        msg = self.args[0]
+        if self.query and self.position is not None:
+            return f"{msg}\n  {self.query}\n  {' ' * self.position}^"
+        return msg
+
+
+class NotFound(DmsError):
+    """No document, version or identifier matches the reference given."""
+
+
+class IntegrityError(DmsError):
+    """Stored originals, catalog and index disagree."""
+
+
+class IndexUnavailable(DmsError):
+    """The search index is missing or cannot be opened."""
+
+
+_EXIT = [(ConfigError, 2), (UsageError, 2), (NotFound, 3), (IntegrityError, 4), (IndexUnavailable, 5)]
+_HTTP = [(ConfigError, 500), (UsageError, 400), (NotFound, 404), (IntegrityError, 409), (IndexUnavailable, 503)]
+
+
+def exit_code(exc: BaseException) -> int:
+    for cls, code in _EXIT:
+        if isinstance(exc, cls):
+            return code
+    return 1
+
+
+def http_status(exc: BaseException) -> int:
+    for cls, code in _HTTP:
+        if isinstance(exc, cls):
+            return code
+    return 500

@@ -1,0 +1,61 @@
+"""XLSX via openpyxl: the text of every cell, one page per sheet. (CSV is read as text.)"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
+
+from dms.ingest.registry import ExtractionFailed, Raw, register
+
+MAX_CELLS = 2_000_000
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10] if getattr(value, "hour", 0) == 0 else value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class XlsxExtractor:
+    name = "openpyxl"
+    kinds = frozenset({"xlsx"})
+
+    def extract(self, path: Path) -> Raw:
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
+            raise ExtractionFailed("malformed", f"XLSX is damaged and cannot be read: {exc}") from None
+        except Exception as exc:  # broken XML inside the package
+            raise ExtractionFailed("malformed", f"XLSX is damaged and cannot be read: {exc}") from None
+        pages, cells = [], 0
+        try:
+            for sheet in wb.worksheets:
+                lines = [f"Sheet: {sheet.title}"]
+                for row in sheet.iter_rows(values_only=True):
+                    values = [_cell(v) for v in row]
+                    cells += len(values)
+                    if cells > MAX_CELLS:
+                        raise ExtractionFailed("limit", f"workbook has more than {MAX_CELLS:,} cells")
+                    if any(values):
+                        lines.append(" | ".join(values).rstrip(" |"))
+                pages.append("\n".join(lines))
+            props = wb.properties
+            meta = {"sheets": [ws.title for ws in wb.worksheets]}
+            if props.creator:
+                meta["author"] = props.creator
+            if props.created:
+                meta["created"] = props.created.date().isoformat()
+            title = (props.title or "").strip() or None
+        finally:
+            wb.close()
+        return Raw(pages=pages, title=title, meta=meta)
+
+
+register(XlsxExtractor())

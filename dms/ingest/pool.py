@@ -1,0 +1,156 @@
+"""Worker processes for extraction, with a hard per-file time limit and a memory cap.
+
+Each worker takes one file at a time. A file that runs past its deadline has its
+worker killed and replaced, and comes back as a `timeout` problem; a worker that
+dies (segfault, out of memory) comes back as `crashed`. Nothing a file does can
+stop the run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import time
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Hashable, Iterator
+
+from dms.ingest.rules import Rules
+from dms.ingest.worker import Task, extract
+from dms.model import Extraction, Problem
+
+TASKS_PER_WORKER = 2000  # recycle workers so a leaky parser cannot grow without bound
+
+
+def _worker_main(conn: Connection, rules: Rules, memory_mb: int) -> None:
+    limit = memory_mb << 20
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError):
+        pass
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:
+            return
+        if msg is None:
+            return
+        key, task = msg
+        conn.send((key, extract(task, rules)))
+
+
+@dataclass(slots=True)
+class _Slot:
+    process: mp.process.BaseProcess
+    conn: Connection
+    key: Hashable | None = None
+    task: Task | None = None
+    deadline: float = 0.0
+    done: int = 0
+
+
+class ExtractPool:
+    def __init__(self, workers: int, rules: Rules, timeout: float, memory_mb: int):
+        self._ctx = mp.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["dms.ingest.worker", "dms.ingest.extractors"])
+        self._rules = rules
+        self._timeout = timeout
+        self._memory_mb = memory_mb
+        self._queue: deque[tuple[Hashable, Task]] = deque()
+        self._slots = [self._spawn() for _ in range(max(1, workers))]
+
+    def _spawn(self) -> _Slot:
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(target=_worker_main, args=(child, self._rules, self._memory_mb), daemon=True)
+        process.start()
+        child.close()
+        return _Slot(process, parent)
+
+    def _replace(self, slot: _Slot, kill: bool) -> None:
+        if kill:
+            slot.process.kill()
+        else:
+            try:
+                slot.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        slot.process.join(5)
+        slot.conn.close()
+        fresh = self._spawn()
+        slot.process, slot.conn, slot.key, slot.task, slot.done = fresh.process, fresh.conn, None, None, 0
+
+    def submit(self, key: Hashable, task: Task) -> None:
+        self._queue.append((key, task))
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._queue) or any(s.key is not None for s in self._slots)
+
+    def _dispatch(self) -> None:
+        for slot in self._slots:
+            if slot.key is None and self._queue:
+                slot.key, slot.task = self._queue.popleft()
+                slot.deadline = time.monotonic() + self._timeout
+                try:
+                    slot.conn.send((slot.key, slot.task))
+                except (BrokenPipeError, OSError):
+                    pass  # noticed as a dead worker below
+
+    def results(self) -> Iterator[tuple[Hashable, Extraction]]:
+        """Yield (key, extraction) as files finish; tasks submitted meanwhile are picked up."""
+        while self.busy:
+            self._dispatch()
+            active = [s for s in self._slots if s.key is not None]
+            wait_for = max(0.0, min(s.deadline for s in active) - time.monotonic())
+            ready = wait([s.conn for s in active], timeout=min(wait_for, 1.0))
+            for slot in active:
+                if slot.conn in ready:
+                    try:
+                        key, result = slot.conn.recv()
+                    except (EOFError, OSError):
+                        key, result = slot.key, _crashed(slot)
+                        self._replace(slot, kill=True)
+                        yield key, result
+                        continue
+                    slot.key, slot.task = None, None
+                    slot.done += 1
+                    if slot.done >= TASKS_PER_WORKER:
+                        self._replace(slot, kill=False)
+                    yield key, result
+                elif time.monotonic() > slot.deadline:
+                    key = slot.key
+                    self._replace(slot, kill=True)
+                    yield key, Extraction("failed", problems=(Problem(
+                        "timeout",
+                        f"reading the file took longer than the {self._timeout:g} s limit (DMS_EXTRACT_TIMEOUT); "
+                        "the worker was stopped",
+                    ),))
+
+    def close(self) -> None:
+        for slot in self._slots:
+            try:
+                slot.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        for slot in self._slots:
+            slot.process.join(2)
+            if slot.process.is_alive():
+                slot.process.kill()
+                slot.process.join()
+            slot.conn.close()
+
+    def __enter__(self) -> "ExtractPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _crashed(slot: _Slot) -> Extraction:
+    slot.process.join(1)
+    code = slot.process.exitcode
+    how = f"exit code {code}" if code is not None and code >= 0 else f"signal {-code}" if code else "unknown cause"
+    return Extraction("failed", problems=(Problem(
+        "crashed", f"the extraction worker died while reading the file ({how}); likely out of memory or a parser crash"
+    ),))

@@ -1,0 +1,71 @@
+"""The extractor contract and the registry that picks one by detected kind.
+
+A new format is a new module in `dms.ingest.extractors` that calls `register()`;
+no other code changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from dms.model import Attachment, Problem
+
+
+class ExtractionFailed(Exception):
+    """Raised by an extractor when the file cannot be read; `kind` names the problem."""
+
+    def __init__(self, kind: str, reason: str):
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class Raw:
+    """What an extractor read: text per page plus whatever metadata the format carries."""
+
+    pages: list[str]
+    title: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)  # author, created, from, to, subject ...
+    attachments: list[Attachment] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+class Extractor(Protocol):
+    name: str
+    kinds: frozenset[str]
+
+    def extract(self, path: Path) -> Raw: ...
+
+
+_REGISTRY: dict[str, Extractor] = {}
+
+
+def register(extractor: Extractor) -> Extractor:
+    for kind in extractor.kinds:
+        if kind in _REGISTRY:
+            raise ValueError(f"two extractors claim {kind!r}: {_REGISTRY[kind].name} and {extractor.name}")
+        _REGISTRY[kind] = extractor
+    return extractor
+
+
+def extractor_for(kind: str) -> Extractor | None:
+    _load_builtin()
+    return _REGISTRY.get(kind)
+
+
+def supported_kinds() -> list[str]:
+    _load_builtin()
+    return sorted(_REGISTRY)
+
+
+_loaded = False
+
+
+def _load_builtin() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        import dms.ingest.extractors  # noqa: F401  (each module registers itself)

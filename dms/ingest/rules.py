@@ -1,0 +1,93 @@
+"""Configurable metadata rules: identifier patterns, product codes, party names, type rules."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from dms.errors import ConfigError
+
+DOC_TYPES = (
+    "specification", "change request", "minutes", "contract", "report", "complaint",
+    "correspondence", "plan", "other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRule:
+    doc_type: str
+    name: re.Pattern | None
+    path: re.Pattern | None
+    content: re.Pattern | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    identifiers: tuple[tuple[str, str], ...]  # (family, pattern source)
+    product_pattern: str
+    product_exclude: frozenset[str]
+    parties: tuple[str, ...]
+    types: tuple[TypeRule, ...]
+
+
+def _compile(pattern: str, where: str, flags: int = 0) -> re.Pattern:
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        raise ConfigError(f"{where}: bad regular expression {pattern!r}: {exc}") from None
+
+
+def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    if base is not None:
+        data = {**base, **data}
+    try:
+        ids = data["identifiers"]
+        products = data["products"]
+        parties = data["parties"]
+        types = data["types"]
+    except KeyError as exc:
+        raise ConfigError(f"{source}: section [{exc.args[0]}] is missing") from None
+    for family, pattern in ids.items():
+        if not re.fullmatch(r"[A-Za-z_]\w*", family):
+            raise ConfigError(f"{source}: [identifiers] name {family!r} must be a plain word")
+        if not isinstance(pattern, str):
+            raise ConfigError(f"{source}: [identifiers] {family} must be a string")
+        _compile(pattern, f"{source}: [identifiers] {family}")
+    type_rules = []
+    for number, rule in enumerate(types, start=1):
+        where = f"{source}: [[types]] rule {number}"
+        doc_type = rule.get("type")
+        if doc_type not in DOC_TYPES:
+            raise ConfigError(f"{where}: type {doc_type!r} is not one of {', '.join(DOC_TYPES)}")
+        tests = {k: _compile(rule[k], f"{where} {k}", re.MULTILINE) for k in ("name", "path", "content") if k in rule}
+        if not tests:
+            raise ConfigError(f"{where}: needs at least one of name, path, content")
+        type_rules.append(TypeRule(doc_type, tests.get("name"), tests.get("path"), tests.get("content")))
+    _compile(products.get("pattern", ""), f"{source}: [products] pattern")
+    return Rules(
+        identifiers=tuple(ids.items()),
+        product_pattern=products["pattern"],
+        product_exclude=frozenset(str(x).upper() for x in products.get("exclude", [])),
+        parties=tuple(parties.get("names", [])),
+        types=tuple(type_rules),
+    )
+
+
+def default_rules_text() -> str:
+    return resources.files("dms.ingest").joinpath("default_rules.toml").read_text(encoding="utf-8")
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    """Built-in rules, with the sections of `path` (if it exists) replacing theirs."""
+    base_text = default_rules_text()
+    if path is None or not path.is_file():
+        return parse_rules(base_text, "built-in rules")
+    base = tomllib.loads(base_text)
+    return parse_rules(path.read_text(encoding="utf-8"), str(path), base=base)

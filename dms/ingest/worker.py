@@ -1,0 +1,94 @@
+"""One file, inside a worker process: detect its kind, extract, derive metadata, never raise."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from dms.ingest.metadata import derive
+from dms.ingest.registry import ExtractionFailed, Raw, extractor_for
+from dms.ingest.rules import Rules
+from dms.ingest.sniff import NAMES, detect
+from dms.model import Extraction, Problem
+
+MAX_ATTACHMENT_BYTES = 64 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    blob: Path  # the stored original, read-only
+    path: str  # where it came from, for rules and messages
+    size: int
+    max_bytes: int
+
+
+def extract(task: Task, rules: Rules) -> Extraction:
+    name = Path(task.path.split("#", 1)[-1]).name
+    if task.size == 0:
+        return Extraction("failed", kind="empty", problems=(Problem("empty", "the file is empty (0 bytes)"),))
+    if task.size > task.max_bytes:
+        return Extraction(
+            "failed",
+            problems=(Problem(
+                "oversized",
+                f"the file is {task.size / 1e6:,.1f} MB, over the {task.max_bytes / 1e6:,.0f} MB extraction limit "
+                "(DMS_MAX_FILE_MB); it is stored but its text is not read",
+            ),),
+        )
+    detected = detect(task.blob, name, task.size)
+    problems: list[Problem] = []
+    if detected.kind == "ooxml-encrypted":
+        return Extraction("failed", kind=detected.kind, problems=(Problem(
+            "encrypted", "Office file is password-protected: its text cannot be read without the password"),))
+    extractor = extractor_for(detected.kind)
+    if detected.mislabelled:
+        severity = "warning" if extractor else "error"
+        suffix = "; read as such" if extractor else ""
+        problems.append(Problem("mislabelled", detected.describe() + suffix, severity))
+    if extractor is None:
+        if detected.mislabelled:
+            return Extraction("failed", kind=detected.kind, problems=tuple(problems))
+        return Extraction(
+            "unsupported", kind=detected.kind,
+            meta={"note": f"no extractor for {NAMES.get(detected.kind, detected.kind)}; stored and catalogued only"},
+        )
+    try:
+        raw = extractor.extract(task.blob)
+    except ExtractionFailed as exc:
+        return Extraction("failed", kind=detected.kind, extractor=extractor.name,
+                          problems=(*problems, Problem(exc.kind, exc.reason)))
+    except MemoryError:
+        return Extraction("failed", kind=detected.kind, extractor=extractor.name,
+                          problems=(*problems, Problem("limit", "reading the file needed more memory than allowed")))
+    except Exception as exc:  # a third-party parser failing in a way it does not document
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return Extraction("failed", kind=detected.kind, extractor=extractor.name, problems=(
+            *problems,
+            Problem("malformed", f"{extractor.name} could not read it: {type(exc).__name__}: {exc} "
+                                 f"(in {Path(where.filename).name}:{where.lineno})"),
+        ))
+    return _finish(raw, task, rules, detected.kind, extractor.name, problems)
+
+
+def _finish(raw: Raw, task: Task, rules: Rules, kind: str, extractor: str, problems: list[Problem]) -> Extraction:
+    pages = tuple(p.replace("\x00", "") for p in raw.pages)
+    raw.pages = list(pages)
+    derived = derive(raw, task.path, rules)
+    problems.extend(raw.warnings)
+    attachments = []
+    for att in raw.attachments:
+        if len(att.data) > MAX_ATTACHMENT_BYTES:
+            problems.append(Problem("oversized", f"attachment {att.name} is over {MAX_ATTACHMENT_BYTES >> 20} MB; "
+                                                 "left inside the e-mail", "warning"))
+        else:
+            attachments.append(att)
+    if not any(p.strip() for p in pages):
+        problems.append(Problem("empty", "no text could be extracted (an image-only or blank document?)", "warning"))
+    title = (raw.title or "").strip() or Path(task.path.split("#", 1)[-1]).name
+    return Extraction(
+        "ok", kind=kind, extractor=extractor, pages=pages, title=title[:300], doc_type=derived.doc_type,
+        doc_date=derived.doc_date, date_source=derived.date_source, number=derived.number,
+        revision=derived.revision, products=derived.products, parties=derived.parties, refs=derived.refs,
+        meta=raw.meta, problems=tuple(problems), attachments=tuple(attachments),
+    )

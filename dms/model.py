@@ -1,0 +1,62 @@
+"""Frozen records passed between the ingest steps, the catalog and the index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with one file. `error`: nothing usable was extracted."""
+
+    kind: str  # malformed, encrypted, empty, mislabelled, oversized, timeout, crashed, limit
+    reason: str
+    severity: str = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What the worker made of one stored original."""
+
+    status: str  # ok | failed | unsupported
+    kind: str | None = None  # format detected from the bytes: pdf, docx, eml ...
+    extractor: str | None = None
+    pages: tuple[str, ...] = ()
+    title: str | None = None
+    doc_type: str = "other"
+    doc_date: str | None = None  # ISO date
+    date_source: str | None = None
+    number: str | None = None
+    revision: str | None = None
+    products: tuple[str, ...] = ()
+    parties: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRecord:
+    """One document as the search index sees it (its current version)."""
+
+    doc_id: int
+    version_id: int
+    title: str
+    path: str
+    name: str
+    doc_type: str
+    date: str | None
+    products: tuple[str, ...]
+    parties: tuple[str, ...]
+    number: str | None
+    revision: str | None
+    refs: tuple[str, ...]
+    pages: tuple[str, ...]

@@ -1,0 +1,109 @@
+"""Content-addressed store of originals: store/ab/cd/<sha256>, written once, read-only.
+
+A file is copied to a temporary name inside the store while it is hashed, then
+renamed into place, so a crash never leaves a partial blob under a real name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    sha256: str
+    size: int
+    path: Path
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Store:
+    def __init__(self, root: Path):
+        self.root = root
+        self._tmp = root / "tmp"
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def has(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def put_file(self, source: Path) -> Blob:
+        with open(source, "rb") as fh:
+            return self.put_stream(fh)
+
+    def put_bytes(self, data: bytes) -> Blob:
+        sha = hashlib.sha256(data).hexdigest()
+        if not self.has(sha):
+            self._commit_tmp(self._write_tmp([data]), sha)
+        return Blob(sha, len(data), self.path_for(sha))
+
+    def put_stream(self, fh: BinaryIO) -> Blob:
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := fh.read(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+            sha = digest.hexdigest()
+            if self.has(sha):
+                os.unlink(tmp_name)
+            else:
+                self._commit_tmp(Path(tmp_name), sha)
+        except BaseException:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+            raise
+        return Blob(sha, size, self.path_for(sha))
+
+    def _write_tmp(self, chunks: list[bytes]) -> Path:
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        return Path(tmp_name)
+
+    def _commit_tmp(self, tmp: Path, sha256: str) -> None:
+        final = self.path_for(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, final)
+
+    def verify(self, sha256: str) -> str | None:
+        """None when the blob is present and hashes to its name, else the reason."""
+        path = self.path_for(sha256)
+        if not path.is_file():
+            return f"stored original {path} is missing"
+        actual = sha256_file(path)
+        if actual != sha256:
+            return f"stored original {path} has been altered: its SHA-256 is now {actual}"
+        return None
+
+    def clean_tmp(self) -> int:
+        """Remove temporaries left by a killed run; returns how many."""
+        if not self._tmp.is_dir():
+            return 0
+        removed = 0
+        for leftover in self._tmp.iterdir():
+            leftover.unlink(missing_ok=True)
+            removed += 1
+        return removed

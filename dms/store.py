@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -98,12 +99,16 @@ class Store:
             return f"stored original {path} has been altered: its SHA-256 is now {actual}"
         return None
 
-    def clean_tmp(self) -> int:
-        """Remove temporaries left by a killed run; returns how many."""
+    def clean_tmp(self, older_than: float = 0.0) -> int:
+        """Remove temporaries left by a killed run (older than `older_than` seconds); returns how many."""
         if not self._tmp.is_dir():
             return 0
-        removed = 0
+        removed, now = 0, time.time()
         for leftover in self._tmp.iterdir():
-            leftover.unlink(missing_ok=True)
-            removed += 1
+            try:
+                if now - leftover.stat().st_mtime >= older_than:
+                    leftover.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
         return removed

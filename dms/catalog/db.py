@@ -171,8 +171,27 @@ class Catalog:
             "INSERT INTO problems (version_id, kind, severity, reason, created_at) VALUES (?, ?, ?, ?, ?)",
             [(vid, p.kind, p.severity, p.reason, now) for p in ex.problems],
         )
-        self.conn.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", (vid, doc_id))
+        self.conn.execute(
+            "UPDATE documents SET current_version_id = ?, pending_sha = NULL WHERE id = ?", (vid, doc_id)
+        )
         return vid
+
+    def set_pending(self, doc_id: int, sha256: str) -> None:
+        self.conn.execute("UPDATE documents SET pending_sha = ? WHERE id = ?", (sha256, doc_id))
+
+    def pending(self) -> list[tuple[int, str, str]]:
+        """(doc_id, path, sha256) of stored bytes a killed run did not get to extract."""
+        return list(self.conn.execute(
+            "SELECT id, path, pending_sha FROM documents WHERE pending_sha IS NOT NULL ORDER BY id"
+        ))
+
+    def is_current_elsewhere(self, sha256: str, doc_id: int) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM documents d JOIN versions v ON v.id = d.current_version_id "
+            "WHERE v.sha256 = ? AND d.id != ? LIMIT 1",
+            (sha256, doc_id),
+        ).fetchone()
+        return row is not None
 
     def copy_version(self, doc_id: int, source_version_id: int, size: int, mtime_ns: int | None) -> int:
         """A new version with the same bytes as an extracted one: reuse its text and metadata."""
@@ -246,16 +265,13 @@ class Catalog:
                 "UPDATE documents SET indexed_version_id = ? WHERE id = ?", [(v, d) for d, v in entries]
             )
 
-    def mark_all_indexed(self) -> None:
-        with self.transaction():
-            self.conn.execute(
-                "UPDATE documents SET indexed_version_id = CASE WHEN duplicate_of IS NULL "
-                "THEN current_version_id END"
-            )
-
-    def forget_index(self) -> None:
+    def set_indexed_exactly(self, entries: dict[int, int]) -> None:
+        """After a rebuild: the index holds exactly these doc_id -> version_id pairs."""
         with self.transaction():
             self.conn.execute("UPDATE documents SET indexed_version_id = NULL")
+            self.conn.executemany(
+                "UPDATE documents SET indexed_version_id = ? WHERE id = ?", [(v, d) for d, v in entries.items()]
+            )
 
     def expected_index(self) -> dict[int, int]:
         """doc_id -> version_id that a consistent index holds."""

@@ -15,6 +15,7 @@ MIGRATIONS: list[str] = [
         current_version_id INTEGER REFERENCES versions(id),
         duplicate_of INTEGER REFERENCES documents(id),
         indexed_version_id INTEGER,         -- what the search index holds for it
+        pending_sha TEXT,                   -- stored bytes still waiting for extraction (attachments)
         created_at TEXT NOT NULL
     );
     CREATE TABLE versions (

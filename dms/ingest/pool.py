@@ -58,6 +58,7 @@ class ExtractPool:
         self._timeout = timeout
         self._memory_mb = memory_mb
         self._queue: deque[tuple[Hashable, Task]] = deque()
+        self._done: deque[tuple[Hashable, Extraction]] = deque()
         self._slots = [self._spawn() for _ in range(max(1, workers))]
 
     def _spawn(self) -> _Slot:
@@ -97,35 +98,50 @@ class ExtractPool:
                 except (BrokenPipeError, OSError):
                     pass  # noticed as a dead worker below
 
-    def results(self) -> Iterator[tuple[Hashable, Extraction]]:
-        """Yield (key, extraction) as files finish; tasks submitted meanwhile are picked up."""
-        while self.busy:
+    def next_result(self) -> tuple[Hashable, Extraction]:
+        """Block until one submitted file is done (or failed, or timed out) and return it."""
+        while not self._done:
+            if not self.busy:
+                raise RuntimeError("next_result() with nothing submitted")
             self._dispatch()
-            active = [s for s in self._slots if s.key is not None]
-            wait_for = max(0.0, min(s.deadline for s in active) - time.monotonic())
-            ready = wait([s.conn for s in active], timeout=min(wait_for, 1.0))
-            for slot in active:
-                if slot.conn in ready:
-                    try:
-                        key, result = slot.conn.recv()
-                    except (EOFError, OSError):
-                        key, result = slot.key, _crashed(slot)
-                        self._replace(slot, kill=True)
-                        yield key, result
-                        continue
-                    slot.key, slot.task = None, None
-                    slot.done += 1
-                    if slot.done >= TASKS_PER_WORKER:
-                        self._replace(slot, kill=False)
-                    yield key, result
-                elif time.monotonic() > slot.deadline:
-                    key = slot.key
+            self._collect()
+        return self._done.popleft()
+
+    def results(self) -> Iterator[tuple[Hashable, Extraction]]:
+        """Yield results until nothing is left; tasks submitted meanwhile are picked up."""
+        while self.busy or self._done:
+            yield self.next_result()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._queue) + sum(1 for s in self._slots if s.key is not None) + len(self._done)
+
+    def _collect(self) -> None:
+        active = [s for s in self._slots if s.key is not None]
+        wait_for = max(0.0, min(s.deadline for s in active) - time.monotonic())
+        ready = wait([s.conn for s in active], timeout=min(wait_for, 1.0))
+        for slot in active:
+            if slot.conn in ready:
+                try:
+                    key, result = slot.conn.recv()
+                except (EOFError, OSError):
+                    key, result = slot.key, _crashed(slot)
                     self._replace(slot, kill=True)
-                    yield key, Extraction("failed", problems=(Problem(
-                        "timeout",
-                        f"reading the file took longer than the {self._timeout:g} s limit (DMS_EXTRACT_TIMEOUT); "
-                        "the worker was stopped",
-                    ),))
+                    self._done.append((key, result))
+                    continue
+                slot.key, slot.task = None, None
+                slot.done += 1
+                if slot.done >= TASKS_PER_WORKER:
+                    self._replace(slot, kill=False)
+                self._done.append((key, result))
+            elif time.monotonic() > slot.deadline:
+                key = slot.key
+                self._replace(slot, kill=True)
+                self._done.append((key, Extraction("failed", problems=(Problem(
+                    "timeout",
+                    f"reading the file took longer than the {self._timeout:g} s limit (DMS_EXTRACT_TIMEOUT); "
+                    "the worker was stopped",
+                ),))))
 
     def close(self) -> None:
         for slot in self._slots:

@@ -1,0 +1,292 @@
+"""The `dms` command: a thin layer over the library. Every command takes --json."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import sys
+
+import click
+
+from dms import errors
+from dms.config import load_settings
+
+QUERY_HELP = """Search the archive.
+
+\b
+QUERY syntax:
+  kettle lid                  documents with both words (AND is implied)
+  "heating element"           an exact phrase
+  lid OR cover                either word;  NOT recall  or  -recall  excludes
+  (lid OR cover) AND seal     parentheses group
+  type:specification          type: specification, change request, minutes, contract,
+                              report, complaint, correspondence, plan, other (prefix ok: type:spec)
+  product:KX200  party:helix  number:SPEC-KX200-03  rev:B  ref:CR-2023-014  title:...  path:...
+  year:2023                   documents dated in 2023
+  date:[2022-01 to 2023-06]   a date range; either end may be * (open)
+  therm*                      words starting with therm
+  warrenty~  warrenty~2       fuzzy: within 1 (or 2) edits
+  CR-2023-014                 an identifier finds its own document first; so does
+  "SPEC-KX200-03 Rev B"       a document number with revision (spaces and case do not matter)
+
+Snippets mark hits with <mark>…</mark> and name the page they come from.
+"""
+
+
+def json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
+
+
+def home_option(f):
+    @click.option("--home", type=click.Path(file_okay=False), envvar="DMS_HOME",
+                  help="Data directory (catalog, store, index). Default: $DMS_HOME or ~/.local/share/dms.")
+    @functools.wraps(f)
+    def wrapper(*args, home=None, **kwargs):
+        return f(*args, settings=load_settings(home=home), **kwargs)
+
+    return wrapper
+
+
+def emit(as_json: bool, data, human) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    else:
+        human(data)
+
+
+def _open(settings):
+    from dms.app import Dms
+
+    return Dms(settings)
+
+
+class DmsGroup(click.Group):
+    """Turns library errors into a message and the exit code of their class."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except errors.DmsError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(errors.exit_code(exc))
+
+
+@click.group(cls=DmsGroup)
+@click.version_option(package_name="dms")
+def cli():
+    """dms: document management and cross-reference indexing for product coordinators."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@home_option
+@json_option
+def ingest(paths, settings, as_json):
+    """Store, extract and index the files under PATHS (incremental: unchanged files are skipped)."""
+    from dms.ingest.pipeline import ingest as run_ingest
+
+    with _open(settings) as dms:
+        bar = None
+        progress = None
+        if sys.stderr.isatty() and not as_json:
+            def progress(done, total):
+                nonlocal bar
+                if bar is None:
+                    bar = click.progressbar(length=total, label="ingesting", file=sys.stderr)
+                    bar.__enter__()
+                bar.update(1)
+        try:
+            report = run_ingest(dms, paths, on_progress=progress)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+
+    def human(r):
+        click.echo(f"added {r['added']}, updated {r['updated']}, unchanged {r['unchanged']}, "
+                   f"duplicates {r['duplicates']}, attachments {r['attachments']}, "
+                   f"no extractor {r['unsupported']}, problems {len(r['problems'])} in {r['seconds']:.1f} s")
+        for p in r["problems"]:
+            click.echo(f"  {p['severity']}: {p['path']}: {p['reason']}")
+        if r["problems"]:
+            click.echo("see `dms problems` for the full list")
+
+    emit(as_json, report.to_dict(), human)
+
+
+@cli.command(help=QUERY_HELP)
+@click.argument("query")
+@click.option("--limit", default=10, show_default=True, help="Hits per page.")
+@click.option("--page", default=1, show_default=True, help="Page of results.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@home_option
+@json_option
+def search(query, limit, page, sort, settings, as_json):
+    from dms.index import search as run_search
+
+    with _open(settings) as dms:
+        dms.ensure_index()
+        results = run_search(dms.catalog, dms.backend, dms.matcher, query, limit=limit, page=page, sort=sort)
+    data = results.to_dict()
+    if as_json:
+        for hit in data["hits"]:
+            hit["page"] = hit.pop("page")
+        emit(True, data, None)
+        return
+    first = (page - 1) * limit + 1
+    click.echo(f"{results.total} document(s)" + (f", showing {first}-{first + len(results.hits) - 1}"
+                                                   if results.hits else ""))
+    if results.did_you_mean:
+        click.echo(f"did you mean: {results.did_you_mean}")
+    for hit in results.hits:
+        click.echo(f"\n[{hit.id}] {hit.title}  ({hit.type}, {hit.date or 'undated'}, score {hit.score})")
+        click.echo(f"     {hit.path}")
+        text = re.sub(r"</?mark>", lambda m: "" if m.group(0) == "</mark>" else "", hit.snippet)
+        if hit.snippet:
+            marked = hit.snippet.replace("<mark>", "\x1b[1m" if sys.stdout.isatty() else "[").replace(
+                "</mark>", "\x1b[0m" if sys.stdout.isatty() else "]")
+            import html
+
+            click.echo(f"     p.{hit.page}: {html.unescape(marked) if text else ''}")
+    if results.facets:
+        click.echo("")
+        for name, counts in results.facets.items():
+            if counts:
+                click.echo(f"{name}: " + ", ".join(f"{k} ({v})" for k, v in list(counts.items())[:8]))
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--text/--no-text", default=True, help="Print the extracted text (human output).")
+@home_option
+@json_option
+def show(ref, text, settings, as_json):
+    """Show one document: REF is an id, a path, an identifier (SPEC-KX200-03 Rev B) or a SHA-256 prefix."""
+    from dms.documents import show as run_show
+
+    with _open(settings) as dms:
+        data = run_show(dms, ref)
+
+    def human(d):
+        click.echo(f"[{d['id']}] {d['title']}")
+        for key in ("path", "stored_path", "sha256", "type", "date", "number", "revision", "products", "parties",
+                    "references", "status", "format", "pages"):
+            value = d[key]
+            if isinstance(value, list):
+                value = ", ".join(value)
+            if value not in (None, ""):
+                click.echo(f"  {key:12} {value}")
+        if d["date_source"]:
+            click.echo(f"  {'date from':12} {d['date_source']}")
+        for p in d["problems"]:
+            click.echo(f"  {p['severity']}: {p['reason']}")
+        if d["duplicates"]:
+            click.echo("  same bytes at: " + ", ".join(d["duplicates"]))
+        if d["attachments"]:
+            click.echo("  attachments: " + ", ".join(f"[{a['id']}] {a['name']}" for a in d["attachments"]))
+        if len(d["versions"]) > 1:
+            click.echo("  versions: " + ", ".join(f"{x['version']} ({x['ingested_at']})" for x in d["versions"]))
+        if text and d["text"]:
+            for n, page in enumerate(d["text"].split("\f"), start=1):
+                click.echo(f"\n--- page {n} ---\n{page.strip()}")
+
+    emit(as_json, data, human)
+
+
+@cli.command()
+@click.option("--all", "include_old", is_flag=True, help="Include problems of superseded versions.")
+@home_option
+@json_option
+def problems(include_old, settings, as_json):
+    """List files that could not be read (fully), with the reason. Their originals are kept."""
+    with _open(settings) as dms:
+        rows = dms.catalog.problems(include_old=include_old)
+
+    def human(items):
+        if not items:
+            click.echo("no problems")
+        for p in items:
+            click.echo(f"[{p['id']}] {p['severity']} {p['kind']}: {p['path']}\n      {p['reason']}")
+
+    emit(as_json, {"total": len(rows), "problems": rows}, lambda d: human(d["problems"]))
+
+
+@cli.command()
+@home_option
+@json_option
+def reindex(settings, as_json):
+    """Rebuild the search index from the catalog alone (bounded memory)."""
+    import time
+
+    with _open(settings) as dms:
+        started = time.monotonic()
+        count = dms.reindex()
+        seconds = round(time.monotonic() - started, 3)
+    emit(as_json, {"indexed": count, "seconds": seconds},
+         lambda d: click.echo(f"indexed {d['indexed']} documents in {d['seconds']:.1f} s"))
+
+
+@cli.command()
+@home_option
+@json_option
+def verify(settings, as_json):
+    """Re-hash every stored original and check catalog, store and index agree. Exit 4 on any mismatch."""
+    from dms.verify import verify as run_verify
+
+    with _open(settings) as dms:
+        report = run_verify(dms)
+
+    def human(r):
+        click.echo(("OK" if r["ok"] else "FAILED") + f": {r['checked']} stored originals checked, "
+                   f"{len(r['problems'])} problem(s)")
+        for p in r["problems"]:
+            click.echo(f"  {p['kind']}: {p['message']}")
+        for note in r["notes"]:
+            click.echo(f"  note: {note}")
+
+    emit(as_json, report.to_dict(), human)
+    if not report.ok:
+        sys.exit(errors.exit_code(errors.IntegrityError()))
+
+
+@cli.command()
+@home_option
+@json_option
+def stats(settings, as_json):
+    """Counts of documents, versions, problems, and where the data directory is."""
+    with _open(settings) as dms:
+        data = {"home": str(settings.home), **dms.catalog.stats()}
+        data["index_engine"] = dms.backend.name
+        data["index_bytes"] = dms.backend.size_bytes() if not dms.backend.needs_rebuild() else 0
+
+    def human(d):
+        click.echo(f"data directory  {d['home']}")
+        for key in ("documents", "duplicates", "attachments", "versions", "pages", "problems", "stored_bytes",
+                    "index_bytes"):
+            click.echo(f"{key:15} {d[key]:,}")
+        click.echo("by type         " + ", ".join(f"{k} {v}" for k, v in d["by_type"].items()))
+
+    emit(as_json, data, human)
+
+
+@cli.group()
+def sample():
+    """The sample release archive of a fictional manufacturer."""
+
+
+@sample.command("generate")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--scale", default=1, show_default=True, help="Multiply the number of documents (about 170 x N).")
+@click.option("--seed", default=2022, show_default=True)
+@json_option
+def sample_generate(out, scale, seed, as_json):
+    """Write the sample archive (and its ground truth .dms-ground-truth.json) to OUT."""
+    from dms.samplegen import generate
+
+    truth = generate(out, scale=scale, seed=seed)
+    emit(as_json, {"out": out, "files": len(truth["files"])},
+         lambda d: click.echo(f"wrote {d['files']} files to {d['out']}"))
+
+
+def main() -> None:
+    cli(prog_name="dms")

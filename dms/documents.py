@@ -1,0 +1,84 @@
+"""Finding one document by whatever reference a person has, and showing it."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from dms.app import Dms
+from dms.catalog import DocumentRow
+from dms.errors import NotFound, UsageError
+
+
+def resolve(dms: Dms, ref: str) -> DocumentRow:
+    """REF is a document id, a source path, an identifier (SPEC-KX200-03 Rev B) or a SHA-256 prefix."""
+    ref = ref.strip()
+    if not ref:
+        raise UsageError("give a document id, path, identifier or SHA-256")
+    if ref.isdigit():
+        return dms.catalog.document(int(ref))
+    candidates = [ref, os.path.abspath(os.path.expanduser(ref))]
+    for path in candidates:
+        found = dms.catalog.documents_where("d.path = ?", (path,))
+        if found:
+            return found[0]
+    m = dms.matcher.fullmatch(ref)
+    if m:
+        where, params = "v.number = ? AND d.duplicate_of IS NULL", (m.number,)
+        if m.revision:
+            where, params = where + " AND v.revision = ?", (m.number, m.revision)
+        found = dms.catalog.documents_where(where, params)
+        if found:
+            # the latest revision, then the latest dated
+            return max(found, key=lambda d: (_rev_key(d.version.revision), d.version.doc_date or "", d.id))
+        raise NotFound(f"no document has the number {m.number}" + (f" Rev {m.revision}" if m.revision else ""))
+    if re.fullmatch(r"[0-9a-fA-F]{8,64}", ref):
+        found = dms.catalog.documents_where("v.sha256 LIKE ? AND d.duplicate_of IS NULL", (ref.lower() + "%",))
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise UsageError(f"SHA-256 prefix {ref} matches {len(found)} documents; give more characters")
+    raise NotFound(f"no document matches {ref!r} (try an id, a path, an identifier like CR-2023-014, or a SHA-256)")
+
+
+def _rev_key(revision: str | None) -> tuple[int, str]:
+    if revision is None:
+        return (0, "")
+    return (1, revision.rjust(3, "0") if revision.isdigit() else revision.rjust(3, " "))
+
+
+def show(dms: Dms, ref: str) -> dict:
+    doc = resolve(dms, ref)
+    v = doc.version
+    versions = dms.catalog.versions(doc.id)
+    problems = [p for p in dms.catalog.problems() if p["id"] == doc.id]
+    return {
+        "id": doc.id,
+        "title": v.title or doc.name,
+        "path": doc.path,
+        "sha256": v.sha256,
+        "stored_path": str(dms.store.path_for(v.sha256)),
+        "size": v.size,
+        "type": v.doc_type,
+        "date": v.doc_date,
+        "date_source": v.date_source,
+        "number": v.number,
+        "revision": v.revision,
+        "products": list(v.products),
+        "parties": list(v.parties),
+        "references": list(v.refs),
+        "status": v.status,
+        "format": v.kind,
+        "metadata": v.meta,
+        "duplicate_of": doc.duplicate_of,
+        "duplicates": dms.catalog.duplicates_of(doc.id),
+        "attachment_of": doc.parent_id,
+        "attachments": [{"id": i, "name": n} for i, n in dms.catalog.attachments_of(doc.id)],
+        "versions": [
+            {"version": x.seq, "sha256": x.sha256, "size": x.size, "ingested_at": x.ingested_at, "status": x.status}
+            for x in versions
+        ],
+        "problems": [{"kind": p["kind"], "severity": p["severity"], "reason": p["reason"]} for p in problems],
+        "pages": v.page_count,
+        "text": "\f".join(dms.catalog.pages(v.id)),
+    }

@@ -1,0 +1,86 @@
+"""Search as users see it: parse, run on the engine, add page-citing snippets and suggestions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from dms.catalog import Catalog
+from dms.config import Settings
+from dms.errors import UsageError
+from dms.identifiers import IdentifierMatcher
+from dms.index import query as q
+from dms.index.backend import SearchBackend
+from dms.index.snippets import best_page, query_terms, snippet
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_LIMIT = 500
+
+
+def open_backend(settings: Settings) -> SearchBackend:
+    from dms.index.whoosh_backend import WhooshBackend
+
+    return WhooshBackend(settings.index_dir)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    id: int
+    title: str
+    path: str
+    type: str
+    date: str | None
+    score: float
+    page: int
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    limit: int
+    sort: str
+    hits: list[SearchHit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    did_you_mean: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def search(
+    catalog: Catalog,
+    backend: SearchBackend,
+    matcher: IdentifierMatcher,
+    query: str,
+    *,
+    limit: int = 10,
+    page: int = 1,
+    sort: str = "relevance",
+    snippets: bool = True,
+) -> SearchResults:
+    if sort not in SORTS:
+        raise UsageError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise UsageError(f"limit must be between 1 and {MAX_LIMIT}")
+    if page < 1:
+        raise UsageError("page numbers start at 1")
+    tree = q.parse(query, matcher)
+    result = backend.search(tree, limit=limit, offset=(page - 1) * limit, sort=sort)
+    terms = query_terms(tree, result.expanded)
+    hits = []
+    for h in result.hits:
+        page_no, text = 1, ""
+        if snippets:
+            pages = catalog.pages(h.version_id)
+            page_no = best_page(pages, terms) if pages else 1
+            text = snippet(pages[page_no - 1], terms) if pages else ""
+        hits.append(SearchHit(h.doc_id, h.title, h.path, h.doc_type, h.date, h.score, page_no, text))
+    did_you_mean = None
+    if result.suggestions:
+        did_you_mean = query
+        for word, better in result.suggestions.items():
+            did_you_mean = re.sub(rf"(?<![\w:]){re.escape(word)}(?!\w)", better, did_you_mean)
+    return SearchResults(query, result.total, page, limit, sort, hits, result.facets, did_you_mean)

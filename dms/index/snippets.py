@@ -1,0 +1,97 @@
+"""Engine-neutral snippets: the best page of a hit, its best window, hits marked with <mark>.
+
+Text outside the marks is HTML-escaped, so a snippet is safe to render as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from whoosh.lang.porter import stem
+
+from dms.index import query as q
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+WINDOW = 32  # words in a snippet
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    stems: frozenset[str]
+    prefixes: tuple[str, ...]
+    exact: frozenset[str]  # expanded index terms from prefix/fuzzy parts
+
+    def matches(self, word: str) -> bool:
+        low = word.lower()
+        if low in self.exact or stem(low) in self.stems:
+            return True
+        return bool(self.prefixes) and low.startswith(self.prefixes)
+
+    def keys(self) -> list[str]:
+        keys = [s[: max(3, len(s) - 1)] for s in self.stems] + list(self.prefixes) + list(self.exact)
+        return [k for k in keys if k]
+
+
+def query_terms(tree, expanded: frozenset[str] = frozenset()) -> Terms:
+    stems: set[str] = set()
+    prefixes: list[str] = []
+
+    def walk(n):
+        if isinstance(n, (q.Word, q.Phrase)) and n.field in (None, "body", "title"):
+            stems.update(stem(w.lower()) for w in _WORD.findall(n.text))
+        elif isinstance(n, q.Ident):
+            stems.update(stem(w.lower()) for w in _WORD.findall(n.number))
+        elif isinstance(n, q.Prefix) and n.field in (None, "body", "title"):
+            prefixes.append(n.text.lower())
+        elif isinstance(n, (q.And, q.Or)):
+            for i in n.items:
+                walk(i)
+        # NOT parts and field filters are not highlighted
+
+    walk(tree)
+    return Terms(frozenset(stems), tuple(prefixes), frozenset(expanded))
+
+
+def best_page(pages: tuple[str, ...], terms: Terms) -> int:
+    """1-based number of the page that mentions the query most (1 when none does)."""
+    keys = terms.keys()
+    if not keys or len(pages) <= 1:
+        return 1
+    best, best_score = 1, 0
+    for number, text in enumerate(pages, start=1):
+        low = text.lower()
+        distinct = sum(1 for k in keys if k in low)
+        score = distinct * 1000 + sum(low.count(k) for k in keys)
+        if score > best_score:
+            best, best_score = number, score
+    return best
+
+
+def snippet(text: str, terms: Terms, window: int = WINDOW) -> str:
+    words = list(_WORD.finditer(text))
+    if not words:
+        return ""
+    marks = [terms.matches(m.group(0)) for m in words]
+    start = 0
+    if any(marks):
+        running = sum(marks[:window])
+        best, start = running, 0
+        for i in range(1, max(1, len(words) - window + 1)):
+            running += marks[i + window - 1] - marks[i - 1] if i + window - 1 < len(words) else -marks[i - 1]
+            if running > best:
+                best, start = running, i
+        start = max(0, min(start, marks.index(True)) if best == 0 else start)
+        start = max(0, start - 3) if start else 0
+    chosen = words[start : start + window]
+    out, pos = [], chosen[0].start()
+    for m, marked in zip(chosen, marks[start : start + window]):
+        out.append(html.escape(text[pos : m.start()]))
+        word = html.escape(m.group(0))
+        out.append(f"<mark>{word}</mark>" if marked else word)
+        pos = m.end()
+    body = " ".join("".join(out).split())
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if start + window < len(words) else ""
+    return prefix + body + suffix

@@ -1,0 +1,280 @@
+"""The Whoosh engine: schema, writer, query translation, search with facets."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from contextlib import contextmanager
+from datetime import datetime, time
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import whoosh.index
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemmingAnalyzer
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.scoring import BM25F
+
+from dms.errors import IndexUnavailable, QueryError
+from dms.identifiers import index_token
+from dms.index import query as q
+from dms.index.backend import EngineHit, EngineResult
+from dms.model import IndexRecord
+
+INDEX_SCHEMA = 1  # bump when the schema below changes: indexes of another version are rebuilt
+MARKER = "dms-index.json"
+DEFAULT_FIELDS = ("title", "body", "path")
+IDENT_BOOST = 25.0
+TITLE_BOOST = 3.0
+
+
+def _stem():
+    return StemmingAnalyzer(stoplist=None, minsize=1)
+
+
+def _simple():
+    return RegexTokenizer() | LowercaseFilter()
+
+
+def build_schema() -> Schema:
+    return Schema(
+        doc_id=ID(stored=True, unique=True),
+        version_id=STORED,
+        title=TEXT(analyzer=_stem(), field_boost=TITLE_BOOST, stored=True),
+        body=TEXT(analyzer=_stem(), spelling=True),
+        path=TEXT(analyzer=_simple(), stored=True),
+        party=TEXT(analyzer=_simple()),
+        type=ID(stored=True, sortable=True),
+        product=KEYWORD(commas=True, lowercase=True, stored=True),
+        number=ID(stored=True),
+        revision=ID(stored=True),
+        ids=KEYWORD(commas=True, lowercase=True),
+        date=DATETIME(stored=True, sortable=True),
+        year=ID(stored=True, sortable=True),
+    )
+
+
+def _document(rec: IndexRecord) -> dict:
+    ids = [index_token(rec.number, rec.revision), index_token(rec.number)] if rec.number else []
+    doc = {
+        "doc_id": str(rec.doc_id), "version_id": rec.version_id, "title": rec.title, "path": rec.path,
+        "body": "\n".join(rec.pages), "party": " ".join(rec.parties), "type": rec.doc_type,
+        "product": ",".join(rec.products), "ids": ",".join(dict.fromkeys(ids + list(rec.refs))),
+    }
+    if rec.number:
+        doc["number"] = rec.number.lower()
+    if rec.revision:
+        doc["revision"] = rec.revision.lower()
+    if rec.date:
+        doc["date"] = datetime.fromisoformat(rec.date)
+        doc["year"] = rec.date[:4]
+    return doc
+
+
+class _Writer:
+    def __init__(self, writer):
+        self._w = writer
+
+    def add(self, record: IndexRecord) -> None:
+        self._w.update_document(**_document(record))
+
+    def delete(self, doc_id: int) -> None:
+        self._w.delete_by_term("doc_id", str(doc_id))
+
+
+class WhooshBackend:
+    name = "whoosh"
+
+    def __init__(self, index_dir: Path, limitmb: int = 128):
+        self.dir = index_dir
+        self.limitmb = limitmb
+        self._ix = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def needs_rebuild(self) -> str | None:
+        marker = self.dir / MARKER
+        if not self.dir.is_dir() or not whoosh.index.exists_in(self.dir):
+            return "there is no search index yet"
+        try:
+            info = json.loads(marker.read_text())
+        except (OSError, ValueError):
+            return "the search index has no schema marker"
+        if info.get("schema") != INDEX_SCHEMA or info.get("engine") != self.name:
+            return f"the search index was built with schema {info.get('schema')}, this dms uses {INDEX_SCHEMA}"
+        return None
+
+    def _open(self):
+        if self._ix is None:
+            if self.needs_rebuild():
+                raise IndexUnavailable(f"{self.needs_rebuild()} at {self.dir}; run `dms reindex`")
+            self._ix = whoosh.index.open_dir(self.dir)
+        return self._ix
+
+    @contextmanager
+    def writer(self) -> Iterator[_Writer]:
+        ix = self._open()
+        try:
+            w = ix.writer(limitmb=self.limitmb, timeout=60)
+        except LockError:
+            raise IndexUnavailable("the search index is locked by another running dms process") from None
+        try:
+            yield _Writer(w)
+        except BaseException:
+            w.cancel()
+            raise
+        w.commit()
+
+    def rebuild(self, records: Iterable[IndexRecord]) -> int:
+        fresh = self.dir.with_name(self.dir.name + ".new")
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        ix = whoosh.index.create_in(fresh, build_schema())
+        w = ix.writer(limitmb=self.limitmb)
+        count = 0
+        try:
+            for rec in records:
+                w.add_document(**_document(rec))
+                count += 1
+        except BaseException:
+            w.cancel()
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        w.commit()
+        (fresh / MARKER).write_text(json.dumps({"engine": self.name, "schema": INDEX_SCHEMA}))
+        old = self.dir.with_name(self.dir.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.dir.exists():
+            self.dir.rename(old)
+        fresh.rename(self.dir)
+        shutil.rmtree(old, ignore_errors=True)
+        self._ix = None
+        return count
+
+    def indexed(self) -> dict[int, int]:
+        with self._open().searcher() as s:
+            return {int(f["doc_id"]): f["version_id"] for f in s.reader().all_stored_fields()}
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.dir.glob("*") if p.is_file())
+
+    # -- search -----------------------------------------------------------------------------
+    def search(self, tree, *, limit: int, offset: int, sort: str, facets: bool = True) -> EngineResult:
+        ix = self._open()
+        translated = _Translator(ix.schema).top(tree)
+        kwargs = {}
+        if sort in ("newest", "oldest"):
+            kwargs.update(sortedby="date", reverse=sort == "newest")
+        if facets:
+            kwargs["groupedby"] = {
+                "type": sorting.FieldFacet("type", maptype=sorting.Count),
+                "year": sorting.FieldFacet("year", maptype=sorting.Count),
+                "product": sorting.FieldFacet("product", allow_overlap=True, maptype=sorting.Count),
+            }
+        with ix.searcher(weighting=BM25F()) as s:
+            results = s.search(translated, limit=offset + limit, **kwargs)
+            hits = []
+            for h in results[offset : offset + limit]:
+                stored = h.fields()  # stored values only; h.get() would fall back to column defaults
+                hits.append(EngineHit(
+                    doc_id=int(stored["doc_id"]), version_id=stored["version_id"],
+                    score=round(float(h.score or 0.0), 4) if sort == "relevance" else 0.0, title=stored.get("title", ""),
+                    path=stored.get("path", ""), doc_type=stored.get("type", "other"),
+                    date=stored["date"].date().isoformat() if stored.get("date") else None,
+                ))
+            found = {}
+            if facets:
+                for name in ("type", "year", "product"):
+                    counts = results.groups(name)
+                    found[name] = {str(k): v for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+                                   if k not in (None, "")}
+            expanded = frozenset(
+                text.decode() if isinstance(text, bytes) else text
+                for field, text in translated.existing_terms(s.reader(), expand=True)
+                if field in ("body", "title")
+            ) if _has_expansion(tree) else frozenset()
+            suggestions = {}
+            if len(results) == 0:
+                corrector = s.corrector("body")
+                for word in _plain_words(tree):
+                    found_words = corrector.suggest(word.lower(), limit=1, maxdist=2)
+                    if found_words and found_words[0] != word.lower():
+                        suggestions[word] = found_words[0]
+            return EngineResult(len(results), hits, found, expanded, suggestions)
+
+
+def _has_expansion(tree) -> bool:
+    if isinstance(tree, (q.Prefix, q.Fuzzy)):
+        return True
+    if isinstance(tree, (q.And, q.Or)):
+        return any(_has_expansion(i) for i in tree.items)
+    return False
+
+
+def _plain_words(tree) -> list[str]:
+    if isinstance(tree, q.Word) and tree.field in (None, "body"):
+        return [tree.text]
+    if isinstance(tree, (q.And, q.Or)):
+        return [w for i in tree.items for w in _plain_words(i)]
+    return []
+
+
+class _Translator:
+    def __init__(self, schema: Schema):
+        self.schema = schema
+
+    def top(self, node):
+        result = self.node(node)
+        if isinstance(result, wq.Not) or (
+            isinstance(result, wq.And) and all(isinstance(s, wq.Not) for s in result.subqueries)
+        ):
+            return wq.And([wq.Every(), result])
+        return result
+
+    def tokens(self, field: str, text: str) -> list[str]:
+        return [t.text for t in self.schema[field].analyzer(text)]
+
+    def text_query(self, field: str, text: str, boost: float = 1.0):
+        toks = self.tokens(field, text)
+        if not toks:
+            return wq.NullQuery
+        if len(toks) == 1:
+            return wq.Term(field, toks[0], boost=boost)
+        return wq.Phrase(field, toks, boost=boost)
+
+    def fields(self, field: str | None) -> tuple[str, ...]:
+        return (field,) if field else DEFAULT_FIELDS
+
+    def node(self, n):
+        if isinstance(n, (q.Word, q.Phrase)):
+            return wq.Or([self.text_query(f, n.text) for f in self.fields(n.field)])
+        if isinstance(n, q.Prefix):
+            return wq.Or([wq.Prefix(f, n.text) for f in self.fields(n.field)])
+        if isinstance(n, q.Fuzzy):
+            return wq.Or([wq.FuzzyTerm(f, n.text, maxdist=n.distance, prefixlength=1)
+                          for f in self.fields(n.field) if f != "path"])
+        if isinstance(n, q.Ident):
+            number = n.number.lower()
+            exact = wq.Term("number", number, boost=IDENT_BOOST)
+            if n.revision:
+                exact = wq.And([exact, wq.Term("revision", n.revision.lower())], boost=IDENT_BOOST)
+            words = f"{n.number} {n.revision}" if n.revision else n.number
+            return wq.Or([exact, wq.Term("ids", index_token(n.number, n.revision), boost=5.0),
+                          self.text_query("body", words), self.text_query("title", words)])
+        if isinstance(n, q.Exact):
+            field = {"ref": "ids"}.get(n.field, n.field)
+            return wq.Term(field, n.value)
+        if isinstance(n, q.DateRange):
+            start = datetime.combine(n.start, time.min) if n.start else None
+            end = datetime.combine(n.end, time.max) if n.end else None
+            return wq.DateRange("date", start, end)
+        if isinstance(n, q.And):
+            return wq.And([self.node(i) for i in n.items])
+        if isinstance(n, q.Or):
+            return wq.Or([self.node(i) for i in n.items])
+        if isinstance(n, q.Not):
+            return wq.Not(self.node(n.item))
+        if isinstance(n, q.MatchAll):
+            return wq.Every()
+        raise QueryError(f"the Whoosh engine cannot express {type(n).__name__}")

@@ -1,0 +1,1 @@
+"""Ingest: extractors, metadata rules, the worker pool and the pipeline."""

@@ -1,0 +1,206 @@
+"""Ingest: scan -> store (hash) -> extract in workers -> record in the catalog -> index in batches.
+
+Steps are small functions over frozen records; the catalog is written per file in one
+transaction, the index after the catalog, so a run killed at any point is completed by the
+next: unchanged files are skipped by size and mtime, stale index entries are re-synced,
+and attachments queued but not yet extracted are picked up from `pending_sha`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from dms.app import Dms
+from dms.errors import UsageError
+from dms.ingest.pool import ExtractPool
+from dms.ingest.worker import Task
+from dms.model import Extraction
+
+MAX_ATTACHMENT_DEPTH = 3
+SKIPPED_NAMES = (".", "~$")  # hidden files, Office lock files
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: str  # absolute
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One stored original waiting for extraction."""
+
+    doc_id: int
+    path: str
+    sha256: str
+    size: int
+    mtime_ns: int | None
+    old_sha: str | None
+
+
+@dataclass(slots=True)
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    attachments: int = 0
+    unsupported: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    problems: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def scan(paths: Iterable[str | Path]) -> tuple[list[SourceFile], int]:
+    """Every regular file under the given paths, sorted; and how many were skipped by name."""
+    roots = [Path(p).expanduser() for p in paths]
+    for root in roots:
+        if not root.exists():
+            raise UsageError(f"no such file or directory: {root}")
+    found: dict[str, SourceFile] = {}
+    skipped = 0
+
+    def add(path: str) -> None:
+        st = os.stat(path)
+        found[path] = SourceFile(path, st.st_size, st.st_mtime_ns)
+
+    for root in roots:
+        root_abs = os.path.abspath(root)
+        if os.path.isfile(root_abs):
+            add(root_abs)
+            continue
+        for dirpath, dirnames, filenames in os.walk(root_abs):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in filenames:
+                if name.startswith(SKIPPED_NAMES):
+                    skipped += 1
+                    continue
+                full = os.path.join(dirpath, name)
+                if os.path.isfile(full):
+                    add(full)
+    return sorted(found.values(), key=lambda f: f.path), skipped
+
+
+class _Run:
+    def __init__(self, dms: Dms, report: IngestReport, pool: ExtractPool):
+        self.dms, self.report, self.pool = dms, report, pool
+        self.catalog = dms.catalog
+        self.since_commit = 0
+        self.max_bytes = int(dms.settings.max_file_mb * 1_000_000)
+        self.window = max(4, 4 * dms.settings.workers)
+        self.in_flight: dict[str, list[Job]] = {}  # sha -> jobs waiting for that extraction
+
+    def submit(self, job: Job) -> None:
+        """Extract the job's bytes, or reuse the extraction of identical bytes already catalogued."""
+        if job.sha256 in self.in_flight:
+            self.in_flight[job.sha256].append(job)
+            return
+        existing = self.catalog.extracted_version_with_sha(job.sha256)
+        if existing is not None:
+            with self.catalog.transaction():
+                self.catalog.copy_version(job.doc_id, existing, job.size, job.mtime_ns)
+                self.after_version(job)
+            return
+        blob = self.dms.store.path_for(job.sha256)
+        self.in_flight[job.sha256] = []
+        self.pool.submit(job, Task(blob=blob, path=job.path, size=job.size, max_bytes=self.max_bytes))
+        while self.pool.in_flight >= self.window:
+            self.record(*self.pool.next_result())
+
+    def after_version(self, job: Job) -> None:
+        shas = {job.sha256} | ({job.old_sha} if job.old_sha else set())
+        self.catalog.refresh_duplicates(shas)
+        self.since_commit += 1
+        if self.since_commit >= self.dms.settings.commit_every:
+            self.flush()
+
+    def record(self, job: Job, ex: Extraction) -> None:
+        queued: list[Job] = []
+        with self.catalog.transaction():
+            self.catalog.add_version(job.doc_id, job.sha256, job.size, job.mtime_ns, ex)
+            depth = job.path.count("#")
+            for number, att in enumerate(ex.attachments, start=1):
+                if depth >= MAX_ATTACHMENT_DEPTH:
+                    break
+                blob = self.dms.store.put_bytes(att.data)
+                att_path = f"{job.path}#{number}:{att.name}"
+                att_id = self.catalog.ensure_document(att_path, att.name, parent_id=job.doc_id)
+                old = self.catalog.current_sha(att_id)
+                if old == blob.sha256:
+                    continue
+                self.catalog.set_pending(att_id, blob.sha256)
+                queued.append(Job(att_id, att_path, blob.sha256, blob.size, job.mtime_ns, old))
+            self.after_version(job)
+        if ex.status == "unsupported":
+            self.report.unsupported += 1
+        for p in ex.problems:
+            self.report.problems.append({"path": job.path, "kind": p.kind, "severity": p.severity, "reason": p.reason})
+        self.report.attachments += len(queued)
+        for waiting in self.in_flight.pop(job.sha256, []):
+            self.submit(waiting)
+        for att_job in queued:
+            self.submit(att_job)
+
+    def flush(self) -> None:
+        self.dms.sync_index()
+        self.since_commit = 0
+
+
+def ingest(
+    dms: Dms,
+    paths: Iterable[str | Path],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> IngestReport:
+    started = time.monotonic()
+    files, skipped = scan(paths)
+    report = IngestReport(skipped=skipped)
+    dms.store.clean_tmp(older_than=3600)
+    dms.ensure_index()
+    dms.sync_index()  # whatever a killed run recorded but did not index
+    known = dms.catalog.known_files()
+    settings = dms.settings
+    with ExtractPool(settings.workers, dms.rules, settings.extract_timeout, settings.worker_memory_mb) as pool:
+        run = _Run(dms, report, pool)
+        seen: set[str] = set()
+        for doc_id, path, sha in dms.catalog.pending():
+            run.submit(Job(doc_id, path, sha, dms.store.path_for(sha).stat().st_size, None,
+                           dms.catalog.current_sha(doc_id)))
+        for done, src in enumerate(files, start=1):
+            if on_progress:
+                on_progress(done, len(files))
+            prior = known.get(src.path)
+            if prior and prior.size == src.size and prior.mtime_ns == src.mtime_ns:
+                report.unchanged += 1
+                continue
+            try:
+                blob = dms.store.put_file(Path(src.path))
+            except OSError as exc:
+                report.problems.append({"path": src.path, "kind": "unreadable", "severity": "error",
+                                        "reason": f"the file could not be read, so it was not stored: {exc}"})
+                continue
+            if prior and prior.sha256 == blob.sha256:
+                dms.catalog.touch_mtime(prior.doc_id, src.mtime_ns)
+                report.unchanged += 1
+                continue
+            doc_id = prior.doc_id if prior else dms.catalog.ensure_document(src.path, Path(src.path).name)
+            if prior:
+                report.updated += 1
+            elif blob.sha256 in seen or dms.catalog.is_current_elsewhere(blob.sha256, doc_id):
+                report.duplicates += 1
+            else:
+                report.added += 1
+            seen.add(blob.sha256)
+            run.submit(Job(doc_id, src.path, blob.sha256, blob.size, src.mtime_ns, prior.sha256 if prior else None))
+        for job, ex in pool.results():
+            run.record(job, ex)
+    run.flush()
+    report.seconds = round(time.monotonic() - started, 3)
+    return report

@@ -28,8 +28,13 @@ class XlsxExtractor:
     kinds = frozenset({"xlsx"})
 
     def extract(self, path: Path) -> Raw:
+        # A file object: openpyxl judges a path by its extension, and stored originals have none.
+        with open(path, "rb") as fh:
+            return self._read(fh)
+
+    def _read(self, fh) -> Raw:
         try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
         except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
             raise ExtractionFailed("malformed", f"XLSX is damaged and cannot be read: {exc}") from None
         except Exception as exc:  # broken XML inside the package

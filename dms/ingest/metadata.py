@@ -115,6 +115,12 @@ def derive(raw: Raw, path: str, rules: Rules) -> Derived:
         found = matcher.find(name.replace("_", " "))
         if found:
             number, revision = found[0].number, found[0].revision
+    if number is None and "subject" not in raw.meta:  # an e-mail's subject names what it is about, not itself
+        for line in [line for line in first.splitlines() if line.strip()][:3]:  # title lines, maybe a header
+            found = [m for m in matcher.find(line) if m.start < 40]
+            if found:
+                number, revision = found[0].number, found[0].revision
+                break
     if number and revision is None:
         rev = _REVISION_LABEL.search(first[:3000])
         if rev:

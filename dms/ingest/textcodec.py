@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 from charset_normalizer import from_bytes
 
@@ -35,19 +36,26 @@ def decode(data: bytes, hint: str | None = None) -> tuple[str, str]:
     best = from_bytes(data[: 1 << 20]).best()
     if best is not None and best.encoding:
         enc = best.encoding
-        # A Western text with a few accents is cp1252 far more often than a rare code page.
-        if _mostly_ascii(data) and enc not in ("cp1252", "latin_1", "iso8859_15"):
-            try:
-                text = data.decode("cp1252")
-                if sum(ch.isalpha() for ch in text) > 0.5 * len(text.strip() or "x"):
-                    return text, "cp1252"
-            except UnicodeDecodeError:
-                pass
+        if enc in _LATIN_FAMILY and enc != "cp1252":
+            western = _as_western(data)
+            if western is not None:
+                return western, "cp1252"
         return data.decode(enc, errors="replace"), enc
     return data.decode("latin-1"), "latin-1"
 
 
-def _mostly_ascii(data: bytes) -> bool:
-    sample = data[: 1 << 16]
-    high = sum(1 for b in sample if b >= 0x80)
-    return high <= len(sample) * 0.05
+# Single-byte code pages that share bytes with cp1252: the detector cannot tell them apart on a short
+# text. Western text is far more common in these archives; Central European text decoded as cp1252
+# puts symbols such as ³ ¹ ¿ Ÿ inside words, and then the detector's choice stands.
+_LATIN_FAMILY = {"cp1250", "cp1252", "cp1257", "latin_1", "iso8859_2", "iso8859_13", "iso8859_15", "iso8859_16",
+                 "mac_latin2", "mac_roman", "mac_iceland", "cp850", "cp852", "cp437"}
+_IN_WORD_SYMBOL = re.compile(r"\w[\u0080-\u00bf\u00d7\u00f7\u0152\u0153\u0178\u2020-\u20ff]|"
+                             r"[\u0080-\u00bf\u00d7\u00f7\u0152\u0153\u0178\u2020-\u20ff]\w")
+
+
+def _as_western(data: bytes) -> str | None:
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    return None if _IN_WORD_SYMBOL.search(text) else text

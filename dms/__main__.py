@@ -1,0 +1,3 @@
+from dms.cli import main
+
+main()

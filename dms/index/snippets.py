@@ -25,7 +25,8 @@ class Terms:
 
     def matches(self, word: str) -> bool:
         low = word.lower()
-        if low in self.exact or stem(low) in self.stems:
+        stemmed = stem(low)
+        if low in self.exact or stemmed in self.stems or stemmed in self.exact:
             return True
         return bool(self.prefixes) and low.startswith(self.prefixes)
 

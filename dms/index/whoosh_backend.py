@@ -162,7 +162,6 @@ class WhooshBackend:
     # -- search -----------------------------------------------------------------------------
     def search(self, tree, *, limit: int, offset: int, sort: str, facets: bool = True) -> EngineResult:
         ix = self._open()
-        translated = _Translator(ix.schema).top(tree)
         kwargs = {}
         if sort in ("newest", "oldest"):
             kwargs.update(sortedby="date", reverse=sort == "newest")
@@ -173,6 +172,7 @@ class WhooshBackend:
                 "product": sorting.FieldFacet("product", allow_overlap=True, maptype=sorting.Count),
             }
         with ix.searcher(weighting=BM25F()) as s:
+            translated = _Translator(ix.schema, s.reader()).top(tree)
             results = s.search(translated, limit=offset + limit, **kwargs)
             hits = []
             for h in results[offset : offset + limit]:
@@ -221,8 +221,23 @@ def _plain_words(tree) -> list[str]:
 
 
 class _Translator:
-    def __init__(self, schema: Schema):
+    def __init__(self, schema: Schema, reader):
         self.schema = schema
+        self.reader = reader
+
+    def fuzzy(self, field: str, word: str, distance: int):
+        """Index terms within `distance` edits of the word, as the field stores them (stemmed).
+
+        Whoosh looks fuzzy candidates up in the unstemmed spelling words of a field with
+        spelling=True, so candidates are gathered from both forms and analyzed again.
+        """
+        forms = {word, *self.tokens(field, word)}
+        found: set[str] = set()
+        for form in forms:
+            for candidate in self.reader.terms_within(field, form, distance, prefix=1):
+                found.update(self.tokens(field, candidate))
+        terms = sorted(t for t in found if self.reader.doc_frequency(field, t))
+        return wq.Or([wq.Term(field, t) for t in terms]) if terms else wq.NullQuery
 
     def top(self, node):
         result = self.node(node)
@@ -252,8 +267,7 @@ class _Translator:
         if isinstance(n, q.Prefix):
             return wq.Or([wq.Prefix(f, n.text) for f in self.fields(n.field)])
         if isinstance(n, q.Fuzzy):
-            return wq.Or([wq.FuzzyTerm(f, n.text, maxdist=n.distance, prefixlength=1)
-                          for f in self.fields(n.field) if f != "path"])
+            return wq.Or([self.fuzzy(f, n.text, n.distance) for f in self.fields(n.field) if f != "path"])
         if isinstance(n, q.Ident):
             number = n.number.lower()
             exact = wq.Term("number", number, boost=IDENT_BOOST)

@@ -1,0 +1,154 @@
+"""Store, catalog and index stay consistent: idempotent runs, versions, duplicates, attachments, crashes."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import pdf_bytes, run_dms, run_json, write_eml, write_pdf
+
+from dms.ingest.pipeline import ingest
+from dms.verify import verify
+
+
+def test_second_ingest_of_the_same_tree_adds_nothing(dms, inbox):
+    write_pdf(inbox / "a.pdf", ["kettle lid"])
+    (inbox / "b.txt").write_text("vacuum filter")
+    first = ingest(dms, [inbox])
+    second = ingest(dms, [inbox])
+    assert (first.added, second.added, second.unchanged, second.updated) == (2, 0, 2, 0)
+    assert dms.catalog.stats()["versions"] == 2
+
+
+def test_touched_file_with_same_bytes_is_unchanged(dms, inbox):
+    path = inbox / "a.txt"
+    path.write_text("kettle")
+    ingest(dms, [inbox])
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    report = ingest(dms, [inbox])
+    assert (report.unchanged, report.updated) == (1, 0)
+
+
+def test_changed_file_becomes_a_new_version_and_the_old_stays_retrievable(dms, inbox):
+    path = inbox / "spec.txt"
+    path.write_text("Specification, old gasket wording")
+    ingest(dms, [inbox])
+    old_sha = dms.catalog.known_files()[str(path)].sha256
+    path.write_text("Specification, new seal wording, longer")
+    report = ingest(dms, [inbox])
+    assert report.updated == 1
+    doc = dms.catalog.documents_where("d.path = ?", (str(path),))[0]
+    versions = dms.catalog.versions(doc.id)
+    assert [v.seq for v in versions] == [1, 2]
+    assert dms.store.path_for(old_sha).read_text() == "Specification, old gasket wording"
+    assert "old gasket" in dms.catalog.pages(versions[0].id)[0]
+    from dms.index import search
+
+    assert search(dms.catalog, dms.backend, dms.matcher, "gasket").total == 0
+    assert search(dms.catalog, dms.backend, dms.matcher, "seal").total == 1
+
+
+def test_byte_identical_files_are_stored_once_and_recorded_as_duplicates(dms, inbox):
+    (inbox / "x").mkdir()
+    (inbox / "a.txt").write_text("same kettle words")
+    (inbox / "x" / "copy.txt").write_text("same kettle words")
+    report = ingest(dms, [inbox])
+    assert (report.added, report.duplicates) == (1, 1)
+    first = dms.catalog.documents_where("d.path = ?", (str(inbox / "a.txt"),))[0]
+    assert dms.catalog.duplicates_of(first.id) == [str(inbox / "x" / "copy.txt")]
+    assert len(list(dms.settings.store_dir.glob("??/??/*"))) == 1
+    from dms.index import search
+
+    assert search(dms.catalog, dms.backend, dms.matcher, "kettle").total == 1
+
+
+def test_email_attachments_become_documents_linked_to_their_email(dms, inbox):
+    write_eml(inbox / "quote.eml", "Quotation", "see attached",
+              attachments=[("quote.pdf", pdf_bytes(["Quotation gasket PO-2023-0007"]), "application/pdf")])
+    report = ingest(dms, [inbox])
+    assert report.attachments == 1
+    mail = dms.catalog.documents_where("d.path = ?", (str(inbox / "quote.eml"),))[0]
+    [(att_id, name)] = dms.catalog.attachments_of(mail.id)
+    att = dms.catalog.document(att_id)
+    assert name == "quote.pdf" and att.parent_id == mail.id and att.path.endswith("#1:quote.pdf")
+    assert "PO-2023-0007" in dms.catalog.pages(att.version.id)[0]
+    assert verify(dms).ok
+
+
+def test_missing_path_is_a_clear_error_and_changes_nothing(home, tmp_path):
+    proc = run_dms(home, "ingest", str(tmp_path / "nope"), check=False)
+    assert proc.returncode == 2
+    assert "no such file or directory" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_tampered_original_makes_verify_fail_and_name_it(home, inbox):
+    path = (inbox / "contract.txt")
+    path.write_text("Distribution agreement, 36 months")
+    run_json(home, "ingest", str(inbox))
+    stored = Path(run_json(home, "show", str(path))["stored_path"])
+    os.chmod(stored, 0o644)
+    stored.write_text("Distribution agreement, 12 months")
+    proc = run_dms(home, "verify", "--json", check=False)
+    assert proc.returncode == 4
+    import json
+
+    report = json.loads(proc.stdout)
+    assert not report["ok"]
+    [problem] = report["problems"]
+    assert problem["path"] == str(path) and "altered" in problem["message"]
+
+
+def test_index_with_another_schema_version_is_rebuilt(dms, inbox):
+    (inbox / "a.txt").write_text("kettle")
+    ingest(dms, [inbox])
+    marker = dms.settings.index_dir / "dms-index.json"
+    marker.write_text('{"engine": "whoosh", "schema": 0}')
+    assert dms.ensure_index() is not None
+    from dms.index import search
+
+    assert search(dms.catalog, dms.backend, dms.matcher, "kettle").total == 1
+    assert verify(dms).ok
+
+
+def test_reindex_rebuilds_the_index_from_the_catalog_alone(home, inbox):
+    (inbox / "a.txt").write_text("kettle lid")
+    run_json(home, "ingest", str(inbox))
+    import shutil
+
+    shutil.rmtree(home / "index")
+    assert run_json(home, "reindex")["indexed"] == 1
+    assert run_json(home, "search", "lid")["total"] == 1
+    assert run_json(home, "verify")["ok"]
+
+
+@pytest.mark.slow
+def test_ingest_killed_at_any_point_is_completed_by_the_next_run(home, tmp_path):
+    from dms.samplegen import generate
+
+    corpus = tmp_path / "corpus"
+    truth = generate(corpus, scale=2)
+    env = {**os.environ, "DMS_HOME": str(home), "DMS_COMMIT_EVERY": "15"}
+    for delay in (1.0, 2.0, 3.0):
+        proc = subprocess.Popen([sys.executable, "-m", "dms", "ingest", str(corpus)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    report = run_json(home, "ingest", str(corpus))
+    assert report["problems"] == [] or {p["kind"] for p in report["problems"]} <= {"malformed", "encrypted"}
+    verify = run_json(home, "verify")
+    assert verify["ok"], verify["problems"]
+    db = sqlite3.connect(home / "catalog.sqlite")
+    top_level = db.execute("SELECT COUNT(*) FROM documents WHERE parent_id IS NULL").fetchone()[0]
+    files = len(truth["files"]) + len(truth["problems"])
+    assert top_level == files
+    assert db.execute("SELECT COUNT(*) FROM documents WHERE current_version_id IS NULL").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM versions GROUP BY document_id HAVING COUNT(*) > 1").fetchall() == []
+    attachments = sum(len(f["attachments"]) for f in truth["files"])
+    assert db.execute("SELECT COUNT(*) FROM documents WHERE parent_id IS NOT NULL").fetchone()[0] == attachments
+    again = run_json(home, "ingest", str(corpus))
+    assert again["added"] == 0 and again["unchanged"] == files

@@ -116,7 +116,8 @@ def derive(raw: Raw, path: str, rules: Rules) -> Derived:
         if found:
             number, revision = found[0].number, found[0].revision
     if number is None and "subject" not in raw.meta:  # an e-mail's subject names what it is about, not itself
-        for line in [line for line in first.splitlines() if line.strip()][:3]:  # title lines, maybe a header
+        lines = [line for line in first.splitlines() if line.strip()][:3]  # title lines, maybe a page header
+        for line in (line for line in lines if "|" not in line and "," not in line):  # not table rows
             found = [m for m in matcher.find(line) if m.start < 40]
             if found:
                 number, revision = found[0].number, found[0].revision

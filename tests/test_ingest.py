@@ -15,6 +15,15 @@ from dms.ingest.pipeline import ingest
 from dms.verify import verify
 
 
+def test_batched_index_commits_during_a_run_keep_everything_consistent(home, inbox):
+    for n in range(12):
+        (inbox / f"note-{n}.txt").write_text(f"gasket note number {n}")
+    report = run_json(home, "ingest", str(inbox), env={"DMS_COMMIT_EVERY": "5"})
+    assert report["added"] == 12
+    assert run_json(home, "search", "gasket")["total"] == 12
+    assert run_json(home, "verify")["ok"]
+
+
 def test_second_ingest_of_the_same_tree_adds_nothing(dms, inbox):
     write_pdf(inbox / "a.pdf", ["kettle lid"])
     (inbox / "b.txt").write_text("vacuum filter")
@@ -130,15 +139,17 @@ def test_ingest_killed_at_any_point_is_completed_by_the_next_run(home, tmp_path)
     from dms.samplegen import generate
 
     corpus = tmp_path / "corpus"
-    truth = generate(corpus, scale=2)
+    truth = generate(corpus, scale=4)
     env = {**os.environ, "DMS_HOME": str(home), "DMS_COMMIT_EVERY": "15"}
-    for delay in (1.0, 2.0, 3.0):
+    for delay in (1.0, 1.5, 2.0):
         proc = subprocess.Popen([sys.executable, "-m", "dms", "ingest", str(corpus)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        _, err = proc.communicate()
+        assert proc.returncode == -signal.SIGKILL, f"the run ended before it was killed: {err.decode()[-2000:]}"
     report = run_json(home, "ingest", str(corpus))
+    assert report["added"] + report["attachments"] > 0  # the killed runs left work for this one
     assert report["problems"] == [] or {p["kind"] for p in report["problems"]} <= {"malformed", "encrypted"}
     verify = run_json(home, "verify")
     assert verify["ok"], verify["problems"]

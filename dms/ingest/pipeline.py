@@ -108,6 +108,7 @@ class _Run:
             with self.catalog.transaction():
                 self.catalog.copy_version(job.doc_id, existing, job.size, job.mtime_ns)
                 self.after_version(job)
+            self.maybe_flush()
             return
         blob = self.dms.store.path_for(job.sha256)
         self.in_flight[job.sha256] = []
@@ -119,6 +120,9 @@ class _Run:
         shas = {job.sha256} | ({job.old_sha} if job.old_sha else set())
         self.catalog.refresh_duplicates(shas)
         self.since_commit += 1
+
+    def maybe_flush(self) -> None:
+        """Index a batch once enough versions were recorded (outside any catalog transaction)."""
         if self.since_commit >= self.dms.settings.commit_every:
             self.flush()
 
@@ -139,6 +143,7 @@ class _Run:
                 self.catalog.set_pending(att_id, blob.sha256)
                 queued.append(Job(att_id, att_path, blob.sha256, blob.size, job.mtime_ns, old))
             self.after_version(job)
+        self.maybe_flush()
         if ex.status == "unsupported":
             self.report.unsupported += 1
         for p in ex.problems:

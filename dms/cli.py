@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
+import html
 import json
-import re
 import sys
 
 import click
@@ -127,27 +127,21 @@ def search(query, limit, page, sort, settings, as_json):
     with _open(settings) as dms:
         dms.ensure_index()
         results = run_search(dms.catalog, dms.backend, dms.matcher, query, limit=limit, page=page, sort=sort)
-    data = results.to_dict()
     if as_json:
-        for hit in data["hits"]:
-            hit["page"] = hit.pop("page")
-        emit(True, data, None)
+        emit(True, results.to_dict(), None)
         return
     first = (page - 1) * limit + 1
     click.echo(f"{results.total} document(s)" + (f", showing {first}-{first + len(results.hits) - 1}"
                                                    if results.hits else ""))
     if results.did_you_mean:
         click.echo(f"did you mean: {results.did_you_mean}")
+    bold = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]")
     for hit in results.hits:
         click.echo(f"\n[{hit.id}] {hit.title}  ({hit.type}, {hit.date or 'undated'}, score {hit.score})")
         click.echo(f"     {hit.path}")
-        text = re.sub(r"</?mark>", lambda m: "" if m.group(0) == "</mark>" else "", hit.snippet)
         if hit.snippet:
-            marked = hit.snippet.replace("<mark>", "\x1b[1m" if sys.stdout.isatty() else "[").replace(
-                "</mark>", "\x1b[0m" if sys.stdout.isatty() else "]")
-            import html
-
-            click.echo(f"     p.{hit.page}: {html.unescape(marked) if text else ''}")
+            marked = hit.snippet.replace("<mark>", bold[0]).replace("</mark>", bold[1])
+            click.echo(f"     p.{hit.page}: {html.unescape(marked)}")
     if results.facets:
         click.echo("")
         for name, counts in results.facets.items():

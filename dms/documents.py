@@ -51,7 +51,7 @@ def show(dms: Dms, ref: str) -> dict:
     doc = resolve(dms, ref)
     v = doc.version
     versions = dms.catalog.versions(doc.id)
-    problems = [p for p in dms.catalog.problems() if p["id"] == doc.id]
+    problems = dms.catalog.problems(doc_id=doc.id)
     return {
         "id": doc.id,
         "title": v.title or doc.name,

@@ -61,10 +61,6 @@ def _flexible(pattern: str) -> str:
 class IdentifierMatcher:
     rules: Rules
 
-    @property
-    def regex(self) -> re.Pattern:
-        return _regex(self.rules.identifiers, strict=True)
-
     def find(self, text: str, flexible: bool = False) -> list[IdMatch]:
         regex = _regex(self.rules.identifiers, strict=not flexible)
         out = []

@@ -12,7 +12,7 @@ from typing import Iterator
 
 from dms.catalog.migrations import migrate
 from dms.errors import NotFound
-from dms.model import Extraction, IndexRecord
+from dms.model import Extraction, IndexRecord, Problem
 
 
 def utcnow() -> str:
@@ -205,8 +205,6 @@ class Catalog:
         return self.add_version(doc_id, src.sha256, size, mtime_ns, ex)
 
     def _problems_of(self, version_id: int):
-        from dms.model import Problem
-
         for kind, severity, reason in self.conn.execute(
             "SELECT kind, severity, reason FROM problems WHERE version_id = ? ORDER BY id", (version_id,)
         ):
@@ -348,12 +346,15 @@ class Catalog:
     def attachments_of(self, doc_id: int) -> list[tuple[int, str]]:
         return list(self.conn.execute("SELECT id, name FROM documents WHERE parent_id = ? ORDER BY id", (doc_id,)))
 
-    def problems(self, include_old: bool = False) -> list[dict]:
-        where = "" if include_old else "WHERE v.id = d.current_version_id"
+    def problems(self, include_old: bool = False, doc_id: int | None = None) -> list[dict]:
+        conditions = ([] if include_old else ["v.id = d.current_version_id"]) + (
+            ["d.id = ?"] if doc_id is not None else [])
+        where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
         rows = self.conn.execute(
             "SELECT d.id, d.path, v.sha256, p.kind, p.severity, p.reason, p.created_at FROM problems p "
             f"JOIN versions v ON v.id = p.version_id JOIN documents d ON d.id = v.document_id {where} "
-            "ORDER BY p.id"
+            "ORDER BY p.id",
+            () if doc_id is None else (doc_id,),
         )
         keys = ("id", "path", "sha256", "kind", "severity", "reason", "at")
         return [dict(zip(keys, r)) for r in rows]

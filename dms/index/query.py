@@ -203,7 +203,7 @@ class _Parser:
             return Not(self.unary())
         return self.primary()
 
-    def primary(self, field: str | None = None):
+    def primary(self):
         tok = self.take()
         if tok.kind == "lparen":
             if (nxt := self.peek()) and nxt.kind == "rparen":
@@ -212,7 +212,7 @@ class _Parser:
             if not (close := self.peek()) or close.kind != "rparen":
                 raise self.error("a parenthesis is not closed", tok)
             self.take()
-            return node if field is None else node
+            return node
         if tok.kind == "field":
             return self.fielded(tok)
         if tok.kind == "ident":

@@ -36,6 +36,12 @@ class Store:
     def __init__(self, root: Path):
         self.root = root
         self._tmp = root / "tmp"
+        self._made: set[Path] = set()  # directories known to exist
+
+    def _ensure_dir(self, path: Path) -> None:
+        if path not in self._made:
+            path.mkdir(parents=True, exist_ok=True)
+            self._made.add(path)
 
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
@@ -54,7 +60,7 @@ class Store:
         return Blob(sha, len(data), self.path_for(sha))
 
     def put_stream(self, fh: BinaryIO) -> Blob:
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        self._ensure_dir(self._tmp)
         digest = hashlib.sha256()
         size = 0
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
@@ -76,7 +82,7 @@ class Store:
         return Blob(sha, size, self.path_for(sha))
 
     def _write_tmp(self, chunks: list[bytes]) -> Path:
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        self._ensure_dir(self._tmp)
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:
@@ -85,7 +91,7 @@ class Store:
 
     def _commit_tmp(self, tmp: Path, sha256: str) -> None:
         final = self.path_for(sha256)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self._ensure_dir(final.parent)
         os.chmod(tmp, 0o444)
         os.replace(tmp, final)
 

@@ -130,6 +130,10 @@ def test_did_you_mean_when_nothing_is_found(archive):
     assert results.total == 0 and results.did_you_mean == "hinge"
 
 
+def test_did_you_mean_offers_a_word_as_written_not_an_index_stem(archive):
+    assert find(archive, "warrenty claim").did_you_mean == "warranty claim"  # the index holds "warranti"
+
+
 @pytest.mark.parametrize("query, message", [
     ('"lid hinge', "closing quote"),
     ("(lid OR", "needs something after it"),

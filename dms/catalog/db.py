@@ -231,7 +231,9 @@ class Catalog:
             ]
             if not ids:
                 continue
-            self.conn.execute("UPDATE documents SET duplicate_of = NULL WHERE id = ?", (ids[0],))
+            self.conn.execute(
+                "UPDATE documents SET duplicate_of = NULL WHERE id = ? AND duplicate_of IS NOT NULL", (ids[0],)
+            )
             for dup in ids[1:]:
                 self.conn.execute("UPDATE documents SET duplicate_of = ? WHERE id = ?", (ids[0], dup))
                 marked += 1

@@ -26,7 +26,8 @@ class EngineResult:
     hits: list[EngineHit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     expanded: frozenset[str] = frozenset()  # index terms that prefix/fuzzy parts of the query matched
-    suggestions: dict[str, str] = field(default_factory=dict)  # word -> a close word in the index
+    # word of the query -> (a close term in the index, a version whose text holds it)
+    suggestions: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 class IndexWriter(Protocol):

@@ -11,7 +11,7 @@ from dms.errors import UsageError
 from dms.identifiers import IdentifierMatcher
 from dms.index import query as q
 from dms.index.backend import SearchBackend
-from dms.index.snippets import best_page, query_terms, snippet
+from dms.index.snippets import best_page, query_terms, snippet, surface_form
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_LIMIT = 500
@@ -81,6 +81,7 @@ def search(
     did_you_mean = None
     if result.suggestions:
         did_you_mean = query
-        for word, better in result.suggestions.items():
+        for word, (term, version_id) in result.suggestions.items():
+            better = surface_form(catalog.pages(version_id), term)
             did_you_mean = re.sub(rf"(?<![\w:]){re.escape(word)}(?!\w)", better, did_you_mean)
     return SearchResults(query, result.total, page, limit, sort, hits, result.facets, did_you_mean)

@@ -96,3 +96,13 @@ def snippet(text: str, terms: Terms, window: int = WINDOW) -> str:
     prefix = "… " if start > 0 else ""
     suffix = " …" if start + window < len(words) else ""
     return prefix + body + suffix
+
+
+def surface_form(pages: tuple[str, ...], term: str) -> str:
+    """The first word in the text that the index stores as `term` (a stem), as it is written."""
+    for text in pages:
+        for m in _WORD.finditer(text):
+            word = m.group(0).lower()
+            if word == term or stem(word) == term:
+                return word
+    return term

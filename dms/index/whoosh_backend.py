@@ -23,7 +23,7 @@ from dms.index import query as q
 from dms.index.backend import EngineHit, EngineResult
 from dms.model import IndexRecord
 
-INDEX_SCHEMA = 1  # bump when the schema below changes: indexes of another version are rebuilt
+INDEX_SCHEMA = 2  # bump when the schema below changes: indexes of another version are rebuilt
 MARKER = "dms-index.json"
 DEFAULT_FIELDS = ("title", "body", "path")
 IDENT_BOOST = 25.0
@@ -43,7 +43,7 @@ def build_schema() -> Schema:
         doc_id=ID(stored=True, unique=True),
         version_id=STORED,
         title=TEXT(analyzer=_stem(), field_boost=TITLE_BOOST, stored=True),
-        body=TEXT(analyzer=_stem(), spelling=True),
+        body=TEXT(analyzer=_stem()),
         path=TEXT(analyzer=_simple(), stored=True),
         party=TEXT(analyzer=_simple()),
         type=ID(stored=True, sortable=True),
@@ -194,14 +194,25 @@ class WhooshBackend:
                 for field, text in translated.existing_terms(s.reader(), expand=True)
                 if field in ("body", "title")
             ) if _has_expansion(tree) else frozenset()
-            suggestions = {}
-            if len(results) == 0:
-                corrector = s.corrector("body")
-                for word in _plain_words(tree):
-                    found_words = corrector.suggest(word.lower(), limit=1, maxdist=2)
-                    if found_words and found_words[0] != word.lower():
-                        suggestions[word] = found_words[0]
+            suggestions = self._suggest(s, tree) if len(results) == 0 else {}
             return EngineResult(len(results), hits, found, expanded, suggestions)
+
+    @staticmethod
+    def _suggest(searcher, tree) -> dict[str, tuple[str, int]]:
+        """word -> (a close index term, a version holding it), for words the body does not contain."""
+        reader = searcher.reader()
+        analyzer = searcher.schema["body"].analyzer
+        corrector = searcher.corrector("body")
+        out = {}
+        for word in _plain_words(tree):
+            terms = [t.text for t in analyzer(word)]
+            if len(terms) != 1 or reader.doc_frequency("body", terms[0]):
+                continue
+            close = corrector.suggest(terms[0], limit=1, maxdist=2)
+            if close:
+                docnum = next(iter(reader.postings("body", close[0]).all_ids()))
+                out[word] = (close[0], searcher.stored_fields(docnum)["version_id"])
+        return out
 
 
 def _has_expansion(tree) -> bool:

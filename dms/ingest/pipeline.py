@@ -21,6 +21,7 @@ from dms.ingest.worker import Task
 from dms.model import Extraction
 
 MAX_ATTACHMENT_DEPTH = 3
+CATALOG_BATCH = 200
 SKIPPED_NAMES = (".", "~$")  # hidden files, Office lock files
 
 
@@ -95,23 +96,26 @@ class _Run:
         self.catalog = dms.catalog
         self.since_commit = 0
         self.max_bytes = int(dms.settings.max_file_mb * 1_000_000)
-        self.window = max(4, 4 * dms.settings.workers)
-        self.in_flight: dict[str, list[Job]] = {}  # sha -> jobs waiting for that extraction
+        # Enough files in flight that the workers stay busy while this process writes the index.
+        self.window = max(64, 64 * dms.settings.workers)
+        self.waiting: dict[str, list[Job]] = {}  # sha -> jobs waiting for that extraction
+        self.in_batch = 0  # files recorded in the open catalog transaction
 
     def submit(self, job: Job) -> None:
         """Extract the job's bytes, or reuse the extraction of identical bytes already catalogued."""
-        if job.sha256 in self.in_flight:
-            self.in_flight[job.sha256].append(job)
+        if job.sha256 in self.waiting:
+            self.waiting[job.sha256].append(job)
             return
         existing = self.catalog.extracted_version_with_sha(job.sha256)
         if existing is not None:
-            with self.catalog.transaction():
-                self.catalog.copy_version(job.doc_id, existing, job.size, job.mtime_ns)
-                self.after_version(job)
+            self.begin()
+            self.catalog.copy_version(job.doc_id, existing, job.size, job.mtime_ns)
+            self.after_version(job)
+            self.in_batch += 1
             self.maybe_flush()
             return
         blob = self.dms.store.path_for(job.sha256)
-        self.in_flight[job.sha256] = []
+        self.waiting[job.sha256] = []
         self.pool.submit(job, Task(blob=blob, path=job.path, size=job.size, max_bytes=self.max_bytes))
         while self.pool.in_flight >= self.window:
             self.record(*self.pool.next_result())
@@ -121,40 +125,54 @@ class _Run:
         self.catalog.refresh_duplicates(shas)
         self.since_commit += 1
 
+    def begin(self) -> None:
+        """Catalog writes are grouped, about CATALOG_BATCH files to a transaction."""
+        if not self.catalog.conn.in_transaction:
+            self.catalog.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        if self.catalog.conn.in_transaction:
+            self.catalog.conn.execute("COMMIT")
+        self.in_batch = 0
+
     def maybe_flush(self) -> None:
-        """Index a batch once enough versions were recorded (outside any catalog transaction)."""
+        """Commit the catalog batch when full; index once enough versions are committed."""
+        if self.in_batch >= CATALOG_BATCH:
+            self.commit()
         if self.since_commit >= self.dms.settings.commit_every:
             self.flush()
 
     def record(self, job: Job, ex: Extraction) -> None:
         queued: list[Job] = []
-        with self.catalog.transaction():
-            self.catalog.add_version(job.doc_id, job.sha256, job.size, job.mtime_ns, ex)
-            depth = job.path.count("#")
-            for number, att in enumerate(ex.attachments, start=1):
-                if depth >= MAX_ATTACHMENT_DEPTH:
-                    break
-                blob = self.dms.store.put_bytes(att.data)
-                att_path = f"{job.path}#{number}:{att.name}"
-                att_id = self.catalog.ensure_document(att_path, att.name, parent_id=job.doc_id)
-                old = self.catalog.current_sha(att_id)
-                if old == blob.sha256:
-                    continue
-                self.catalog.set_pending(att_id, blob.sha256)
-                queued.append(Job(att_id, att_path, blob.sha256, blob.size, job.mtime_ns, old))
-            self.after_version(job)
+        self.begin()
+        self.catalog.add_version(job.doc_id, job.sha256, job.size, job.mtime_ns, ex)
+        depth = job.path.count("#")
+        for number, att in enumerate(ex.attachments, start=1):
+            if depth >= MAX_ATTACHMENT_DEPTH:
+                break
+            blob = self.dms.store.put_bytes(att.data)
+            att_path = f"{job.path}#{number}:{att.name}"
+            att_id = self.catalog.ensure_document(att_path, att.name, parent_id=job.doc_id)
+            old = self.catalog.current_sha(att_id)
+            if old == blob.sha256:
+                continue
+            self.catalog.set_pending(att_id, blob.sha256)
+            queued.append(Job(att_id, att_path, blob.sha256, blob.size, job.mtime_ns, old))
+        self.after_version(job)
+        self.in_batch += 1
         self.maybe_flush()
         if ex.status == "unsupported":
             self.report.unsupported += 1
         for p in ex.problems:
             self.report.problems.append({"path": job.path, "kind": p.kind, "severity": p.severity, "reason": p.reason})
         self.report.attachments += len(queued)
-        for waiting in self.in_flight.pop(job.sha256, []):
+        for waiting in self.waiting.pop(job.sha256, []):
             self.submit(waiting)
         for att_job in queued:
             self.submit(att_job)
 
     def flush(self) -> None:
+        self.commit()  # the index may only hold what the catalog has committed
         self.dms.sync_index()
         self.since_commit = 0
 
@@ -191,6 +209,7 @@ def ingest(
                 report.problems.append({"path": src.path, "kind": "unreadable", "severity": "error",
                                         "reason": f"the file could not be read, so it was not stored: {exc}"})
                 continue
+            run.begin()
             if prior and prior.sha256 == blob.sha256:
                 dms.catalog.touch_mtime(prior.doc_id, src.mtime_ns)
                 report.unchanged += 1

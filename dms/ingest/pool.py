@@ -4,12 +4,17 @@ Each worker takes one file at a time. A file that runs past its deadline has its
 worker killed and replaced, and comes back as a `timeout` problem; a worker that
 dies (segfault, out of memory) comes back as `crashed`. Nothing a file does can
 stop the run.
+
+A collector thread owns the workers: it hands out queued files and gathers results
+while the caller is busy elsewhere (writing the catalog and the index), so the workers
+do not sit idle during an index commit. The caller only touches the two queues.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import resource
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -45,7 +50,6 @@ class _Slot:
     process: mp.process.BaseProcess
     conn: Connection
     key: Hashable | None = None
-    task: Task | None = None
     deadline: float = 0.0
     done: int = 0
 
@@ -57,10 +61,70 @@ class ExtractPool:
         self._rules = rules
         self._timeout = timeout
         self._memory_mb = memory_mb
-        self._queue: deque[tuple[Hashable, Task]] = deque()
-        self._done: deque[tuple[Hashable, Extraction]] = deque()
-        self._slots = [self._spawn() for _ in range(max(1, workers))]
+        self._cond = threading.Condition()
+        self._queue: deque[tuple[Hashable, Task]] = deque()  # guarded by _cond
+        self._done: deque[tuple[Hashable, Extraction]] = deque()  # guarded by _cond
+        self._outstanding = 0  # submitted and not yet taken by next_result; guarded by _cond
+        self._closing = False
+        self._failure: BaseException | None = None
+        self._slots = [self._spawn() for _ in range(max(1, workers))]  # owned by the collector thread
+        self._thread = threading.Thread(target=self._collector, name="dms-extract-collector", daemon=True)
+        self._thread.start()
 
+    # -- the caller's side -------------------------------------------------------------------
+    def submit(self, key: Hashable, task: Task) -> None:
+        with self._cond:
+            self._queue.append((key, task))
+            self._outstanding += 1
+            self._cond.notify_all()
+
+    @property
+    def in_flight(self) -> int:
+        """Files submitted whose results have not been taken yet."""
+        with self._cond:
+            return self._outstanding
+
+    def next_result(self) -> tuple[Hashable, Extraction]:
+        """Block until one submitted file is done (or failed, or timed out) and return it."""
+        with self._cond:
+            while not self._done:
+                if self._failure is not None:
+                    raise RuntimeError("the extraction collector failed") from self._failure
+                if self._outstanding == 0:
+                    raise RuntimeError("next_result() with nothing submitted")
+                self._cond.wait(1.0)
+            self._outstanding -= 1
+            return self._done.popleft()
+
+    def results(self) -> Iterator[tuple[Hashable, Extraction]]:
+        """Yield results until nothing is left; tasks submitted meanwhile are picked up."""
+        while self.in_flight:
+            yield self.next_result()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        self._thread.join()
+        for slot in self._slots:
+            try:
+                slot.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        for slot in self._slots:
+            slot.process.join(2)
+            if slot.process.is_alive():
+                slot.process.kill()
+                slot.process.join()
+            slot.conn.close()
+
+    def __enter__(self) -> "ExtractPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- the collector thread ----------------------------------------------------------------
     def _spawn(self) -> _Slot:
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(target=_worker_main, args=(child, self._rules, self._memory_mb), daemon=True)
@@ -79,47 +143,48 @@ class ExtractPool:
         slot.process.join(5)
         slot.conn.close()
         fresh = self._spawn()
-        slot.process, slot.conn, slot.key, slot.task, slot.done = fresh.process, fresh.conn, None, None, 0
+        slot.process, slot.conn, slot.key, slot.done = fresh.process, fresh.conn, None, 0
 
-    def submit(self, key: Hashable, task: Task) -> None:
-        self._queue.append((key, task))
+    def _collector(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    while not self._closing and not self._queue and all(s.key is None for s in self._slots):
+                        self._cond.wait()
+                    if self._closing:
+                        return
+                    handed = self._hand_out()
+                for slot, key, task in handed:
+                    try:
+                        slot.conn.send((key, task))
+                    except (BrokenPipeError, OSError):
+                        pass  # noticed as a dead worker when collecting
+                finished = self._collect()
+                if finished:
+                    with self._cond:
+                        self._done.extend(finished)
+                        self._cond.notify_all()
+        except BaseException as exc:  # surface it in next_result instead of hanging the caller
+            with self._cond:
+                self._failure = exc
+                self._cond.notify_all()
 
-    @property
-    def busy(self) -> bool:
-        return bool(self._queue) or any(s.key is not None for s in self._slots)
-
-    def _dispatch(self) -> None:
+    def _hand_out(self) -> list[tuple[_Slot, Hashable, Task]]:
+        handed = []
         for slot in self._slots:
             if slot.key is None and self._queue:
-                slot.key, slot.task = self._queue.popleft()
-                slot.deadline = time.monotonic() + self._timeout
-                try:
-                    slot.conn.send((slot.key, slot.task))
-                except (BrokenPipeError, OSError):
-                    pass  # noticed as a dead worker below
+                key, task = self._queue.popleft()
+                slot.key, slot.deadline = key, time.monotonic() + self._timeout
+                handed.append((slot, key, task))
+        return handed
 
-    def next_result(self) -> tuple[Hashable, Extraction]:
-        """Block until one submitted file is done (or failed, or timed out) and return it."""
-        while not self._done:
-            if not self.busy:
-                raise RuntimeError("next_result() with nothing submitted")
-            self._dispatch()
-            self._collect()
-        return self._done.popleft()
-
-    def results(self) -> Iterator[tuple[Hashable, Extraction]]:
-        """Yield results until nothing is left; tasks submitted meanwhile are picked up."""
-        while self.busy or self._done:
-            yield self.next_result()
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._queue) + sum(1 for s in self._slots if s.key is not None) + len(self._done)
-
-    def _collect(self) -> None:
+    def _collect(self) -> list[tuple[Hashable, Extraction]]:
         active = [s for s in self._slots if s.key is not None]
+        if not active:
+            return []
         wait_for = max(0.0, min(s.deadline for s in active) - time.monotonic())
-        ready = wait([s.conn for s in active], timeout=min(wait_for, 1.0))
+        ready = wait([s.conn for s in active], timeout=min(wait_for, 0.5))
+        finished = []
         for slot in active:
             if slot.conn in ready:
                 try:
@@ -127,40 +192,22 @@ class ExtractPool:
                 except (EOFError, OSError):
                     key, result = slot.key, _crashed(slot)
                     self._replace(slot, kill=True)
-                    self._done.append((key, result))
+                    finished.append((key, result))
                     continue
-                slot.key, slot.task = None, None
+                slot.key = None
                 slot.done += 1
                 if slot.done >= TASKS_PER_WORKER:
                     self._replace(slot, kill=False)
-                self._done.append((key, result))
+                finished.append((key, result))
             elif time.monotonic() > slot.deadline:
                 key = slot.key
                 self._replace(slot, kill=True)
-                self._done.append((key, Extraction("failed", problems=(Problem(
+                finished.append((key, Extraction("failed", problems=(Problem(
                     "timeout",
                     f"reading the file took longer than the {self._timeout:g} s limit (DMS_EXTRACT_TIMEOUT); "
                     "the worker was stopped",
                 ),))))
-
-    def close(self) -> None:
-        for slot in self._slots:
-            try:
-                slot.conn.send(None)
-            except (BrokenPipeError, OSError):
-                pass
-        for slot in self._slots:
-            slot.process.join(2)
-            if slot.process.is_alive():
-                slot.process.kill()
-                slot.process.join()
-            slot.conn.close()
-
-    def __enter__(self) -> "ExtractPool":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+        return finished
 
 
 def _crashed(slot: _Slot) -> Extraction:

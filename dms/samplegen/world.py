@@ -6,6 +6,7 @@ import random
 from datetime import date, timedelta
 
 from dms.samplegen.model import Doc
+from dms.samplegen.prose import Prose
 
 BASE_PRODUCTS = [("KX200", "Kettle", "1.7 l cordless kettle"), ("VL310", "Vacuum cleaner", "bagless upright vacuum"),
                  ("AQ150", "Air purifier", "HEPA air purifier for 40 m2 rooms")]
@@ -21,18 +22,6 @@ PARTS = ["lid hinge", "heating element", "thermostat", "power cord", "base plate
 PROBLEMS = ["cracks after repeated use", "overheats under continuous load", "fails the drop test",
             "shows discolouration", "is hard to assemble on the line", "draws more current than rated",
             "produces a rattling noise", "leaks at the seam"]
-FILLER = [
-    "The {part} shall withstand {n} operating cycles at rated load without visible damage.",
-    "Measurements were taken on {n} samples from the pilot lot at an ambient temperature of 23 degrees.",
-    "Tolerances for the {part} follow the general drawing tolerances unless stated otherwise.",
-    "The supplier shall provide a first article inspection report for the {part} before series delivery.",
-    "Packaging must protect the {part} against a drop of 80 cm onto a concrete floor.",
-    "All materials in contact with food or air flow comply with the applicable EU regulations.",
-    "Service parts for the {part} remain available for at least {n} months after end of production.",
-    "The rated voltage is 230 V at 50 Hz; the appliance is protected against overheating.",
-    "Noise emission at one metre distance shall not exceed {n} dB(A) in the highest setting.",
-    "Field returns are analysed monthly and summarised in the quality review.",
-]
 REV = "ABCDEFG"
 MAIL_DOMAIN = "nordlicht.example"
 
@@ -65,14 +54,14 @@ class World:
         self.cmp_seq: dict[int, int] = {}
         self.po_seq: dict[int, int] = {}
         self.msg_seq = 0
+        self.prose = Prose(self.rnd)
 
     def next_id(self, table: dict[int, int], year: int) -> int:
         table[year] = table.get(year, 0) + 1
         return table[year]
 
-    def filler(self, count: int, part: str) -> list[tuple]:
-        return [("p", self.rnd.choice(FILLER).format(part=part, n=self.rnd.choice([12, 24, 36, 48, 500, 10000])))
-                for _ in range(count)]
+    def filler(self, words: int, part: str) -> list[tuple]:
+        return self.prose.words(words, part)
 
     def day(self, year: int, lo: int = 1, hi: int = 12) -> date:
         return date(year, self.rnd.randint(lo, hi), self.rnd.randint(1, 28))
@@ -112,14 +101,14 @@ class World:
 
     def spec(self, folder, code, kind, number, area, rev, day, fmt, amends) -> Doc:
         part = self.rnd.choice(PARTS)
-        pages = self.rnd.randint(1, 4) if fmt == "pdf" else 1
+        pages = self.rnd.randint(2, 10)
         blocks: list[tuple] = [("h", "1 Scope"),
                                ("p", f"This specification defines the {area.lower()} requirements of the {kind} {code}.")]
         if amends:
             blocks.append(("p", f"Revision {rev} implements change request {amends}."))
         for page in range(pages):
             blocks.append(("h", f"{page + 2} Requirements, part {page + 1}"))
-            blocks += self.filler(14, part)
+            blocks += self.filler(380, part)
             if page + 1 < pages:
                 blocks.append(("page",))
         blocks.append(("table", [["Parameter", "Value", "Unit"], ["Rated voltage", "230", "V"],
@@ -139,7 +128,7 @@ class World:
                   ("h", "2 Products"), ("p", f"The agreement covers the {kind} {code} and its accessories."),
                   ("h", "3 Terms"), ("p", "The term is 36 months. Prices are fixed for the first 12 months."),
                   ("p", "Returns of defective units are credited within 30 days of receipt."),
-                  ("page",), ("h", "4 Liability"), *self.filler(10, "packaging"),
+                  ("page",), ("h", "4 Liability"), *self.filler(380 * self.rnd.randint(2, 6), "packaging"),
                   ("h", "5 Signatures"), ("p", "Signed for both parties on the date above.")]
         self.docs.append(Doc(f"{folder}/contracts/{number}_{retailer.split()[0]}.pdf", "pdf", "contract",
                              f"Distribution Agreement {code} - {retailer}", day, [code], number, None, blocks))
@@ -175,6 +164,7 @@ class World:
                              ["One-off cost", f"EUR {rnd.randint(2, 90) * 1000}"],
                              ["Recurring cost", f"EUR {rnd.randint(1, 40) / 100:.2f} per unit"]]),
                   ("p", f"Supplier involved: {supplier[0]}."),
+                  ("h", "Analysis"), *self.filler(self.rnd.randint(250, 900), part),
                   ("p", f"To be presented to the product manager in meeting {mtg}.")]
         self.docs.append(Doc(f"{folder}/change-requests/{cr}.{fmt}", fmt, "change request",
                              f"Change Request {cr}: {part} of {code}", submitted, [code], cr, None, blocks,
@@ -188,7 +178,7 @@ class World:
                    ("h", "2 Actions")]
         if approved:
             minutes.append(("p", f"{PEOPLE[0][0]} to amend {current.number} and inform the applicant."))
-        minutes += self.filler(3, part)
+        minutes += self.filler(self.rnd.randint(200, 800), part)
         self.docs.append(Doc(f"{folder}/minutes/{mtg}.{mfmt}", mfmt, "minutes", f"Minutes {mtg} product board {code}",
                              meeting_day, [code], mtg, None, minutes))
         if approved:
@@ -218,7 +208,8 @@ class World:
         sheets = [("Summary", [["Report", "Product", "Year", "Date"],
                                [f"RPT-{code}-{year}-12", code, year, f"{year}-12-31"]]),
                   ("Quarters", [["Quarter", "Sold", "Returned"]] +
-                   [[f"Q{q}", base * 3 + rnd.randint(0, 900), rnd.randint(20, 120)] for q in range(1, 5)])]
+                   [[f"Q{q}", base * 3 + rnd.randint(0, 900), rnd.randint(20, 120)] for q in range(1, 5)]),
+                  ("Comments", [[self.prose.sentence()] for _ in range(rnd.randint(4, 10))])]
         self.docs.append(Doc(f"{folder}/reports/annual-sales-{code}-{year}.xlsx", "xlsx", "report",
                              f"Annual sales and returns {code} {year}", date(year, 12, 31), [code], None, None,
                              sheets=sheets))
@@ -232,6 +223,7 @@ class World:
                   ("p", f"The customer reports that the {part} of the {kind} {code} {problem}."),
                   ("p", f"Purchase date {day - timedelta(days=rnd.randint(20, 300))}. Serial number "
                         f"{code}-{rnd.randint(100000, 999999)}."),
+                  *self.filler(self.rnd.randint(60, 200), part),
                   ("p", "Requested: replacement or refund.")]
         if rnd.random() < 0.5:
             self.msg_seq += 1
@@ -265,6 +257,7 @@ class World:
                            f"Contact {PEOPLE[0][0]} for the specification {spec.number}."], []),
         ]
         for n, (sender, recipient, paragraphs, attach) in enumerate(messages):
+            paragraphs = paragraphs[:1] + [self.prose.paragraph()] + paragraphs[1:]
             self.msg_seq += 1
             mid = f"<m{self.msg_seq}.{code.lower()}@{domain if sender == contact else MAIL_DOMAIN}>"
             when = day + timedelta(days=3 * n)
@@ -296,7 +289,7 @@ class World:
                   ("p", f"Sales of the {kind} {code} are reviewed against plan; returns are within target."),
                   ("h", "2 Open changes"),
                   ("p", ("Status of " + ", ".join(crs) + " reviewed.") if crs else "No open change requests."),
-                  *self.filler(4, self.rnd.choice(PARTS))]
+                  *self.filler(self.rnd.randint(300, 900), self.rnd.choice(PARTS))]
         fmt = self.rnd.choice(["md", "txt", "docx"])
         self.docs.append(Doc(f"{folder}/minutes/{mtg}-review.{fmt}", fmt, "minutes",
                              f"Minutes {mtg} quarterly review {code}", day, [code], mtg, None, blocks))

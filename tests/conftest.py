@@ -71,12 +71,12 @@ def write_pdf(path: Path, pages: list[str], title: str | None = None) -> Path:
     return path
 
 
-def write_encrypted_pdf(path: Path, text: str, password: str = "secret") -> Path:
+def write_encrypted_pdf(path: Path, text: str, password: str = "secret", algorithm: str = "RC4-128") -> Path:
     from pypdf import PdfReader, PdfWriter
 
     plain = write_pdf(path.with_suffix(".plain"), [text])
     writer = PdfWriter(clone_from=PdfReader(plain))
-    writer.encrypt(user_password=password, algorithm="RC4-128")
+    writer.encrypt(user_password=password, owner_password="owner-secret", algorithm=algorithm)
     with open(path, "wb") as fh:
         writer.write(fh)
     plain.unlink()

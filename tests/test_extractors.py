@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from conftest import pdf_bytes, write_docx, write_eml, write_pdf, write_pptx, write_xlsx
+from conftest import pdf_bytes, write_docx, write_eml, write_encrypted_pdf, write_pdf, write_pptx, write_xlsx
 
 from dms.ingest.rules import load_rules
 from dms.ingest.worker import Task, extract
@@ -110,3 +110,20 @@ def test_document_number_and_revision_come_from_labels(tmp_path):
     ex = run(path)
     assert (ex.number, ex.revision, ex.doc_date) == ("SPEC-KX200-03", "B", "2023-03-14")
     assert set(ex.refs) == {"cr-2023-014", "spec-kx200-01@a", "spec-kx200-01"}
+
+
+def test_aes_encrypted_pdf_with_an_empty_user_password_is_read(tmp_path):
+    ex = run(write_encrypted_pdf(tmp_path / "aes.pdf", "Distribution agreement terms", password="", algorithm="AES-256"))
+    assert ex.status == "ok" and "Distribution agreement terms" in ex.pages[0]
+
+
+def test_aes_encrypted_pdf_with_a_password_is_reported_as_encrypted(tmp_path):
+    ex = run(write_encrypted_pdf(tmp_path / "aes.pdf", "salary bands", password="secret", algorithm="AES-256"))
+    assert ex.status == "failed" and ex.problems[0].kind == "encrypted"
+
+
+def test_iso_2022_text_is_text_and_decodes(tmp_path):
+    path = tmp_path / "note.txt"
+    path.write_bytes("역사적 예수 연구자들".encode("iso2022_kr"))
+    ex = run(path)
+    assert ex.status == "ok" and "역사적 예수 연구자들" in ex.pages[0]

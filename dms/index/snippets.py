@@ -8,11 +8,13 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from whoosh.lang.porter import stem
+from whoosh.lang.porter import stem as _porter
 
 from dms.index import query as q
 
+stem = lru_cache(maxsize=100_000)(_porter)  # the stemmer is pure and each snippet stems hundreds of words
 _WORD = re.compile(r"\w+", re.UNICODE)
 WINDOW = 32  # words in a snippet
 
@@ -76,15 +78,13 @@ def snippet(text: str, terms: Terms, window: int = WINDOW) -> str:
         return ""
     marks = [terms.matches(m.group(0)) for m in words]
     start = 0
-    if any(marks):
-        running = sum(marks[:window])
-        best, start = running, 0
-        for i in range(1, max(1, len(words) - window + 1)):
-            running += marks[i + window - 1] - marks[i - 1] if i + window - 1 < len(words) else -marks[i - 1]
+    if any(marks):  # the window with the most hits, opened a few words before it
+        running = best = sum(marks[:window])
+        for i in range(1, len(words) - window + 1):
+            running += marks[i + window - 1] - marks[i - 1]
             if running > best:
                 best, start = running, i
-        start = max(0, min(start, marks.index(True)) if best == 0 else start)
-        start = max(0, start - 3) if start else 0
+        start = max(0, start - 3)
     chosen = words[start : start + window]
     out, pos = [], chosen[0].start()
     for m, marked in zip(chosen, marks[start : start + window]):

@@ -99,7 +99,7 @@ class _Run:
         # Enough files in flight that the workers stay busy while this process writes the index.
         self.window = max(64, 64 * dms.settings.workers)
         self.waiting: dict[str, list[Job]] = {}  # sha -> jobs waiting for that extraction
-        self.in_batch = 0  # files recorded in the open catalog transaction
+        self.in_batch = 0
 
     def submit(self, job: Job) -> None:
         """Extract the job's bytes, or reuse the extraction of identical bytes already catalogued."""
@@ -111,7 +111,6 @@ class _Run:
             self.begin()
             self.catalog.copy_version(job.doc_id, existing, job.size, job.mtime_ns)
             self.after_version(job)
-            self.in_batch += 1
             self.maybe_flush()
             return
         blob = self.dms.store.path_for(job.sha256)
@@ -123,7 +122,8 @@ class _Run:
     def after_version(self, job: Job) -> None:
         shas = {job.sha256} | ({job.old_sha} if job.old_sha else set())
         self.catalog.refresh_duplicates(shas)
-        self.since_commit += 1
+        self.since_commit += 1  # versions not yet in the index
+        self.in_batch += 1  # versions in the open catalog transaction
 
     def begin(self) -> None:
         """Catalog writes are grouped, about CATALOG_BATCH files to a transaction."""
@@ -159,7 +159,6 @@ class _Run:
             self.catalog.set_pending(att_id, blob.sha256)
             queued.append(Job(att_id, att_path, blob.sha256, blob.size, job.mtime_ns, old))
         self.after_version(job)
-        self.in_batch += 1
         self.maybe_flush()
         if ex.status == "unsupported":
             self.report.unsupported += 1

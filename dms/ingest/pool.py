@@ -16,6 +16,7 @@ import multiprocessing as mp
 import resource
 import threading
 import time
+import warnings
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -29,6 +30,8 @@ TASKS_PER_WORKER = 2000  # recycle workers so a leaky parser cannot grow without
 
 
 def _worker_main(conn: Connection, rules: Rules, memory_mb: int) -> None:
+    # Parsers warn about files they half understand; what matters reaches the catalog as a problem.
+    warnings.simplefilter("ignore")
     limit = memory_mb << 20
     try:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -62,7 +62,8 @@ def _looks_like_text(head: bytes) -> bool:
         # UTF-16/32 without a BOM: zeros in a regular stride, otherwise plain text.
         even, odd = head[0::2], head[1::2]
         return even.count(0) > 0.4 * len(even) or odd.count(0) > 0.4 * len(odd)
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    shifts = {0x0E, 0x0F, 0x1B} if b"\x1b$" in head or b"\x1b(" in head else set()  # ISO-2022 escapes
+    controls = sum(1 for b in head if (b < 9 or 13 < b < 32) and b not in shifts)
     return controls <= len(head) * 0.02
 
 

@@ -19,6 +19,8 @@ def decode(data: bytes, hint: str | None = None) -> tuple[str, str]:
         if data.startswith(bom):
             return data.decode(enc, errors="replace"), enc
     candidates = [hint] if hint else []
+    if b"\x1b$" in data[:65536]:  # ISO-2022 escape sequences: 7-bit text that is not ASCII
+        candidates.append("iso2022_kr" if b"\x1b$)C" in data[:65536] else "iso2022_jp_2")
     candidates.append("utf-8")
     for enc in candidates:
         try:

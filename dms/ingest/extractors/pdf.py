@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
+from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PyPdfError
 
 from dms.ingest.registry import ExtractionFailed, Raw, register
 from dms.model import Problem
@@ -40,6 +40,8 @@ class PdfExtractor:
             meta = _metadata(reader)
         except ExtractionFailed:
             raise
+        except DependencyError as exc:  # AES encryption without the cryptography package
+            raise ExtractionFailed("encrypted", f"PDF is encrypted and cannot be opened here: {exc}") from None
         except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             raise ExtractionFailed("malformed", f"PDF is damaged and cannot be read: {exc}") from None
         except RecursionError:

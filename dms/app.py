@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Callable
 
 from dms.catalog import Catalog, open_catalog
 from dms.config import Settings
 from dms.identifiers import IdentifierMatcher
-from dms.index import SearchBackend, open_backend
+from dms.index import IndexWriter, SearchBackend, open_backend
 from dms.ingest.rules import Rules, load_rules
+from dms.model import IndexRecord
 from dms.store import Store
 
 
@@ -55,16 +57,59 @@ class Dms:
 
     def sync_index(self) -> int:
         """Bring the index up to the catalog: add what is stale, drop duplicates. Returns changes."""
-        stale, gone = self.catalog.index_work()
-        if not stale and not gone:
-            return 0
-        done: list[tuple[int, int | None]] = []
-        with self.backend.writer() as writer:
-            for rec in self.catalog.index_records(stale):
+        return IndexBatch(self).commit()
+
+
+class IndexBatch:
+    """Index writes of one batch: documents added as they are recorded, committed together.
+
+    The index may only hold what the catalog has committed: commit the catalog first, then
+    `commit()` here, which also sweeps up whatever the catalog says the index lacks (versions
+    copied from identical bytes, documents a killed run recorded) and drops duplicates. The
+    catalog learns what the index holds only after the index commit, so a crash in between
+    leaves work for the next run, never a wrong record.
+    """
+
+    def __init__(self, dms: Dms):
+        self.dms = dms
+        self._stack: ExitStack | None = None
+        self._writer: IndexWriter | None = None
+        self.added: dict[int, int] = {}  # doc_id -> version_id written in this batch
+
+    def _open(self) -> IndexWriter:
+        if self._writer is None:
+            self._stack = ExitStack()
+            self._writer = self._stack.enter_context(self.dms.backend.writer())
+        return self._writer
+
+    def add(self, record: IndexRecord) -> None:
+        self._open().add(record)
+        self.added[record.doc_id] = record.version_id
+
+    def commit(self) -> int:
+        catalog = self.dms.catalog
+        stale, gone = catalog.index_work()
+        done: dict[int, int | None] = dict(self.added)
+        missing = [d for d in stale if d not in self.added]
+        drop = set(gone) | (catalog.duplicate_ids() & set(self.added))  # added, then found to be a copy
+        if missing or drop:
+            writer = self._open()
+            for rec in catalog.index_records(missing):
                 writer.add(rec)
-                done.append((rec.doc_id, rec.version_id))
-            for doc_id in gone:
+                done[rec.doc_id] = rec.version_id
+            for doc_id in drop:
                 writer.delete(doc_id)
-                done.append((doc_id, None))
-        self.catalog.mark_indexed(done)
+                done[doc_id] = None
+        if self._stack is not None:
+            self._stack.close()  # commits the index
+            self._stack = self._writer = None
+        if done:
+            catalog.mark_indexed(list(done.items()))
+        self.added.clear()
         return len(done)
+
+    def abort(self, exc_info) -> None:
+        """Cancel the open index writer (never commit it) after a failure."""
+        if self._stack is not None:
+            self._stack.__exit__(*exc_info)
+            self._stack = self._writer = None

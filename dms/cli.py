@@ -95,7 +95,7 @@ def ingest(paths, settings, as_json):
                 if bar is None:
                     bar = click.progressbar(length=total, label="ingesting", file=sys.stderr)
                     bar.__enter__()
-                bar.update(1)
+                bar.update(done - bar.pos)
         try:
             report = run_ingest(dms, paths, on_progress=progress)
         finally:

@@ -24,6 +24,17 @@ def test_batched_index_commits_during_a_run_keep_everything_consistent(home, inb
     assert run_json(home, "verify")["ok"]
 
 
+def test_progress_counts_files_as_they_finish_up_to_the_total(dms, inbox):
+    for n in range(5):
+        (inbox / f"n{n}.txt").write_text(f"note {n}")
+    calls = []
+    ingest(dms, [inbox], on_progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(n, 5) for n in range(1, 6)]
+    calls.clear()
+    ingest(dms, [inbox], on_progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (5, 5)
+
+
 def test_second_ingest_of_the_same_tree_adds_nothing(dms, inbox):
     write_pdf(inbox / "a.pdf", ["kettle lid"])
     (inbox / "b.txt").write_text("vacuum filter")
@@ -85,6 +96,27 @@ def test_email_attachments_become_documents_linked_to_their_email(dms, inbox):
     att = dms.catalog.document(att_id)
     assert name == "quote.pdf" and att.parent_id == mail.id and att.path.endswith("#1:quote.pdf")
     assert "PO-2023-0007" in dms.catalog.pages(att.version.id)[0]
+    assert verify(dms).ok
+
+
+def test_attachment_queued_by_a_killed_run_is_extracted_by_the_next(dms, inbox):
+    write_eml(inbox / "quote.eml", "Quotation", "see attached",
+              attachments=[("quote:v2.pdf", pdf_bytes(["Quotation gasket PO-2023-0007"]), "application/pdf")])
+    ingest(dms, [inbox])
+    mail = dms.catalog.documents_where("d.path = ?", (str(inbox / "quote.eml"),))[0]
+    [(att_id, name)] = dms.catalog.attachments_of(mail.id)
+    sha = dms.catalog.document(att_id).version.sha256
+    # The state a run killed after recording the e-mail, before extracting its attachment, leaves behind:
+    conn = dms.catalog.conn
+    conn.execute("UPDATE documents SET current_version_id = NULL, indexed_version_id = NULL, pending_sha = ? "
+                 "WHERE id = ?", (sha, att_id))
+    conn.execute("DELETE FROM pages WHERE version_id IN (SELECT id FROM versions WHERE document_id = ?)", (att_id,))
+    conn.execute("DELETE FROM versions WHERE document_id = ?", (att_id,))
+    report = ingest(dms, [inbox])
+    assert report.unchanged == 1
+    att = dms.catalog.document(att_id)
+    assert att.name == name == "quote:v2.pdf" and "PO-2023-0007" in dms.catalog.pages(att.version.id)[0]
+    assert dms.catalog.pending() == []
     assert verify(dms).ok
 
 

@@ -179,10 +179,10 @@ class Catalog:
     def set_pending(self, doc_id: int, sha256: str) -> None:
         self.conn.execute("UPDATE documents SET pending_sha = ? WHERE id = ?", (sha256, doc_id))
 
-    def pending(self) -> list[tuple[int, str, str]]:
-        """(doc_id, path, sha256) of stored bytes a killed run did not get to extract."""
+    def pending(self) -> list[tuple[int, str, str, str]]:
+        """(doc_id, path, name, sha256) of stored bytes a killed run did not get to extract."""
         return list(self.conn.execute(
-            "SELECT id, path, pending_sha FROM documents WHERE pending_sha IS NOT NULL ORDER BY id"
+            "SELECT id, path, name, pending_sha FROM documents WHERE pending_sha IS NOT NULL ORDER BY id"
         ))
 
     def is_current_elsewhere(self, sha256: str, doc_id: int) -> bool:
@@ -257,6 +257,13 @@ class Catalog:
             )
         ]
         return stale, gone
+
+    def duplicate_ids(self) -> set[int]:
+        return {r[0] for r in self.conn.execute("SELECT id FROM documents WHERE duplicate_of IS NOT NULL")}
+
+    def is_duplicate(self, doc_id: int) -> bool:
+        row = self.conn.execute("SELECT duplicate_of FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return bool(row and row[0] is not None)
 
     def mark_indexed(self, entries: list[tuple[int, int | None]]) -> None:
         """Record (doc_id, version_id or None) pairs as what the index now holds."""

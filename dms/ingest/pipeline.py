@@ -9,16 +9,18 @@ and attachments queued but not yet extracted are picked up from `pending_sha`.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from dms.app import Dms
+from dms.app import Dms, IndexBatch
+from dms.catalog.db import KnownFile
 from dms.errors import UsageError
 from dms.ingest.pool import ExtractPool
 from dms.ingest.worker import Task
-from dms.model import Extraction
+from dms.model import Extraction, IndexRecord
 
 MAX_ATTACHMENT_DEPTH = 3
 CATALOG_BATCH = 200
@@ -38,6 +40,7 @@ class Job:
 
     doc_id: int
     path: str
+    name: str
     sha256: str
     size: int
     mtime_ns: int | None
@@ -91,15 +94,65 @@ def scan(paths: Iterable[str | Path]) -> tuple[list[SourceFile], int]:
 
 
 class _Run:
-    def __init__(self, dms: Dms, report: IngestReport, pool: ExtractPool):
+    """The state of one ingest run: what is in flight, the open catalog batch, the index batch."""
+
+    def __init__(self, dms: Dms, report: IngestReport, pool: ExtractPool, total: int,
+                 on_progress: Callable[[int, int], None] | None):
         self.dms, self.report, self.pool = dms, report, pool
         self.catalog = dms.catalog
+        self.total, self.finished, self.on_progress = total, 0, on_progress
         self.since_commit = 0
         self.max_bytes = int(dms.settings.max_file_mb * 1_000_000)
         # Enough files in flight that the workers stay busy while this process writes the index.
         self.window = max(64, 64 * dms.settings.workers)
         self.waiting: dict[str, list[Job]] = {}  # sha -> jobs waiting for that extraction
+        self.seen: set[str] = set()  # hashes met in this run
         self.in_batch = 0
+        self.index = IndexBatch(dms)
+
+    def on_done(self) -> None:
+        self.finished += 1
+        if self.on_progress:
+            self.on_progress(self.finished, self.total)
+
+    def resume_pending(self) -> None:
+        """Stored bytes a killed run queued (attachments) but did not extract."""
+        for doc_id, path, name, sha in self.catalog.pending():
+            size = self.dms.store.path_for(sha).stat().st_size
+            self.submit(Job(doc_id, path, name, sha, size, None, self.catalog.current_sha(doc_id)))
+
+    def take(self, src: SourceFile, prior: KnownFile | None) -> None:
+        """One file of the tree: skip it if unchanged, else store it and send it for extraction."""
+        report = self.report
+        if prior and prior.size == src.size and prior.mtime_ns == src.mtime_ns:
+            report.unchanged += 1
+            return self.on_done()
+        try:
+            blob = self.dms.store.put_file(Path(src.path))
+        except OSError as exc:
+            report.problems.append({"path": src.path, "kind": "unreadable", "severity": "error",
+                                    "reason": f"the file could not be read, so it was not stored: {exc}"})
+            return self.on_done()
+        self.begin()
+        if prior and prior.sha256 == blob.sha256:
+            self.catalog.touch_mtime(prior.doc_id, src.mtime_ns)
+            report.unchanged += 1
+            return self.on_done()
+        doc_id = prior.doc_id if prior else self.catalog.ensure_document(src.path, Path(src.path).name)
+        if prior:
+            report.updated += 1
+        elif blob.sha256 in self.seen or self.catalog.is_current_elsewhere(blob.sha256, doc_id):
+            report.duplicates += 1
+        else:
+            report.added += 1
+        self.seen.add(blob.sha256)
+        self.submit(Job(doc_id, src.path, Path(src.path).name, blob.sha256, blob.size, src.mtime_ns,
+                        prior.sha256 if prior else None))
+
+    def finish(self) -> None:
+        for job, ex in self.pool.results():
+            self.record(job, ex)
+        self.flush()
 
     def submit(self, job: Job) -> None:
         """Extract the job's bytes, or reuse the extraction of identical bytes already catalogued."""
@@ -124,6 +177,8 @@ class _Run:
         self.catalog.refresh_duplicates(shas)
         self.since_commit += 1  # versions not yet in the index
         self.in_batch += 1  # versions in the open catalog transaction
+        if "#" not in job.path:  # a file of the tree, not an attachment
+            self.on_done()
 
     def begin(self) -> None:
         """Catalog writes are grouped, about CATALOG_BATCH files to a transaction."""
@@ -145,7 +200,7 @@ class _Run:
     def record(self, job: Job, ex: Extraction) -> None:
         queued: list[Job] = []
         self.begin()
-        self.catalog.add_version(job.doc_id, job.sha256, job.size, job.mtime_ns, ex)
+        version_id = self.catalog.add_version(job.doc_id, job.sha256, job.size, job.mtime_ns, ex)
         depth = job.path.count("#")
         for number, att in enumerate(ex.attachments, start=1):
             if depth >= MAX_ATTACHMENT_DEPTH:
@@ -157,8 +212,14 @@ class _Run:
             if old == blob.sha256:
                 continue
             self.catalog.set_pending(att_id, blob.sha256)
-            queued.append(Job(att_id, att_path, blob.sha256, blob.size, job.mtime_ns, old))
+            queued.append(Job(att_id, att_path, att.name, blob.sha256, blob.size, job.mtime_ns, old))
         self.after_version(job)
+        if not self.catalog.is_duplicate(job.doc_id):
+            self.index.add(IndexRecord(
+                doc_id=job.doc_id, version_id=version_id, title=ex.title or job.name, path=job.path, name=job.name,
+                doc_type=ex.doc_type, date=ex.doc_date, products=ex.products, parties=ex.parties,
+                number=ex.number, revision=ex.revision, refs=ex.refs, pages=ex.pages,
+            ))
         self.maybe_flush()
         if ex.status == "unsupported":
             self.report.unsupported += 1
@@ -172,7 +233,7 @@ class _Run:
 
     def flush(self) -> None:
         self.commit()  # the index may only hold what the catalog has committed
-        self.dms.sync_index()
+        self.index.commit()
         self.since_commit = 0
 
 
@@ -190,40 +251,14 @@ def ingest(
     known = dms.catalog.known_files()
     settings = dms.settings
     with ExtractPool(settings.workers, dms.rules, settings.extract_timeout, settings.worker_memory_mb) as pool:
-        run = _Run(dms, report, pool)
-        seen: set[str] = set()
-        for doc_id, path, sha in dms.catalog.pending():
-            run.submit(Job(doc_id, path, sha, dms.store.path_for(sha).stat().st_size, None,
-                           dms.catalog.current_sha(doc_id)))
-        for done, src in enumerate(files, start=1):
-            if on_progress:
-                on_progress(done, len(files))
-            prior = known.get(src.path)
-            if prior and prior.size == src.size and prior.mtime_ns == src.mtime_ns:
-                report.unchanged += 1
-                continue
-            try:
-                blob = dms.store.put_file(Path(src.path))
-            except OSError as exc:
-                report.problems.append({"path": src.path, "kind": "unreadable", "severity": "error",
-                                        "reason": f"the file could not be read, so it was not stored: {exc}"})
-                continue
-            run.begin()
-            if prior and prior.sha256 == blob.sha256:
-                dms.catalog.touch_mtime(prior.doc_id, src.mtime_ns)
-                report.unchanged += 1
-                continue
-            doc_id = prior.doc_id if prior else dms.catalog.ensure_document(src.path, Path(src.path).name)
-            if prior:
-                report.updated += 1
-            elif blob.sha256 in seen or dms.catalog.is_current_elsewhere(blob.sha256, doc_id):
-                report.duplicates += 1
-            else:
-                report.added += 1
-            seen.add(blob.sha256)
-            run.submit(Job(doc_id, src.path, blob.sha256, blob.size, src.mtime_ns, prior.sha256 if prior else None))
-        for job, ex in pool.results():
-            run.record(job, ex)
-    run.flush()
+        run = _Run(dms, report, pool, len(files), on_progress)
+        try:
+            run.resume_pending()
+            for src in files:
+                run.take(src, known.get(src.path))
+            run.finish()
+        except BaseException:
+            run.index.abort(sys.exc_info())  # never commit a writer after a failure
+            raise
     report.seconds = round(time.monotonic() - started, 3)
     return report

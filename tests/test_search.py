@@ -154,3 +154,27 @@ def test_malformed_query_on_the_command_line_exits_2_without_traceback(tmp_path)
     proc = run_dms(tmp_path / "h", "search", '"lid hinge', check=False)
     assert proc.returncode == 2
     assert "closing quote" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_exact_phrase_matcher_finds_what_whoosh_phrase_finds(tmp_path):
+    """GIVEN texts where the phrase words occur adjacent, apart, reversed and repeated
+    THEN the fast phrase matcher returns exactly Whoosh's own phrase result set."""
+    import whoosh.index
+    from whoosh.fields import ID, TEXT, Schema
+    from whoosh.query import Phrase
+
+    from dms.index.whoosh_phrase import ExactPhrase
+
+    texts = ["first article inspection report", "article first inspection", "first article, then inspection",
+             "the first article inspection and a first article inspection", "inspection article first",
+             "first first article inspection inspection", "first article"]
+    ix = whoosh.index.create_in(tmp_path, Schema(id=ID(stored=True), body=TEXT))
+    with ix.writer() as w:
+        for n, text in enumerate(texts):
+            w.add_document(id=str(n), body=text)
+    with ix.searcher() as s:
+        for words in (["first", "article", "inspection"], ["first", "article"], ["article", "first"],
+                      ["inspection", "inspection"], ["first", "missing"]):
+            want = {h["id"] for h in s.search(Phrase("body", words), limit=None)}
+            got = {h["id"] for h in s.search(ExactPhrase("body", words), limit=None)}
+            assert got == want, words

@@ -21,6 +21,7 @@ from dms.errors import IndexUnavailable, QueryError
 from dms.identifiers import index_token
 from dms.index import query as q
 from dms.index.backend import EngineHit, EngineResult
+from dms.index.whoosh_phrase import ExactPhrase
 from dms.model import IndexRecord
 
 INDEX_SCHEMA = 2  # bump when the schema below changes: indexes of another version are rebuilt
@@ -267,7 +268,7 @@ class _Translator:
             return wq.NullQuery
         if len(toks) == 1:
             return wq.Term(field, toks[0], boost=boost)
-        return wq.Phrase(field, toks, boost=boost)
+        return ExactPhrase(field, toks, boost=boost)
 
     def fields(self, field: str | None) -> tuple[str, ...]:
         return (field,) if field else DEFAULT_FIELDS

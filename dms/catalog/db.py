@@ -84,6 +84,18 @@ def _document(row) -> DocumentRow:
     return DocumentRow(*row[:7], version=_version(row[7:]))
 
 
+# Queries run once per ingested file; tests check their plans never scan the documents table.
+HOLDERS_OF_SHA = (
+    "SELECT d.id FROM documents d JOIN versions v ON v.id = d.current_version_id WHERE v.sha256 = ? ORDER BY d.id"
+)
+HELD_ELSEWHERE = (
+    "SELECT 1 FROM documents d JOIN versions v ON v.id = d.current_version_id "
+    "WHERE v.sha256 = ? AND d.id != ? LIMIT 1"
+)
+VERSION_WITH_SHA = "SELECT id FROM versions WHERE sha256 = ? ORDER BY id LIMIT 1"
+PER_FILE_QUERIES = (HOLDERS_OF_SHA, HELD_ELSEWHERE, VERSION_WITH_SHA)
+
+
 def open_catalog(path: Path) -> "Catalog":
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -140,9 +152,7 @@ class Catalog:
 
     def extracted_version_with_sha(self, sha256: str) -> int | None:
         """A version whose bytes are these and whose extraction can be reused."""
-        row = self.conn.execute(
-            "SELECT id FROM versions WHERE sha256 = ? ORDER BY id LIMIT 1", (sha256,)
-        ).fetchone()
+        row = self.conn.execute(VERSION_WITH_SHA, (sha256,)).fetchone()
         return row[0] if row else None
 
     def add_version(self, doc_id: int, sha256: str, size: int, mtime_ns: int | None, ex: Extraction) -> int:
@@ -186,12 +196,7 @@ class Catalog:
         ))
 
     def is_current_elsewhere(self, sha256: str, doc_id: int) -> bool:
-        row = self.conn.execute(
-            "SELECT 1 FROM documents d JOIN versions v ON v.id = d.current_version_id "
-            "WHERE v.sha256 = ? AND d.id != ? LIMIT 1",
-            (sha256, doc_id),
-        ).fetchone()
-        return row is not None
+        return self.conn.execute(HELD_ELSEWHERE, (sha256, doc_id)).fetchone() is not None
 
     def copy_version(self, doc_id: int, source_version_id: int, size: int, mtime_ns: int | None) -> int:
         """A new version with the same bytes as an extracted one: reuse its text and metadata."""
@@ -221,14 +226,7 @@ class Catalog:
         """For each hash, the oldest document holding it is canonical; the others are its duplicates."""
         marked = 0
         for sha in shas:
-            ids = [
-                r[0]
-                for r in self.conn.execute(
-                    "SELECT d.id FROM documents d JOIN versions v ON v.id = d.current_version_id "
-                    "WHERE v.sha256 = ? ORDER BY d.id",
-                    (sha,),
-                )
-            ]
+            ids = [r[0] for r in self.conn.execute(HOLDERS_OF_SHA, (sha,))]
             if not ids:
                 continue
             self.conn.execute(

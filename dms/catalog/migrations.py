@@ -60,6 +60,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX problems_version ON problems(version_id);
     """,
+    # 2: joins from a version (by hash) to the documents it is current for, duplicates, attachments.
+    #    Without these, finding the holders of a hash scanned every document: quadratic ingest.
+    """
+    CREATE INDEX documents_current ON documents(current_version_id);
+    CREATE INDEX documents_duplicate ON documents(duplicate_of) WHERE duplicate_of IS NOT NULL;
+    CREATE INDEX documents_parent ON documents(parent_id) WHERE parent_id IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -82,8 +82,8 @@ class IndexBatch:
             self._writer = self._stack.enter_context(self.dms.backend.writer())
         return self._writer
 
-    def add(self, record: IndexRecord) -> None:
-        self._open().add(record)
+    def add(self, record: IndexRecord, replace: bool = True) -> None:
+        self._open().add(record, replace)
         self.added[record.doc_id] = record.version_id
 
     def commit(self) -> int:
@@ -91,22 +91,32 @@ class IndexBatch:
         stale, gone = catalog.index_work()
         done: dict[int, int | None] = dict(self.added)
         missing = [d for d in stale if d not in self.added]
-        drop = set(gone) | (catalog.duplicate_ids() & set(self.added))  # added, then found to be a copy
-        if missing or drop:
+        # Added in this batch, then found to be a copy of an older document: Whoosh cannot delete a
+        # document its own open writer added, so these go in a second writer after the commit.
+        late = catalog.duplicate_ids() & set(self.added)
+        if missing or gone:
             writer = self._open()
             for rec in catalog.index_records(missing):
                 writer.add(rec)
                 done[rec.doc_id] = rec.version_id
-            for doc_id in drop:
+            for doc_id in gone:
                 writer.delete(doc_id)
                 done[doc_id] = None
-        if self._stack is not None:
-            self._stack.close()  # commits the index
-            self._stack = self._writer = None
+        self._close()
+        if late:
+            with self.dms.backend.writer() as writer:
+                for doc_id in late:
+                    writer.delete(doc_id)
+                    done[doc_id] = None
         if done:
             catalog.mark_indexed(list(done.items()))
         self.added.clear()
         return len(done)
+
+    def _close(self) -> None:
+        if self._stack is not None:
+            self._stack.close()  # commits the index
+            self._stack = self._writer = None
 
     def abort(self, exc_info) -> None:
         """Cancel the open index writer (never commit it) after a failure."""

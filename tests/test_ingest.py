@@ -195,3 +195,20 @@ def test_ingest_killed_at_any_point_is_completed_by_the_next_run(home, tmp_path)
     assert db.execute("SELECT COUNT(*) FROM documents WHERE parent_id IS NOT NULL").fetchone()[0] == attachments
     again = run_json(home, "ingest", str(corpus))
     assert again["added"] == 0 and again["unchanged"] == files
+
+
+def test_document_that_becomes_a_copy_within_one_batch_leaves_no_index_entry(dms, inbox):
+    """GIVEN an older document and a new file; WHEN one run adds the new file and then finds the older
+    document edited to the same bytes THEN the new file is a duplicate and is not left in the index."""
+    older = inbox / "z-older.txt"
+    older.write_text("old wording of the gasket note")
+    ingest(dms, [inbox])
+    (inbox / "a-new.txt").write_text("same gasket wording in both")
+    older.write_text("same gasket wording in both")  # sorted after a-new.txt, so recorded later
+    ingest(dms, [inbox])
+    new = dms.catalog.documents_where("d.path = ?", (str(inbox / "a-new.txt"),))[0]
+    assert new.duplicate_of is not None
+    assert verify(dms).ok
+    from dms.index import search
+
+    assert [h.path for h in search(dms.catalog, dms.backend, dms.matcher, "gasket").hits] == [str(older)]

@@ -133,15 +133,16 @@ class Catalog:
         )
         return {path: KnownFile(doc_id, size, mtime, sha) for path, doc_id, size, mtime, sha in rows}
 
-    def ensure_document(self, path: str, name: str, parent_id: int | None = None) -> int:
+    def ensure_document(self, path: str, name: str, parent_id: int | None = None) -> tuple[int, bool]:
+        """The document at this path: (id, True if this call created it)."""
         row = self.conn.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
         if row:
-            return row[0]
+            return row[0], False
         cur = self.conn.execute(
             "INSERT INTO documents (path, name, parent_id, created_at) VALUES (?, ?, ?, ?)",
             (path, name, parent_id, utcnow()),
         )
-        return cur.lastrowid
+        return cur.lastrowid, True
 
     def current_sha(self, doc_id: int) -> str | None:
         row = self.conn.execute(

@@ -31,7 +31,8 @@ class EngineResult:
 
 
 class IndexWriter(Protocol):
-    def add(self, record: IndexRecord) -> None: ...
+    def add(self, record: IndexRecord, replace: bool = True) -> None:
+        """Index a document; `replace=False` only for one that cannot be in the index yet (faster)."""
 
     def delete(self, doc_id: int) -> None: ...
 

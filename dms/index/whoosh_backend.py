@@ -78,8 +78,11 @@ class _Writer:
     def __init__(self, writer):
         self._w = writer
 
-    def add(self, record: IndexRecord) -> None:
-        self._w.update_document(**_document(record))
+    def add(self, record: IndexRecord, replace: bool = True) -> None:
+        if replace:
+            self._w.update_document(**_document(record))
+        else:
+            self._w.add_document(**_document(record))
 
     def delete(self, doc_id: int) -> None:
         self._w.delete_by_term("doc_id", str(doc_id))

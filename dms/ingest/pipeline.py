@@ -45,6 +45,7 @@ class Job:
     size: int
     mtime_ns: int | None
     old_sha: str | None
+    fresh: bool = False  # its document was created by this run, so the index cannot hold it yet
 
 
 @dataclass(slots=True)
@@ -138,7 +139,7 @@ class _Run:
             self.catalog.touch_mtime(prior.doc_id, src.mtime_ns)
             report.unchanged += 1
             return self.on_done()
-        doc_id = prior.doc_id if prior else self.catalog.ensure_document(src.path, Path(src.path).name)
+        doc_id, fresh = (prior.doc_id, False) if prior else self.catalog.ensure_document(src.path, Path(src.path).name)
         if prior:
             report.updated += 1
         elif blob.sha256 in self.seen or self.catalog.is_current_elsewhere(blob.sha256, doc_id):
@@ -147,7 +148,7 @@ class _Run:
             report.added += 1
         self.seen.add(blob.sha256)
         self.submit(Job(doc_id, src.path, Path(src.path).name, blob.sha256, blob.size, src.mtime_ns,
-                        prior.sha256 if prior else None))
+                        prior.sha256 if prior else None, fresh))
 
     def finish(self) -> None:
         for job, ex in self.pool.results():
@@ -207,19 +208,19 @@ class _Run:
                 break
             blob = self.dms.store.put_bytes(att.data)
             att_path = f"{job.path}#{number}:{att.name}"
-            att_id = self.catalog.ensure_document(att_path, att.name, parent_id=job.doc_id)
+            att_id, fresh = self.catalog.ensure_document(att_path, att.name, parent_id=job.doc_id)
             old = self.catalog.current_sha(att_id)
             if old == blob.sha256:
                 continue
             self.catalog.set_pending(att_id, blob.sha256)
-            queued.append(Job(att_id, att_path, att.name, blob.sha256, blob.size, job.mtime_ns, old))
+            queued.append(Job(att_id, att_path, att.name, blob.sha256, blob.size, job.mtime_ns, old, fresh))
         self.after_version(job)
         if not self.catalog.is_duplicate(job.doc_id):
             self.index.add(IndexRecord(
                 doc_id=job.doc_id, version_id=version_id, title=ex.title or job.name, path=job.path, name=job.name,
                 doc_type=ex.doc_type, date=ex.doc_date, products=ex.products, parties=ex.parties,
                 number=ex.number, revision=ex.revision, refs=ex.refs, pages=ex.pages,
-            ))
+            ), replace=not job.fresh)
         self.maybe_flush()
         if ex.status == "unsupported":
             self.report.unsupported += 1

@@ -25,6 +25,7 @@ class Dms:
         self.backend: SearchBackend = open_backend(settings)
 
     def close(self) -> None:
+        self.backend.close()
         self.catalog.close()
 
     def __enter__(self) -> "Dms":

@@ -55,3 +55,6 @@ class SearchBackend(Protocol):
         """doc_id -> version_id of everything in the index."""
 
     def size_bytes(self) -> int: ...
+
+    def close(self) -> None:
+        """Release open readers (the backend may keep searchers open between searches)."""

@@ -126,6 +126,7 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=2000)
     ap.add_argument("--out", default=str(REPO / "bench" / "out"))
     ap.add_argument("--keep", action="store_true", help="keep the generated corpus and data directory")
+    ap.add_argument("--corpus", help="use this corpus made by `dms sample generate` instead of generating one")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dms-bench-", dir=args.out if Path(args.out).is_dir() else None))
     scale = max(1, round(args.docs / FILES_PER_SCALE))
@@ -134,8 +135,11 @@ def main() -> None:
     env = {**os.environ, "DMS_HOME": str(home)}
 
     t = time.monotonic()
-    subprocess.run([py, "-m", "dms", "sample", "generate", str(corpus), "--scale", str(scale)], check=True,
-                   stdout=subprocess.DEVNULL)
+    if args.corpus:
+        corpus = Path(args.corpus)
+    else:
+        subprocess.run([py, "-m", "dms", "sample", "generate", str(corpus), "--scale", str(scale)], check=True,
+                       stdout=subprocess.DEVNULL)
     gen_s = time.monotonic() - t
     truth = json.loads((corpus / ".dms-ground-truth.json").read_text())
     files = [p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith(".")]

@@ -178,3 +178,9 @@ def test_exact_phrase_matcher_finds_what_whoosh_phrase_finds(tmp_path):
             want = {h["id"] for h in s.search(Phrase("body", words), limit=None)}
             got = {h["id"] for h in s.search(ExactPhrase("body", words), limit=None)}
             assert got == want, words
+
+
+def test_identifier_snippet_marks_the_identifier_not_its_parts_elsewhere(archive):
+    [first, *_] = find(archive, "CR-2023-014").hits
+    assert "<mark>CR</mark>-<mark>2023</mark>-<mark>014</mark>" in first.snippet
+    assert "<mark>2023</mark>-03-01" not in first.snippet  # the date shares "2023" but is not the identifier

@@ -24,6 +24,7 @@ class Terms:
     stems: frozenset[str]
     prefixes: tuple[str, ...]
     exact: frozenset[str]  # expanded index terms from prefix/fuzzy parts
+    sequences: tuple[tuple[str, ...], ...] = ()  # phrases and identifiers: marked only where whole
 
     def matches(self, word: str) -> bool:
         low = word.lower()
@@ -33,19 +34,44 @@ class Terms:
         return bool(self.prefixes) and low.startswith(self.prefixes)
 
     def keys(self) -> list[str]:
-        keys = [s[: max(3, len(s) - 1)] for s in self.stems] + list(self.prefixes) + list(self.exact)
+        words = [*self.stems, *(w for seq in self.sequences for w in seq)]
+        keys = [w[: max(3, len(w) - 1)] for w in words] + list(self.prefixes) + list(self.exact)
         return [k for k in keys if k]
+
+    def marks(self, words: list[str]) -> list[bool]:
+        """Which of these words to mark: single terms anywhere, sequences only where complete."""
+        marks = [self.matches(w) for w in words]
+        if self.sequences:
+            stems = [stem(w.lower()) for w in words]
+            for seq in self.sequences:
+                n = len(seq)
+                for i in range(len(words) - n + 1):
+                    if tuple(stems[i : i + n]) == seq:
+                        marks[i : i + n] = [True] * n
+        return marks
 
 
 def query_terms(tree, expanded: frozenset[str] = frozenset()) -> Terms:
     stems: set[str] = set()
     prefixes: list[str] = []
+    sequences: list[tuple[str, ...]] = []
+
+    def sequence(text: str) -> None:
+        words = tuple(stem(w.lower()) for w in _WORD.findall(text))
+        if len(words) == 1:
+            stems.add(words[0])
+        elif words:
+            sequences.append(words)
 
     def walk(n):
-        if isinstance(n, (q.Word, q.Phrase)) and n.field in (None, "body", "title"):
-            stems.update(stem(w.lower()) for w in _WORD.findall(n.text))
+        if isinstance(n, q.Word) and n.field in (None, "body", "title"):
+            sequence(n.text)  # a word like KX200-03 is analysed into several: a sequence too
+        elif isinstance(n, q.Phrase) and n.field in (None, "body", "title"):
+            sequence(n.text)
         elif isinstance(n, q.Ident):
-            stems.update(stem(w.lower()) for w in _WORD.findall(n.number))
+            sequence(n.number)
+            if n.revision:
+                sequence(f"{n.number} rev {n.revision}")
         elif isinstance(n, q.Prefix) and n.field in (None, "body", "title"):
             prefixes.append(n.text.lower())
         elif isinstance(n, (q.And, q.Or)):
@@ -54,7 +80,7 @@ def query_terms(tree, expanded: frozenset[str] = frozenset()) -> Terms:
         # NOT parts and field filters are not highlighted
 
     walk(tree)
-    return Terms(frozenset(stems), tuple(prefixes), frozenset(expanded))
+    return Terms(frozenset(stems), tuple(prefixes), frozenset(expanded), tuple(sequences))
 
 
 def best_page(pages: tuple[str, ...], terms: Terms) -> int:
@@ -76,7 +102,7 @@ def snippet(text: str, terms: Terms, window: int = WINDOW) -> str:
     words = list(_WORD.finditer(text))
     if not words:
         return ""
-    marks = [terms.matches(m.group(0)) for m in words]
+    marks = terms.marks([m.group(0) for m in words])
     start = 0
     if any(marks):  # the window with the most hits, opened a few words before it
         running = best = sum(marks[:window])

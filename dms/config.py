@@ -15,24 +15,21 @@ from dms.errors import ConfigError
 DEFAULT_HOME = Path("~/.local/share/dms")
 
 
-def _positive_float(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number") from None
-    if value <= 0:
-        raise ConfigError(f"{name}={raw!r} must be greater than 0")
-    return value
+def _positive(cast: type, what: str) -> Callable[[str, str], object]:
+    def parse(name: str, raw: str):
+        try:
+            value = cast(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not {what}") from None
+        if value <= 0:
+            raise ConfigError(f"{name}={raw!r} must be greater than 0")
+        return value
+
+    return parse
 
 
-def _positive_int(name: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
-    if value <= 0:
-        raise ConfigError(f"{name}={raw!r} must be greater than 0")
-    return value
+_positive_float = _positive(float, "a number")
+_positive_int = _positive(int, "a whole number")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,18 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class Reference:
+    """An identifier a document cites, and where: page 0 is the title, offsets count characters."""
+
+    family: str  # change_request, specification, meeting, ... (the [identifiers] names)
+    number: str  # normal form, e.g. CR-2023-014
+    revision: str | None
+    page: int
+    offset: int
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True)
 class Attachment:
     name: str
     data: bytes
@@ -38,6 +50,7 @@ class Extraction:
     products: tuple[str, ...] = ()
     parties: tuple[str, ...] = ()
     refs: tuple[str, ...] = ()
+    references: tuple[Reference, ...] = ()  # every citation with its provenance
     meta: dict[str, Any] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
     attachments: tuple[Attachment, ...] = ()

@@ -127,3 +127,17 @@ def test_iso_2022_text_is_text_and_decodes(tmp_path):
     path.write_bytes("역사적 예수 연구자들".encode("iso2022_kr"))
     ex = run(path)
     assert ex.status == "ok" and "역사적 예수 연구자들" in ex.pages[0]
+
+
+def test_each_reference_keeps_its_page_offset_and_surrounding_words(tmp_path):
+    path = write_pdf(tmp_path / "MTG-2023-03-20.pdf", [
+        "Minutes MTG-2023-03-20\nDate: 2023-03-20\nAttendees only.",
+        "Item 4: change request CR-2023-014 was approved by the product manager.",
+    ])
+    ex = run(path)
+    assert ex.number == "MTG-2023-03-20"
+    [ref] = ex.references  # the document's own number is not a reference
+    assert (ref.family, ref.number, ref.page) == ("change_request", "CR-2023-014", 2)
+    page = ex.pages[1]
+    assert page[ref.offset:ref.offset + len("CR-2023-014")] == "CR-2023-014"
+    assert ref.snippet.startswith("Item 4: change request CR-2023-014 was approved")

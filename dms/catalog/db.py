@@ -12,7 +12,7 @@ from typing import Iterator
 
 from dms.catalog.migrations import migrate
 from dms.errors import NotFound
-from dms.model import Extraction, IndexRecord, Problem
+from dms.model import Extraction, IndexRecord, Problem, Reference
 
 
 def utcnow() -> str:
@@ -179,6 +179,10 @@ class Catalog:
             [(vid, n, text) for n, text in enumerate(ex.pages, start=1)],
         )
         self.conn.executemany(
+            "INSERT INTO refs (version_id, family, number, revision, page, offset, snippet) VALUES (?,?,?,?,?,?,?)",
+            [(vid, r.family, r.number, r.revision, r.page, r.offset, r.snippet) for r in ex.references],
+        )
+        self.conn.executemany(
             "INSERT INTO problems (version_id, kind, severity, reason, created_at) VALUES (?, ?, ?, ?, ?)",
             [(vid, p.kind, p.severity, p.reason, now) for p in ex.problems],
         )
@@ -206,7 +210,8 @@ class Catalog:
             status=src.status, kind=src.kind, extractor=src.extractor, pages=self.pages(source_version_id),
             title=src.title, doc_type=src.doc_type or "other", doc_date=src.doc_date, date_source=src.date_source,
             number=src.number, revision=src.revision, products=src.products, parties=src.parties, refs=src.refs,
-            meta=src.meta, problems=tuple(self._problems_of(source_version_id)),
+            references=self.references(source_version_id), meta=src.meta,
+            problems=tuple(self._problems_of(source_version_id)),
         )
         return self.add_version(doc_id, src.sha256, size, mtime_ns, ex)
 
@@ -325,6 +330,14 @@ class Catalog:
             f"SELECT {_VERSION_COLS} FROM versions v WHERE v.document_id = ? ORDER BY v.seq", (doc_id,)
         )
         return [_version(r) for r in rows]
+
+    def references(self, version_id: int) -> tuple[Reference, ...]:
+        rows = self.conn.execute(
+            "SELECT family, number, revision, page, offset, snippet FROM refs WHERE version_id = ? "
+            "ORDER BY page, offset",
+            (version_id,),
+        )
+        return tuple(Reference(*row) for row in rows)
 
     def pages(self, version_id: int) -> tuple[str, ...]:
         rows = self.conn.execute("SELECT text FROM pages WHERE version_id = ? ORDER BY page_no", (version_id,))

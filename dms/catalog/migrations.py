@@ -67,6 +67,20 @@ MIGRATIONS: list[str] = [
     CREATE INDEX documents_duplicate ON documents(duplicate_of) WHERE duplicate_of IS NOT NULL;
     CREATE INDEX documents_parent ON documents(parent_id) WHERE parent_id IS NOT NULL;
     """,
+    # 3: every identifier a version cites, with provenance (page 0 is the title).
+    """
+    CREATE TABLE refs (
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        family TEXT NOT NULL,
+        number TEXT NOT NULL,
+        revision TEXT,
+        page INTEGER NOT NULL,
+        offset INTEGER NOT NULL,
+        snippet TEXT NOT NULL
+    );
+    CREATE INDEX refs_version ON refs(version_id);
+    CREATE INDEX refs_number ON refs(number);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

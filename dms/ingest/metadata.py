@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 
-from dms.identifiers import IdentifierMatcher
+from dms.identifiers import IdentifierMatcher, index_token
 from dms.ingest.registry import Raw
 from dms.ingest.rules import Rules
+from dms.model import Reference
 
 _MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), start=1)}
@@ -34,6 +35,27 @@ _REVISION_LABEL = re.compile(r"(?im)^[ \t*#>|-]*rev(?:ision)?\.?[ \t]*[:|][ \t|]
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
+SNIPPET_CHARS = 60  # either side of a reference
+
+
+def references(pages: list[str], title: str, matcher: IdentifierMatcher, own: tuple[str | None, str | None]):
+    """Every identifier cited in the title (page 0) and the pages, with provenance; not the document's own."""
+    found = []
+    for page_no, text in enumerate([title, *pages]):
+        for m in matcher.find(text):
+            if (m.number, m.revision) == own or (m.number == own[0] and m.revision is None):
+                continue
+            start, end = max(0, m.start - SNIPPET_CHARS), m.end + SNIPPET_CHARS
+            words = text[start:end].split()
+            if start > 0 and len(words) > 1 and not text[start - 1].isspace():
+                words = words[1:]  # a word cut by the window
+            if end < len(text) and len(words) > 1 and not text[end].isspace():
+                words = words[:-1]
+            snippet = " ".join(words)
+            found.append(Reference(m.family, m.number, m.revision, page_no, m.start, snippet))
+    return tuple(found)
+
+
 @dataclass(frozen=True, slots=True)
 class Derived:
     doc_type: str
@@ -44,6 +66,7 @@ class Derived:
     products: tuple[str, ...]
     parties: tuple[str, ...]
     refs: tuple[str, ...]
+    references: tuple[Reference, ...]
 
 
 def parse_date(text: str) -> date | None:
@@ -127,13 +150,12 @@ def derive(raw: Raw, path: str, rules: Rules) -> Derived:
         if rev:
             revision = rev.group(1).upper()
 
+    cited = references(raw.pages, title, matcher, (number, revision))
     refs: dict[str, None] = {}
-    for m in matcher.find(title + "\n" + full):
-        if m.number == number and m.revision in (None, revision):
-            continue
-        refs[m.token] = None
-        if m.revision:
-            refs[m.number.lower()] = None
+    for ref in cited:
+        refs[index_token(ref.number, ref.revision)] = None
+        if ref.revision:
+            refs[ref.number.lower()] = None
 
     products = sorted(
         {p.upper() for p in re.findall(rules.product_pattern, f"{name}\n{title}\n{full}")}
@@ -157,4 +179,5 @@ def derive(raw: Raw, path: str, rules: Rules) -> Derived:
         products=tuple(products),
         parties=tuple(parties),
         refs=tuple(refs),
+        references=cited,
     )

@@ -90,5 +90,6 @@ def _finish(raw: Raw, task: Task, rules: Rules, kind: str, extractor: str, probl
         "ok", kind=kind, extractor=extractor, pages=pages, title=title[:300], doc_type=derived.doc_type,
         doc_date=derived.doc_date, date_source=derived.date_source, number=derived.number,
         revision=derived.revision, products=derived.products, parties=derived.parties, refs=derived.refs,
+        references=derived.references,
         meta=raw.meta, problems=tuple(problems), attachments=tuple(attachments),
     )

@@ -263,6 +263,60 @@ def stats(settings, as_json):
     emit(as_json, data, human)
 
 
+@cli.command("trace")
+@click.argument("ref")
+@click.option("--depth", default=2, show_default=True, help="How many links away from REF.")
+@click.option("--limit", default=50, show_default=True, help="Documents per page.")
+@click.option("--page", default=1, show_default=True)
+@home_option
+@json_option
+def trace_command(ref, depth, limit, page, settings, as_json):
+    """Every document tied to REF (a change request, product, party or document), with the chain of links
+    that ties it and the evidence of each link."""
+    from dms.graph import graph_for, node_for, trace
+
+    if depth < 1 or limit < 1 or page < 1:
+        raise errors.UsageError("--depth, --limit and --page must be 1 or more")
+    with _open(settings) as dms:
+        g = graph_for(dms)
+        result = trace(g, node_for(dms, g, ref), depth=depth, limit=limit, offset=(page - 1) * limit)
+
+    def human(r):
+        shown = len(r["documents"])
+        click.echo(f"{r['total']} document(s) tied to {r['root']}" + (f", showing {shown}" if shown < r["total"] else ""))
+        for d in r["documents"]:
+            click.echo(f"\n[{d['id']}] {d['title']}  ({d['type']}, {d['date'] or 'undated'})\n     {d['path']}")
+            for link in d["via"]:
+                click.echo(f"     {link['from']} -{link['type']}-> {link['to']}: {link['evidence'][:160]}")
+
+    emit(as_json, result.to_dict(), human)
+
+
+@cli.command("links")
+@click.argument("ref")
+@home_option
+@json_option
+def links_command(ref, settings, as_json):
+    """Incoming and outgoing links of REF, grouped by type, each with its evidence."""
+    from dms.graph import graph_for, links, node_for
+
+    with _open(settings) as dms:
+        g = graph_for(dms)
+        data = links(g, node_for(dms, g, ref))
+
+    def human(d):
+        click.echo(f"{d['node']}  {d['label']}")
+        for direction, arrow in (("outgoing", "->"), ("incoming", "<-")):
+            for kind, items in sorted(d[direction].items()):
+                click.echo(f"  {arrow} {kind} ({len(items)})")
+                for item in items[:20]:
+                    click.echo(f"     {item['label']}  [{item['node']}]: {item['evidence'][:120]}")
+                if len(items) > 20:
+                    click.echo(f"     … and {len(items) - 20} more")
+
+    emit(as_json, data, human)
+
+
 @cli.group()
 def sample():
     """The sample release archive of a fictional manufacturer."""

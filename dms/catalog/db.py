@@ -331,6 +331,19 @@ class Catalog:
         )
         return [_version(r) for r in rows]
 
+    def graph_documents(self) -> list[DocumentRow]:
+        """Every document with a current version: the nodes of the cross-reference graph."""
+        return self.documents_where("1 = 1", ())
+
+    def all_references(self) -> Iterator[tuple[int, Reference]]:
+        """(doc_id, reference) for the current version of every document."""
+        rows = self.conn.execute(
+            "SELECT d.id, r.family, r.number, r.revision, r.page, r.offset, r.snippet FROM refs r "
+            "JOIN documents d ON d.current_version_id = r.version_id ORDER BY d.id, r.page, r.offset"
+        )
+        for doc_id, *ref in rows:
+            yield doc_id, Reference(*ref)
+
     def references(self, version_id: int) -> tuple[Reference, ...]:
         rows = self.conn.execute(
             "SELECT family, number, revision, page, offset, snippet FROM refs WHERE version_id = ? "

@@ -1,0 +1,41 @@
+"""The cross-reference graph: built from the catalog, queried by trace and links.
+
+`node_for()` turns what a person types (CR-2023-014, SPEC-KX200-03 Rev B, KX200, a party name,
+a document id or path) into a graph node.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from dms.app import Dms
+from dms.documents import resolve
+from dms.errors import NotFound
+from dms.graph.build import build_graph, doc_node, entity_node
+from dms.graph.trace import TraceResult, links, trace
+
+__all__ = ["build_graph", "graph_for", "links", "node_for", "trace", "TraceResult"]
+
+
+def graph_for(dms: Dms) -> nx.MultiDiGraph:
+    return build_graph(dms.catalog, dms.matcher)
+
+
+def node_for(dms: Dms, g: nx.MultiDiGraph, ref: str) -> str:
+    text = ref.strip()
+    if text.startswith("doc:") and text in g:
+        return text
+    m = dms.matcher.fullmatch(text)
+    if m and m.revision is None:
+        node = entity_node(m.family, m.number)
+        if node in g:
+            return node
+        raise NotFound(f"nothing in the archive refers to {m.number}")
+    if m is None:
+        upper = text.upper()
+        if entity_node("product", upper) in g:
+            return entity_node("product", upper)
+        parties = [n for n, a in g.nodes(data=True) if a["kind"] == "party" and text.lower() in a["label"].lower()]
+        if len(parties) == 1:
+            return parties[0]
+    return doc_node(resolve(dms, text).id)  # a document id, path, SHA-256 or number with revision

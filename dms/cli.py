@@ -317,6 +317,124 @@ def links_command(ref, settings, as_json):
     emit(as_json, data, human)
 
 
+@cli.command("path")
+@click.argument("a")
+@click.argument("b")
+@home_option
+@json_option
+def path_command(a, b, settings, as_json):
+    """The shortest explained chains of links between A and B (documents, identifiers, products, parties)."""
+    from dms.graph import graph_for, node_for
+    from dms.graph.explore import paths
+
+    with _open(settings) as dms:
+        g = graph_for(dms)
+        data = paths(g, node_for(dms, g, a), node_for(dms, g, b))
+
+    def human(d):
+        if not d["paths"]:
+            click.echo(f"{d['from']} and {d['to']} are not connected")
+        for n, chain in enumerate(d["paths"], start=1):
+            click.echo(f"path {n} ({len(chain)} link(s)):")
+            for hop in chain:
+                click.echo(f"  {hop['from_label']} -{hop['type']}-> {hop['to_label']}\n      {hop['evidence'][:150]}")
+
+    emit(as_json, data, human)
+
+
+@cli.command("timeline")
+@click.argument("ref")
+@home_option
+@json_option
+def timeline_command(ref, settings, as_json):
+    """The dated documents and decisions of a product, change request, party or document, in order."""
+    from dms.graph import graph_for, node_for
+    from dms.graph.explore import timeline
+
+    with _open(settings) as dms:
+        g = graph_for(dms)
+        data = timeline(g, node_for(dms, g, ref))
+
+    def human(d):
+        for e in d["events"]:
+            click.echo(f"{e['date']}  {e['type']:15} {e['title']}  [{e['id']}] ({e['relation']})")
+        if d["undated"]:
+            click.echo(f"and {d['undated']} undated document(s)")
+
+    emit(as_json, data, human)
+
+
+@cli.command("orphans")
+@home_option
+@json_option
+def orphans_command(settings, as_json):
+    """Documents no cross-reference ties to other paperwork (product and party links aside)."""
+    from dms.graph import graph_for
+    from dms.graph.explore import orphans
+
+    with _open(settings) as dms:
+        rows = orphans(graph_for(dms))
+    emit(as_json, {"total": len(rows), "documents": rows},
+         lambda d: [click.echo(f"[{r['id']}] {r['title']}  {r['path']}") for r in d["documents"]])
+
+
+@cli.command("dangling")
+@home_option
+@json_option
+def dangling_command(settings, as_json):
+    """Identifiers that documents cite but no document in the archive defines."""
+    from dms.graph import graph_for
+    from dms.graph.explore import dangling
+
+    with _open(settings) as dms:
+        rows = dangling(graph_for(dms))
+    emit(as_json, {"total": len(rows), "identifiers": rows},
+         lambda d: [click.echo(f"{r['identifier']}  ({r['kind']}), cited by {r['cited_by']}") for r in d["identifiers"]])
+
+
+@cli.command("stale")
+@home_option
+@json_option
+def stale_command(settings, as_json):
+    """Documents that cite a revision a later revision has superseded."""
+    from dms.graph import graph_for
+    from dms.graph.explore import stale
+
+    with _open(settings) as dms:
+        rows = stale(graph_for(dms))
+
+    def human(d):
+        for r in d["documents"]:
+            note = " (written before it)" if r["predates_current"] else ""
+            click.echo(f"[{r['id']}] {r['title']} cites {r['cites']}; current is {r['current']}{note}")
+
+    emit(as_json, {"total": len(rows), "documents": rows}, human)
+
+
+@cli.group("graph")
+def graph_group():
+    """The cross-reference graph as a whole."""
+
+
+@graph_group.command("export")
+@click.argument("ref", required=False)
+@click.option("--format", "fmt", type=click.Choice(["graphml", "json"]), default="graphml", show_default=True)
+@click.option("--radius", default=1, show_default=True, help="Links around REF to include.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="File to write.")
+@home_option
+@json_option
+def graph_export(ref, fmt, radius, output, settings, as_json):
+    """Write the whole graph, or the neighbourhood of REF, as GraphML (Gephi) or node-link JSON (networkx)."""
+    from dms.graph import graph_for, node_for
+    from dms.graph.export import write
+
+    with _open(settings) as dms:
+        g = graph_for(dms)
+        nodes, edges = write(g, node_for(dms, g, ref) if ref else None, radius, fmt, output)
+    emit(as_json, {"output": output, "format": fmt, "nodes": nodes, "edges": edges},
+         lambda d: click.echo(f"wrote {d['nodes']} nodes and {d['edges']} links to {d['output']}"))
+
+
 @cli.group()
 def sample():
     """The sample release archive of a fictional manufacturer."""

@@ -141,7 +141,9 @@ def derive(raw: Raw, path: str, rules: Rules) -> Derived:
     if number is None and "subject" not in raw.meta:  # an e-mail's subject names what it is about, not itself
         lines = [line for line in first.splitlines() if line.strip()][:3]  # title lines, maybe a page header
         for line in (line for line in lines if "|" not in line and "," not in line):  # not table rows
-            found = [m for m in matcher.find(line) if m.start < 40]
+            # A title names its own document first ("Change Request CR-…", "Minutes MTG-…"); an identifier
+            # further on ("Quotation … for order PO-…") is something the document refers to.
+            found = [m for m in matcher.find(line) if len(line[: m.start].split()) <= 2]
             if found:
                 number, revision = found[0].number, found[0].revision
                 break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import json
@@ -409,6 +410,78 @@ def stale_command(settings, as_json):
             click.echo(f"[{r['id']}] {r['title']} cites {r['cites']}; current is {r['current']}{note}")
 
     emit(as_json, {"total": len(rows), "documents": rows}, human)
+
+
+def as_option(f):
+    @click.option("--as", "as_user", metavar="NAME", help="Act as this user (default: $DMS_USER, else $USER).")
+    @functools.wraps(f)
+    def wrapper(*args, as_user=None, settings, **kwargs):
+        if as_user:
+            settings = dataclasses.replace(settings, user=as_user)
+        return f(*args, settings=settings, **kwargs)
+
+    return wrapper
+
+
+@cli.group("link")
+def link_group():
+    """Links made by hand between documents, identifiers, products or parties."""
+
+
+@link_group.command("add")
+@click.argument("a")
+@click.argument("b")
+@click.option("--type", "kind", required=True, help="relates_to, supersedes, amends, decided_in, responds_to, "
+              "part_of, cancels, attachment_of, reply_to or duplicate_of.")
+@click.option("--reason", required=True, help="Why A and B belong together (kept with the link).")
+@home_option
+@as_option
+@json_option
+def link_add(a, b, kind, reason, settings, as_json):
+    """Link A to B with a type and a reason; who and when are recorded."""
+    from dms.graph import graph_for, node_for
+    from dms.graph.manual import add_link
+
+    with _open(settings) as dms:
+        g = graph_for(dms)
+        source, target = node_for(dms, g, a), node_for(dms, g, b)
+        link_id = add_link(dms, source, target, kind, reason)
+    emit(as_json, {"id": link_id, "from": source, "to": target, "type": kind, "by": settings.user},
+         lambda d: click.echo(f"link {d['id']}: {d['from']} -{d['type']}-> {d['to']} (by {d['by']})"))
+
+
+@link_group.command("remove")
+@click.argument("link_id", type=int)
+@click.option("--reason", required=True, help="Why the link is wrong (kept on record).")
+@home_option
+@as_option
+@json_option
+def link_remove(link_id, reason, settings, as_json):
+    """Remove a link made by hand; the link stays on record with who removed it, when and why."""
+    from dms.graph.manual import remove_link
+
+    with _open(settings) as dms:
+        remove_link(dms, link_id, reason)
+    emit(as_json, {"id": link_id, "removed_by": settings.user},
+         lambda d: click.echo(f"link {d['id']} removed by {d['removed_by']}"))
+
+
+@link_group.command("list")
+@click.option("--all", "include_removed", is_flag=True, help="Include removed links.")
+@home_option
+@json_option
+def link_list(include_removed, settings, as_json):
+    """Links made by hand, with who made them and why."""
+    with _open(settings) as dms:
+        rows = dms.catalog.manual_links(include_removed)
+
+    def human(d):
+        for r in d["links"]:
+            gone = f"  REMOVED by {r['removed_by']} {r['removed_at'][:10]}: {r['removal_reason']}" if r["removed_at"] else ""
+            click.echo(f"{r['id']}: {r['source']} -{r['type']}-> {r['target']}  by {r['created_by']} "
+                       f"{r['created_at'][:10]}: {r['reason']}{gone}")
+
+    emit(as_json, {"total": len(rows), "links": rows}, human)
 
 
 @cli.group("graph")

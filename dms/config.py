@@ -42,6 +42,7 @@ class Settings:
     max_file_mb: float = 256.0  # larger files are stored but not extracted
     worker_memory_mb: int = 2048  # address-space cap of an extraction worker
     commit_every: int = 500  # documents per index commit during ingest
+    user: str = "unknown"  # who acts, recorded with what they change
 
     @property
     def catalog_path(self) -> Path:
@@ -76,7 +77,7 @@ def load_settings(environ: Mapping[str, str] | None = None, home: Path | str | N
     """Read settings once. `home` (e.g. from --home) wins over DMS_HOME."""
     env = os.environ if environ is None else environ
     home_path = Path(home or env.get("DMS_HOME") or DEFAULT_HOME).expanduser().absolute()
-    values: dict[str, object] = {}
+    values: dict[str, object] = {"user": env.get("DMS_USER") or env.get("USER") or "unknown"}
     for var, (field, cast) in _VARS.items():
         raw = env.get(var)
         if raw not in (None, ""):

@@ -99,3 +99,33 @@ def test_path_of_an_unknown_reference_is_a_clear_error(tmp_path):
     run_json(home, "ingest", str(ARCHIVE / "VL310" / "minutes"))
     proc = run_dms(home, "path", "CR-2099-001", "VL310", check=False)
     assert proc.returncode == 3 and "nothing in the archive refers to CR-2099-001" in proc.stderr
+
+
+def test_link_made_by_hand_is_traced_with_who_and_why_and_removal_is_kept(tmp_path):
+    home = tmp_path / "home"
+    run_json(home, "ingest", str(ARCHIVE / "VL310" / "complaints"), str(ARCHIVE / "VL310" / "change-requests"))
+    complaint = next(f for f in FILES if f["path"].startswith("VL310/complaints/"))
+    cr = next(f["number"] for f in FILES if f["path"].startswith("VL310/change-requests/"))
+    assert str(ARCHIVE / complaint["path"]) not in {d["path"] for d in run_json(home, "trace", cr)["documents"]}
+    made = run_json(home, "link", "add", cr, str(ARCHIVE / complaint["path"]), "--type", "relates_to",
+                    "--reason", "the complaint prompted this change", "--as", "anna")
+    traced = {d["path"]: d for d in run_json(home, "trace", cr)["documents"]}
+    via = traced[str(ARCHIVE / complaint["path"])]["via"]
+    assert via[-1]["type"] == "relates_to" and "by anna" in via[-1]["evidence"] and "prompted" in via[-1]["evidence"]
+    run_json(home, "link", "remove", str(made["id"]), "--reason", "wrong complaint", "--as", "marco")
+    assert str(ARCHIVE / complaint["path"]) not in {d["path"] for d in run_json(home, "trace", cr)["documents"]}
+    [kept] = run_json(home, "link", "list", "--all")["links"]
+    assert (kept["created_by"], kept["removed_by"], kept["removal_reason"]) == ("anna", "marco", "wrong complaint")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--type", "friends_with", "--reason", "x"], "unknown link type 'friends_with'"),
+    (["--type", "relates_to", "--reason", "  "], "needs a reason"),
+])
+def test_bad_manual_link_is_refused_and_nothing_is_recorded(tmp_path, args, message):
+    home = tmp_path / "home"
+    run_json(home, "ingest", str(ARCHIVE / "VL310" / "change-requests"))
+    crs = [f["number"] for f in FILES if f["path"].startswith("VL310/change-requests/")][:2]
+    proc = run_dms(home, "link", "add", *crs, *args, check=False)
+    assert proc.returncode == 2 and message in proc.stderr
+    assert run_json(home, "link", "list", "--all")["links"] == []

@@ -344,6 +344,32 @@ class Catalog:
         for doc_id, *ref in rows:
             yield doc_id, Reference(*ref)
 
+    def add_manual_link(self, source: str, target: str, kind: str, reason: str, user: str) -> int:
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO manual_links (source, target, type, reason, created_by, created_at) VALUES (?,?,?,?,?,?)",
+                (source, target, kind, reason, user, utcnow()),
+            )
+        return cur.lastrowid
+
+    def remove_manual_link(self, link_id: int, reason: str, user: str) -> None:
+        with self.transaction():
+            row = self.conn.execute("SELECT removed_at FROM manual_links WHERE id = ?", (link_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"there is no link {link_id}")
+            if row[0] is not None:
+                raise NotFound(f"link {link_id} was already removed on {row[0]}")
+            self.conn.execute(
+                "UPDATE manual_links SET removed_by = ?, removed_at = ?, removal_reason = ? WHERE id = ?",
+                (user, utcnow(), reason, link_id),
+            )
+
+    def manual_links(self, include_removed: bool = False) -> list[dict]:
+        where = "" if include_removed else "WHERE removed_at IS NULL"
+        cur = self.conn.execute(f"SELECT * FROM manual_links {where} ORDER BY id")
+        keys = [c[0] for c in cur.description]
+        return [dict(zip(keys, row)) for row in cur]
+
     def references(self, version_id: int) -> tuple[Reference, ...]:
         rows = self.conn.execute(
             "SELECT family, number, revision, page, offset, snippet FROM refs WHERE version_id = ? "

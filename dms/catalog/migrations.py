@@ -81,6 +81,21 @@ MIGRATIONS: list[str] = [
     CREATE INDEX refs_version ON refs(version_id);
     CREATE INDEX refs_number ON refs(number);
     """,
+    # 4: links made by hand between graph nodes; removal keeps the row (who, when, why).
+    """
+    CREATE TABLE manual_links (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        target TEXT NOT NULL,
+        type TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        removed_by TEXT,
+        removed_at TEXT,
+        removal_reason TEXT
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -24,6 +24,7 @@ class Link:
     target: str
     type: str
     evidence: str
+    manual: bool = False
 
     def to_dict(self) -> dict:
         return {"from": self.source, "to": self.target, "type": self.type, "evidence": self.evidence}
@@ -53,9 +54,9 @@ SPECIFIC = ("amends", "decided_in", "identifies", "supersedes", "attachment_of",
 def _neighbours(g: nx.MultiDiGraph, node: str):
     best: dict[str, Link] = {}
     for _, other, data in g.out_edges(node, data=True):
-        _keep(best, other, Link(node, other, data["type"], data["evidence"]))
+        _keep(best, other, Link(node, other, data["type"], data["evidence"], bool(data.get("manual"))))
     for other, _, data in g.in_edges(node, data=True):
-        _keep(best, other, Link(other, node, data["type"], data["evidence"]))
+        _keep(best, other, Link(other, node, data["type"], data["evidence"], bool(data.get("manual"))))
     return sorted(best.items())
 
 
@@ -64,7 +65,7 @@ def _rank(kind: str) -> int:
 
 
 def _keep(best: dict[str, Link], other: str, link: Link) -> None:
-    if other not in best or _rank(link.type) < _rank(best[other].type):
+    if other not in best or (link.manual, -_rank(link.type)) > (best[other].manual, -_rank(best[other].type)):
         best[other] = link
 
 
@@ -87,8 +88,8 @@ def trace(g: nx.MultiDiGraph, root: str, depth: int = 2, limit: int = DEFAULT_LI
             other_is_document = g.nodes[other]["kind"] == "document"
             if not other_is_document:
                 continue  # entities are reached only as the root
-            if is_document and link.type not in ("supersedes", "attachment_of", "reply_to", "duplicate_of") \
-                    and node not in expandable:
+            if is_document and not link.manual and node not in expandable \
+                    and link.type not in ("supersedes", "attachment_of", "reply_to", "duplicate_of"):
                 continue
             level[other] = here + 1
             via[other] = via[node] + [link]

@@ -1,0 +1,30 @@
+"""Links people add by hand, with a reason; removing one keeps it on record."""
+
+from __future__ import annotations
+
+from dms.app import Dms
+from dms.errors import UsageError
+from dms.graph.build import build_graph
+
+TYPES = ("relates_to", "supersedes", "amends", "decided_in", "responds_to", "part_of", "cancels",
+         "attachment_of", "reply_to", "duplicate_of")
+
+
+def add_link(dms: Dms, source: str, target: str, kind: str, reason: str) -> int:
+    if kind not in TYPES:
+        raise UsageError(f"unknown link type {kind!r}; types are: {', '.join(TYPES)}")
+    if not reason.strip():
+        raise UsageError("a link needs a reason (--reason): say why these belong together")
+    if source == target:
+        raise UsageError("a link needs two different ends")
+    g = build_graph(dms.catalog, dms.matcher)
+    for node in (source, target):
+        if node not in g:
+            raise UsageError(f"{node} is not in the graph")
+    return dms.catalog.add_manual_link(source, target, kind, reason.strip(), dms.settings.user)
+
+
+def remove_link(dms: Dms, link_id: int, reason: str) -> None:
+    if not reason.strip():
+        raise UsageError("removing a link needs a reason (--reason)")
+    dms.catalog.remove_manual_link(link_id, reason.strip(), dms.settings.user)

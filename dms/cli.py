@@ -30,6 +30,7 @@ QUERY syntax:
   warrenty~  warrenty~2       fuzzy: within 1 (or 2) edits
   CR-2023-014                 an identifier finds its own document first; so does
   "SPEC-KX200-03 Rev B"       a document number with revision (spaces and case do not matter)
+  linked:CR-2023-014          only documents the cross-reference graph ties to it (see dms trace)
 
 Snippets mark hits with <mark>…</mark> and name the page they come from.
 """
@@ -127,7 +128,10 @@ def search(query, limit, page, sort, settings, as_json):
 
     with _open(settings) as dms:
         dms.ensure_index()
-        results = run_search(dms.catalog, dms.backend, dms.matcher, query, limit=limit, page=page, sort=sort)
+        from dms.graph import linked_ids
+
+        results = run_search(dms.catalog, dms.backend, dms.matcher, query, limit=limit, page=page, sort=sort,
+                             linked=lambda ref: linked_ids(dms, ref))
     if as_json:
         emit(True, results.to_dict(), None)
         return

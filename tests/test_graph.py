@@ -123,3 +123,25 @@ def test_trace_json_shape_on_the_command_line(tmp_path):
     doc = result["documents"][0]
     assert {"id", "title", "path", "depth", "via"} <= doc.keys()
     assert {"from", "to", "type", "evidence"} <= doc["via"][0].keys()
+
+
+def test_linked_filter_keeps_only_documents_the_graph_ties_to_the_reference(world):
+    from dms.graph import linked_ids
+    from dms.index import search
+
+    app, g = world
+    cr = next(f for f in FILES if f.get("decided_in"))["number"]
+    tied = {d["id"] for d in trace(g, node_for(app, g, cr), depth=2, limit=1000).documents}
+    found = search(app.catalog, app.backend, app.matcher, f"linked:{cr} type:minutes", limit=100,
+                   linked=lambda ref: linked_ids(app, ref))
+    minutes = {d for d in tied if g.nodes[f"doc:{d}"]["type"] == "minutes"}
+    assert {h.id for h in found.hits} == minutes and found.total == len(minutes) > 0
+
+
+def test_linked_filter_without_a_graph_is_a_clear_error(world):
+    from dms.errors import QueryError
+    from dms.index import search
+
+    app, _ = world
+    with pytest.raises(QueryError, match="linked: needs the cross-reference graph"):
+        search(app.catalog, app.backend, app.matcher, "linked:KX200 lid")

@@ -21,6 +21,16 @@ def graph_for(dms: Dms) -> nx.MultiDiGraph:
     return build_graph(dms.catalog, dms.matcher)
 
 
+def linked_ids(dms: Dms, ref: str, depth: int = 2) -> set[int]:
+    """The ids of the documents tied to ref (and ref itself when it is a document): for `linked:` searches."""
+    g = graph_for(dms)
+    root = node_for(dms, g, ref)
+    found = {d["id"] for d in trace(g, root, depth=depth, limit=10**9).documents}
+    if g.nodes[root]["kind"] == "document":
+        found.add(g.nodes[root]["id"])
+    return found
+
+
 def node_for(dms: Dms, g: nx.MultiDiGraph, ref: str) -> str:
     text = ref.strip()
     if text.startswith("doc:") and text in g:

@@ -7,6 +7,7 @@
     date:[2022-01 to 2023-06]  a date range; either end may be * (open)
     therm*  warrenty~  warrenty~2   prefix, fuzzy (edit distance 1 or 2)
     CR-2023-014, "SPEC-KX200-03 Rev B"   identifiers are recognised and found first
+    linked:CR-2023-014         only documents the cross-reference graph ties to it
 
 Each engine translates this tree; a malformed query raises QueryError with the position.
 """
@@ -26,6 +27,7 @@ FIELDS = {
     "title": "title", "body": "body", "text": "body", "path": "path", "file": "path", "name": "path",
     "type": "type", "product": "product", "party": "party", "number": "number", "no": "number",
     "rev": "revision", "revision": "revision", "ref": "ref", "year": "year", "date": "date",
+    "linked": "linked",
 }
 
 
@@ -93,6 +95,29 @@ class Not:
 @dataclass(frozen=True)
 class MatchAll:
     pass
+
+
+@dataclass(frozen=True)
+class Linked:
+    """Documents the cross-reference graph ties to `ref`; resolved to a DocSet before any engine sees it."""
+
+    ref: str
+
+
+@dataclass(frozen=True)
+class DocSet:
+    ids: frozenset[int]
+
+
+def resolve_linked(tree, resolve):
+    """The tree with every Linked node replaced by the DocSet `resolve(ref)` returns."""
+    if isinstance(tree, Linked):
+        return DocSet(frozenset(resolve(tree.ref)))
+    if isinstance(tree, (And, Or)):
+        return type(tree)(tuple(resolve_linked(i, resolve) for i in tree.items))
+    if isinstance(tree, Not):
+        return Not(resolve_linked(tree.item, resolve))
+    return tree
 
 
 # -- lexing -------------------------------------------------------------------------------------
@@ -247,6 +272,11 @@ class _Parser:
             raise self.error(f"{name}: needs a value", tok)
         if field in ("date", "year"):
             return self.date_value(field, self.take())
+        if field == "linked":
+            tok = self.take()
+            if tok.kind not in ("word", "phrase", "ident"):
+                raise self.error("linked: needs an identifier, product, party or document", tok)
+            return Linked(tok.text[1:-1] if tok.kind == "phrase" else tok.text)
         if value.kind == "lparen":
             if field in ("title", "body", "path", "party"):
                 return self._with_field(self.primary(), field)

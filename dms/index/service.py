@@ -60,7 +60,9 @@ def search(
     page: int = 1,
     sort: str = "relevance",
     snippets: bool = True,
+    linked=None,
 ) -> SearchResults:
+    """`linked(ref)` gives the ids of the documents tied to ref, for `linked:` in the query."""
     if sort not in SORTS:
         raise UsageError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     if not 1 <= limit <= MAX_LIMIT:
@@ -68,6 +70,8 @@ def search(
     if page < 1:
         raise UsageError("page numbers start at 1")
     tree = q.parse(query, matcher)
+    if linked is not None:
+        tree = q.resolve_linked(tree, linked)
     result = backend.search(tree, limit=limit, offset=(page - 1) * limit, sort=sort)
     terms = query_terms(tree, result.expanded)
     hits = []

@@ -363,4 +363,8 @@ class _Translator:
             return wq.Not(self.node(n.item))
         if isinstance(n, q.MatchAll):
             return wq.Every()
+        if isinstance(n, q.DocSet):
+            return wq.Or([wq.Term("doc_id", str(i)) for i in sorted(n.ids)]) if n.ids else wq.NullQuery
+        if isinstance(n, q.Linked):
+            raise QueryError("linked: needs the cross-reference graph, which this search was not given")
         raise QueryError(f"the Whoosh engine cannot express {type(n).__name__}")

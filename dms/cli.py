@@ -103,6 +103,9 @@ def ingest(paths, settings, as_json):
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
+        from dms.graph.cache import refresh
+
+        refresh(dms)  # so the next trace starts from a graph that is up to date
 
     def human(r):
         click.echo(f"added {r['added']}, updated {r['updated']}, unchanged {r['unchanged']}, "

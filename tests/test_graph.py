@@ -145,3 +145,27 @@ def test_linked_filter_without_a_graph_is_a_clear_error(world):
     app, _ = world
     with pytest.raises(QueryError, match="linked: needs the cross-reference graph"):
         search(app.catalog, app.backend, app.matcher, "linked:KX200 lid")
+
+
+def test_graph_is_kept_between_runs_and_rebuilt_when_the_catalog_changes(tmp_path):
+    from dms.graph.cache import load_or_build, stamp
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "CR-2024-001.txt").write_text("Change Request CR-2024-001\nDate: 2024-01-02\nAffects SPEC-KX200-01 Rev A")
+    with Dms(load_settings(environ={}, home=tmp_path / "home")) as app:
+        ingest(app, [inbox])
+        first = load_or_build(app)
+        assert (tmp_path / "home" / "graph.pickle").exists()
+        again = load_or_build(app)
+        assert again is not first and set(again.nodes) == set(first.nodes)  # read back, not rebuilt in memory
+        before = stamp(app)
+        (inbox / "MTG-2024-01-10.md").write_text("# Minutes MTG-2024-01-10\nCR-2024-001 decision: approved.\n")
+        ingest(app, [inbox])
+        assert stamp(app) != before
+        rebuilt = load_or_build(app)
+        assert ("change_request:CR-2024-001", next(n for n, a in rebuilt.nodes(data=True)
+                                                   if a.get("title", "").startswith("Minutes"))) in {
+            (u, v) for u, v, d in rebuilt.edges(data=True) if d["type"] == "decided_in"}
+        (tmp_path / "home" / "graph.pickle").write_bytes(b"not a pickle")
+        assert set(load_or_build(app).nodes) == set(rebuilt.nodes)  # an unreadable cache is rebuilt

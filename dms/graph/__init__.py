@@ -18,7 +18,10 @@ __all__ = ["build_graph", "graph_for", "links", "node_for", "trace", "TraceResul
 
 
 def graph_for(dms: Dms) -> nx.MultiDiGraph:
-    return build_graph(dms.catalog, dms.matcher)
+    """The current graph: from the cache when the catalog has not changed since it was built."""
+    from dms.graph.cache import load_or_build
+
+    return load_or_build(dms)
 
 
 def linked_ids(dms: Dms, ref: str, depth: int = 2) -> set[int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dms.app import Dms
 from dms.errors import UsageError
-from dms.graph.build import build_graph
 
 TYPES = ("relates_to", "supersedes", "amends", "decided_in", "responds_to", "part_of", "cancels",
          "attachment_of", "reply_to", "duplicate_of")
@@ -17,7 +16,9 @@ def add_link(dms: Dms, source: str, target: str, kind: str, reason: str) -> int:
         raise UsageError("a link needs a reason (--reason): say why these belong together")
     if source == target:
         raise UsageError("a link needs two different ends")
-    g = build_graph(dms.catalog, dms.matcher)
+    from dms.graph import graph_for
+
+    g = graph_for(dms)
     for node in (source, target):
         if node not in g:
             raise UsageError(f"{node} is not in the graph")

@@ -1,0 +1,62 @@
+"""The graph kept between runs: rebuilt only when the catalog or the identifier rules changed.
+
+The stamp counts what the graph is made of: versions (every ingest change adds one), documents,
+duplicates, hand-made links and their removals, and the identifier patterns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+
+import networkx as nx
+
+from dms.app import Dms
+from dms.graph.build import build_graph
+
+CACHE_FORMAT = 1
+
+
+def stamp(dms: Dms) -> tuple:
+    row = dms.catalog.conn.execute(
+        "SELECT (SELECT MAX(id) FROM versions), (SELECT COUNT(*) FROM documents), "
+        "(SELECT COUNT(*) FROM documents WHERE duplicate_of IS NOT NULL), (SELECT MAX(id) FROM manual_links), "
+        "(SELECT COUNT(*) FROM manual_links WHERE removed_at IS NOT NULL)"
+    ).fetchone()
+    rules = hashlib.sha256(repr(dms.rules.identifiers).encode()).hexdigest()[:16]
+    return (CACHE_FORMAT, *row, rules)
+
+
+def _path(dms: Dms):
+    return dms.settings.home / "graph.pickle"
+
+
+def load_or_build(dms: Dms) -> nx.MultiDiGraph:
+    current = stamp(dms)
+    path = _path(dms)
+    try:
+        with open(path, "rb") as fh:
+            saved, graph = pickle.load(fh)
+        if saved == current:
+            return graph
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
+        pass  # missing or unreadable: rebuilt below
+    return refresh(dms, current)
+
+
+def refresh(dms: Dms, current: tuple | None = None) -> nx.MultiDiGraph:
+    """Build the graph from the catalog and keep it for the next run (written atomically)."""
+    current = current or stamp(dms)
+    graph = build_graph(dms.catalog, dms.matcher)
+    fd, tmp = tempfile.mkstemp(dir=dms.settings.home, prefix=".graph-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump((current, graph), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, _path(dms))
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return graph

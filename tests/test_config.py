@@ -28,7 +28,7 @@ def test_bad_setting_is_refused_with_its_name(var, value, message, tmp_path):
 def test_bad_rules_file_names_the_rule_and_reason(tmp_path):
     rules = tmp_path / "rules.toml"
     rules.write_text("[identifiers]\nchange_request = 'CR-(\\d{4}'\n")
-    with pytest.raises(ConfigError, match=r"\[identifiers\] change_request: bad regular expression"):
+    with pytest.raises(ConfigError, match=r"\[identifiers\] change_request \(line 2\): bad regular expression"):
         load_rules(rules)
     rules.write_text("[identifiers\n")
     with pytest.raises(ConfigError, match="line 1"):

@@ -109,7 +109,7 @@ def test_links_are_grouped_by_type_with_evidence(world):
     spec = next(f for f in FILES if f.get("amends") and f.get("supersedes"))
     node = node_for(app, g, str(ARCHIVE / spec["path"]))
     found = links(g, node)
-    assert {"identifies", "mentions", "amends", "supersedes", "about"} <= set(found["outgoing"])
+    assert {"revision_of", "mentions", "amends", "supersedes", "about"} <= set(found["outgoing"])
     [older] = found["outgoing"]["supersedes"]
     assert older["evidence"].startswith(spec["number"])
 
@@ -169,3 +169,28 @@ def test_graph_is_kept_between_runs_and_rebuilt_when_the_catalog_changes(tmp_pat
             (u, v) for u, v, d in rebuilt.edges(data=True) if d["type"] == "decided_in"}
         (tmp_path / "home" / "graph.pickle").write_bytes(b"not a pickle")
         assert set(load_or_build(app).nodes) == set(rebuilt.nodes)  # an unreadable cache is rebuilt
+
+
+def test_an_identifier_no_document_defines_can_still_be_traced(world):
+    app, g = world
+    order = next(m for f in FILES for m in f["mentions"] if m.startswith("PO-"))
+    assert not any(f["number"] == order for f in FILES)
+    result = trace(g, node_for(app, g, order), depth=1, limit=100)
+    assert {rel(d["path"]) for d in result.documents} == expected_trace(order)
+
+
+def test_cycles_of_links_are_walked_once(tmp_path):
+    from dms.graph.manual import add_link
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for n in range(3):
+        (inbox / f"CR-2024-00{n + 1}.txt").write_text(f"Change Request CR-2024-00{n + 1}\nDate: 2024-01-0{n + 1}\n")
+    with Dms(load_settings(environ={"DMS_USER": "anna"}, home=tmp_path / "home")) as app:
+        ingest(app, [inbox])
+        docs = sorted(n for n, a in graph_for(app).nodes(data=True) if a["kind"] == "document")
+        for a, b in zip(docs, docs[1:] + docs[:1]):  # a ring: 1 -> 2 -> 3 -> 1
+            add_link(app, a, b, "relates_to", "same hinge problem")
+        result = trace(graph_for(app), docs[0], depth=10)
+        assert sorted(d["id"] for d in result.documents) == sorted(int(n.split(":")[1]) for n in docs[1:])
+        assert max(d["depth"] for d in result.documents) == 1

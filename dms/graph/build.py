@@ -50,8 +50,11 @@ def build_graph(catalog: Catalog, matcher: IdentifierMatcher) -> nx.MultiDiGraph
             own = matcher.fullmatch(v.number)
             entity = entity_node(own.family if own else "document", v.number)
             g.add_node(entity, kind=own.family if own else "document", label=v.number)
-            label = f"{v.number} Rev {v.revision}" if v.revision else v.number
-            g.add_edge(doc_node(doc.id), entity, type="identifies", evidence=f"its document number is {label}")
+            if v.revision:  # one revision of a numbered document (the chain itself is `supersedes`)
+                g.add_edge(doc_node(doc.id), entity, type="revision_of",
+                           evidence=f"it is {v.number} Rev {v.revision}")
+            else:
+                g.add_edge(doc_node(doc.id), entity, type="identifies", evidence=f"its document number is {v.number}")
         for code in v.products:
             g.add_node(entity_node("product", code), kind="product", label=code)
             g.add_edge(doc_node(doc.id), entity_node("product", code), type="about",

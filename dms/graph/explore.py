@@ -10,7 +10,7 @@ from dms.errors import NotFound
 from dms.graph.trace import _neighbours, label, trace
 
 IDENTIFIER_KINDS_EXCLUDED = ("product", "party", "document")
-CROSS_LINKS = frozenset({"identifies", "mentions", "supersedes", "attachment_of", "reply_to", "duplicate_of",
+CROSS_LINKS = frozenset({"identifies", "revision_of", "mentions", "supersedes", "attachment_of", "reply_to", "duplicate_of",
                          "decided_in", "amends", "manual"})
 
 
@@ -73,7 +73,7 @@ def dangling(g: nx.MultiDiGraph) -> list[dict]:
         if attrs["kind"] in IDENTIFIER_KINDS_EXCLUDED or attrs["kind"] == "document":
             continue
         incoming = list(g.in_edges(node, data=True))
-        if any(d["type"] == "identifies" for _, _, d in incoming):
+        if any(d["type"] in ("identifies", "revision_of") for _, _, d in incoming):
             continue
         citing = sorted({g.nodes[u]["id"] for u, _, d in incoming if d["type"] == "mentions"})
         out.append({"node": node, "identifier": attrs["label"], "kind": attrs["kind"], "cited_by": citing})

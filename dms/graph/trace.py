@@ -43,11 +43,11 @@ class TraceResult:
 
 def entities_of(g: nx.MultiDiGraph, doc: str) -> list[str]:
     """The entities a document is: its own document number."""
-    return [v for _, v, d in g.out_edges(doc, data=True) if d["type"] == "identifies"]
+    return [v for _, v, d in g.out_edges(doc, data=True) if d["type"] in ("identifies", "revision_of")]
 
 
 # When several links join two nodes, the chain shows the most specific one.
-SPECIFIC = ("amends", "decided_in", "identifies", "supersedes", "attachment_of", "reply_to", "duplicate_of",
+SPECIFIC = ("amends", "decided_in", "identifies", "revision_of", "supersedes", "attachment_of", "reply_to", "duplicate_of",
             "mentions", "about", "involves")
 
 

@@ -33,11 +33,23 @@ class Rules:
     types: tuple[TypeRule, ...]
 
 
-def _compile(pattern: str, where: str, flags: int = 0) -> re.Pattern:
+def _compile(pattern: str, where: str, flags: int = 0, text: str = "") -> re.Pattern:
     try:
         return re.compile(pattern, flags)
     except re.error as exc:
-        raise ConfigError(f"{where}: bad regular expression {pattern!r}: {exc}") from None
+        line = _line_of(text, pattern)
+        at = f" (line {line})" if line else ""
+        raise ConfigError(f"{where}{at}: bad regular expression {pattern!r}: {exc}") from None
+
+
+def _line_of(text: str, value: str) -> int | None:
+    """The line of the rules file where a value is written, for error messages."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if value and value in line.replace("\\\\", "\\"):
+            return number
+        if value and repr(value)[1:-1] in line:
+            return number
+    return None
 
 
 def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
@@ -59,18 +71,19 @@ def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
             raise ConfigError(f"{source}: [identifiers] name {family!r} must be a plain word")
         if not isinstance(pattern, str):
             raise ConfigError(f"{source}: [identifiers] {family} must be a string")
-        _compile(pattern, f"{source}: [identifiers] {family}")
+        _compile(pattern, f"{source}: [identifiers] {family}", text=text)
     type_rules = []
     for number, rule in enumerate(types, start=1):
         where = f"{source}: [[types]] rule {number}"
         doc_type = rule.get("type")
         if doc_type not in DOC_TYPES:
             raise ConfigError(f"{where}: type {doc_type!r} is not one of {', '.join(DOC_TYPES)}")
-        tests = {k: _compile(rule[k], f"{where} {k}", re.MULTILINE) for k in ("name", "path", "content") if k in rule}
+        tests = {k: _compile(rule[k], f"{where} {k}", re.MULTILINE, text) for k in ("name", "path", "content")
+                 if k in rule}
         if not tests:
             raise ConfigError(f"{where}: needs at least one of name, path, content")
         type_rules.append(TypeRule(doc_type, tests.get("name"), tests.get("path"), tests.get("content")))
-    _compile(products.get("pattern", ""), f"{source}: [products] pattern")
+    _compile(products.get("pattern", ""), f"{source}: [products] pattern", text=text)
     return Rules(
         identifiers=tuple(ids.items()),
         product_pattern=products["pattern"],

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import html
-import json
 import sys
 
 import click
 
-from dms import errors
-from dms.config import load_settings
+from dms import cli_graph, errors
+from dms.cli_common import emit, home_option, json_option, open_archive
 
 QUERY_HELP = """Search the archive.
 
@@ -34,33 +31,6 @@ QUERY syntax:
 
 Snippets mark hits with <mark>…</mark> and name the page they come from.
 """
-
-
-def json_option(f):
-    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
-
-
-def home_option(f):
-    @click.option("--home", type=click.Path(file_okay=False), envvar="DMS_HOME",
-                  help="Data directory (catalog, store, index). Default: $DMS_HOME or ~/.local/share/dms.")
-    @functools.wraps(f)
-    def wrapper(*args, home=None, **kwargs):
-        return f(*args, settings=load_settings(home=home), **kwargs)
-
-    return wrapper
-
-
-def emit(as_json: bool, data, human) -> None:
-    if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-    else:
-        human(data)
-
-
-def _open(settings):
-    from dms.app import Dms
-
-    return Dms(settings)
 
 
 class DmsGroup(click.Group):
@@ -88,7 +58,7 @@ def ingest(paths, settings, as_json):
     """Store, extract and index the files under PATHS (incremental: unchanged files are skipped)."""
     from dms.ingest.pipeline import ingest as run_ingest
 
-    with _open(settings) as dms:
+    with open_archive(settings) as dms:
         bar = None
         progress = None
         if sys.stderr.isatty() and not as_json:
@@ -129,7 +99,7 @@ def ingest(paths, settings, as_json):
 def search(query, limit, page, sort, settings, as_json):
     from dms.index import search as run_search
 
-    with _open(settings) as dms:
+    with open_archive(settings) as dms:
         dms.ensure_index()
         from dms.graph import linked_ids
 
@@ -166,7 +136,7 @@ def show(ref, text, settings, as_json):
     """Show one document: REF is an id, a path, an identifier (SPEC-KX200-03 Rev B) or a SHA-256 prefix."""
     from dms.documents import show as run_show
 
-    with _open(settings) as dms:
+    with open_archive(settings) as dms:
         data = run_show(dms, ref)
 
     def human(d):
@@ -201,7 +171,7 @@ def show(ref, text, settings, as_json):
 @json_option
 def problems(include_old, settings, as_json):
     """List files that could not be read (fully), with the reason. Their originals are kept."""
-    with _open(settings) as dms:
+    with open_archive(settings) as dms:
         rows = dms.catalog.problems(include_old=include_old)
 
     def human(items):
@@ -220,7 +190,7 @@ def reindex(settings, as_json):
     """Rebuild the search index from the catalog alone (bounded memory)."""
     import time
 
-    with _open(settings) as dms:
+    with open_archive(settings) as dms:
         started = time.monotonic()
         count = dms.reindex()
         seconds = round(time.monotonic() - started, 3)
@@ -235,7 +205,7 @@ def verify(settings, as_json):
     """Re-hash every stored original and check catalog, store and index agree. Exit 4 on any mismatch."""
     from dms.verify import verify as run_verify
 
-    with _open(settings) as dms:
+    with open_archive(settings) as dms:
         report = run_verify(dms)
 
     def human(r):
@@ -256,7 +226,7 @@ def verify(settings, as_json):
 @json_option
 def stats(settings, as_json):
     """Counts of documents, versions, problems, and where the data directory is."""
-    with _open(settings) as dms:
+    with open_archive(settings) as dms:
         data = {"home": str(settings.home), **dms.catalog.stats()}
         data["index_engine"] = dms.backend.name
         data["index_bytes"] = dms.backend.size_bytes() if not dms.backend.needs_rebuild() else 0
@@ -269,250 +239,6 @@ def stats(settings, as_json):
         click.echo("by type         " + ", ".join(f"{k} {v}" for k, v in d["by_type"].items()))
 
     emit(as_json, data, human)
-
-
-@cli.command("trace")
-@click.argument("ref")
-@click.option("--depth", default=2, show_default=True, help="How many links away from REF.")
-@click.option("--limit", default=50, show_default=True, help="Documents per page.")
-@click.option("--page", default=1, show_default=True)
-@home_option
-@json_option
-def trace_command(ref, depth, limit, page, settings, as_json):
-    """Every document tied to REF (a change request, product, party or document), with the chain of links
-    that ties it and the evidence of each link."""
-    from dms.graph import graph_for, node_for, trace
-
-    if depth < 1 or limit < 1 or page < 1:
-        raise errors.UsageError("--depth, --limit and --page must be 1 or more")
-    with _open(settings) as dms:
-        g = graph_for(dms)
-        result = trace(g, node_for(dms, g, ref), depth=depth, limit=limit, offset=(page - 1) * limit)
-
-    def human(r):
-        shown = len(r["documents"])
-        click.echo(f"{r['total']} document(s) tied to {r['root']}" + (f", showing {shown}" if shown < r["total"] else ""))
-        for d in r["documents"]:
-            click.echo(f"\n[{d['id']}] {d['title']}  ({d['type']}, {d['date'] or 'undated'})\n     {d['path']}")
-            for link in d["via"]:
-                click.echo(f"     {link['from']} -{link['type']}-> {link['to']}: {link['evidence'][:160]}")
-
-    emit(as_json, result.to_dict(), human)
-
-
-@cli.command("links")
-@click.argument("ref")
-@home_option
-@json_option
-def links_command(ref, settings, as_json):
-    """Incoming and outgoing links of REF, grouped by type, each with its evidence."""
-    from dms.graph import graph_for, links, node_for
-
-    with _open(settings) as dms:
-        g = graph_for(dms)
-        data = links(g, node_for(dms, g, ref))
-
-    def human(d):
-        click.echo(f"{d['node']}  {d['label']}")
-        for direction, arrow in (("outgoing", "->"), ("incoming", "<-")):
-            for kind, items in sorted(d[direction].items()):
-                click.echo(f"  {arrow} {kind} ({len(items)})")
-                for item in items[:20]:
-                    click.echo(f"     {item['label']}  [{item['node']}]: {item['evidence'][:120]}")
-                if len(items) > 20:
-                    click.echo(f"     … and {len(items) - 20} more")
-
-    emit(as_json, data, human)
-
-
-@cli.command("path")
-@click.argument("a")
-@click.argument("b")
-@home_option
-@json_option
-def path_command(a, b, settings, as_json):
-    """The shortest explained chains of links between A and B (documents, identifiers, products, parties)."""
-    from dms.graph import graph_for, node_for
-    from dms.graph.explore import paths
-
-    with _open(settings) as dms:
-        g = graph_for(dms)
-        data = paths(g, node_for(dms, g, a), node_for(dms, g, b))
-
-    def human(d):
-        if not d["paths"]:
-            click.echo(f"{d['from']} and {d['to']} are not connected")
-        for n, chain in enumerate(d["paths"], start=1):
-            click.echo(f"path {n} ({len(chain)} link(s)):")
-            for hop in chain:
-                click.echo(f"  {hop['from_label']} -{hop['type']}-> {hop['to_label']}\n      {hop['evidence'][:150]}")
-
-    emit(as_json, data, human)
-
-
-@cli.command("timeline")
-@click.argument("ref")
-@home_option
-@json_option
-def timeline_command(ref, settings, as_json):
-    """The dated documents and decisions of a product, change request, party or document, in order."""
-    from dms.graph import graph_for, node_for
-    from dms.graph.explore import timeline
-
-    with _open(settings) as dms:
-        g = graph_for(dms)
-        data = timeline(g, node_for(dms, g, ref))
-
-    def human(d):
-        for e in d["events"]:
-            click.echo(f"{e['date']}  {e['type']:15} {e['title']}  [{e['id']}] ({e['relation']})")
-        if d["undated"]:
-            click.echo(f"and {d['undated']} undated document(s)")
-
-    emit(as_json, data, human)
-
-
-@cli.command("orphans")
-@home_option
-@json_option
-def orphans_command(settings, as_json):
-    """Documents no cross-reference ties to other paperwork (product and party links aside)."""
-    from dms.graph import graph_for
-    from dms.graph.explore import orphans
-
-    with _open(settings) as dms:
-        rows = orphans(graph_for(dms))
-    emit(as_json, {"total": len(rows), "documents": rows},
-         lambda d: [click.echo(f"[{r['id']}] {r['title']}  {r['path']}") for r in d["documents"]])
-
-
-@cli.command("dangling")
-@home_option
-@json_option
-def dangling_command(settings, as_json):
-    """Identifiers that documents cite but no document in the archive defines."""
-    from dms.graph import graph_for
-    from dms.graph.explore import dangling
-
-    with _open(settings) as dms:
-        rows = dangling(graph_for(dms))
-    emit(as_json, {"total": len(rows), "identifiers": rows},
-         lambda d: [click.echo(f"{r['identifier']}  ({r['kind']}), cited by {r['cited_by']}") for r in d["identifiers"]])
-
-
-@cli.command("stale")
-@home_option
-@json_option
-def stale_command(settings, as_json):
-    """Documents that cite a revision a later revision has superseded."""
-    from dms.graph import graph_for
-    from dms.graph.explore import stale
-
-    with _open(settings) as dms:
-        rows = stale(graph_for(dms))
-
-    def human(d):
-        for r in d["documents"]:
-            note = " (written before it)" if r["predates_current"] else ""
-            click.echo(f"[{r['id']}] {r['title']} cites {r['cites']}; current is {r['current']}{note}")
-
-    emit(as_json, {"total": len(rows), "documents": rows}, human)
-
-
-def as_option(f):
-    @click.option("--as", "as_user", metavar="NAME", help="Act as this user (default: $DMS_USER, else $USER).")
-    @functools.wraps(f)
-    def wrapper(*args, as_user=None, settings, **kwargs):
-        if as_user:
-            settings = dataclasses.replace(settings, user=as_user)
-        return f(*args, settings=settings, **kwargs)
-
-    return wrapper
-
-
-@cli.group("link")
-def link_group():
-    """Links made by hand between documents, identifiers, products or parties."""
-
-
-@link_group.command("add")
-@click.argument("a")
-@click.argument("b")
-@click.option("--type", "kind", required=True, help="relates_to, supersedes, amends, decided_in, responds_to, "
-              "part_of, cancels, attachment_of, reply_to or duplicate_of.")
-@click.option("--reason", required=True, help="Why A and B belong together (kept with the link).")
-@home_option
-@as_option
-@json_option
-def link_add(a, b, kind, reason, settings, as_json):
-    """Link A to B with a type and a reason; who and when are recorded."""
-    from dms.graph import graph_for, node_for
-    from dms.graph.manual import add_link
-
-    with _open(settings) as dms:
-        g = graph_for(dms)
-        source, target = node_for(dms, g, a), node_for(dms, g, b)
-        link_id = add_link(dms, source, target, kind, reason)
-    emit(as_json, {"id": link_id, "from": source, "to": target, "type": kind, "by": settings.user},
-         lambda d: click.echo(f"link {d['id']}: {d['from']} -{d['type']}-> {d['to']} (by {d['by']})"))
-
-
-@link_group.command("remove")
-@click.argument("link_id", type=int)
-@click.option("--reason", required=True, help="Why the link is wrong (kept on record).")
-@home_option
-@as_option
-@json_option
-def link_remove(link_id, reason, settings, as_json):
-    """Remove a link made by hand; the link stays on record with who removed it, when and why."""
-    from dms.graph.manual import remove_link
-
-    with _open(settings) as dms:
-        remove_link(dms, link_id, reason)
-    emit(as_json, {"id": link_id, "removed_by": settings.user},
-         lambda d: click.echo(f"link {d['id']} removed by {d['removed_by']}"))
-
-
-@link_group.command("list")
-@click.option("--all", "include_removed", is_flag=True, help="Include removed links.")
-@home_option
-@json_option
-def link_list(include_removed, settings, as_json):
-    """Links made by hand, with who made them and why."""
-    with _open(settings) as dms:
-        rows = dms.catalog.manual_links(include_removed)
-
-    def human(d):
-        for r in d["links"]:
-            gone = f"  REMOVED by {r['removed_by']} {r['removed_at'][:10]}: {r['removal_reason']}" if r["removed_at"] else ""
-            click.echo(f"{r['id']}: {r['source']} -{r['type']}-> {r['target']}  by {r['created_by']} "
-                       f"{r['created_at'][:10]}: {r['reason']}{gone}")
-
-    emit(as_json, {"total": len(rows), "links": rows}, human)
-
-
-@cli.group("graph")
-def graph_group():
-    """The cross-reference graph as a whole."""
-
-
-@graph_group.command("export")
-@click.argument("ref", required=False)
-@click.option("--format", "fmt", type=click.Choice(["graphml", "json"]), default="graphml", show_default=True)
-@click.option("--radius", default=1, show_default=True, help="Links around REF to include.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="File to write.")
-@home_option
-@json_option
-def graph_export(ref, fmt, radius, output, settings, as_json):
-    """Write the whole graph, or the neighbourhood of REF, as GraphML (Gephi) or node-link JSON (networkx)."""
-    from dms.graph import graph_for, node_for
-    from dms.graph.export import write
-
-    with _open(settings) as dms:
-        g = graph_for(dms)
-        nodes, edges = write(g, node_for(dms, g, ref) if ref else None, radius, fmt, output)
-    emit(as_json, {"output": output, "format": fmt, "nodes": nodes, "edges": edges},
-         lambda d: click.echo(f"wrote {d['nodes']} nodes and {d['edges']} links to {d['output']}"))
 
 
 @cli.group()
@@ -532,6 +258,10 @@ def sample_generate(out, scale, seed, as_json):
     truth = generate(out, scale=scale, seed=seed)
     emit(as_json, {"out": out, "files": len(truth["files"])},
          lambda d: click.echo(f"wrote {d['files']} files to {d['out']}"))
+
+
+for _command in cli_graph.COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:

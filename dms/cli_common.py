@@ -1,0 +1,50 @@
+"""What every dms command shares: the --home, --json and --as options, output, opening the archive."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+
+import click
+
+from dms.config import load_settings
+
+
+def json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
+
+
+def home_option(f):
+    @click.option("--home", type=click.Path(file_okay=False), envvar="DMS_HOME",
+                  help="Data directory (catalog, store, index). Default: $DMS_HOME or ~/.local/share/dms.")
+    @functools.wraps(f)
+    def wrapper(*args, home=None, **kwargs):
+        return f(*args, settings=load_settings(home=home), **kwargs)
+
+    return wrapper
+
+
+def emit(as_json: bool, data, human) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    else:
+        human(data)
+
+
+def open_archive(settings):
+    from dms.app import Dms
+
+    return Dms(settings)
+
+
+
+def as_option(f):
+    @click.option("--as", "as_user", metavar="NAME", help="Act as this user (default: $DMS_USER, else $USER).")
+    @functools.wraps(f)
+    def wrapper(*args, as_user=None, settings, **kwargs):
+        if as_user:
+            settings = dataclasses.replace(settings, user=as_user)
+        return f(*args, settings=settings, **kwargs)
+
+    return wrapper

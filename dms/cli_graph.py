@@ -1,0 +1,244 @@
+"""The graph commands: trace, links, path, timeline, orphans, dangling, stale, link, graph export."""
+
+from __future__ import annotations
+
+import click
+
+from dms import errors
+from dms.cli_common import as_option, emit, home_option, json_option, open_archive
+
+
+@click.command("trace")
+@click.argument("ref")
+@click.option("--depth", default=2, show_default=True, help="How many links away from REF.")
+@click.option("--limit", default=50, show_default=True, help="Documents per page.")
+@click.option("--page", default=1, show_default=True)
+@home_option
+@json_option
+def trace_command(ref, depth, limit, page, settings, as_json):
+    """Every document tied to REF (a change request, product, party or document), with the chain of links
+    that ties it and the evidence of each link."""
+    from dms.graph import graph_for, node_for, trace
+
+    if depth < 1 or limit < 1 or page < 1:
+        raise errors.UsageError("--depth, --limit and --page must be 1 or more")
+    with open_archive(settings) as dms:
+        g = graph_for(dms)
+        result = trace(g, node_for(dms, g, ref), depth=depth, limit=limit, offset=(page - 1) * limit)
+
+    def human(r):
+        shown = len(r["documents"])
+        click.echo(f"{r['total']} document(s) tied to {r['root']}" + (f", showing {shown}" if shown < r["total"] else ""))
+        for d in r["documents"]:
+            click.echo(f"\n[{d['id']}] {d['title']}  ({d['type']}, {d['date'] or 'undated'})\n     {d['path']}")
+            for link in d["via"]:
+                click.echo(f"     {link['from']} -{link['type']}-> {link['to']}: {link['evidence'][:160]}")
+
+    emit(as_json, result.to_dict(), human)
+
+
+@click.command("links")
+@click.argument("ref")
+@home_option
+@json_option
+def links_command(ref, settings, as_json):
+    """Incoming and outgoing links of REF, grouped by type, each with its evidence."""
+    from dms.graph import graph_for, links, node_for
+
+    with open_archive(settings) as dms:
+        g = graph_for(dms)
+        data = links(g, node_for(dms, g, ref))
+
+    def human(d):
+        click.echo(f"{d['node']}  {d['label']}")
+        for direction, arrow in (("outgoing", "->"), ("incoming", "<-")):
+            for kind, items in sorted(d[direction].items()):
+                click.echo(f"  {arrow} {kind} ({len(items)})")
+                for item in items[:20]:
+                    click.echo(f"     {item['label']}  [{item['node']}]: {item['evidence'][:120]}")
+                if len(items) > 20:
+                    click.echo(f"     … and {len(items) - 20} more")
+
+    emit(as_json, data, human)
+
+
+@click.command("path")
+@click.argument("a")
+@click.argument("b")
+@home_option
+@json_option
+def path_command(a, b, settings, as_json):
+    """The shortest explained chains of links between A and B (documents, identifiers, products, parties)."""
+    from dms.graph import graph_for, node_for
+    from dms.graph.explore import paths
+
+    with open_archive(settings) as dms:
+        g = graph_for(dms)
+        data = paths(g, node_for(dms, g, a), node_for(dms, g, b))
+
+    def human(d):
+        if not d["paths"]:
+            click.echo(f"{d['from']} and {d['to']} are not connected")
+        for n, chain in enumerate(d["paths"], start=1):
+            click.echo(f"path {n} ({len(chain)} link(s)):")
+            for hop in chain:
+                click.echo(f"  {hop['from_label']} -{hop['type']}-> {hop['to_label']}\n      {hop['evidence'][:150]}")
+
+    emit(as_json, data, human)
+
+
+@click.command("timeline")
+@click.argument("ref")
+@home_option
+@json_option
+def timeline_command(ref, settings, as_json):
+    """The dated documents and decisions of a product, change request, party or document, in order."""
+    from dms.graph import graph_for, node_for
+    from dms.graph.explore import timeline
+
+    with open_archive(settings) as dms:
+        g = graph_for(dms)
+        data = timeline(g, node_for(dms, g, ref))
+
+    def human(d):
+        for e in d["events"]:
+            click.echo(f"{e['date']}  {e['type']:15} {e['title']}  [{e['id']}] ({e['relation']})")
+        if d["undated"]:
+            click.echo(f"and {d['undated']} undated document(s)")
+
+    emit(as_json, data, human)
+
+
+@click.command("orphans")
+@home_option
+@json_option
+def orphans_command(settings, as_json):
+    """Documents no cross-reference ties to other paperwork (product and party links aside)."""
+    from dms.graph import graph_for
+    from dms.graph.explore import orphans
+
+    with open_archive(settings) as dms:
+        rows = orphans(graph_for(dms))
+    emit(as_json, {"total": len(rows), "documents": rows},
+         lambda d: [click.echo(f"[{r['id']}] {r['title']}  {r['path']}") for r in d["documents"]])
+
+
+@click.command("dangling")
+@home_option
+@json_option
+def dangling_command(settings, as_json):
+    """Identifiers that documents cite but no document in the archive defines."""
+    from dms.graph import graph_for
+    from dms.graph.explore import dangling
+
+    with open_archive(settings) as dms:
+        rows = dangling(graph_for(dms))
+    emit(as_json, {"total": len(rows), "identifiers": rows},
+         lambda d: [click.echo(f"{r['identifier']}  ({r['kind']}), cited by {r['cited_by']}") for r in d["identifiers"]])
+
+
+@click.command("stale")
+@home_option
+@json_option
+def stale_command(settings, as_json):
+    """Documents that cite a revision a later revision has superseded."""
+    from dms.graph import graph_for
+    from dms.graph.explore import stale
+
+    with open_archive(settings) as dms:
+        rows = stale(graph_for(dms))
+
+    def human(d):
+        for r in d["documents"]:
+            note = " (written before it)" if r["predates_current"] else ""
+            click.echo(f"[{r['id']}] {r['title']} cites {r['cites']}; current is {r['current']}{note}")
+
+    emit(as_json, {"total": len(rows), "documents": rows}, human)
+
+
+@click.group("link")
+def link_group():
+    """Links made by hand between documents, identifiers, products or parties."""
+
+
+@link_group.command("add")
+@click.argument("a")
+@click.argument("b")
+@click.option("--type", "kind", required=True, help="relates_to, supersedes, amends, decided_in, responds_to, "
+              "part_of, cancels, attachment_of, reply_to or duplicate_of.")
+@click.option("--reason", required=True, help="Why A and B belong together (kept with the link).")
+@home_option
+@as_option
+@json_option
+def link_add(a, b, kind, reason, settings, as_json):
+    """Link A to B with a type and a reason; who and when are recorded."""
+    from dms.graph import graph_for, node_for
+    from dms.graph.manual import add_link
+
+    with open_archive(settings) as dms:
+        g = graph_for(dms)
+        source, target = node_for(dms, g, a), node_for(dms, g, b)
+        link_id = add_link(dms, source, target, kind, reason)
+    emit(as_json, {"id": link_id, "from": source, "to": target, "type": kind, "by": settings.user},
+         lambda d: click.echo(f"link {d['id']}: {d['from']} -{d['type']}-> {d['to']} (by {d['by']})"))
+
+
+@link_group.command("remove")
+@click.argument("link_id", type=int)
+@click.option("--reason", required=True, help="Why the link is wrong (kept on record).")
+@home_option
+@as_option
+@json_option
+def link_remove(link_id, reason, settings, as_json):
+    """Remove a link made by hand; the link stays on record with who removed it, when and why."""
+    from dms.graph.manual import remove_link
+
+    with open_archive(settings) as dms:
+        remove_link(dms, link_id, reason)
+    emit(as_json, {"id": link_id, "removed_by": settings.user},
+         lambda d: click.echo(f"link {d['id']} removed by {d['removed_by']}"))
+
+
+@link_group.command("list")
+@click.option("--all", "include_removed", is_flag=True, help="Include removed links.")
+@home_option
+@json_option
+def link_list(include_removed, settings, as_json):
+    """Links made by hand, with who made them and why."""
+    with open_archive(settings) as dms:
+        rows = dms.catalog.manual_links(include_removed)
+
+    def human(d):
+        for r in d["links"]:
+            gone = f"  REMOVED by {r['removed_by']} {r['removed_at'][:10]}: {r['removal_reason']}" if r["removed_at"] else ""
+            click.echo(f"{r['id']}: {r['source']} -{r['type']}-> {r['target']}  by {r['created_by']} "
+                       f"{r['created_at'][:10]}: {r['reason']}{gone}")
+
+    emit(as_json, {"total": len(rows), "links": rows}, human)
+
+
+@click.group("graph")
+def graph_group():
+    """The cross-reference graph as a whole."""
+
+
+@graph_group.command("export")
+@click.argument("ref", required=False)
+@click.option("--format", "fmt", type=click.Choice(["graphml", "json"]), default="graphml", show_default=True)
+@click.option("--radius", default=1, show_default=True, help="Links around REF to include.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="File to write.")
+@home_option
+@json_option
+def graph_export(ref, fmt, radius, output, settings, as_json):
+    """Write the whole graph, or the neighbourhood of REF, as GraphML (Gephi) or node-link JSON (networkx)."""
+    from dms.graph import graph_for, node_for
+    from dms.graph.export import write
+
+    with open_archive(settings) as dms:
+        g = graph_for(dms)
+        nodes, edges = write(g, node_for(dms, g, ref) if ref else None, radius, fmt, output)
+    emit(as_json, {"output": output, "format": fmt, "nodes": nodes, "edges": edges},
+         lambda d: click.echo(f"wrote {d['nodes']} nodes and {d['edges']} links to {d['output']}"))
+
+
+COMMANDS = [trace_command, links_command, path_command, timeline_command, orphans_command, dangling_command, stale_command, link_group, graph_group]

@@ -73,9 +73,10 @@ def ingest(paths, settings, as_json):
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
-        from dms.graph.cache import refresh
+        if report.added or report.updated or report.duplicates or report.attachments:
+            from dms.graph.cache import refresh
 
-        refresh(dms)  # so the next trace starts from a graph that is up to date
+            refresh(dms)  # so the next trace starts from a graph that is up to date
 
     def human(r):
         click.echo(f"added {r['added']}, updated {r['updated']}, unchanged {r['unchanged']}, "

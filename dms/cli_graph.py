@@ -109,18 +109,23 @@ def timeline_command(ref, settings, as_json):
     emit(as_json, data, human)
 
 
+def _graph_report(settings, as_json: bool, question, key: str, line) -> None:
+    """Ask the graph a question that answers with a list; print one line per item, or JSON."""
+    from dms.graph import graph_for
+
+    with open_archive(settings) as dms:
+        rows = question(graph_for(dms))
+    emit(as_json, {"total": len(rows), key: rows}, lambda d: [click.echo(line(r)) for r in d[key]])
+
+
 @click.command("orphans")
 @home_option
 @json_option
 def orphans_command(settings, as_json):
     """Documents no cross-reference ties to other paperwork (product and party links aside)."""
-    from dms.graph import graph_for
     from dms.graph.explore import orphans
 
-    with open_archive(settings) as dms:
-        rows = orphans(graph_for(dms))
-    emit(as_json, {"total": len(rows), "documents": rows},
-         lambda d: [click.echo(f"[{r['id']}] {r['title']}  {r['path']}") for r in d["documents"]])
+    _graph_report(settings, as_json, orphans, "documents", lambda r: f"[{r['id']}] {r['title']}  {r['path']}")
 
 
 @click.command("dangling")
@@ -128,13 +133,10 @@ def orphans_command(settings, as_json):
 @json_option
 def dangling_command(settings, as_json):
     """Identifiers that documents cite but no document in the archive defines."""
-    from dms.graph import graph_for
     from dms.graph.explore import dangling
 
-    with open_archive(settings) as dms:
-        rows = dangling(graph_for(dms))
-    emit(as_json, {"total": len(rows), "identifiers": rows},
-         lambda d: [click.echo(f"{r['identifier']}  ({r['kind']}), cited by {r['cited_by']}") for r in d["identifiers"]])
+    _graph_report(settings, as_json, dangling, "identifiers",
+                  lambda r: f"{r['identifier']}  ({r['kind']}), cited by {r['cited_by']}")
 
 
 @click.command("stale")
@@ -142,18 +144,11 @@ def dangling_command(settings, as_json):
 @json_option
 def stale_command(settings, as_json):
     """Documents that cite a revision a later revision has superseded."""
-    from dms.graph import graph_for
     from dms.graph.explore import stale
 
-    with open_archive(settings) as dms:
-        rows = stale(graph_for(dms))
-
-    def human(d):
-        for r in d["documents"]:
-            note = " (written before it)" if r["predates_current"] else ""
-            click.echo(f"[{r['id']}] {r['title']} cites {r['cites']}; current is {r['current']}{note}")
-
-    emit(as_json, {"total": len(rows), "documents": rows}, human)
+    _graph_report(settings, as_json, stale, "documents", lambda r: (
+        f"[{r['id']}] {r['title']} cites {r['cites']}; current is {r['current']}"
+        + (" (written before it)" if r["predates_current"] else "")))
 
 
 @click.group("link")

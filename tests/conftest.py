@@ -41,6 +41,17 @@ def inbox(tmp_path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def sample_world(tmp_path_factory):
+    """The committed sample archive, ingested once, with its cross-reference graph."""
+    from dms.graph import graph_for
+    from dms.ingest.pipeline import ingest
+
+    with Dms(load_settings(environ={}, home=tmp_path_factory.mktemp("sample") / "home")) as app:
+        ingest(app, [REPO / "archive"])
+        yield app, graph_for(app)
+
+
 def run_dms(home: Path, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
     """Run the real `dms` command line in a subprocess."""
     full_env = {**os.environ, "DMS_HOME": str(home), **(env or {})}

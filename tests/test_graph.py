@@ -17,11 +17,9 @@ TRUTH = json.loads((ARCHIVE / TRUTH_FILE).read_text())
 FILES = TRUTH["files"]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    with Dms(load_settings(environ={}, home=tmp_path_factory.mktemp("graph") / "home")) as app:
-        ingest(app, [ARCHIVE])
-        yield app, graph_for(app)
+@pytest.fixture
+def world(sample_world):
+    return sample_world
 
 
 def rel(path: str) -> str:

@@ -6,11 +6,8 @@ import networkx as nx
 import pytest
 from conftest import REPO, run_dms, run_json
 
-from dms.app import Dms
-from dms.config import load_settings
-from dms.graph import graph_for, node_for
+from dms.graph import node_for
 from dms.graph.explore import dangling, orphans, paths, stale, timeline
-from dms.ingest.pipeline import ingest
 from dms.samplegen import TRUTH_FILE
 
 ARCHIVE = REPO / "archive"
@@ -18,11 +15,9 @@ TRUTH = json.loads((ARCHIVE / TRUTH_FILE).read_text())
 FILES = TRUTH["files"]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    with Dms(load_settings(environ={}, home=tmp_path_factory.mktemp("explore") / "home")) as app:
-        ingest(app, [ARCHIVE])
-        yield app, graph_for(app)
+@pytest.fixture
+def world(sample_world):
+    return sample_world
 
 
 def rel(path):

@@ -157,6 +157,9 @@ def show(ref, text, settings, as_json):
             click.echo("  same bytes at: " + ", ".join(d["duplicates"]))
         if d["attachments"]:
             click.echo("  attachments: " + ", ".join(f"[{a['id']}] {a['name']}" for a in d["attachments"]))
+        for c in d["citations"]:
+            where = "title" if c["page"] == 0 else f"p.{c['page']}"
+            click.echo(f"  cites {c['identifier']} ({where}): …{c['snippet']}…")
         if len(d["versions"]) > 1:
             click.echo("  versions: " + ", ".join(f"{x['version']} ({x['ingested_at']})" for x in d["versions"]))
         if text and d["text"]:

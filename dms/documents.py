@@ -67,6 +67,11 @@ def show(dms: Dms, ref: str) -> dict:
         "products": list(v.products),
         "parties": list(v.parties),
         "references": list(v.refs),
+        "citations": [
+            {"identifier": f"{r.number} Rev {r.revision}" if r.revision else r.number, "family": r.family,
+             "page": r.page, "offset": r.offset, "snippet": r.snippet}
+            for r in dms.catalog.references(v.id)
+        ],
         "status": v.status,
         "format": v.kind,
         "metadata": v.meta,

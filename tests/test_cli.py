@@ -60,6 +60,7 @@ def test_show_json_shape(home_with_one_pdf):
     shown = run_json(home, "show", "CR-2023-014")
     assert {"id", "title", "path", "sha256", "stored_path", "type", "date", "products", "text"} <= shown.keys()
     assert shown["path"] == str(pdf) and shown["products"] == ["KX200"] and "lid hinge" in shown["text"]
+    assert shown["citations"] == []  # its own number is not a citation
 
 
 def test_verify_problems_stats_and_reindex_json(home_with_one_pdf):

@@ -192,3 +192,13 @@ def test_cycles_of_links_are_walked_once(tmp_path):
         result = trace(graph_for(app), docs[0], depth=10)
         assert sorted(d["id"] for d in result.documents) == sorted(int(n.split(":")[1]) for n in docs[1:])
         assert max(d["depth"] for d in result.documents) == 1
+
+
+def test_show_lists_each_citation_with_its_page_and_words(world):
+    from dms.documents import show
+
+    app, _ = world
+    spec = next(f for f in FILES if f.get("amends"))
+    shown = show(app, str(ARCHIVE / spec["path"]))
+    [citation] = [c for c in shown["citations"] if c["identifier"] == spec["amends"]]
+    assert citation["page"] >= 1 and spec["amends"] in citation["snippet"] and "implements" in citation["snippet"]

@@ -5,6 +5,7 @@
     ├── UsageError                exit 2   HTTP 400   the request itself is malformed
     │   └── QueryError            exit 2   HTTP 400   a search query cannot be parsed
     ├── NotFound                  exit 3   HTTP 404   no document/identifier matches
+    ├── PermissionDenied          exit 6   HTTP 403   the acting user's role does not allow it
     ├── IntegrityError            exit 4   HTTP 409   verify found a mismatch
     └── IndexUnavailable          exit 5   HTTP 503   the search index cannot be opened
 
@@ -46,6 +47,10 @@ class NotFound(DmsError):
     """No document, version or identifier matches the reference given."""
 
 
+class PermissionDenied(DmsError):
+    """The acting user does not exist, is disabled, or holds too small a role."""
+
+
 class IntegrityError(DmsError):
     """Stored originals, catalog and index disagree."""
 
@@ -54,8 +59,10 @@ class IndexUnavailable(DmsError):
     """The search index is missing or cannot be opened."""
 
 
-_EXIT = [(ConfigError, 2), (UsageError, 2), (NotFound, 3), (IntegrityError, 4), (IndexUnavailable, 5)]
-_HTTP = [(ConfigError, 500), (UsageError, 400), (NotFound, 404), (IntegrityError, 409), (IndexUnavailable, 503)]
+_EXIT = [(ConfigError, 2), (UsageError, 2), (NotFound, 3), (IntegrityError, 4), (IndexUnavailable, 5),
+         (PermissionDenied, 6)]
+_HTTP = [(ConfigError, 500), (UsageError, 400), (NotFound, 404), (IntegrityError, 409), (IndexUnavailable, 503),
+         (PermissionDenied, 403)]
 
 
 def exit_code(exc: BaseException) -> int:

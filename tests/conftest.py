@@ -52,11 +52,12 @@ def sample_world(tmp_path_factory):
         yield app, graph_for(app)
 
 
-def run_dms(home: Path, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def run_dms(home: Path, *args: str, env: dict | None = None, check: bool = True,
+            input_text: str | None = None) -> subprocess.CompletedProcess:
     """Run the real `dms` command line in a subprocess."""
     full_env = {**os.environ, "DMS_HOME": str(home), **(env or {})}
     proc = subprocess.run([sys.executable, "-m", "dms", *args], capture_output=True, text=True, env=full_env,
-                          timeout=300)
+                          timeout=300, input=input_text)
     if check and proc.returncode != 0:
         raise AssertionError(f"dms {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc

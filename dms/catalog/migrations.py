@@ -96,6 +96,17 @@ MIGRATIONS: list[str] = [
         removal_reason TEXT
     );
     """,
+    # 5: users and their roles; passwords only as argon2 hashes; disabled users stay on record.
+    """
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'coordinator', 'manager', 'admin')),
+        password_hash TEXT NOT NULL,
+        disabled_at TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,73 @@
+"""`dms user add|list|set-role|disable`: accounts for the CLI now and the web UI later."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from dms import users
+from dms.cli_common import as_option, emit, home_option, json_option, open_archive
+
+
+@click.group("user")
+def user_group():
+    """Users and their roles: viewer, coordinator, manager, admin."""
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(users.ROLES), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@home_option
+@as_option
+@json_option
+def user_add(name, role, password_stdin, settings, as_json):
+    """Add a user (only an admin may, except for the archive's first user, who must be an admin)."""
+    password = _password(password_stdin)
+    with open_archive(settings) as dms:
+        user = users.add(dms.catalog, name, role, password, by=settings.user)
+    emit(as_json, {"name": user.name, "role": user.role}, lambda d: click.echo(f"added {d['name']} ({d['role']})"))
+
+
+@user_group.command("list")
+@home_option
+@json_option
+def user_list(settings, as_json):
+    """Every user with role, state and who added them."""
+    with open_archive(settings) as dms:
+        rows = users.listing(dms.catalog)
+    emit(as_json, {"users": rows}, lambda d: [click.echo(
+        f"{r['name']:20} {r['role']:12} {'disabled ' + r['disabled_at'][:10] if r['disabled_at'] else 'active'}"
+        f"  (added by {r['created_by']} {r['created_at'][:10]})") for r in d["users"]])
+
+
+@user_group.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(users.ROLES))
+@home_option
+@as_option
+@json_option
+def user_set_role(name, role, settings, as_json):
+    """Give a user another role (admins only)."""
+    with open_archive(settings) as dms:
+        user = users.set_role(dms.catalog, name, role, by=settings.user)
+    emit(as_json, {"name": user.name, "role": user.role}, lambda d: click.echo(f"{d['name']} is now {d['role']}"))
+
+
+@user_group.command("disable")
+@click.argument("name")
+@home_option
+@as_option
+@json_option
+def user_disable(name, settings, as_json):
+    """Disable a user (admins only); the account stays on record for the history it signed."""
+    with open_archive(settings) as dms:
+        user = users.disable(dms.catalog, name, by=settings.user)
+    emit(as_json, {"name": user.name, "disabled": user.disabled}, lambda d: click.echo(f"{d['name']} is disabled"))

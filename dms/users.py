@@ -1,0 +1,113 @@
+"""Users and their roles. Passwords are kept only as argon2 hashes.
+
+Roles, from least to most: viewer (reads), coordinator (runs change requests), manager
+(decides and authorizes them), admin (manages users). The first user of an archive may be
+added by anyone and must be an admin; after that only an admin adds users or changes roles.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from dms.catalog import Catalog
+from dms.catalog.db import utcnow
+from dms.errors import NotFound, PermissionDenied, UsageError
+
+ROLES = ("viewer", "coordinator", "manager", "admin")
+MIN_PASSWORD = 10
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    name: str
+    role: str
+    disabled: bool
+
+    def at_least(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise UsageError(f"unknown role {role!r}; roles are: {', '.join(ROLES)}")
+
+
+def get(catalog: Catalog, name: str) -> User:
+    row = catalog.conn.execute("SELECT name, role, disabled_at FROM users WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise NotFound(f"there is no user {name!r} (an admin adds users with `dms user add`)")
+    return User(row[0], row[1], row[2] is not None)
+
+
+def acting(catalog: Catalog, name: str, at_least: str = "viewer") -> User:
+    """The user a command acts as, who must exist, be enabled and hold at least this role."""
+    user = get(catalog, name)
+    if user.disabled:
+        raise PermissionDenied(f"user {name!r} is disabled")
+    if not user.at_least(at_least):
+        raise PermissionDenied(f"{name} is a {user.role}; this needs a {at_least} or above")
+    return user
+
+
+def add(catalog: Catalog, name: str, role: str, password: str, by: str) -> User:
+    _check_role(role)
+    if not re.fullmatch(r"[A-Za-z][\w.-]{1,63}", name):
+        raise UsageError("a user name starts with a letter and has 2-64 letters, digits, dots, dashes or underscores")
+    if len(password) < MIN_PASSWORD:
+        raise UsageError(f"the password must have at least {MIN_PASSWORD} characters")
+    with catalog.transaction():
+        (count,) = catalog.conn.execute("SELECT COUNT(*) FROM users").fetchone()
+        if count == 0:
+            if role != "admin":
+                raise UsageError("the first user of an archive must be an admin (--role admin)")
+        else:
+            acting(catalog, by, "admin")
+        if catalog.conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+            raise UsageError(f"user {name!r} exists already")
+        catalog.conn.execute(
+            "INSERT INTO users (name, role, password_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
+            (name, role, _hasher.hash(password), utcnow(), by if count else name),
+        )
+    return User(name, role, False)
+
+
+def set_role(catalog: Catalog, name: str, role: str, by: str) -> User:
+    _check_role(role)
+    acting(catalog, by, "admin")
+    get(catalog, name)
+    if name == by and role != "admin":
+        raise UsageError("an admin cannot take away their own admin role; another admin can")
+    with catalog.transaction():
+        catalog.conn.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
+    return get(catalog, name)
+
+
+def disable(catalog: Catalog, name: str, by: str) -> User:
+    acting(catalog, by, "admin")
+    if name == by:
+        raise UsageError("an admin cannot disable themselves")
+    get(catalog, name)
+    with catalog.transaction():
+        catalog.conn.execute("UPDATE users SET disabled_at = COALESCE(disabled_at, ?) WHERE name = ?", (utcnow(), name))
+    return get(catalog, name)
+
+
+def listing(catalog: Catalog) -> list[dict]:
+    cur = catalog.conn.execute("SELECT name, role, disabled_at, created_at, created_by FROM users ORDER BY name")
+    return [dict(zip(("name", "role", "disabled_at", "created_at", "created_by"), row)) for row in cur]
+
+
+def check_password(catalog: Catalog, name: str, password: str) -> bool:
+    row = catalog.conn.execute("SELECT password_hash, disabled_at FROM users WHERE name = ?", (name,)).fetchone()
+    if row is None or row[1] is not None:
+        _hasher.hash(password)  # the same work either way, so timing does not tell which names exist
+        return False
+    try:
+        return _hasher.verify(row[0], password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -107,6 +107,30 @@ MIGRATIONS: list[str] = [
         created_by TEXT NOT NULL
     );
     """,
+    # 6: change requests, their state history, and a gap-free number counter per year.
+    """
+    CREATE TABLE change_requests (
+        number TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        applicant TEXT NOT NULL,
+        state TEXT NOT NULL,
+        data TEXT NOT NULL DEFAULT '{}',
+        revision INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE cr_history (
+        id INTEGER PRIMARY KEY,
+        number TEXT NOT NULL REFERENCES change_requests(number),
+        at TEXT NOT NULL,
+        user TEXT NOT NULL,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX cr_history_number ON cr_history(number);
+    CREATE TABLE cr_counters (year INTEGER PRIMARY KEY, last INTEGER NOT NULL);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,5 @@
+"""Change requests: from request to proven amendment. See `workflow` for the rules."""
+
+from dms.changes.workflow import STATES, ChangeRequest, check, create, edit, get, history, listing, transition
+
+__all__ = ["STATES", "ChangeRequest", "check", "create", "edit", "get", "history", "listing", "transition"]

@@ -1,0 +1,152 @@
+"""The change-request workflow: every rule refuses with its reason and changes nothing."""
+
+import threading
+
+import pytest
+
+from dms import changes, users
+from dms.app import Dms
+from dms.config import load_settings
+from dms.errors import PermissionDenied, UsageError
+from dms.ingest.pipeline import ingest
+
+ASSESSED = dict(relevance="high", risks=["lid cracks in the field:3:4"], benefits="fewer returns",
+                cost_once=12000, cost_recurring=0.4, schedule_impact="two weeks")
+
+
+@pytest.fixture
+def app(tmp_path):
+    with Dms(load_settings(environ={}, home=tmp_path / "home")) as dms:
+        users.add(dms.catalog, "root", "admin", "long enough pass", by="root")
+        for name, role in (("anna", "coordinator"), ("marco", "manager"), ("sofia", "viewer"), ("lena", "manager")):
+            users.add(dms.catalog, name, role, "long enough pass", by="root")
+        yield dms
+
+
+def state_of(app, number):
+    return changes.get(app, number).state
+
+
+def walk_to(app, number, last):
+    steps = [("submit", "sofia", {}), ("review", "anna", {}), ("assess", "anna", ASSESSED),
+             ("decide", "marco", {"outcome": "approved", "rationale": "returns cost more"}),
+             ("authorize", "lena", {}), ("implement", "anna", {})]
+    for action, who, params in steps:
+        changes.transition(app, number, action, who, **params)
+        if action == last:
+            return
+
+
+def test_numbers_continue_after_those_the_archive_already_uses(app, tmp_path):
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    year = __import__("datetime").date.today().year
+    (inbox / "old.txt").write_text(f"Change Request CR-{year}-007\nDate: {year}-01-02\n")
+    ingest(app, [inbox])
+    assert changes.create(app, "Stronger hinge", "sofia").number == f"CR-{year}-008"
+    assert changes.create(app, "Longer cord", "sofia").number == f"CR-{year}-009"
+
+
+def test_concurrent_creation_gives_distinct_numbers_without_gaps(tmp_path, app):
+    settings = app.settings
+    made, errors = [], []
+
+    def create_some():
+        try:
+            with Dms(settings) as own:
+                for _ in range(5):
+                    made.append(changes.create(own, "parallel", "sofia").number)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create_some) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    numbers = sorted(int(n.rsplit("-", 1)[1]) for n in made)
+    assert numbers == list(range(1, 21))
+
+
+def test_the_whole_lifecycle_ends_only_when_the_amendment_is_on_file(app, tmp_path):
+    cr = changes.create(app, "Stronger lid hinge", "sofia", products=["KX200"], affected=["SPEC-KX200-03"])
+    walk_to(app, cr.number, "implement")
+    with pytest.raises(changes.workflow.RuleBroken, match="not yet amended .* SPEC-KX200-03"):
+        changes.transition(app, cr.number, "close", "anna")
+    assert state_of(app, cr.number) == "implemented"
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "SPEC-KX200-03_RevB.txt").write_text(
+        f"Kettle specification\nDocument No.: SPEC-KX200-03\nRevision: B\nDate: 2026-11-20\n"
+        f"Revision B implements change request {cr.number}.\n")
+    ingest(app, [inbox])
+    [item] = changes.check(app, cr.number)
+    assert item["amended_by"]["revision"] == "B"
+    closed = changes.transition(app, cr.number, "close", "anna")
+    assert closed.state == "closed"
+    assert [h["to"] for h in changes.history(app, cr.number)] == [
+        "draft", "submitted", "under review", "assessed", "decided", "authorized", "implemented", "closed"]
+
+
+def test_close_with_a_waiver_records_the_reason(app):
+    cr = changes.create(app, "Label change", "sofia", affected=["SPEC-KX200-01"])
+    walk_to(app, cr.number, "implement")
+    closed = changes.transition(app, cr.number, "close", "anna",
+                                waivers={"SPEC-KX200-01": "label text is not part of the specification"})
+    assert closed.state == "closed" and closed.data["waivers"]["SPEC-KX200-01"].startswith("label text")
+
+
+@pytest.mark.parametrize("upto, action, who, params, rule", [
+    (None, "review", "anna", {}, "it is draft"),
+    ("submit", "decide", "marco", {"outcome": "approved", "rationale": "x"}, "it is submitted"),
+    ("review", "assess", "anna", {}, "lacks relevance, risks, benefits"),
+    ("assess", "decide", "anna", {"outcome": "approved", "rationale": "x"}, "needs a manager"),
+    ("assess", "decide", "marco", {"outcome": "approved"}, "with a rationale"),
+    ("assess", "authorize", "marco", {}, "it is assessed"),
+    ("decide", "implement", "anna", {}, "it is decided"),
+    ("decide", "close", "anna", {}, "closes only after it is authorized"),
+])
+def test_illegal_transitions_are_refused_and_change_nothing(app, upto, action, who, params, rule):
+    cr = changes.create(app, "Hinge", "sofia", affected=["SPEC-KX200-03"])
+    if upto:
+        walk_to(app, cr.number, upto)
+    before = changes.get(app, cr.number)
+    with pytest.raises((UsageError, PermissionDenied), match=rule):
+        changes.transition(app, cr.number, action, who, **params)
+    after = changes.get(app, cr.number)
+    assert (after.state, after.revision, after.data) == (before.state, before.revision, before.data)
+
+
+def test_an_applicant_cannot_approve_or_authorize_their_own_request(app):
+    cr = changes.create(app, "Manager's own idea", "marco", affected=[])
+    changes.transition(app, cr.number, "submit", "marco")
+    changes.transition(app, cr.number, "review", "anna")
+    changes.transition(app, cr.number, "assess", "anna", **ASSESSED)
+    with pytest.raises(changes.workflow.RuleBroken, match="marco applied for .* cannot approve"):
+        changes.transition(app, cr.number, "decide", "marco", outcome="approved", rationale="mine")
+    changes.transition(app, cr.number, "decide", "lena", outcome="approved", rationale="sound")
+    with pytest.raises(changes.workflow.RuleBroken, match="marco applied for .* cannot authorize"):
+        changes.transition(app, cr.number, "authorize", "marco")
+
+
+def test_a_stale_write_is_refused_so_no_update_is_lost(app):
+    cr = changes.create(app, "Hinge", "sofia")
+    read = changes.get(app, cr.number)
+    changes.edit(app, cr.number, "anna", expected_revision=read.revision, description="first")
+    with pytest.raises(changes.workflow.Conflict, match="changed by someone else"):
+        changes.edit(app, cr.number, "sofia", expected_revision=read.revision, description="second")
+    assert changes.get(app, cr.number).data["description"] == "first"
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"cost_once": "lots"}, "cost_once must be a number"),
+    ({"risks": ["no scores"]}, "TEXT:LIKELIHOOD:SEVERITY"),
+    ({"risks": ["bad:9:1"]}, "from 1 to 5"),
+    ({"colour": "red"}, "unknown field 'colour'"),
+])
+def test_bad_fields_are_refused(app, fields, message):
+    cr = changes.create(app, "Hinge", "sofia")
+    with pytest.raises(UsageError, match=message):
+        changes.edit(app, cr.number, "anna", **fields)
+    assert changes.get(app, cr.number).revision == cr.revision

@@ -150,3 +150,24 @@ def test_bad_fields_are_refused(app, fields, message):
     with pytest.raises(UsageError, match=message):
         changes.edit(app, cr.number, "anna", **fields)
     assert changes.get(app, cr.number).revision == cr.revision
+
+
+def test_change_commands_on_the_command_line(tmp_path):
+    from conftest import run_dms, run_json
+
+    home = tmp_path / "home"
+    for name, role in (("root", "admin"), ("anna", "coordinator"), ("sofia", "viewer")):
+        run_dms(home, "user", "add", name, "--role", role, "--password-stdin", "--as", "root",
+                input_text="long enough pass\n")
+    made = run_json(home, "change", "new", "--title", "Stronger hinge", "--product", "kx200",
+                    "--affects", "SPEC-KX200-03", "--risk", "cracks:3:4", "--as", "sofia")
+    assert made["state"] == "draft" and made["products"] == ["KX200"] and made["applicant"] == "sofia"
+    refused = run_dms(home, "change", "review", made["number"], "--as", "anna", check=False)
+    assert refused.returncode == 2 and "it is draft" in refused.stderr
+    run_json(home, "change", "submit", made["number"], "--as", "sofia")
+    assert [c["number"] for c in run_json(home, "change", "list", "--state", "submitted")["changes"]] == [made["number"]]
+    viewer = run_dms(home, "change", "review", made["number"], "--as", "sofia", check=False)
+    assert viewer.returncode == 6 and "needs a coordinator" in viewer.stderr
+    shown = run_json(home, "change", "show", made["number"])
+    assert [h["to"] for h in shown["history"]] == ["draft", "submitted"]
+    assert shown["amendments"] == [{"number": "SPEC-KX200-03", "amended_by": None, "waived": None}]

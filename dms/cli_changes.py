@@ -1,0 +1,175 @@
+"""`dms change …`: change requests from the command line, acting as --as / $DMS_USER."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+from dms import changes
+from dms.cli_common import as_option, emit, home_option, json_option, open_archive
+
+
+@click.group("change")
+def change_group():
+    """Change requests: new, show, list, edit, submit, review, assess, decide, authorize, implement, close, check."""
+
+
+def field_options(f):
+    """The request's fields, shared by new, edit and assess."""
+    options = [
+        click.option("--product", "products", multiple=True, help="Product code (repeatable)."),
+        click.option("--affects", "affected", multiple=True, help="Affected document number (repeatable)."),
+        click.option("--description"), click.option("--reason"), click.option("--need-date", "need_date"),
+        click.option("--relevance"), click.option("--benefits"), click.option("--schedule-impact", "schedule_impact"),
+        click.option("--risk", "risks", multiple=True, help="TEXT:LIKELIHOOD:SEVERITY, both 1-5 (repeatable)."),
+        click.option("--cost-once", "cost_once", type=float), click.option("--cost-recurring", "cost_recurring", type=float),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _fields(kwargs: dict) -> dict:
+    return {k: v for k, v in kwargs.items() if v not in (None, ())}
+
+
+def _show(d: dict) -> None:
+    click.echo(f"{d['number']}  {d['title']}  [{d['state']}{' / ' + d['decision'] if d.get('decision') else ''}]")
+    for key in ("applicant", "products", "affected", "description", "reason", "relevance", "benefits", "cost_once",
+                "cost_recurring", "schedule_impact", "need_date", "rationale", "authorizer", "effective_date"):
+        if d.get(key) not in (None, "", []):
+            click.echo(f"  {key:16} {', '.join(d[key]) if isinstance(d[key], list) else d[key]}")
+    for risk in d.get("risks", []):
+        click.echo(f"  risk             {risk['risk']} (likelihood {risk['likelihood']}, severity {risk['severity']})")
+
+
+@change_group.command("new")
+@click.option("--title", required=True)
+@field_options
+@home_option
+@as_option
+@json_option
+def change_new(title, settings, as_json, **kwargs):
+    """Open a change request in draft; you are its applicant."""
+    with open_archive(settings) as dms:
+        cr = changes.create(dms, title, settings.user, **_fields(kwargs))
+    emit(as_json, cr.to_dict(), _show)
+
+
+@change_group.command("show")
+@click.argument("number")
+@home_option
+@json_option
+def change_show(number, settings, as_json):
+    """A request's fields, its state history and the amendment status of each affected document."""
+    with open_archive(settings) as dms:
+        data = {**changes.get(dms, number).to_dict(), "history": changes.history(dms, number),
+                "amendments": changes.check(dms, number)}
+
+    def human(d):
+        _show(d)
+        for h in d["history"]:
+            click.echo(f"  {h['at']}  {h['user']:10} {h['from'] or '-'} -> {h['to']}  {h['note']}")
+
+    emit(as_json, data, human)
+
+
+@change_group.command("list")
+@click.option("--state", type=click.Choice(changes.STATES))
+@click.option("--product")
+@click.option("--applicant")
+@home_option
+@json_option
+def change_list(state, product, applicant, settings, as_json):
+    """Change requests, filtered by state, product or applicant."""
+    with open_archive(settings) as dms:
+        rows = changes.listing(dms, state, product, applicant)
+    emit(as_json, {"total": len(rows), "changes": rows}, lambda d: [click.echo(
+        f"{r['number']}  {r['state']:13} {r['applicant']:10} {r['title']}") for r in d["changes"]])
+
+
+@change_group.command("edit")
+@click.argument("number")
+@click.option("--title")
+@click.option("--revision", "expected_revision", type=int, help="Refuse if the request changed since this revision.")
+@field_options
+@home_option
+@as_option
+@json_option
+def change_edit(number, expected_revision, settings, as_json, **kwargs):
+    """Change a request's fields (until it is assessed)."""
+    with open_archive(settings) as dms:
+        cr = changes.edit(dms, number, settings.user, expected_revision, **_fields(kwargs))
+    emit(as_json, cr.to_dict(), _show)
+
+
+def _action(name: str, doc: str, extra=()):
+    @click.argument("number")
+    @click.option("--note", default="", help="Kept in the request's history.")
+    @click.option("--revision", "expected_revision", type=int, help="Refuse if the request changed since.")
+    @home_option
+    @as_option
+    @json_option
+    @functools.wraps(lambda: None)
+    def command(number, note, expected_revision, settings, as_json, **params):
+        with open_archive(settings) as dms:
+            cr = changes.transition(dms, number, name, settings.user, note, expected_revision, **_fields(params))
+        emit(as_json, cr.to_dict(), lambda d: click.echo(f"{d['number']} is now {d['state']}"))
+
+    for option in reversed(extra):
+        command = option(command)
+    command.__doc__ = doc
+    return change_group.command(name)(command)
+
+
+_action("submit", "Submit a draft for review (the applicant or a coordinator).")
+_action("review", "Take a submitted request under review (coordinator).")
+_action("assess", "Record the assessment; it must be complete (coordinator).", [
+    click.option("--relevance"), click.option("--benefits"), click.option("--schedule-impact", "schedule_impact"),
+    click.option("--risk", "risks", multiple=True, help="TEXT:LIKELIHOOD:SEVERITY (repeatable)."),
+    click.option("--cost-once", "cost_once", type=float), click.option("--cost-recurring", "cost_recurring", type=float)])
+_action("decide", "Decide an assessed request with a rationale (manager; never one's own approval).", [
+    click.option("--outcome", type=click.Choice(changes.workflow.OUTCOMES), required=True),
+    click.option("--rationale", required=True)])
+_action("authorize", "Authorize an approved request before it is built in (manager, not the applicant).", [
+    click.option("--effective-date", "effective_date")])
+_action("implement", "Mark an authorized request implemented (coordinator).")
+
+
+@change_group.command("close")
+@click.argument("number")
+@click.option("--waive", multiple=True, metavar="DOC=REASON", help="Close without an amendment of DOC, for REASON.")
+@click.option("--note", default="")
+@home_option
+@as_option
+@json_option
+def change_close(number, waive, note, settings, as_json):
+    """Close a request: every affected document amended by a later revision, or waived with a reason."""
+    waivers = {}
+    for item in waive:
+        doc, sep, reason = item.partition("=")
+        if not sep or not reason.strip():
+            raise click.BadParameter(f"{item!r}: write DOC=REASON", param_hint="--waive")
+        waivers[doc.strip().upper()] = reason.strip()
+    with open_archive(settings) as dms:
+        cr = changes.transition(dms, number, "close", settings.user, note, waivers=waivers)
+    emit(as_json, cr.to_dict(), lambda d: click.echo(f"{d['number']} is now {d['state']}"))
+
+
+@change_group.command("check")
+@click.argument("number")
+@home_option
+@json_option
+def change_check(number, settings, as_json):
+    """For each affected document: the revision that amends the request, or its waiver, or nothing yet."""
+    with open_archive(settings) as dms:
+        items = changes.check(dms, number)
+
+    def human(d):
+        for i in d["documents"]:
+            status = (f"amended by Rev {i['amended_by']['revision']} [{i['amended_by']['id']}]" if i["amended_by"]
+                      else f"waived: {i['waived']}" if i["waived"] else "NOT YET AMENDED")
+            click.echo(f"{i['number']:20} {status}")
+
+    emit(as_json, {"number": number.upper(), "documents": items}, human)

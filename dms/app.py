@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+import fcntl
+from contextlib import ExitStack, contextmanager
 from typing import Callable
 
 from dms.catalog import Catalog, open_catalog
@@ -38,11 +39,28 @@ class Dms:
         """Rebuild the index from the catalog if it is missing or of another schema; returns why."""
         reason = self.backend.needs_rebuild()
         if reason:
-            self.reindex()
+            with self._rebuild_lock():
+                reason = self.backend.needs_rebuild()  # another process may have just built it
+                if reason:
+                    self._rebuild(None)
         return reason
+
+    @contextmanager
+    def _rebuild_lock(self):
+        """One rebuild at a time across processes and threads (flock on a file of the data directory)."""
+        with open(self.settings.home / "index.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def reindex(self, on_progress: Callable[[int], None] | None = None) -> int:
         """Rebuild the search index from the catalog alone; memory stays bounded (records stream)."""
+        with self._rebuild_lock():
+            return self._rebuild(on_progress)
+
+    def _rebuild(self, on_progress: Callable[[int], None] | None) -> int:
         indexed: dict[int, int] = {}
 
         def records():

@@ -171,3 +171,22 @@ def test_change_commands_on_the_command_line(tmp_path):
     shown = run_json(home, "change", "show", made["number"])
     assert [h["to"] for h in shown["history"]] == ["draft", "submitted"]
     assert shown["amendments"] == [{"number": "SPEC-KX200-03", "amended_by": None, "waived": None}]
+
+
+def test_request_is_kept_on_file_and_the_decision_notice_is_sent_and_archived(app):
+    from dms.graph import graph_for, node_for, trace
+    from dms.index import search
+
+    cr = changes.create(app, "Quieter fan", "sofia", products=["AQ150"], affected=["SPEC-AQ150-01"])
+    walk_to(app, cr.number, "decide")
+    [notice] = (app.settings.home / "outbox").glob(f"{cr.number}-decision-*.eml")
+    text = notice.read_text()
+    assert "Decision: approved" in text and "Rationale: returns cost more" in text and "To: sofia" in text
+    found = search(app.catalog, app.backend, app.matcher, cr.number)
+    assert found.hits[0].path.endswith(f"{cr.number}.html") and found.hits[0].type == "change request"
+    g = graph_for(app)
+    tied = {d["path"] for d in trace(g, node_for(app, g, cr.number), depth=1).documents}
+    assert {str(app.settings.home / "changes" / f"{cr.number}.html"), str(notice)} <= tied
+    filed = app.catalog.documents_where("d.path = ?", (str(app.settings.home / "changes" / f"{cr.number}.html"),))[0]
+    assert len(app.catalog.versions(filed.id)) == 5  # created, submitted, under review, assessed, decided
+    assert "decided" in "\n".join(app.catalog.pages(filed.version.id))

@@ -88,7 +88,15 @@ def create(dms: Dms, title: str, by: str, **fields) -> ChangeRequest:
             "INSERT INTO change_requests (number, title, applicant, state, data, created_at, updated_at) "
             "VALUES (?, ?, ?, 'draft', ?, ?, ?)", (number, title.strip(), by, json.dumps(data), now, now))
         _record(dms, number, by, None, "draft", "created")
-    return get(dms, number)
+    cr = get(dms, number)
+    _file(dms, cr)
+    return cr
+
+
+def _file(dms: Dms, cr: ChangeRequest) -> None:
+    from dms.changes.archive import file_request
+
+    file_request(dms, cr)
 
 
 def _clean(fields: dict) -> dict:
@@ -134,7 +142,9 @@ def edit(dms: Dms, number: str, by: str, expected_revision: int | None = None, *
         raise RuleBroken(f"{cr.number} is {cr.state}: its fields are fixed once it is assessed and decided")
     if user.name != cr.applicant and not user.at_least("coordinator"):
         raise PermissionDenied(f"only the applicant or a coordinator edits {cr.number}")
-    return _write(dms, cr.number, by, None, expected_revision, _clean(fields), "edited")
+    done = _write(dms, cr.number, by, None, expected_revision, _clean(fields), "edited")
+    _file(dms, done)
+    return done
 
 
 def _write(dms, number, by, to_state, expected_revision, changes: dict, note: str) -> ChangeRequest:
@@ -221,7 +231,13 @@ def transition(dms: Dms, number: str, action: str, by: str, note: str = "", expe
                 raise RuleBroken(f"cannot close {cr.number}: not yet amended by a revision ingested after the "
                                  f"authorization, nor waived: {', '.join(open_items)}")
             changes = {"waivers": waivers}
-    return _write(dms, cr.number, by, target, expected_revision, changes, note or action)
+    done = _write(dms, cr.number, by, target, expected_revision, changes, note or action)
+    _file(dms, done)
+    if action == "decide":
+        from dms.changes.archive import send_notice
+
+        send_notice(dms, done)
+    return done
 
 
 def check(dms: Dms, number: str, waivers: dict | None = None) -> list[dict]:

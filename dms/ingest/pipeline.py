@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 from dms.app import Dms, IndexBatch
 from dms.catalog.db import KnownFile
 from dms.errors import UsageError
-from dms.ingest.pool import ExtractPool
+from dms.ingest.pool import ExtractPool, InlinePool
 from dms.ingest.worker import Task
 from dms.model import Extraction, IndexRecord
 
@@ -242,7 +242,9 @@ def ingest(
     dms: Dms,
     paths: Iterable[str | Path],
     on_progress: Callable[[int, int], None] | None = None,
+    inline: bool = False,
 ) -> IngestReport:
+    """Ingest files. `inline=True` extracts in this process, without time limits: only for files dms wrote."""
     started = time.monotonic()
     files, skipped = scan(paths)
     report = IngestReport(skipped=skipped)
@@ -251,7 +253,9 @@ def ingest(
     dms.sync_index()  # whatever a killed run recorded but did not index
     known = dms.catalog.known_files()
     settings = dms.settings
-    with ExtractPool(settings.workers, dms.rules, settings.extract_timeout, settings.worker_memory_mb) as pool:
+    pool_context = InlinePool(dms.rules) if inline else ExtractPool(
+        settings.workers, dms.rules, settings.extract_timeout, settings.worker_memory_mb)
+    with pool_context as pool:
         run = _Run(dms, report, pool, len(files), on_progress)
         try:
             run.resume_pending()

@@ -213,6 +213,35 @@ class ExtractPool:
         return finished
 
 
+class InlinePool:
+    """The pool's interface, extracting in this process: for the few small files dms writes itself
+    (rendered change requests, notices), where starting workers would cost more than the work."""
+
+    def __init__(self, rules: Rules):
+        self._rules = rules
+        self._done: deque[tuple[Hashable, Extraction]] = deque()
+
+    def submit(self, key: Hashable, task: Task) -> None:
+        self._done.append((key, extract(task, self._rules)))
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._done)
+
+    def next_result(self) -> tuple[Hashable, Extraction]:
+        return self._done.popleft()
+
+    def results(self) -> Iterator[tuple[Hashable, Extraction]]:
+        while self._done:
+            yield self._done.popleft()
+
+    def __enter__(self) -> "InlinePool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
 def _crashed(slot: _Slot) -> Extraction:
     slot.process.join(1)
     code = slot.process.exitcode

@@ -1,0 +1,54 @@
+"""Keeping a change request on file: the request rendered as a document, and the notice of its decision.
+
+Both are written under the data directory and ingested like any other file, so search, trace and
+timeline find them; the notice also goes to the outbox (an .eml file per message) for delivery.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from datetime import datetime, timezone
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from dms.app import Dms
+from dms.changes.workflow import ChangeRequest, history
+
+_env = Environment(loader=PackageLoader("dms.changes", "templates"), autoescape=select_autoescape(["html"]),
+                   trim_blocks=True, lstrip_blocks=True)
+
+
+def file_request(dms: Dms, cr: ChangeRequest) -> str:
+    """Render the request as it stands and ingest it as a new version of its document."""
+    from dms.ingest.pipeline import ingest
+
+    folder = dms.settings.home / "changes"
+    folder.mkdir(parents=True, exist_ok=True)
+    created = dms.catalog.conn.execute(
+        "SELECT created_at FROM change_requests WHERE number = ?", (cr.number,)).fetchone()[0]
+    path = folder / f"{cr.number}.html"
+    path.write_text(_env.get_template("request.html").render(cr=cr, created=created,
+                                                              history=history(dms, cr.number)), encoding="utf-8")
+    ingest(dms, [path], inline=True)
+    return str(path)
+
+
+def send_notice(dms: Dms, cr: ChangeRequest) -> str:
+    """Tell the applicant the decision: an .eml in the outbox, also archived as a document."""
+    from dms.ingest.pipeline import ingest
+
+    msg = EmailMessage()
+    msg["From"] = "dms <dms@localhost>"
+    msg["To"] = f"{cr.applicant} <{cr.applicant}@localhost>"
+    msg["Subject"] = f"Decision on change request {cr.number}: {cr.data.get('decision')}"
+    msg["Date"] = format_datetime(datetime.now(timezone.utc))
+    msg["Message-ID"] = make_msgid(domain="dms.localhost")
+    msg.set_content(_env.get_template("notice.txt").render(cr=cr, today=date.today().isoformat()))
+    outbox = dms.settings.home / "outbox"
+    outbox.mkdir(parents=True, exist_ok=True)
+    path = outbox / f"{cr.number}-decision-{cr.revision}.eml"
+    path.write_bytes(bytes(msg))
+    ingest(dms, [path], inline=True)
+    return str(path)

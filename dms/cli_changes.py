@@ -173,3 +173,26 @@ def change_check(number, settings, as_json):
             click.echo(f"{i['number']:20} {status}")
 
     emit(as_json, {"number": number.upper(), "documents": items}, human)
+
+
+@change_group.command("report")
+@click.argument("number")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the HTML here (default: print it).")
+@home_option
+@json_option
+def change_report(number, output, settings, as_json):
+    """The assessment report for the manager: summary, risk matrix, costs, affected documents with their
+    current revisions, past changes to the same products and how they ended, a recommendation."""
+    from dms.changes.report import render_report
+
+    with open_archive(settings) as dms:
+        html, data = render_report(dms, number)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(html)
+    if as_json:
+        emit(True, {**data, "output": output}, None)
+    elif not output:
+        click.echo(html)
+    else:
+        click.echo(f"wrote {output}")

@@ -190,3 +190,54 @@ def test_request_is_kept_on_file_and_the_decision_notice_is_sent_and_archived(ap
     filed = app.catalog.documents_where("d.path = ?", (str(app.settings.home / "changes" / f"{cr.number}.html"),))[0]
     assert len(app.catalog.versions(filed.id)) == 5  # created, submitted, under review, assessed, decided
     assert "decided" in "\n".join(app.catalog.pages(filed.version.id))
+
+
+def test_assessment_report_shows_risks_current_revisions_and_past_changes(app):
+    import json
+
+    from conftest import REPO
+
+    from dms.changes.report import render_report
+
+    truth = json.loads((REPO / "archive" / ".dms-ground-truth.json").read_text())
+    ingest(app, [REPO / "archive" / "KX200"])
+    cr = changes.create(app, "<script>alert(1)</script> kettle", "sofia", products=["KX200"],
+                        affected=["SPEC-KX200-02"], relevance="high", risks=["noise:2:3", "recall:3:5"])
+    html, data = render_report(app, cr.number)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert {(m["likelihood"], m["severity"]) for m in data["matrix"]} == {(2, 3), (3, 5)}
+    latest = max(f["revision"] for f in truth["files"] if f["number"] == "SPEC-KX200-02")
+    assert data["affected"] == [{"number": "SPEC-KX200-02", "revision": latest, "title": data["affected"][0]["title"],
+                                 "date": data["affected"][0]["date"]}]
+    kx_crs = {f["number"] for f in truth["files"] if f["type"] == "change request" and f["path"].startswith("KX200/")}
+    assert {p["number"] for p in data["past"]} == kx_crs
+    assert all(p["outcome"].split()[0] in ("approved", "rejected", "deferred") for p in data["past"])
+    assert data["recommendation"].startswith("Discuss before deciding: a risk scores 15")
+
+
+def test_concurrent_decisions_one_wins_and_the_other_changes_nothing(app):
+    cr = changes.create(app, "Hinge", "sofia")
+    walk_to(app, cr.number, "assess")
+    settings = app.settings
+    outcomes, barrier = [], threading.Barrier(4)
+
+    def decide(who, outcome):
+        with Dms(settings) as own:
+            barrier.wait()
+            try:
+                changes.transition(own, cr.number, "decide", who, outcome=outcome, rationale=f"{who} says {outcome}")
+                outcomes.append(("won", who))
+            except UsageError as exc:
+                outcomes.append(("refused", str(exc)))
+
+    threads = [threading.Thread(target=decide, args=args) for args in
+               (("marco", "approved"), ("lena", "rejected"), ("marco", "deferred"), ("lena", "approved"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [o for o in outcomes if o[0] == "won"]
+    assert len(winners) == 1 and len(outcomes) == 4
+    decided = changes.get(app, cr.number)
+    assert decided.data["decided_by"] == winners[0][1]
+    assert [h["to"] for h in changes.history(app, cr.number)].count("decided") == 1

@@ -142,14 +142,19 @@ def edit(dms: Dms, number: str, by: str, expected_revision: int | None = None, *
         raise RuleBroken(f"{cr.number} is {cr.state}: its fields are fixed once it is assessed and decided")
     if user.name != cr.applicant and not user.at_least("coordinator"):
         raise PermissionDenied(f"only the applicant or a coordinator edits {cr.number}")
-    done = _write(dms, cr.number, by, None, expected_revision, _clean(fields), "edited")
+    done = _write(dms, cr.number, by, None, expected_revision, _clean(fields), "edited",
+                  require=(cr.state,))
     _file(dms, done)
     return done
 
 
-def _write(dms, number, by, to_state, expected_revision, changes: dict, note: str) -> ChangeRequest:
+def _write(dms, number, by, to_state, expected_revision, changes: dict, note: str,
+           require: tuple[str, ...] = STATES) -> ChangeRequest:
+    """Write inside one transaction, re-checking the state there: a concurrent writer cannot slip between."""
     with dms.catalog.transaction():
         current = get(dms, number)
+        if current.state not in require:
+            raise Conflict(f"{number} is now {current.state}: someone acted on it meanwhile; nothing was changed")
         if expected_revision is not None and expected_revision != current.revision:
             raise Conflict(f"{number} was changed by someone else since you read it (revision {expected_revision}, "
                            f"now {current.revision}); reload it and try again")
@@ -231,7 +236,7 @@ def transition(dms: Dms, number: str, action: str, by: str, note: str = "", expe
                 raise RuleBroken(f"cannot close {cr.number}: not yet amended by a revision ingested after the "
                                  f"authorization, nor waived: {', '.join(open_items)}")
             changes = {"waivers": waivers}
-    done = _write(dms, cr.number, by, target, expected_revision, changes, note or action)
+    done = _write(dms, cr.number, by, target, expected_revision, changes, note or action, require=sources)
     _file(dms, done)
     if action == "decide":
         from dms.changes.archive import send_notice

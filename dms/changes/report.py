@@ -1,0 +1,69 @@
+"""The assessment report a manager reads before deciding (HTML, printable)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from dms.app import Dms
+from dms.changes.archive import _env
+from dms.changes.workflow import get, listing
+
+OUTCOME = re.compile(r"\bDecision:\s*(\w+)", re.IGNORECASE)
+
+
+def report_data(dms: Dms, number: str) -> dict:
+    from dms.graph import graph_for
+
+    cr = get(dms, number)
+    g = graph_for(dms)
+    risks = [{**r, "score": r["likelihood"] * r["severity"]} for r in cr.data.get("risks", [])]
+    matrix = Counter((r["likelihood"], r["severity"]) for r in risks)
+    affected = []
+    for doc_number in cr.data.get("affected", []):
+        revisions = [a for _, a in g.nodes(data=True) if a["kind"] == "document" and a.get("number") == doc_number]
+        current = max(revisions, key=lambda a: (len(a.get("revision") or ""), a.get("revision") or "", a.get("date") or ""),
+                      default={})
+        affected.append({"number": doc_number, "revision": current.get("revision"), "date": current.get("date"),
+                         "title": current.get("title")})
+    products = set(cr.data.get("products", []))
+    past = [{"number": c["number"], "outcome": c.get("decision") or c["state"], "where": "change workflow"}
+            for c in listing(dms) if c["number"] != cr.number and products & set(c.get("products", []))]
+    seen = {p["number"] for p in past}
+    for product in products:
+        node = f"product:{product}"
+        if node not in g:
+            continue
+        for doc, _ in g.in_edges(node):
+            for _, entity, data in g.out_edges(doc, data=True):
+                if data["type"] == "identifies" and entity.startswith("change_request:"):
+                    cr_number = entity.split(":", 1)[1]
+                    if cr_number in seen or cr_number == cr.number:
+                        continue
+                    seen.add(cr_number)
+                    outcome = "not recorded"
+                    for _, minutes, d in g.out_edges(entity, data=True):
+                        if d["type"] == "decided_in" and (m := OUTCOME.search(d["evidence"])):
+                            outcome = f"{m.group(1).lower()} ({g.nodes[minutes]['title']})"
+                    past.append({"number": cr_number, "outcome": outcome, "where": g.nodes[doc]["path"]})
+    past.sort(key=lambda p: p["number"])
+    worst = max((r["score"] for r in risks), default=0)
+    relevance = (cr.data.get("relevance") or "").lower()
+    if not risks or not relevance:
+        recommendation = "Not enough assessment to recommend anything yet."
+    elif relevance == "high" and worst < 15:
+        recommendation = f"Approve: high relevance, highest risk score {worst} of 25."
+    elif worst >= 15:
+        recommendation = f"Discuss before deciding: a risk scores {worst} of 25."
+    else:
+        recommendation = f"Defer or approve on cost: relevance {relevance}, highest risk score {worst} of 25."
+    return {"cr": cr, "risks": risks, "matrix": dict(matrix), "affected": affected, "past": past,
+            "recommendation": recommendation}
+
+
+def render_report(dms: Dms, number: str) -> tuple[str, dict]:
+    data = report_data(dms, number)
+    html = _env.get_template("report.html").render(**data)
+    plain = {**{k: v for k, v in data.items() if k not in ("cr", "matrix")}, "number": data["cr"].number,
+             "matrix": [{"likelihood": l, "severity": s, "risks": n} for (l, s), n in sorted(data["matrix"].items())]}
+    return html, plain

@@ -62,12 +62,25 @@ def change_new(title, settings, as_json, **kwargs):
 @home_option
 @json_option
 def change_show(number, settings, as_json):
-    """A request's fields, its state history and the amendment status of each affected document."""
+    """A request's fields, its state history and the amendment status of each affected document.
+    A request that exists only as archive documents is shown from them (state "on file")."""
+    from dms.changes.onfile import on_file
+    from dms.errors import NotFound
+
     with open_archive(settings) as dms:
-        data = {**changes.get(dms, number).to_dict(), "history": changes.history(dms, number),
-                "amendments": changes.check(dms, number)}
+        try:
+            data = {**changes.get(dms, number).to_dict(), "history": changes.history(dms, number),
+                    "amendments": changes.check(dms, number)}
+        except NotFound:
+            data = on_file(dms, number)
 
     def human(d):
+        if d["state"] in ("on file", "cited only"):
+            click.echo(f"{d['number']}  {d.get('title', '')}  [{d['state']}{', ' + d['decision'] if d.get('decision') else ''}]")
+            for key in ("documents", "decided_in", "amended_by"):
+                for item in d[key]:
+                    click.echo(f"  {key:11} [{item['id']}] {item['title']} ({item['date'] or 'undated'})")
+            return
         _show(d)
         for h in d["history"]:
             click.echo(f"  {h['at']}  {h['user']:10} {h['from'] or '-'} -> {h['to']}  {h['note']}")
@@ -79,12 +92,21 @@ def change_show(number, settings, as_json):
 @click.option("--state", type=click.Choice(changes.STATES))
 @click.option("--product")
 @click.option("--applicant")
+@click.option("--since", help="Opened on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Opened on or before this date (YYYY-MM-DD).")
+@click.option("--archive", "with_archive", is_flag=True, help="Also list requests known only from archive documents.")
 @home_option
 @json_option
-def change_list(state, product, applicant, settings, as_json):
-    """Change requests, filtered by state, product or applicant."""
+def change_list(state, product, applicant, since, until, with_archive, settings, as_json):
+    """Change requests, filtered by state, product, applicant or opening date."""
+    from dms.changes.onfile import all_on_file
+
     with open_archive(settings) as dms:
-        rows = changes.listing(dms, state, product, applicant)
+        rows = changes.listing(dms, state, product, applicant, since, until)
+        if with_archive and not (state or product or applicant or since or until):
+            known = {r["number"] for r in rows}
+            rows += [{"number": r["number"], "title": r.get("title", ""), "applicant": "", "state": r["state"]}
+                     for r in all_on_file(dms) if r["number"] not in known]
     emit(as_json, {"total": len(rows), "changes": rows}, lambda d: [click.echo(
         f"{r['number']}  {r['state']:13} {r['applicant']:10} {r['title']}") for r in d["changes"]])
 

@@ -241,3 +241,56 @@ def test_concurrent_decisions_one_wins_and_the_other_changes_nothing(app):
     decided = changes.get(app, cr.number)
     assert decided.data["decided_by"] == winners[0][1]
     assert [h["to"] for h in changes.history(app, cr.number)].count("decided") == 1
+
+
+def test_requests_on_file_in_the_archive_are_recognised_not_copied(app):
+    import json
+
+    from conftest import REPO
+
+    from dms.changes.onfile import on_file
+
+    truth = json.loads((REPO / "archive" / ".dms-ground-truth.json").read_text())
+    ingest(app, [REPO / "archive"])
+    cr = next(f for f in truth["files"] if f["type"] == "change request" and f.get("decided_in")
+              and any(g.get("amends") == f["number"] for g in truth["files"]))
+    record = on_file(app, cr["number"])
+    assert record["state"] == "on file" and [d["path"] for d in record["documents"]] == [
+        str(REPO / "archive" / cr["path"])]
+    minutes = next(f for f in truth["files"] if f["number"] == cr["decided_in"] and "review" not in f["path"])
+    assert [d["title"] for d in record["decided_in"]] == [minutes["title"]] and record["decision"]
+    amending = {str(REPO / "archive" / f["path"]) for f in truth["files"] if f.get("amends") == cr["number"]}
+    assert {d["path"] for d in record["amended_by"]} == amending
+    assert changes.listing(app) == []  # nothing was copied into the workflow
+
+
+def test_the_whole_lifecycle_on_the_sample_archive(app, tmp_path):
+    import json
+
+    from conftest import REPO
+
+    truth = json.loads((REPO / "archive" / ".dms-ground-truth.json").read_text())
+    ingest(app, [REPO / "archive"])
+    spec = max((f for f in truth["files"] if f["number"] == "SPEC-KX200-01"), key=lambda f: f["revision"])
+    cr = changes.create(app, "Thicker base plate", "sofia", products=["KX200"], affected=["SPEC-KX200-01"])
+    assert int(cr.number.rsplit("-", 1)[1]) > 0
+    walk_to(app, cr.number, "implement")
+    with pytest.raises(changes.workflow.RuleBroken, match="SPEC-KX200-01"):
+        changes.transition(app, cr.number, "close", "anna")
+    following = chr(ord(spec["revision"]) + 1)
+    inbox = tmp_path / "amended"
+    inbox.mkdir()
+    (inbox / f"SPEC-KX200-01_Rev{following}.txt").write_text(
+        f"Kettle KX200 General Specification\nDocument No.: SPEC-KX200-01\nRevision: {following}\nDate: 2026-11-25\n"
+        f"Revision {following} implements change request {cr.number}.\n")
+    ingest(app, [inbox])
+    assert changes.transition(app, cr.number, "close", "anna").state == "closed"
+
+
+def test_list_filters_by_opening_date_and_refuses_bad_dates(app):
+    changes.create(app, "Hinge", "sofia")
+    today = __import__("datetime").date.today().isoformat()
+    assert len(changes.listing(app, since=today)) == 1
+    assert changes.listing(app, until="2000-01-01") == []
+    with pytest.raises(UsageError, match="YYYY-MM-DD"):
+        changes.listing(app, since="yesterday")

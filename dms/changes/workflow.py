@@ -266,12 +266,20 @@ def check(dms: Dms, number: str, waivers: dict | None = None) -> list[dict]:
     return [{"number": n, "amended_by": amending.get(n), "waived": waivers.get(n)} for n in cr.data.get("affected", [])]
 
 
-def listing(dms: Dms, state: str | None = None, product: str | None = None, applicant: str | None = None) -> list[dict]:
+def listing(dms: Dms, state: str | None = None, product: str | None = None, applicant: str | None = None,
+            since: str | None = None, until: str | None = None) -> list[dict]:
+    for bound in (since, until):
+        if bound is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", bound):
+            raise UsageError(f"dates are written YYYY-MM-DD, not {bound!r}")
     rows = dms.catalog.conn.execute(
-        "SELECT number, title, applicant, state, data, revision FROM change_requests ORDER BY number").fetchall()
+        "SELECT number, title, applicant, state, data, revision, created_at FROM change_requests ORDER BY number"
+    ).fetchall()
     out = []
     for row in rows:
-        cr = _row(row)
+        opened = row[6][:10]
+        if (since and opened < since) or (until and opened > until):
+            continue
+        cr = _row(row[:6])
         if state and cr.state != state:
             continue
         if product and product.upper() not in cr.data.get("products", []):

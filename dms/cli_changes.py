@@ -24,6 +24,7 @@ def field_options(f):
         click.option("--relevance"), click.option("--benefits"), click.option("--schedule-impact", "schedule_impact"),
         click.option("--risk", "risks", multiple=True, help="TEXT:LIKELIHOOD:SEVERITY, both 1-5 (repeatable)."),
         click.option("--cost-once", "cost_once", type=float), click.option("--cost-recurring", "cost_recurring", type=float),
+        click.option("--attach", "attachments", multiple=True, help="An archived document: id, path or number."),
     ]
     for option in reversed(options):
         f = option(f)

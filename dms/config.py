@@ -43,6 +43,8 @@ class Settings:
     worker_memory_mb: int = 2048  # address-space cap of an extraction worker
     commit_every: int = 500  # documents per index commit during ingest
     user: str = "unknown"  # who acts, recorded with what they change
+    smtp_host: str | None = None  # notices go over SMTP when set, else to $DMS_HOME/outbox
+    smtp_port: int = 25
 
     @property
     def catalog_path(self) -> Path:
@@ -70,6 +72,8 @@ _VARS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "DMS_MAX_FILE_MB": ("max_file_mb", _positive_float),
     "DMS_WORKER_MEMORY_MB": ("worker_memory_mb", _positive_int),
     "DMS_COMMIT_EVERY": ("commit_every", _positive_int),
+    "DMS_SMTP_HOST": ("smtp_host", lambda name, raw: raw.strip()),
+    "DMS_SMTP_PORT": ("smtp_port", _positive_int),
 }
 
 

@@ -179,7 +179,9 @@ def test_request_is_kept_on_file_and_the_decision_notice_is_sent_and_archived(ap
 
     cr = changes.create(app, "Quieter fan", "sofia", products=["AQ150"], affected=["SPEC-AQ150-01"])
     walk_to(app, cr.number, "decide")
-    [notice] = (app.settings.home / "outbox").glob(f"{cr.number}-decision-*.eml")
+    [notice] = (app.settings.home / "notices").glob(f"{cr.number}-decision-*.eml")
+    [sent] = (app.settings.home / "outbox").glob(f"{cr.number}-decision-*.eml")
+    assert sent.read_bytes() == notice.read_bytes()
     text = notice.read_text()
     assert "Decision: approved" in text and "Rationale: returns cost more" in text and "To: sofia" in text
     found = search(app.catalog, app.backend, app.matcher, cr.number)
@@ -294,3 +296,91 @@ def test_list_filters_by_opening_date_and_refuses_bad_dates(app):
     assert changes.listing(app, until="2000-01-01") == []
     with pytest.raises(UsageError, match="YYYY-MM-DD"):
         changes.listing(app, since="yesterday")
+
+
+def test_notice_goes_over_smtp_when_a_mail_server_is_configured(app):
+    import dataclasses
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):
+            received.append((envelope.rcpt_tos, envelope.content.decode()))
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Controller(Sink(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        with Dms(dataclasses.replace(app.settings, smtp_host="127.0.0.1", smtp_port=port)) as mailing:
+            cr = changes.create(mailing, "Hinge", "sofia")
+            walk_to(mailing, cr.number, "decide")
+    finally:
+        server.stop()
+    [(to, body)] = received
+    assert to == ["sofia@localhost"] and f"Decision on change request {cr.number}: approved" in body
+    assert not (app.settings.home / "outbox").exists()
+    assert list((app.settings.home / "notices").glob(f"{cr.number}-decision-*.eml"))
+
+
+def test_failed_smtp_delivery_is_a_clear_error_and_the_notice_stays_on_file(app):
+    import dataclasses
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with Dms(dataclasses.replace(app.settings, smtp_host="127.0.0.1", smtp_port=port)) as mailing:
+        cr = changes.create(mailing, "Hinge", "sofia")
+        walk_to(mailing, cr.number, "assess")
+        with pytest.raises(Exception, match="could not be sent through 127.0.0.1"):
+            changes.transition(mailing, cr.number, "decide", "marco", outcome="approved", rationale="ok")
+        assert changes.get(mailing, cr.number).state == "decided"  # the decision stands; only delivery failed
+    assert list((app.settings.home / "notices").glob(f"{cr.number}-decision-*.eml"))
+
+
+def test_number_pattern_comes_from_the_rules_and_skips_numbers_on_file(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "rules.toml").write_text("[changes]\nnumber = 'ECR/{year}/{seq:04d}'\n")
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    year = __import__("datetime").date.today().year
+    (inbox / "note.txt").write_text(f"Request ECR/{year}/0041 was filed on paper.\n")
+    with Dms(load_settings(environ={}, home=home)) as app:
+        users.add(app.catalog, "root", "admin", "long enough pass", by="root")
+        ingest(app, [inbox])
+        app.catalog.conn.execute("INSERT INTO refs (version_id, family, number, revision, page, offset, snippet) "
+                                 "SELECT current_version_id, 'change_request', ?, NULL, 1, 8, '' FROM documents",
+                                 (f"ECR/{year}/0041",))
+        assert changes.create(app, "Hinge", "root").number == f"ECR/{year}/0042"
+
+
+def test_a_bad_number_pattern_fails_at_load(tmp_path):
+    from dms.errors import ConfigError
+    from dms.ingest.rules import load_rules
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[changes]\nnumber = 'CR-{year}-{serial}'\n")
+    with pytest.raises(ConfigError, match=r"\[changes\] number .* must use only \{year\} and \{seq\}"):
+        load_rules(rules)
+
+
+def test_attachments_are_archived_documents(app, tmp_path):
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "photo-note.txt").write_text("Photo of the cracked hinge, taken at the retailer.")
+    ingest(app, [inbox])
+    cr = changes.create(app, "Hinge", "sofia", attachments=[str(inbox / "photo-note.txt")])
+    [att] = cr.data["attachments"]
+    assert att["path"] == str(inbox / "photo-note.txt") and len(att["sha256"]) == 64
+    from dms.errors import NotFound
+
+    with pytest.raises(NotFound):
+        changes.create(app, "Hinge", "sofia", attachments=["no-such-document.pdf"])

@@ -6,6 +6,7 @@ timeline find them; the notice also goes to the outbox (an .eml file per message
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -20,6 +21,11 @@ _env = Environment(loader=PackageLoader("dms.changes", "templates"), autoescape=
                    trim_blocks=True, lstrip_blocks=True)
 
 
+def file_name(number: str) -> str:
+    """A number as a safe file name: a pattern like ECR/2026/0042 must not make folders."""
+    return re.sub(r"[^\w.-]", "_", number)
+
+
 def file_request(dms: Dms, cr: ChangeRequest) -> str:
     """Render the request as it stands and ingest it as a new version of its document."""
     from dms.ingest.pipeline import ingest
@@ -28,7 +34,7 @@ def file_request(dms: Dms, cr: ChangeRequest) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     created = dms.catalog.conn.execute(
         "SELECT created_at FROM change_requests WHERE number = ?", (cr.number,)).fetchone()[0]
-    path = folder / f"{cr.number}.html"
+    path = folder / f"{file_name(cr.number)}.html"
     path.write_text(_env.get_template("request.html").render(cr=cr, created=created,
                                                               history=history(dms, cr.number)), encoding="utf-8")
     ingest(dms, [path], inline=True)
@@ -36,7 +42,8 @@ def file_request(dms: Dms, cr: ChangeRequest) -> str:
 
 
 def send_notice(dms: Dms, cr: ChangeRequest) -> str:
-    """Tell the applicant the decision: an .eml in the outbox, also archived as a document."""
+    """Tell the applicant the decision through the notifier; the notice is archived as a document too."""
+    from dms.changes.notify import notifier_for
     from dms.ingest.pipeline import ingest
 
     msg = EmailMessage()
@@ -46,9 +53,9 @@ def send_notice(dms: Dms, cr: ChangeRequest) -> str:
     msg["Date"] = format_datetime(datetime.now(timezone.utc))
     msg["Message-ID"] = make_msgid(domain="dms.localhost")
     msg.set_content(_env.get_template("notice.txt").render(cr=cr, today=date.today().isoformat()))
-    outbox = dms.settings.home / "outbox"
-    outbox.mkdir(parents=True, exist_ok=True)
-    path = outbox / f"{cr.number}-decision-{cr.revision}.eml"
-    path.write_bytes(bytes(msg))
-    ingest(dms, [path], inline=True)
-    return str(path)
+    name = f"{file_name(cr.number)}-decision-{cr.revision}.eml"
+    kept = dms.settings.home / "notices"
+    kept.mkdir(parents=True, exist_ok=True)
+    (kept / name).write_bytes(bytes(msg))
+    ingest(dms, [kept / name], inline=True)  # on file before it is sent: a failed delivery loses nothing
+    return notifier_for(dms.settings).deliver(msg, name)

@@ -23,7 +23,7 @@ from dms.users import acting
 STATES = ("draft", "submitted", "under review", "assessed", "decided", "authorized", "implemented", "closed")
 OUTCOMES = ("approved", "rejected", "deferred")
 ASSESSMENT = ("relevance", "risks", "benefits", "cost_once", "cost_recurring", "schedule_impact")
-EDITABLE = ("title", "products", "affected", "description", "reason", "need_date", *ASSESSMENT)
+EDITABLE = ("title", "products", "affected", "description", "reason", "need_date", "attachments", *ASSESSMENT)
 
 
 class RuleBroken(UsageError):
@@ -64,23 +64,24 @@ def get(dms: Dms, number: str) -> ChangeRequest:
 
 
 def _next_number(dms: Dms, year: int) -> str:
-    """The next CR-YYYY-NNN: after the counter, and after any number the archive's documents already use."""
+    """The next number ([changes] number in the rules): after the counter, and after any the archive already uses."""
     conn = dms.catalog.conn
     row = conn.execute("SELECT last FROM cr_counters WHERE year = ?", (year,)).fetchone()
     if row is None:
+        pattern = dms.rules.change_number_regex(year)
         used = [int(m.group(1)) for (n,) in conn.execute(
-            "SELECT DISTINCT number FROM versions WHERE number LIKE ? UNION SELECT DISTINCT number FROM refs "
-            "WHERE number LIKE ?", (f"CR-{year}-%", f"CR-{year}-%")) if (m := re.fullmatch(rf"CR-{year}-(\d+)", n))]
+            "SELECT DISTINCT number FROM versions WHERE number IS NOT NULL UNION SELECT DISTINCT number FROM refs")
+            if (m := pattern.match(n))]
         conn.execute("INSERT INTO cr_counters (year, last) VALUES (?, ?)", (year, max(used, default=0)))
     (last,) = conn.execute("UPDATE cr_counters SET last = last + 1 WHERE year = ? RETURNING last", (year,)).fetchone()
-    return f"CR-{year}-{last:03d}"
+    return dms.rules.change_number.format(year=year, seq=last)
 
 
 def create(dms: Dms, title: str, by: str, **fields) -> ChangeRequest:
     acting(dms.catalog, by, "viewer")  # anyone with an account may request a change
     if not title.strip():
         raise UsageError("a change request needs a title")
-    data = _clean(fields)
+    data = _clean(dms, fields)
     with dms.catalog.transaction():
         number = _next_number(dms, date.today().year)
         now = utcnow()
@@ -99,7 +100,7 @@ def _file(dms: Dms, cr: ChangeRequest) -> None:
     file_request(dms, cr)
 
 
-def _clean(fields: dict) -> dict:
+def _clean(dms: Dms, fields: dict) -> dict:
     data = {}
     for key, value in fields.items():
         if value in (None, (), []):
@@ -117,8 +118,18 @@ def _clean(fields: dict) -> dict:
             value = [_risk(r) for r in value]
         if key in ("products", "affected"):
             value = [str(v).strip().upper() for v in value if str(v).strip()]
+        if key == "attachments":
+            value = [_archived(dms, ref) for ref in value]
         data[key] = value
     return data
+
+
+def _archived(dms: Dms, ref) -> dict:
+    """An attachment is a document already in the archive: kept as its id, path and SHA-256."""
+    from dms.documents import resolve
+
+    doc = resolve(dms, str(ref))
+    return {"id": doc.id, "path": doc.path, "sha256": doc.version.sha256}
 
 
 def _risk(raw) -> dict:
@@ -142,7 +153,7 @@ def edit(dms: Dms, number: str, by: str, expected_revision: int | None = None, *
         raise RuleBroken(f"{cr.number} is {cr.state}: its fields are fixed once it is assessed and decided")
     if user.name != cr.applicant and not user.at_least("coordinator"):
         raise PermissionDenied(f"only the applicant or a coordinator edits {cr.number}")
-    done = _write(dms, cr.number, by, None, expected_revision, _clean(fields), "edited",
+    done = _write(dms, cr.number, by, None, expected_revision, _clean(dms, fields), "edited",
                   require=(cr.state,))
     _file(dms, done)
     return done
@@ -206,7 +217,7 @@ def transition(dms: Dms, number: str, action: str, by: str, note: str = "", expe
         raise PermissionDenied(f"only the applicant or a coordinator submits {cr.number}")
     changes = {}
     if action == "assess":
-        changes = _clean({k: v for k, v in params.items() if k in ASSESSMENT})
+        changes = _clean(dms, {k: v for k, v in params.items() if k in ASSESSMENT})
         missing = [k for k in ASSESSMENT if k not in {**cr.data, **changes} or {**cr.data, **changes}[k] in ("", [])]
         if missing:
             raise RuleBroken(f"no decision without a complete assessment: {cr.number} lacks {', '.join(missing)}")

@@ -31,6 +31,13 @@ class Rules:
     product_exclude: frozenset[str]
     parties: tuple[str, ...]
     types: tuple[TypeRule, ...]
+    change_number: str = "CR-{year}-{seq:03d}"
+
+    def change_number_regex(self, year: int) -> re.Pattern:
+        """Matches numbers of that year made by `change_number`, capturing the running number."""
+        head, _, rest = self.change_number.partition("{seq")
+        tail = rest.partition("}")[2]
+        return re.compile(re.escape(head.format(year=year)) + r"(\d+)" + re.escape(tail.format(year=year)) + "$")
 
 
 def _compile(pattern: str, where: str, flags: int = 0, text: str = "") -> re.Pattern:
@@ -84,12 +91,20 @@ def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
             raise ConfigError(f"{where}: needs at least one of name, path, content")
         type_rules.append(TypeRule(doc_type, tests.get("name"), tests.get("path"), tests.get("content")))
     _compile(products.get("pattern", ""), f"{source}: [products] pattern", text=text)
+    change_number = data.get("changes", {}).get("number", "CR-{year}-{seq:03d}")
+    try:
+        sample = change_number.format(year=2024, seq=7)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(f"{source}: [changes] number {change_number!r} must use only {{year}} and {{seq}}: {exc}") from None
+    if "{seq" not in change_number or sample == change_number.format(year=2024, seq=8):
+        raise ConfigError(f"{source}: [changes] number {change_number!r} must contain {{seq}}")
     return Rules(
         identifiers=tuple(ids.items()),
         product_pattern=products["pattern"],
         product_exclude=frozenset(str(x).upper() for x in products.get("exclude", [])),
         parties=tuple(parties.get("names", [])),
         types=tuple(type_rules),
+        change_number=change_number,
     )
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
-from typing import Callable
 
 from dms.catalog import Catalog, open_catalog
 from dms.config import Settings
@@ -29,7 +29,7 @@ class Dms:
         self.backend.close()
         self.catalog.close()
 
-    def __enter__(self) -> "Dms":
+    def __enter__(self) -> Dms:
         return self
 
     def __exit__(self, *exc) -> None:

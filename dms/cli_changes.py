@@ -23,7 +23,8 @@ def field_options(f):
         click.option("--description"), click.option("--reason"), click.option("--need-date", "need_date"),
         click.option("--relevance"), click.option("--benefits"), click.option("--schedule-impact", "schedule_impact"),
         click.option("--risk", "risks", multiple=True, help="TEXT:LIKELIHOOD:SEVERITY, both 1-5 (repeatable)."),
-        click.option("--cost-once", "cost_once", type=float), click.option("--cost-recurring", "cost_recurring", type=float),
+        click.option("--cost-once", "cost_once", type=float),
+        click.option("--cost-recurring", "cost_recurring", type=float),
         click.option("--attach", "attachments", multiple=True, help="An archived document: id, path or number."),
     ]
     for option in reversed(options):
@@ -77,7 +78,8 @@ def change_show(number, settings, as_json):
 
     def human(d):
         if d["state"] in ("on file", "cited only"):
-            click.echo(f"{d['number']}  {d.get('title', '')}  [{d['state']}{', ' + d['decision'] if d.get('decision') else ''}]")
+            decision = f", {d['decision']}" if d.get("decision") else ""
+            click.echo(f"{d['number']}  {d.get('title', '')}  [{d['state']}{decision}]")
             for key in ("documents", "decided_in", "amended_by"):
                 for item in d[key]:
                     click.echo(f"  {key:11} [{item['id']}] {item['title']} ({item['date'] or 'undated'})")
@@ -151,7 +153,8 @@ _action("review", "Take a submitted request under review (coordinator).")
 _action("assess", "Record the assessment; it must be complete (coordinator).", [
     click.option("--relevance"), click.option("--benefits"), click.option("--schedule-impact", "schedule_impact"),
     click.option("--risk", "risks", multiple=True, help="TEXT:LIKELIHOOD:SEVERITY (repeatable)."),
-    click.option("--cost-once", "cost_once", type=float), click.option("--cost-recurring", "cost_recurring", type=float)])
+    click.option("--cost-once", "cost_once", type=float),
+    click.option("--cost-recurring", "cost_recurring", type=float)])
 _action("decide", "Decide an assessed request with a rationale (manager; never one's own approval).", [
     click.option("--outcome", type=click.Choice(changes.workflow.OUTCOMES), required=True),
     click.option("--rationale", required=True)])

@@ -28,7 +28,8 @@ def trace_command(ref, depth, limit, page, settings, as_json):
 
     def human(r):
         shown = len(r["documents"])
-        click.echo(f"{r['total']} document(s) tied to {r['root']}" + (f", showing {shown}" if shown < r["total"] else ""))
+        more = f", showing {shown}" if shown < r["total"] else ""
+        click.echo(f"{r['total']} document(s) tied to {r['root']}{more}")
         for d in r["documents"]:
             click.echo(f"\n[{d['id']}] {d['title']}  ({d['type']}, {d['date'] or 'undated'})\n     {d['path']}")
             for link in d["via"]:
@@ -205,7 +206,8 @@ def link_list(include_removed, settings, as_json):
 
     def human(d):
         for r in d["links"]:
-            gone = f"  REMOVED by {r['removed_by']} {r['removed_at'][:10]}: {r['removal_reason']}" if r["removed_at"] else ""
+            gone = (f"  REMOVED by {r['removed_by']} {r['removed_at'][:10]}: {r['removal_reason']}"
+                    if r["removed_at"] else "")
             click.echo(f"{r['id']}: {r['source']} -{r['type']}-> {r['target']}  by {r['created_by']} "
                        f"{r['created_at'][:10]}: {r['reason']}{gone}")
 
@@ -236,4 +238,5 @@ def graph_export(ref, fmt, radius, output, settings, as_json):
          lambda d: click.echo(f"wrote {d['nodes']} nodes and {d['edges']} links to {d['output']}"))
 
 
-COMMANDS = [trace_command, links_command, path_command, timeline_command, orphans_command, dangling_command, stale_command, link_group, graph_group]
+COMMANDS = [trace_command, links_command, path_command, timeline_command, orphans_command, dangling_command,
+            stale_command, link_group, graph_group]

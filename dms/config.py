@@ -6,9 +6,9 @@ No other module reads the environment: they take a `Settings`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Mapping
 
 from dms.errors import ConfigError
 
@@ -62,7 +62,7 @@ class Settings:
     def rules_path(self) -> Path:
         return self.home / "rules.toml"
 
-    def with_home(self, home: Path | str) -> "Settings":
+    def with_home(self, home: Path | str) -> Settings:
         return replace(self, home=Path(home).expanduser().absolute())
 
 

@@ -165,7 +165,8 @@ def test_change_commands_on_the_command_line(tmp_path):
     refused = run_dms(home, "change", "review", made["number"], "--as", "anna", check=False)
     assert refused.returncode == 2 and "it is draft" in refused.stderr
     run_json(home, "change", "submit", made["number"], "--as", "sofia")
-    assert [c["number"] for c in run_json(home, "change", "list", "--state", "submitted")["changes"]] == [made["number"]]
+    submitted = run_json(home, "change", "list", "--state", "submitted")["changes"]
+    assert [c["number"] for c in submitted] == [made["number"]]
     viewer = run_dms(home, "change", "review", made["number"], "--as", "sofia", check=False)
     assert viewer.returncode == 6 and "needs a coordinator" in viewer.stderr
     shown = run_json(home, "change", "show", made["number"])

@@ -113,7 +113,8 @@ def test_document_number_and_revision_come_from_labels(tmp_path):
 
 
 def test_aes_encrypted_pdf_with_an_empty_user_password_is_read(tmp_path):
-    ex = run(write_encrypted_pdf(tmp_path / "aes.pdf", "Distribution agreement terms", password="", algorithm="AES-256"))
+    pdf = write_encrypted_pdf(tmp_path / "aes.pdf", "Distribution agreement terms", password="", algorithm="AES-256")
+    ex = run(pdf)
     assert ex.status == "ok" and "Distribution agreement terms" in ex.pages[0]
 
 

@@ -5,10 +5,10 @@ import sqlite3
 import pytest
 from conftest import run_dms
 
+from dms import users
 from dms.app import Dms
 from dms.config import load_settings
 from dms.errors import NotFound, PermissionDenied, UsageError
-from dms import users
 
 
 @pytest.fixture

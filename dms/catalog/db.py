@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from dms.catalog.migrations import migrate
 from dms.errors import NotFound
@@ -16,7 +16,7 @@ from dms.model import Extraction, IndexRecord, Problem, Reference
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,7 @@ VERSION_WITH_SHA = "SELECT id FROM versions WHERE sha256 = ? ORDER BY id LIMIT 1
 PER_FILE_QUERIES = (HOLDERS_OF_SHA, HELD_ELSEWHERE, VERSION_WITH_SHA)
 
 
-def open_catalog(path: Path) -> "Catalog":
+def open_catalog(path: Path) -> Catalog:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")

@@ -7,10 +7,9 @@ timeline find them; the notice also goes to the outbox (an .eml file per message
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import datetime, timezone
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -50,7 +49,7 @@ def send_notice(dms: Dms, cr: ChangeRequest) -> str:
     msg["From"] = "dms <dms@localhost>"
     msg["To"] = f"{cr.applicant} <{cr.applicant}@localhost>"
     msg["Subject"] = f"Decision on change request {cr.number}: {cr.data.get('decision')}"
-    msg["Date"] = format_datetime(datetime.now(timezone.utc))
+    msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain="dms.localhost")
     msg.set_content(_env.get_template("notice.txt").render(cr=cr, today=date.today().isoformat()))
     name = f"{file_name(cr.number)}-decision-{cr.revision}.eml"

@@ -22,8 +22,8 @@ def report_data(dms: Dms, number: str) -> dict:
     affected = []
     for doc_number in cr.data.get("affected", []):
         revisions = [a for _, a in g.nodes(data=True) if a["kind"] == "document" and a.get("number") == doc_number]
-        current = max(revisions, key=lambda a: (len(a.get("revision") or ""), a.get("revision") or "", a.get("date") or ""),
-                      default={})
+        current = max(revisions, default={}, key=lambda a: (
+            len(a.get("revision") or ""), a.get("revision") or "", a.get("date") or ""))
         affected.append({"number": doc_number, "revision": current.get("revision"), "date": current.get("date"),
                          "title": current.get("title")})
     products = set(cr.data.get("products", []))
@@ -64,6 +64,7 @@ def report_data(dms: Dms, number: str) -> dict:
 def render_report(dms: Dms, number: str) -> tuple[str, dict]:
     data = report_data(dms, number)
     html = _env.get_template("report.html").render(**data)
+    matrix = [{"likelihood": lk, "severity": sv, "risks": n} for (lk, sv), n in sorted(data["matrix"].items())]
     plain = {**{k: v for k, v in data.items() if k not in ("cr", "matrix")}, "number": data["cr"].number,
-             "matrix": [{"likelihood": l, "severity": s, "risks": n} for (l, s), n in sorted(data["matrix"].items())]}
+             "matrix": matrix}
     return html, plain

@@ -149,7 +149,8 @@ def _risk(raw) -> dict:
 def edit(dms: Dms, number: str, by: str, expected_revision: int | None = None, **fields) -> ChangeRequest:
     cr = get(dms, number)
     user = acting(dms.catalog, by, "viewer")
-    if cr.state not in ("draft", "submitted", "under review") and not (cr.state == "assessed" and fields.keys() <= set(ASSESSMENT)):
+    assessment_only = cr.state == "assessed" and fields.keys() <= set(ASSESSMENT)
+    if cr.state not in ("draft", "submitted", "under review") and not assessment_only:
         raise RuleBroken(f"{cr.number} is {cr.state}: its fields are fixed once it is assessed and decided")
     if user.name != cr.applicant and not user.at_least("coordinator"):
         raise PermissionDenied(f"only the applicant or a coordinator edits {cr.number}")
@@ -242,7 +243,8 @@ def transition(dms: Dms, number: str, action: str, by: str, note: str = "", expe
             raise RuleBroken(f"{cr.number} was approved: it closes only after it is authorized and implemented")
         if cr.state == "implemented":
             waivers = {**cr.data.get("waivers", {}), **(params.get("waivers") or {})}
-            open_items = [c["number"] for c in check(dms, cr.number, waivers) if not c["amended_by"] and not c["waived"]]
+            open_items = [c["number"] for c in check(dms, cr.number, waivers)
+                          if not c["amended_by"] and not c["waived"]]
             if open_items:
                 raise RuleBroken(f"cannot close {cr.number}: not yet amended by a revision ingested after the "
                                  f"authorization, nor waived: {', '.join(open_items)}")
@@ -273,7 +275,8 @@ def check(dms: Dms, number: str, waivers: dict | None = None) -> list[dict]:
             attrs = g.nodes[doc]
             ingested = dms.catalog.document(attrs["id"]).version.ingested_at
             if since and ingested >= since and attrs.get("number"):
-                amending[attrs["number"]] = {"id": attrs["id"], "revision": attrs.get("revision"), "path": attrs["path"]}
+                amending[attrs["number"]] = {"id": attrs["id"], "revision": attrs.get("revision"),
+                                             "path": attrs["path"]}
     return [{"number": n, "amended_by": amending.get(n), "waived": waivers.get(n)} for n in cr.data.get("affected", [])]
 
 

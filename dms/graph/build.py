@@ -119,6 +119,6 @@ def build_graph(catalog: Catalog, matcher: IdentifierMatcher) -> nx.MultiDiGraph
             g.add_edge(doc_node(doc_id), target, type="amends", evidence=f"{where}: {line}")
     for link in catalog.manual_links():
         if link["source"] in g and link["target"] in g:
-            g.add_edge(link["source"], link["target"], type=link["type"], manual=link["id"],
-                       evidence=f"linked by hand by {link['created_by']} on {link['created_at'][:10]}: {link['reason']}")
+            evidence = f"linked by hand by {link['created_by']} on {link['created_at'][:10]}: {link['reason']}"
+            g.add_edge(link["source"], link["target"], type=link["type"], manual=link["id"], evidence=evidence)
     return g

@@ -10,7 +10,8 @@ from dms.errors import NotFound
 from dms.graph.trace import _neighbours, label, trace
 
 IDENTIFIER_KINDS_EXCLUDED = ("product", "party", "document")
-CROSS_LINKS = frozenset({"identifies", "revision_of", "mentions", "supersedes", "attachment_of", "reply_to", "duplicate_of",
+CROSS_LINKS = frozenset({"identifies", "revision_of", "mentions", "supersedes", "attachment_of", "reply_to",
+                         "duplicate_of",
                          "decided_in", "amends", "manual"})
 
 
@@ -88,7 +89,7 @@ def stale(g: nx.MultiDiGraph) -> list[dict]:
         if attrs["kind"] == "document" and attrs.get("number") and attrs.get("revision") and node not in superseded:
             latest[attrs["number"]] = (attrs["revision"], attrs)
     out = []
-    for u, v, d in g.edges(data=True):
+    for u, _, d in g.edges(data=True):
         if d["type"] != "mentions" or " Rev " not in d.get("cited", "") or u in superseded:
             continue
         number, revision = d["cited"].split(" Rev ", 1)

@@ -47,7 +47,8 @@ def entities_of(g: nx.MultiDiGraph, doc: str) -> list[str]:
 
 
 # When several links join two nodes, the chain shows the most specific one.
-SPECIFIC = ("amends", "decided_in", "identifies", "revision_of", "supersedes", "attachment_of", "reply_to", "duplicate_of",
+SPECIFIC = ("amends", "decided_in", "identifies", "revision_of", "supersedes", "attachment_of", "reply_to",
+            "duplicate_of",
             "mentions", "about", "involves")
 
 

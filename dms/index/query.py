@@ -266,7 +266,8 @@ class _Parser:
         field = FIELDS.get(name)
         if field is None:
             known = ", ".join(sorted(set(FIELDS) - {"text", "file", "name", "no", "rev"}))
-            raise self.error(f"unknown field {name!r}; fields are: {known} (quote the text to search it literally)", tok)
+            raise self.error(
+                f"unknown field {name!r}; fields are: {known} (quote the text to search it literally)", tok)
         value = self.peek()
         if value is None:
             raise self.error(f"{name}: needs a value", tok)

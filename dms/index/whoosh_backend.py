@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, time
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import whoosh.index
-from whoosh import query as wq
 from whoosh import collectors
+from whoosh import query as wq
 from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError

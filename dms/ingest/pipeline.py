@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from dms.app import Dms, IndexBatch
 from dms.catalog.db import KnownFile

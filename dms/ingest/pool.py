@@ -18,9 +18,9 @@ import threading
 import time
 import warnings
 from collections import deque
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Hashable, Iterator
 
 from dms.ingest.rules import Rules
 from dms.ingest.worker import Task, extract
@@ -121,7 +121,7 @@ class ExtractPool:
                 slot.process.join()
             slot.conn.close()
 
-    def __enter__(self) -> "ExtractPool":
+    def __enter__(self) -> ExtractPool:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -235,7 +235,7 @@ class InlinePool:
         while self._done:
             yield self._done.popleft()
 
-    def __enter__(self) -> "InlinePool":
+    def __enter__(self) -> InlinePool:
         return self
 
     def __exit__(self, *exc) -> None:

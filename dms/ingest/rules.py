@@ -95,7 +95,8 @@ def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
     try:
         sample = change_number.format(year=2024, seq=7)
     except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError(f"{source}: [changes] number {change_number!r} must use only {{year}} and {{seq}}: {exc}") from None
+        raise ConfigError(
+            f"{source}: [changes] number {change_number!r} must use only {{year}} and {{seq}}: {exc}") from None
     if "{seq" not in change_number or sample == change_number.format(year=2024, seq=8):
         raise ConfigError(f"{source}: [changes] number {change_number!r} must contain {{seq}}")
     return Rules(

@@ -13,10 +13,11 @@ TRUTH_FILE = ".dms-ground-truth.json"
 
 def _damaged_files(out: Path) -> list[dict]:
     """A realistic archive holds a few files nobody can read; the quick start shows how dms reports them."""
+    from datetime import date
+
     from pypdf import PdfReader, PdfWriter
 
     from dms.samplegen.model import Doc
-    from datetime import date
 
     folder = out / "misc"
     folder.mkdir(parents=True, exist_ok=True)

@@ -22,10 +22,11 @@ class Doc:
     products: list[str]
     number: str | None = None
     revision: str | None = None
-    blocks: list[tuple] = field(default_factory=list)  # ("h", s) ("p", s) ("table", rows) ("page",) ("slide", t, [..], notes)
+    # ("h", s) ("p", s) ("table", rows) ("page",) ("slide", title, bullets, notes)
+    blocks: list[tuple] = field(default_factory=list)
     sheets: list[tuple[str, list[list]]] = field(default_factory=list)
     mail: dict | None = None  # from, to, cc, subject, message_id, in_reply_to
-    attachments: list["Doc"] = field(default_factory=list)
+    attachments: list[Doc] = field(default_factory=list)
     relations: dict[str, str] = field(default_factory=dict)  # supersedes, amends, decided_in, reply_to ...
 
     def text(self) -> str:

@@ -103,7 +103,8 @@ class World:
         part = self.rnd.choice(PARTS)
         pages = self.rnd.randint(2, 10)
         blocks: list[tuple] = [("h", "1 Scope"),
-                               ("p", f"This specification defines the {area.lower()} requirements of the {kind} {code}.")]
+                               ("p", f"This specification defines the {area.lower()} requirements "
+                                     f"of the {kind} {code}.")]
         if amends:
             blocks.append(("p", f"Revision {rev} implements change request {amends}."))
         for page in range(pages):

@@ -10,7 +10,7 @@ import html
 import io
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -21,7 +21,7 @@ FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
 
 def _stamp(doc: Doc) -> datetime:
-    return datetime(doc.date.year, doc.date.month, doc.date.day, 9, 0, tzinfo=timezone.utc)
+    return datetime(doc.date.year, doc.date.month, doc.date.day, 9, 0, tzinfo=UTC)
 
 
 def _header_lines(doc: Doc) -> list[str]:

@@ -45,7 +45,8 @@ class PdfExtractor:
         except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             raise ExtractionFailed("malformed", f"PDF is damaged and cannot be read: {exc}") from None
         except RecursionError:
-            raise ExtractionFailed("malformed", "PDF structure is nested too deeply to read (recursive objects)")
+            raise ExtractionFailed(
+                "malformed", "PDF structure is nested too deeply to read (recursive objects)") from None
         if not pages:
             raise ExtractionFailed("malformed", "PDF has no pages")
         return Raw(pages=pages, title=meta.pop("title", None), meta=meta, warnings=warnings)

@@ -74,6 +74,15 @@ class Dms:
         self.catalog.set_indexed_exactly(indexed)
         return count
 
+    def search(self, query: str, **options):
+        """Search as users do (`dms search`, the web UI, the API): `linked:` resolved through the graph."""
+        from dms.graph import linked_ids
+        from dms.index import search
+
+        self.ensure_index()
+        return search(self.catalog, self.backend, self.matcher, query, linked=lambda ref: linked_ids(self, ref),
+                      **options)
+
     def sync_index(self) -> int:
         """Bring the index up to the catalog: add what is stale, drop duplicates. Returns changes."""
         return IndexBatch(self).commit()

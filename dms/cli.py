@@ -98,14 +98,8 @@ def ingest(paths, settings, as_json):
 @home_option
 @json_option
 def search(query, limit, page, sort, settings, as_json):
-    from dms.index import search as run_search
-
     with open_archive(settings) as dms:
-        dms.ensure_index()
-        from dms.graph import linked_ids
-
-        results = run_search(dms.catalog, dms.backend, dms.matcher, query, limit=limit, page=page, sort=sort,
-                             linked=lambda ref: linked_ids(dms, ref))
+        results = dms.search(query, limit=limit, page=page, sort=sort)
     if as_json:
         emit(True, results.to_dict(), None)
         return

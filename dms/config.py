@@ -29,6 +29,15 @@ def _positive(cast: type, what: str) -> Callable[[str, str], object]:
 
 
 _positive_float = _positive(float, "a number")
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a yes/no value (1, true, yes, on / 0, false, no, off)")
 _positive_int = _positive(int, "a whole number")
 
 
@@ -45,6 +54,10 @@ class Settings:
     user: str = "unknown"  # who acts, recorded with what they change
     smtp_host: str | None = None  # notices go over SMTP when set, else to $DMS_HOME/outbox
     smtp_port: int = 25
+    upload_max_mb: float = 100.0  # one web upload request, all its files together
+    session_hours: float = 12.0  # a web sign-in lasts this long
+    secure_cookies: bool = False  # set the Secure flag on cookies (when served over HTTPS)
+    sign_in_attempts: int = 5  # failed sign-ins per name or client within 15 minutes before a lockout
 
     @property
     def catalog_path(self) -> Path:
@@ -74,6 +87,10 @@ _VARS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "DMS_COMMIT_EVERY": ("commit_every", _positive_int),
     "DMS_SMTP_HOST": ("smtp_host", lambda name, raw: raw.strip()),
     "DMS_SMTP_PORT": ("smtp_port", _positive_int),
+    "DMS_UPLOAD_MAX_MB": ("upload_max_mb", _positive_float),
+    "DMS_SESSION_HOURS": ("session_hours", _positive_float),
+    "DMS_SECURE_COOKIES": ("secure_cookies", _flag),
+    "DMS_SIGN_IN_ATTEMPTS": ("sign_in_attempts", _positive_int),
 }
 
 

@@ -6,6 +6,9 @@
     │   └── QueryError            exit 2   HTTP 400   a search query cannot be parsed
     ├── NotFound                  exit 3   HTTP 404   no document/identifier matches
     ├── PermissionDenied          exit 6   HTTP 403   the acting user's role does not allow it
+    │   └── NotSignedIn           exit 6   HTTP 401   no valid session or API token (web only)
+    ├── TooLarge                  exit 2   HTTP 413   an upload is over the size limit
+    ├── TooManyAttempts           exit 6   HTTP 429   too many failed sign-ins; wait and retry
     ├── IntegrityError            exit 4   HTTP 409   verify found a mismatch
     └── IndexUnavailable          exit 5   HTTP 503   the search index cannot be opened
 
@@ -51,6 +54,18 @@ class PermissionDenied(DmsError):
     """The acting user does not exist, is disabled, or holds too small a role."""
 
 
+class NotSignedIn(PermissionDenied):
+    """The web request carries no valid session cookie or API token."""
+
+
+class TooLarge(DmsError):
+    """An upload is larger than the configured limit."""
+
+
+class TooManyAttempts(DmsError):
+    """Sign-in is refused for a while after too many failures."""
+
+
 class IntegrityError(DmsError):
     """Stored originals, catalog and index disagree."""
 
@@ -59,10 +74,10 @@ class IndexUnavailable(DmsError):
     """The search index is missing or cannot be opened."""
 
 
-_EXIT = [(ConfigError, 2), (UsageError, 2), (NotFound, 3), (IntegrityError, 4), (IndexUnavailable, 5),
-         (PermissionDenied, 6)]
+_EXIT = [(ConfigError, 2), (UsageError, 2), (TooLarge, 2), (NotFound, 3), (IntegrityError, 4), (IndexUnavailable, 5),
+         (PermissionDenied, 6), (TooManyAttempts, 6)]
 _HTTP = [(ConfigError, 500), (UsageError, 400), (NotFound, 404), (IntegrityError, 409), (IndexUnavailable, 503),
-         (PermissionDenied, 403)]
+         (NotSignedIn, 401), (PermissionDenied, 403), (TooLarge, 413), (TooManyAttempts, 429)]
 
 
 def exit_code(exc: BaseException) -> int:

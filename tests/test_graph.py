@@ -149,7 +149,7 @@ def test_linked_filter_without_a_graph_is_a_clear_error(world):
 
 
 def test_graph_is_kept_between_runs_and_rebuilt_when_the_catalog_changes(tmp_path):
-    from dms.graph.cache import load_or_build, stamp
+    from dms.graph.cache import forget, load_or_build, stamp
 
     inbox = tmp_path / "in"
     inbox.mkdir()
@@ -158,6 +158,8 @@ def test_graph_is_kept_between_runs_and_rebuilt_when_the_catalog_changes(tmp_pat
         ingest(app, [inbox])
         first = load_or_build(app)
         assert (tmp_path / "home" / "graph.pickle").exists()
+        assert load_or_build(app) is first  # kept in memory while the catalog is unchanged
+        forget(app)  # as a new process
         again = load_or_build(app)
         assert again is not first and set(again.nodes) == set(first.nodes)  # read back, not rebuilt in memory
         before = stamp(app)
@@ -169,6 +171,7 @@ def test_graph_is_kept_between_runs_and_rebuilt_when_the_catalog_changes(tmp_pat
                                                    if a.get("title", "").startswith("Minutes"))) in {
             (u, v) for u, v, d in rebuilt.edges(data=True) if d["type"] == "decided_in"}
         (tmp_path / "home" / "graph.pickle").write_bytes(b"not a pickle")
+        forget(app)
         assert set(load_or_build(app).nodes) == set(rebuilt.nodes)  # an unreadable cache is rebuilt
 
 

@@ -131,6 +131,35 @@ MIGRATIONS: list[str] = [
     CREATE INDEX cr_history_number ON cr_history(number);
     CREATE TABLE cr_counters (year INTEGER PRIMARY KEY, last INTEGER NOT NULL);
     """,
+    # 7: web sign-in: sessions and API tokens (kept only as SHA-256 of the secret), failed sign-ins
+    # (for rate limiting), and an optional e-mail address per user (for notices).
+    """
+    CREATE TABLE web_sessions (
+        token_hash TEXT PRIMARY KEY,
+        user TEXT NOT NULL REFERENCES users(name),
+        csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX web_sessions_user ON web_sessions(user);
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        user TEXT NOT NULL REFERENCES users(name),
+        label TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+    );
+    CREATE TABLE sign_in_failures (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        client TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX sign_in_failures_at ON sign_in_failures(at);
+    ALTER TABLE users ADD COLUMN email TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,6 +17,7 @@ from dms.app import Dms
 from dms.graph.build import build_graph
 
 CACHE_FORMAT = 1
+_memory: dict[str, tuple[tuple, nx.MultiDiGraph]] = {}  # per data directory: the last graph this process used
 
 
 def stamp(dms: Dms) -> tuple:
@@ -34,7 +35,25 @@ def _path(dms: Dms):
 
 
 def load_or_build(dms: Dms) -> nx.MultiDiGraph:
+    """The graph for the catalog as it is now: kept in memory while it stays current (a long-running
+    server asks many times), else read from graph.pickle, else built. Callers must not modify it."""
     current = stamp(dms)
+    held = _memory.get(str(dms.settings.home))
+    if held and held[0] == current:
+        return held[1]
+    graph = _load(dms, current)
+    if graph is None:
+        return refresh(dms, current)
+    _memory[str(dms.settings.home)] = (current, graph)
+    return graph
+
+
+def forget(dms: Dms) -> None:
+    """Drop this process's in-memory copy; the next call reads graph.pickle as a new process would."""
+    _memory.pop(str(dms.settings.home), None)
+
+
+def _load(dms: Dms, current: tuple) -> nx.MultiDiGraph | None:
     path = _path(dms)
     try:
         with open(path, "rb") as fh:
@@ -42,8 +61,8 @@ def load_or_build(dms: Dms) -> nx.MultiDiGraph:
         if saved == current:
             return graph
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
-        pass  # missing or unreadable: rebuilt below
-    return refresh(dms, current)
+        pass  # missing or unreadable: the caller rebuilds it
+    return None
 
 
 def refresh(dms: Dms, current: tuple | None = None) -> nx.MultiDiGraph:
@@ -59,4 +78,5 @@ def refresh(dms: Dms, current: tuple | None = None) -> nx.MultiDiGraph:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    _memory[str(dms.settings.home)] = (current, graph)
     return graph

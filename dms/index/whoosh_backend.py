@@ -25,7 +25,7 @@ from dms.index.backend import EngineHit, EngineResult
 from dms.index.whoosh_phrase import ExactPhrase
 from dms.model import IndexRecord
 
-INDEX_SCHEMA = 2  # bump when the schema below changes: indexes of another version are rebuilt
+INDEX_SCHEMA = 3  # bump when the schema below changes: indexes of another version are rebuilt
 MARKER = "dms-index.json"
 DEFAULT_FIELDS = ("title", "body", "path")
 IDENT_BOOST = 25.0
@@ -48,6 +48,7 @@ def build_schema() -> Schema:
         body=TEXT(analyzer=_stem()),
         path=TEXT(analyzer=_simple(), stored=True),
         party=TEXT(analyzer=_simple()),
+        party_name=KEYWORD(commas=True),  # whole names, for the party facet
         type=ID(stored=True, sortable=True),
         product=KEYWORD(commas=True, lowercase=True, stored=True),
         number=ID(stored=True),
@@ -62,7 +63,8 @@ def _document(rec: IndexRecord) -> dict:
     ids = [index_token(rec.number, rec.revision), index_token(rec.number)] if rec.number else []
     doc = {
         "doc_id": str(rec.doc_id), "version_id": rec.version_id, "title": rec.title, "path": rec.path,
-        "body": "\n".join(rec.pages), "party": " ".join(rec.parties), "type": rec.doc_type,
+        "body": "\n".join(rec.pages), "party": " ".join(rec.parties),
+        "party_name": ",".join(p.replace(",", " ") for p in rec.parties), "type": rec.doc_type,
         "product": ",".join(rec.products), "ids": ",".join(dict.fromkeys(ids + list(rec.refs))),
     }
     if rec.number:
@@ -249,7 +251,7 @@ class WhooshBackend:
         return out
 
 
-FACETS = ("type", "year", "product")
+FACETS = {"type": "type", "year": "year", "product": "product", "party": "party_name"}  # facet -> field
 
 
 class _AllMatches(collectors.WrappingCollector):
@@ -267,12 +269,12 @@ class _AllMatches(collectors.WrappingCollector):
 def _facet_sets(reader) -> dict[str, dict[str, set[int]]]:
     """For each facet field, each value's documents (read once per searcher from the postings)."""
     sets: dict[str, dict[str, set[int]]] = {}
-    for field in FACETS:
+    for facet, field in FACETS.items():
         values = {}
         for btext in reader.lexicon(field):
             value = btext.decode() if isinstance(btext, bytes) else str(btext)
             values[value] = set(reader.postings(field, btext).all_ids())
-        sets[field] = values
+        sets[facet] = values
     return sets
 
 

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from dms import cli_changes, cli_graph, cli_users, errors
+from dms import cli_changes, cli_graph, cli_users, cli_web, errors
 from dms.cli_common import emit, home_option, json_option, open_archive
 
 QUERY_HELP = """Search the archive.
@@ -258,7 +258,7 @@ def sample_generate(out, scale, seed, as_json):
          lambda d: click.echo(f"wrote {d['files']} files to {d['out']}"))
 
 
-for _command in (*cli_graph.COMMANDS, cli_users.user_group, cli_changes.change_group):
+for _command in (*cli_graph.COMMANDS, cli_users.user_group, cli_changes.change_group, *cli_web.COMMANDS):
     cli.add_command(_command)
 
 

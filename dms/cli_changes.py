@@ -66,15 +66,10 @@ def change_new(title, settings, as_json, **kwargs):
 def change_show(number, settings, as_json):
     """A request's fields, its state history and the amendment status of each affected document.
     A request that exists only as archive documents is shown from them (state "on file")."""
-    from dms.changes.onfile import on_file
-    from dms.errors import NotFound
+    from dms.changes.views import describe
 
     with open_archive(settings) as dms:
-        try:
-            data = {**changes.get(dms, number).to_dict(), "history": changes.history(dms, number),
-                    "amendments": changes.check(dms, number)}
-        except NotFound:
-            data = on_file(dms, number)
+        data = describe(dms, number)
 
     def human(d):
         if d["state"] in ("on file", "cited only"):
@@ -102,14 +97,10 @@ def change_show(number, settings, as_json):
 @json_option
 def change_list(state, product, applicant, since, until, with_archive, settings, as_json):
     """Change requests, filtered by state, product, applicant or opening date."""
-    from dms.changes.onfile import all_on_file
+    from dms.changes.views import catalogue
 
     with open_archive(settings) as dms:
-        rows = changes.listing(dms, state, product, applicant, since, until)
-        if with_archive and not (state or product or applicant or since or until):
-            known = {r["number"] for r in rows}
-            rows += [{"number": r["number"], "title": r.get("title", ""), "applicant": "", "state": r["state"]}
-                     for r in all_on_file(dms) if r["number"] not in known]
+        rows = catalogue(dms, state, product, applicant, since, until, with_archive)
     emit(as_json, {"total": len(rows), "changes": rows}, lambda d: [click.echo(
         f"{r['number']}  {r['state']:13} {r['applicant']:10} {r['title']}") for r in d["changes"]])
 

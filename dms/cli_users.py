@@ -1,4 +1,4 @@
-"""`dms user add|list|set-role|disable`: accounts for the CLI now and the web UI later."""
+"""`dms user add|list|set-role|disable|token`: accounts for the CLI and the web UI, and API tokens."""
 
 from __future__ import annotations
 
@@ -71,3 +71,53 @@ def user_disable(name, settings, as_json):
     with open_archive(settings) as dms:
         user = users.disable(dms.catalog, name, by=settings.user)
     emit(as_json, {"name": user.name, "disabled": user.disabled}, lambda d: click.echo(f"{d['name']} is disabled"))
+
+
+@user_group.group("token")
+def token_group():
+    """API tokens for scripts calling the JSON API (Authorization: Bearer <token>)."""
+
+
+@token_group.command("create")
+@click.argument("name")
+@click.option("--label", required=True, help="What uses the token (kept with it).")
+@home_option
+@as_option
+@json_option
+def token_create(name, label, settings, as_json):
+    """Create an API token for NAME (yourself, or anyone if you are an admin). The token is printed once."""
+    from dms import auth
+
+    with open_archive(settings) as dms:
+        token_id, secret = auth.create_token(dms.catalog, name, label, settings.user)
+    emit(as_json, {"id": token_id, "user": name, "label": label, "token": secret},
+         lambda d: click.echo(f"token {d['id']} for {d['user']} (shown only now):\n{d['token']}"))
+
+
+@token_group.command("list")
+@click.argument("name", required=False)
+@home_option
+@json_option
+def token_list(name, settings, as_json):
+    """API tokens (of NAME, or of everyone), without their secrets."""
+    from dms import auth
+
+    with open_archive(settings) as dms:
+        rows = auth.tokens(dms.catalog, name)
+    emit(as_json, {"total": len(rows), "tokens": rows}, lambda d: [click.echo(
+        f"{t['id']:4} {t['user']:12} {t['label']:30} created {t['created_at'][:10]}, last used "
+        f"{(t['last_used_at'] or 'never')[:10]}{'  REVOKED' if t['revoked_at'] else ''}") for t in d["tokens"]])
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+@home_option
+@as_option
+@json_option
+def token_revoke(token_id, settings, as_json):
+    """Revoke an API token (your own, or anyone's if you are an admin)."""
+    from dms import auth
+
+    with open_archive(settings) as dms:
+        auth.revoke_token(dms.catalog, token_id, settings.user)
+    emit(as_json, {"id": token_id, "revoked": True}, lambda d: click.echo(f"token {d['id']} revoked"))

@@ -87,3 +87,14 @@ def show(dms: Dms, ref: str) -> dict:
         "pages": v.page_count,
         "text": "\f".join(dms.catalog.pages(v.id)),
     }
+
+
+def revisions(dms: Dms, ref: str) -> list[dict]:
+    """The revision chain of a document's number, oldest first (empty when it has no number)."""
+    doc = resolve(dms, ref)
+    if not doc.version.number:
+        return []
+    chain = sorted(dms.catalog.same_number(doc.version.number),
+                   key=lambda d: (_rev_key(d.version.revision), d.version.doc_date or "", d.id))
+    return [{"id": d.id, "number": d.version.number, "revision": d.version.revision, "date": d.version.doc_date,
+             "title": d.version.title or d.name, "this": d.id == doc.id} for d in chain]

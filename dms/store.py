@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from dms.errors import UsageError
 
 CHUNK = 1 << 20
 
@@ -32,6 +35,9 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
 class Store:
     def __init__(self, root: Path):
         self.root = root
@@ -44,6 +50,9 @@ class Store:
             self._made.add(path)
 
     def path_for(self, sha256: str) -> Path:
+        """Where a blob lives; only a full lowercase hex SHA-256 names one, so no path can leave the store."""
+        if not _SHA256.fullmatch(sha256):
+            raise UsageError(f"{sha256!r} is not a SHA-256 (64 hex digits)")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def has(self, sha256: str) -> bool:

@@ -400,6 +400,19 @@ class Catalog:
         )
         return [_document(r) for r in rows]
 
+    def recent_documents(self, limit: int = 10) -> list[DocumentRow]:
+        """The documents whose current version was ingested last (copies left out)."""
+        rows = self.conn.execute(
+            f"SELECT {_DOC_COLS}, {_VERSION_COLS} FROM versions v JOIN documents d ON d.current_version_id = v.id "
+            "WHERE d.duplicate_of IS NULL ORDER BY v.id DESC LIMIT ?",
+            (limit,),
+        )
+        return [_document(r) for r in rows]
+
+    def same_number(self, number: str) -> list[DocumentRow]:
+        """Every document carrying this document number (its revisions), copies left out."""
+        return self.documents_where("v.number = ? AND d.duplicate_of IS NULL", (number,))
+
     def duplicates_of(self, doc_id: int) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT path FROM documents WHERE duplicate_of = ?", (doc_id,))]
 

@@ -106,10 +106,24 @@ def stale(g: nx.MultiDiGraph) -> list[dict]:
 def neighbourhood(g: nx.MultiDiGraph, root: str | None, radius: int = 1) -> nx.MultiDiGraph:
     if root is None:
         return g
+    return g.subgraph(distances(g, root, radius)).copy()
+
+
+def distances(g: nx.MultiDiGraph, root: str, radius: int) -> dict[str, int]:
+    """Nodes within `radius` links of root, either direction, with their distance (a walk from the root only,
+    not over the whole graph)."""
     if root not in g:
         raise NotFound(f"{root} is not in the graph")
-    keep = nx.single_source_shortest_path_length(_undirected(g), root, cutoff=radius)
-    return g.subgraph(keep).copy()
+    seen, frontier = {root: 0}, [root]
+    for step in range(1, radius + 1):
+        ahead = []
+        for node in frontier:
+            for other in (*g.successors(node), *g.predecessors(node)):
+                if other not in seen:
+                    seen[other] = step
+                    ahead.append(other)
+        frontier = ahead
+    return seen
 
 
 def _doc(attrs: dict) -> dict:

@@ -9,7 +9,7 @@ TYPES = ("relates_to", "supersedes", "amends", "decided_in", "responds_to", "par
          "attachment_of", "reply_to", "duplicate_of")
 
 
-def add_link(dms: Dms, source: str, target: str, kind: str, reason: str) -> int:
+def add_link(dms: Dms, source: str, target: str, kind: str, reason: str, by: str | None = None) -> int:
     if kind not in TYPES:
         raise UsageError(f"unknown link type {kind!r}; types are: {', '.join(TYPES)}")
     if not reason.strip():
@@ -22,10 +22,10 @@ def add_link(dms: Dms, source: str, target: str, kind: str, reason: str) -> int:
     for node in (source, target):
         if node not in g:
             raise UsageError(f"{node} is not in the graph")
-    return dms.catalog.add_manual_link(source, target, kind, reason.strip(), dms.settings.user)
+    return dms.catalog.add_manual_link(source, target, kind, reason.strip(), by or dms.settings.user)
 
 
-def remove_link(dms: Dms, link_id: int, reason: str) -> None:
+def remove_link(dms: Dms, link_id: int, reason: str, by: str | None = None) -> None:
     if not reason.strip():
         raise UsageError("removing a link needs a reason (--reason)")
-    dms.catalog.remove_manual_link(link_id, reason.strip(), dms.settings.user)
+    dms.catalog.remove_manual_link(link_id, reason.strip(), by or dms.settings.user)

@@ -115,9 +115,11 @@ def links(g: nx.MultiDiGraph, node: str) -> dict:
     out: dict[str, list[dict]] = defaultdict(list)
     inc: dict[str, list[dict]] = defaultdict(list)
     for _, other, data in g.out_edges(node, data=True):
-        out[data["type"]].append({"node": other, "label": label(g, other), "evidence": data["evidence"]})
+        out[data["type"]].append({"node": other, "label": label(g, other), "evidence": data["evidence"],
+                                  "link_id": data.get("manual")})
     for other, _, data in g.in_edges(node, data=True):
-        inc[data["type"]].append({"node": other, "label": label(g, other), "evidence": data["evidence"]})
+        inc[data["type"]].append({"node": other, "label": label(g, other), "evidence": data["evidence"],
+                                  "link_id": data.get("manual")})
     return {"node": node, "label": label(g, node), "outgoing": dict(out), "incoming": dict(inc)}
 
 

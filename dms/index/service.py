@@ -11,7 +11,7 @@ from dms.errors import UsageError
 from dms.identifiers import IdentifierMatcher
 from dms.index import query as q
 from dms.index.backend import SearchBackend
-from dms.index.snippets import best_page, query_terms, snippet, surface_form
+from dms.index.snippets import best_page, highlight, query_terms, snippet, surface_form
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_LIMIT = 500
@@ -89,3 +89,15 @@ def search(
             better = surface_form(catalog.pages(version_id), term)
             did_you_mean = re.sub(rf"(?<![\w:]){re.escape(word)}(?!\w)", better, did_you_mean)
     return SearchResults(query, result.total, page, limit, sort, hits, result.facets, did_you_mean)
+
+
+def highlight_pages(matcher: IdentifierMatcher, pages: tuple[str, ...], query: str) -> list[tuple[str, int]]:
+    """Each page as safe HTML with the query's hits marked, and its hit count (for a document's text view).
+    A query that does not parse highlights nothing: the text is still shown, escaped."""
+    try:
+        terms = query_terms(q.parse(query, matcher)) if query.strip() else None
+    except UsageError:
+        terms = None
+    if terms is None:
+        terms = query_terms(q.And(()))
+    return [highlight(page, terms) for page in pages]

@@ -124,6 +124,20 @@ def snippet(text: str, terms: Terms, window: int = WINDOW) -> str:
     return prefix + body + suffix
 
 
+def highlight(text: str, terms: Terms) -> tuple[str, int]:
+    """The whole text, HTML-escaped, with the query's hits marked; and how many were marked."""
+    out, pos, count = [], 0, 0
+    words = list(_WORD.finditer(text))
+    for m, marked in zip(words, terms.marks([w.group(0) for w in words])):
+        out.append(html.escape(text[pos : m.start()]))
+        word = html.escape(m.group(0))
+        out.append(f"<mark>{word}</mark>" if marked else word)
+        count += marked
+        pos = m.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out), count
+
+
 def surface_form(pages: tuple[str, ...], term: str) -> str:
     """The first word in the text that the index stores as `term` (a stem), as it is written."""
     for text in pages:

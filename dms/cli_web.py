@@ -1,0 +1,31 @@
+"""`dms serve`: the web UI and JSON API on a local address."""
+
+from __future__ import annotations
+
+import click
+
+from dms.cli_common import home_option
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (127.0.0.1: this machine "
+              "only; 0.0.0.0: the network).")
+@click.option("--port", default=8000, show_default=True)
+@home_option
+def serve_command(host, port, settings):
+    """Serve the web UI and the JSON API (/api/v1, docs at /docs). Sign in as a user from `dms user add`."""
+    import uvicorn
+
+    from dms import users
+    from dms.app import Dms
+    from dms.web import create_app
+
+    with Dms(settings) as archive:
+        archive.ensure_index()
+        if not users.listing(archive.catalog):
+            click.echo("No users yet: add the first one with `dms user add NAME --role admin`.", err=True)
+    click.echo(f"dms is serving {settings.home} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)
+
+
+COMMANDS = [serve_command]

@@ -1,0 +1,96 @@
+"""The web application: pages for people, JSON under /api/v1 for scripts, both over the same library.
+
+Errors are translated here and only here: a `DmsError` becomes the HTTP status of its class
+(`dms.errors.http_status`), as JSON under /api/ and as a page elsewhere; a browser that is not
+signed in is sent to the sign-in page.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from dms import errors
+from dms.config import Settings
+from dms.web.state import HERE, WebState
+
+
+def create_app(settings: Settings) -> FastAPI:
+    state = WebState(settings)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        state.close()
+
+    app = FastAPI(title="dms", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None,  # served by dms.web.api, behind sign-in like everything else
+                  description="Document management and cross-reference indexing. Every route but "
+                              "/api/v1/health needs `Authorization: Bearer <token>` (`dms user token create`).")
+    app.state.web = state
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")  # before /static
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    from dms.web import api, pages_admin, pages_changes, pages_docs, pages_graph, pages_search
+
+    for module in (pages_admin, pages_search, pages_docs, pages_graph, pages_changes):
+        app.include_router(module.router)
+    app.include_router(api.router, prefix="/api/v1")
+    _error_handlers(app)
+
+    from dms.web.security import ResponseGuard
+
+    app.add_middleware(ResponseGuard, max_body=int(settings.upload_max_mb * 2**20))
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("dms")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error(request: Request, status: int, kind: str, message: str):
+    if _wants_json(request):
+        return JSONResponse({"error": {"type": kind, "status": status, "message": message}}, status_code=status)
+    from dms.web.render import render
+
+    return render(request, "error.html", status=status, kind=kind, message=message)
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(errors.DmsError)
+    async def dms_error(request: Request, exc: errors.DmsError):
+        if isinstance(exc, errors.NotSignedIn) and not _wants_json(request) and request.method == "GET":
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
+        return _error(request, errors.http_status(exc), type(exc).__name__, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError):
+        parts = []
+        for e in exc.errors():
+            where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path", "form"))
+            parts.append(f"{where or 'request'}: {e.get('msg', 'invalid')}")
+        return _error(request, 400, "UsageError", "; ".join(parts) or "the request is malformed")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        cause = exc.__cause__
+        if isinstance(cause, errors.DmsError):  # e.g. an upload over the limit while FastAPI read the body
+            return await dms_error(request, cause)
+        message = {404: "there is no such page", 405: "this address does not take that method"}.get(
+            exc.status_code, str(exc.detail))
+        return _error(request, exc.status_code, "HTTPError", message)

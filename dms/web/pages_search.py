@@ -1,0 +1,73 @@
+"""The start page, search, problems and upload."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fastapi import APIRouter, File, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from dms import changes
+from dms.errors import UsageError
+from dms.web import uploads
+from dms.web.render import render
+from dms.web.security import Caller, caller
+
+router = APIRouter(include_in_schema=False)
+
+EXAMPLES = [
+    ("lid hinge", "documents with both words"),
+    ('"heating element"', "an exact phrase"),
+    ("type:minutes decision", "only minutes"),
+    ("product:KX200 year:2023", "one product, one year"),
+    ("date:[2023-01 to 2023-06]", "a date range"),
+    ("SPEC-KX200-02", "an identifier: its document first"),
+    ("linked:CR-2023-003", "everything tied to a change request"),
+    ("therm*  warrenty~", "prefix and fuzzy"),
+]
+
+
+@router.get("/")
+def dashboard(request: Request, who: Caller = caller()):
+    archive = request.app.state.web.dms()
+    requests = changes.listing(archive)
+    return render(request, "dashboard.html", stats=archive.catalog.stats(),
+                  recent=archive.catalog.recent_documents(12),
+                  by_state=Counter(r["state"] for r in requests),
+                  open_requests=[r for r in requests if r["state"] != "closed"][:15],
+                  problems=archive.catalog.problems()[:8])
+
+
+@router.get("/search")
+def search_page(request: Request, q: str = "", sort: str = "relevance", page: int = 1, limit: int = 20,
+                who: Caller = caller()):
+    params = {"q": q, "sort": sort, "limit": limit}
+    if not q.strip():
+        return render(request, "search.html", q=q, results=None, params=params, examples=EXAMPLES, error=None)
+    try:
+        results = request.app.state.web.dms().search(q, sort=sort, page=page, limit=limit)
+    except UsageError as exc:
+        return render(request, "search.html", status=400, q=q, results=None, params=params, examples=EXAMPLES,
+                      error=str(exc))
+    pages = max(1, -(-results.total // limit))
+    return render(request, "search.html", q=q, quick_query=q, results=results, params=params, examples=EXAMPLES,
+                  error=None, pages=pages)
+
+
+@router.get("/problems")
+def problems_page(request: Request, all: bool = False, who: Caller = caller()):
+    rows = request.app.state.web.dms().catalog.problems(include_old=all)
+    return render(request, "problems.html", problems=rows, include_old=all)
+
+
+@router.get("/upload")
+def upload_page(request: Request, who: Caller = caller("coordinator")):
+    return render(request, "upload.html", result=None, limit_mb=request.app.state.web.settings.upload_max_mb)
+
+
+@router.post("/upload")
+async def upload(request: Request, files: list[UploadFile] = File(default=[]), who: Caller = caller("coordinator")):
+    state = request.app.state.web
+    written = await uploads.save(state, files, who.name)
+    result = await run_in_threadpool(uploads.ingest_saved, state, written)
+    return render(request, "upload.html", result=result, limit_mb=state.settings.upload_max_mb)

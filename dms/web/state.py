@@ -1,0 +1,48 @@
+"""What the web app holds between requests: settings, one open archive per worker thread, templates.
+
+FastAPI runs plain `def` routes on a pool of threads. A SQLite connection and a Whoosh searcher
+belong to one thread, so each thread opens its own `Dms` the first time it serves a request and
+keeps it. Writes that touch the search index (uploads, change requests filed as documents) take
+`write_lock`, one at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+from dms.app import Dms
+from dms.config import Settings
+
+HERE = Path(__file__).parent
+
+
+class WebState:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.write_lock = threading.Lock()
+        self.templates = Jinja2Templates(directory=HERE / "templates")
+        from dms.web.render import install_helpers
+
+        install_helpers(self.templates)
+        self._local = threading.local()
+        self._opened: list[Dms] = []
+        self._guard = threading.Lock()
+
+    def dms(self) -> Dms:
+        """This thread's open archive."""
+        archive = getattr(self._local, "dms", None)
+        if archive is None:
+            archive = Dms(self.settings)
+            self._local.dms = archive
+            with self._guard:
+                self._opened.append(archive)
+        return archive
+
+    def close(self) -> None:
+        with self._guard:
+            opened, self._opened = self._opened, []
+        for archive in opened:
+            archive.close()

@@ -1,0 +1,90 @@
+"""Uploads: files a person sends through the browser or the API, kept and then ingested like any other.
+
+Each file is written first under `$DMS_HOME/uploads/<date>/<user>/` (never over an existing file),
+then the same ingest pipeline as `dms ingest` reads it, so a failure while reading loses nothing:
+the file stays, and is recorded as a problem with its reason.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+from fastapi import UploadFile
+
+from dms.errors import UsageError
+from dms.web.state import WebState
+
+MAX_FILES = 200
+CHUNK = 1 << 20
+
+
+def safe_name(raw: str | None) -> str:
+    """The last part of the name the browser sent, without control characters, separators or a leading dot."""
+    name = unicodedata.normalize("NFC", (raw or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*').strip().lstrip(".").strip()
+    if len(name.encode()) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem or name).encode()[: 180].decode(errors="ignore") + (dot + ext[:15] if dot else "")
+    if not name:
+        raise UsageError(f"the file name {raw!r} has nothing usable in it; rename the file and upload again")
+    return name
+
+
+def _unique(folder: Path, name: str) -> Path:
+    target = folder / name
+    stem, suffix = os.path.splitext(name)
+    n = 2
+    while target.exists():
+        target = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return target
+
+
+async def save(state: WebState, files: list[UploadFile], user: str) -> list[tuple[str, Path]]:
+    """Write the uploaded files to the uploads folder; returns (name sent, path written) pairs."""
+    chosen = [f for f in files if f.filename]
+    if not chosen:
+        raise UsageError("choose at least one file to upload")
+    if len(chosen) > MAX_FILES:
+        raise UsageError(f"at most {MAX_FILES} files in one upload; this one has {len(chosen)}")
+    names = [safe_name(f.filename) for f in chosen]  # all checked before anything is written
+    folder = state.settings.home / "uploads" / date.today().isoformat() / user
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for upload, name in zip(chosen, names):
+        target = _unique(folder, name)
+        with open(target, "xb") as out:
+            while chunk := await upload.read(CHUNK):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        written.append((upload.filename, target))
+    return written
+
+
+def ingest_saved(state: WebState, written: list[tuple[str, Path]]) -> dict:
+    """Ingest what `save` wrote (one ingest at a time) and say what became of each file."""
+    from dms.graph.cache import refresh
+    from dms.ingest.pipeline import ingest
+
+    archive = state.dms()
+    with state.write_lock:
+        report = ingest(archive, [str(path) for _, path in written])
+        refresh(archive)
+    files = []
+    for sent, path in written:
+        found = archive.catalog.documents_where("d.path = ?", (str(path),))
+        doc = found[0] if found else None
+        problems = archive.catalog.problems(doc_id=doc.id) if doc else []
+        files.append({
+            "name": sent, "stored_as": str(path), "id": doc.id if doc else None,
+            "title": (doc.version.title or doc.name) if doc else None,
+            "type": doc.version.doc_type if doc else None, "sha256": doc.version.sha256 if doc else None,
+            "duplicate_of": doc.duplicate_of if doc else None,
+            "problems": [{"severity": p["severity"], "reason": p["reason"]} for p in problems],
+        })
+    return {"files": files, "added": report.added, "duplicates": report.duplicates,
+            "attachments": report.attachments, "problems": len(report.problems), "seconds": round(report.seconds, 2)}

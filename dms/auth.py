@@ -49,7 +49,8 @@ def _iso(moment: datetime) -> str:
 def _recent_failures(catalog: Catalog, name: str, client: str) -> tuple[int, int, str | None]:
     since = _iso(_now() - FAILURE_WINDOW)
     by_name, by_client, oldest = catalog.conn.execute(
-        "SELECT SUM(name = ?), SUM(client = ?), MIN(at) FROM sign_in_failures WHERE at >= ? AND (name = ? OR client = ?)",
+        "SELECT SUM(name = ?), SUM(client = ?), MIN(at) FROM sign_in_failures "
+        "WHERE at >= ? AND (name = ? OR client = ?)",
         (name, client, since, name, client),
     ).fetchone()
     return by_name or 0, by_client or 0, oldest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dms.cli_common import home_option
+from dms.cli_common import emit, home_option, json_option
 
 
 @click.command("serve")
@@ -12,7 +12,8 @@ from dms.cli_common import home_option
               "only; 0.0.0.0: the network).")
 @click.option("--port", default=8000, show_default=True)
 @home_option
-def serve_command(host, port, settings):
+@json_option
+def serve_command(host, port, settings, as_json):
     """Serve the web UI and the JSON API (/api/v1, docs at /docs). Sign in as a user from `dms user add`."""
     import uvicorn
 
@@ -24,7 +25,9 @@ def serve_command(host, port, settings):
         archive.ensure_index()
         if not users.listing(archive.catalog):
             click.echo("No users yet: add the first one with `dms user add NAME --role admin`.", err=True)
-    click.echo(f"dms is serving {settings.home} at http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    url = f"http://{host}:{port}/"
+    emit(as_json, {"url": url, "api": url + "api/v1/", "docs": url + "docs", "home": str(settings.home)},
+         lambda d: click.echo(f"dms is serving {d['home']} at {d['url']}  (API docs: {d['docs']})"))
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)
 
 

@@ -193,3 +193,65 @@ def write_slow_pdf(path: Path, operations: int = 400_000) -> Path:
     out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
     path.write_bytes(out.getvalue())
     return path
+
+
+# -- the web application --------------------------------------------------------------------------
+
+WEB_USERS = {"ada": "admin", "cora": "coordinator", "mona": "manager", "theo": "manager", "vera": "viewer"}
+
+
+def password_of(name: str) -> str:
+    return f"{name}-password-1"
+
+
+def make_web_home(home: Path) -> Path:
+    """A data directory with the sample archive ingested and one user of each role (see WEB_USERS)."""
+    from dms import users
+    from dms.ingest.pipeline import ingest
+
+    with Dms(load_settings(environ={}, home=home)) as app:
+        ingest(app, [REPO / "archive"])
+        for name, role in WEB_USERS.items():
+            users.add(app.catalog, name, role, password_of(name), by="ada")
+    return home
+
+
+@pytest.fixture(scope="session")
+def web_settings(tmp_path_factory):
+    home = make_web_home(tmp_path_factory.mktemp("web") / "home")
+    return load_settings(environ={"DMS_WORKERS": "2", "DMS_UPLOAD_MAX_MB": "2"}, home=home)
+
+
+@pytest.fixture(scope="session")
+def web_app(web_settings):
+    from dms.web import create_app
+
+    return create_app(web_settings)
+
+
+@pytest.fixture
+def client_for(web_app):
+    """client_for("cora") -> a TestClient signed in as cora; client_for(None) -> not signed in."""
+    from fastapi.testclient import TestClient
+
+    opened = []
+
+    def make(name: str | None):
+        client = TestClient(web_app, follow_redirects=False)
+        opened.append(client)
+        if name:
+            response = client.post("/sign-in", data={"name": name, "password": password_of(name), "next": "/"})
+            assert response.status_code == 303, response.text
+        return client
+
+    yield make
+    for client in opened:
+        client.close()
+
+
+def csrf_of(client) -> str:
+    """The CSRF token of the client's session, as the pages put it in every form."""
+    import re
+
+    page = client.get("/account").text
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)

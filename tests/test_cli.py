@@ -6,7 +6,7 @@ from conftest import REPO, run_dms, run_json, write_pdf
 from dms.cli import cli
 
 COMMANDS = ["ingest", "search", "show", "problems", "reindex", "verify", "stats", "trace", "links", "path",
-            "timeline", "orphans", "dangling", "stale", "user", "change"]
+            "timeline", "orphans", "dangling", "stale", "user", "user token", "change", "serve"]
 
 
 def _leaves(group, prefix=""):

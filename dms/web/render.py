@@ -27,10 +27,10 @@ def query_url(path: str, params: dict, **changes) -> str:
     return path + ("?" + urlencode(merged) if merged else "")
 
 
-def render(request: Request, name: str, status: int = 200, **context):
+def render(request: Request, template: str, /, status: int = 200, **context):
     templates = request.app.state.web.templates
     who = getattr(request.state, "caller", None)
-    return templates.TemplateResponse(request, name, {"caller": who, "csrf": who.csrf if who else "", **context},
+    return templates.TemplateResponse(request, template, {"caller": who, "csrf": who.csrf if who else "", **context},
                                       status_code=status)
 
 

@@ -134,7 +134,8 @@ class ResponseGuard:
         await self.app(scope, limited_receive, guarded_send)
 
     def _message(self) -> str:
-        return f"the upload is larger than the limit of {self.max_body / 2**20:.0f} MB (DMS_UPLOAD_MAX_MB); nothing was stored"
+        limit = f"{self.max_body / 2**20:.0f} MB"
+        return f"the upload is larger than the limit of {limit} (DMS_UPLOAD_MAX_MB); nothing was stored"
 
     async def _too_large(self, scope, send):
         wants_json = scope["path"].startswith("/api/")

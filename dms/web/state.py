@@ -30,19 +30,21 @@ class WebState:
         self._local = threading.local()
         self._opened: list[Dms] = []
         self._guard = threading.Lock()
+        self._generation = 0  # bumped by close(): a thread's archive from before is not used again
 
     def dms(self) -> Dms:
         """This thread's open archive."""
-        archive = getattr(self._local, "dms", None)
-        if archive is None:
+        held = getattr(self._local, "held", None)
+        if held is None or held[0] != self._generation:
             archive = Dms(self.settings)
-            self._local.dms = archive
             with self._guard:
                 self._opened.append(archive)
-        return archive
+                held = self._local.held = (self._generation, archive)
+        return held[1]
 
     def close(self) -> None:
         with self._guard:
             opened, self._opened = self._opened, []
+            self._generation += 1
         for archive in opened:
             archive.close()

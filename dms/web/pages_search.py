@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from dms import changes
 from dms.errors import UsageError
@@ -66,8 +67,13 @@ def upload_page(request: Request, who: Caller = caller("coordinator")):
 
 
 @router.post("/upload")
-async def upload(request: Request, files: list[UploadFile] = File(default=[]), who: Caller = caller("coordinator")):
+async def upload(request: Request, who: Caller = caller("coordinator")):
     state = request.app.state.web
-    written = await uploads.save(state, files, who.name)
+    form = await request.form()
+    try:
+        # a browser sends an empty file field as a plain value, not a file: it counts as no file
+        written = await uploads.save(state, [f for f in form.getlist("files") if isinstance(f, UploadFile)], who.name)
+    finally:
+        await form.close()  # the spooled temporary files
     result = await run_in_threadpool(uploads.ingest_saved, state, written)
     return render(request, "upload.html", result=result, limit_mb=state.settings.upload_max_mb)

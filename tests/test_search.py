@@ -184,3 +184,20 @@ def test_identifier_snippet_marks_the_identifier_not_its_parts_elsewhere(archive
     [first, *_] = find(archive, "CR-2023-014").hits
     assert "<mark>CR</mark>-<mark>2023</mark>-<mark>014</mark>" in first.snippet
     assert "<mark>2023</mark>-03-01" not in first.snippet  # the date shares "2023" but is not the identifier
+
+
+def test_a_long_lived_searcher_sees_new_documents_and_keeps_working(tmp_path):
+    """A server keeps one archive open: after another writer commits, its next searches refresh and still work
+    (the refreshed searcher shares segment readers with the old one, which must not be closed under it)."""
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text("first walrus note")
+    settings = load_settings(environ={}, home=tmp_path / "home")
+    with Dms(settings) as server, Dms(settings) as writer:
+        ingest(writer, [inbox], inline=True)
+        assert server.search("walrus").total == 1
+        for n in range(2, 5):
+            (inbox / f"n{n}.txt").write_text(f"walrus note number {n}")
+            ingest(writer, [inbox], inline=True)
+            assert server.search("walrus").total == n
+            assert server.search("walrus").total == n

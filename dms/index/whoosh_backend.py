@@ -170,7 +170,7 @@ class WhooshBackend:
         if fresh is not current:
             with self._lock:
                 if current is not None:
-                    current.close()
+                    # not closed: the fresh searcher reuses its segment readers (refresh() closed the rest)
                     self._opened.remove(current)
                 self._opened.append(fresh)
             self._local.searcher = fresh

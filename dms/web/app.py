@@ -34,9 +34,10 @@ def create_app(settings: Settings) -> FastAPI:
                   description="Document management and cross-reference indexing. Every route but "
                               "/api/v1/health needs `Authorization: Bearer <token>` (`dms user token create`).")
     app.state.web = state
-    from swagger_ui_bundle import swagger_ui_path
+    from importlib.resources import files
 
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")  # before /static
+    swagger = files("fastapi_offline") / "static"  # Swagger UI's own files, from a pip package
+    app.mount("/static/swagger", StaticFiles(directory=str(swagger)), name="swagger")  # before /static
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     from dms.web import api, pages_admin, pages_changes, pages_docs, pages_graph, pages_search

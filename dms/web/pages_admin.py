@@ -125,3 +125,9 @@ def disable_user(request: Request, name: str, who: Caller = caller("admin")):
     users.disable(request.app.state.web.dms().catalog, name, who.name)
     return RedirectResponse("/users", status_code=303)
 
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon():
+    """Browsers ask for it whatever the page says; the icon is the SVG in /static."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)

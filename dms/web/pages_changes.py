@@ -56,6 +56,8 @@ def allowed_actions(cr: dict, who: Caller) -> list[str]:
     for action, (sources, _, role) in ACTIONS.items():
         if cr["state"] not in sources:
             continue
+        if action == "close" and cr["state"] == "decided" and cr.get("decision") == "approved":
+            continue  # an approved request closes only after authorization and implementation
         if action == "submit" and (who.name == cr["applicant"] or who.user.at_least("coordinator")):
             out.append(action)
         elif action != "submit" and who.user.at_least(role):

@@ -9,7 +9,6 @@
   var cy = cytoscape({
     container: box,
     elements: { nodes: data.nodes, edges: data.edges },
-    wheelSensitivity: 0.3,
     style: [
       { selector: "node", style: { "label": "data(label)", "font-size": 9, "text-wrap": "ellipsis", "text-max-width": 120,
         "background-color": function (n) { return colours[n.data("kind")] || "#7f8c8d"; }, "width": 14, "height": 14,
@@ -19,7 +18,8 @@
         "target-arrow-shape": "triangle", "curve-style": "bezier", "label": "data(type)", "font-size": 7,
         "color": "#5b6475", "text-rotation": "autorotate" } }
     ],
-    layout: { name: data.nodes.length > 60 ? "concentric" : "cose", animate: false,
+    layout: { name: data.nodes.length > 60 ? "concentric" : "cose", animate: false, idealEdgeLength: 110,
+      nodeRepulsion: 12000, padding: 30,
       concentric: function (n) { return n.data("root") ? 10 : (n.data("kind") === "document" ? 1 : 5); } }
   });
   cy.on("tap", "node", function (evt) { var url = evt.target.data("url"); if (url) { window.location.href = url; } });

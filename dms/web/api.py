@@ -21,6 +21,7 @@ from dms.graph.manual import add_link, remove_link
 from dms.web import uploads
 from dms.web.graphview import elements
 from dms.web.pages_docs import original
+from dms.web.pages_graph import bounded
 from dms.web.security import Caller, caller
 
 router = APIRouter(tags=["dms"])
@@ -119,12 +120,10 @@ def link_remove(request: Request, link_id: int, reason: str, who: Caller = calle
 
 @router.get("/trace/{ref}", summary="Every document tied to ref, with the chain of links that ties each")
 def trace_of(request: Request, ref: str, depth: int = 2, limit: int = 50, page: int = 1, who: Caller = caller()):
-    from dms.web.pages_graph import _bounded
-
     archive = _archive(request)
     g = graph_for(archive)
-    return trace(g, node_for(archive, g, ref), depth=_bounded("depth", depth, 1, 4),
-                 limit=_bounded("limit", limit, 1, 500), offset=(max(page, 1) - 1) * limit).to_dict()
+    return trace(g, node_for(archive, g, ref), depth=bounded("depth", depth, 1, 4),
+                 limit=bounded("limit", limit, 1, 500), offset=(max(page, 1) - 1) * limit).to_dict()
 
 
 @router.get("/path", summary="The shortest explained chains of links between a and b")
@@ -143,11 +142,9 @@ def timeline_of(request: Request, ref: str, who: Caller = caller()):
 
 @router.get("/graph/{ref}", summary="The neighbourhood of ref as Cytoscape elements")
 def graph_around(request: Request, ref: str, radius: int = 1, who: Caller = caller()):
-    from dms.web.pages_graph import _bounded
-
     archive = _archive(request)
     g = graph_for(archive)
-    return elements(g, node_for(archive, g, ref), radius=_bounded("radius", radius, 1, 3))
+    return elements(g, node_for(archive, g, ref), radius=bounded("radius", radius, 1, 3))
 
 
 # -- change requests --------------------------------------------------------------------------

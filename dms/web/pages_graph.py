@@ -20,7 +20,8 @@ from dms.web.security import Caller, caller
 router = APIRouter(include_in_schema=False)
 
 
-def _bounded(name: str, value: int, low: int, high: int) -> int:
+def bounded(name: str, value: int, low: int, high: int) -> int:
+    """A numeric parameter within its range, or a clear 400."""
     if not low <= value <= high:
         raise UsageError(f"{name} must be between {low} and {high}")
     return value
@@ -33,8 +34,8 @@ def trace_page(request: Request, ref: str = "", depth: int = 2, page: int = 1, l
     if ref.strip():
         archive = request.app.state.web.dms()
         g = graph_for(archive)
-        _bounded("depth", depth, 1, 4)
-        _bounded("limit", limit, 1, 500)
+        bounded("depth", depth, 1, 4)
+        bounded("limit", limit, 1, 500)
         result = trace(g, node_for(archive, g, ref), depth=depth, limit=limit, offset=(max(page, 1) - 1) * limit)
     return render(request, "trace.html", ref=ref, depth=depth, page=page, limit=limit, result=result)
 
@@ -46,7 +47,7 @@ def graph_page(request: Request, ref: str = "", radius: int = 1, who: Caller = c
         archive = request.app.state.web.dms()
         g = graph_for(archive)
         root = node_for(archive, g, ref)
-        view = elements(g, root, radius=_bounded("radius", radius, 1, 3))
+        view = elements(g, root, radius=bounded("radius", radius, 1, 3))
     return render(request, "graph.html", ref=ref, radius=radius, graph=view, root=root)
 
 
@@ -61,7 +62,7 @@ def graph_export(request: Request, ref: str = "", radius: int = 1, format: str =
     fd, tmp = tempfile.mkstemp(suffix="." + format)
     os.close(fd)
     try:
-        write(g, root, _bounded("radius", radius, 1, 5), format, tmp)
+        write(g, root, bounded("radius", radius, 1, 5), format, tmp)
         with open(tmp, "rb") as fh:
             body = fh.read()
     finally:

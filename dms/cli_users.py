@@ -25,15 +25,31 @@ def _password(from_stdin: bool) -> str:
 @click.argument("name")
 @click.option("--role", type=click.Choice(users.ROLES), required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option("--email", help="Where notices to this user go (default: NAME@localhost).")
 @home_option
 @as_option
 @json_option
-def user_add(name, role, password_stdin, settings, as_json):
+def user_add(name, role, password_stdin, email, settings, as_json):
     """Add a user (only an admin may, except for the archive's first user, who must be an admin)."""
     password = _password(password_stdin)
     with open_archive(settings) as dms:
-        user = users.add(dms.catalog, name, role, password, by=settings.user)
-    emit(as_json, {"name": user.name, "role": user.role}, lambda d: click.echo(f"added {d['name']} ({d['role']})"))
+        user = users.add(dms.catalog, name, role, password, by=settings.user, email=email)
+    emit(as_json, {"name": user.name, "role": user.role, "email": user.email},
+         lambda d: click.echo(f"added {d['name']} ({d['role']})"))
+
+
+@user_group.command("set-email")
+@click.argument("name")
+@click.argument("email")
+@home_option
+@as_option
+@json_option
+def user_set_email(name, email, settings, as_json):
+    """Set where notices to NAME go (your own, or anyone's if you are an admin); "" removes it."""
+    with open_archive(settings) as dms:
+        user = users.set_email(dms.catalog, name, email, by=settings.user)
+    emit(as_json, {"name": user.name, "email": user.email},
+         lambda d: click.echo(f"{d['name']}: {d['email'] or 'no e-mail address (notices go to NAME@localhost)'}"))
 
 
 @user_group.command("list")
@@ -44,7 +60,8 @@ def user_list(settings, as_json):
     with open_archive(settings) as dms:
         rows = users.listing(dms.catalog)
     emit(as_json, {"users": rows}, lambda d: [click.echo(
-        f"{r['name']:20} {r['role']:12} {'disabled ' + r['disabled_at'][:10] if r['disabled_at'] else 'active'}"
+        f"{r['name']:20} {r['role']:12} {r['email'] or '-':30} "
+        f"{'disabled ' + r['disabled_at'][:10] if r['disabled_at'] else 'active'}"
         f"  (added by {r['created_by']} {r['created_at'][:10]})") for r in d["users"]])
 
 

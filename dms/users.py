@@ -27,6 +27,7 @@ class User:
     name: str
     role: str
     disabled: bool
+    email: str | None = None  # where notices go (else name@localhost)
 
     def at_least(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -38,10 +39,19 @@ def _check_role(role: str) -> None:
 
 
 def get(catalog: Catalog, name: str) -> User:
-    row = catalog.conn.execute("SELECT name, role, disabled_at FROM users WHERE name = ?", (name,)).fetchone()
+    row = catalog.conn.execute("SELECT name, role, disabled_at, email FROM users WHERE name = ?", (name,)).fetchone()
     if row is None:
         raise NotFound(f"there is no user {name!r} (an admin adds users with `dms user add`)")
-    return User(row[0], row[1], row[2] is not None)
+    return User(row[0], row[1], row[2] is not None, row[3])
+
+
+def _check_email(email: str | None) -> str | None:
+    if email in (None, ""):
+        return None
+    email = email.strip()
+    if not re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+", email):
+        raise UsageError(f"{email!r} is not an e-mail address")
+    return email
 
 
 def acting(catalog: Catalog, name: str, at_least: str = "viewer") -> User:
@@ -54,8 +64,9 @@ def acting(catalog: Catalog, name: str, at_least: str = "viewer") -> User:
     return user
 
 
-def add(catalog: Catalog, name: str, role: str, password: str, by: str) -> User:
+def add(catalog: Catalog, name: str, role: str, password: str, by: str, email: str | None = None) -> User:
     _check_role(role)
+    email = _check_email(email)
     if not re.fullmatch(r"[A-Za-z][\w.-]{1,63}", name):
         raise UsageError("a user name starts with a letter and has 2-64 letters, digits, dots, dashes or underscores")
     if len(password) < MIN_PASSWORD:
@@ -70,10 +81,21 @@ def add(catalog: Catalog, name: str, role: str, password: str, by: str) -> User:
         if catalog.conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
             raise UsageError(f"user {name!r} exists already")
         catalog.conn.execute(
-            "INSERT INTO users (name, role, password_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
-            (name, role, _hasher.hash(password), utcnow(), by if count else name),
+            "INSERT INTO users (name, role, password_hash, created_at, created_by, email) VALUES (?, ?, ?, ?, ?, ?)",
+            (name, role, _hasher.hash(password), utcnow(), by if count else name, email),
         )
-    return User(name, role, False)
+    return User(name, role, False, email)
+
+
+def set_email(catalog: Catalog, name: str, email: str | None, by: str) -> User:
+    """A user sets their own address; an admin sets anyone's. None or "" removes it."""
+    actor = acting(catalog, by)
+    if name != actor.name:
+        acting(catalog, by, "admin")
+    get(catalog, name)
+    with catalog.transaction():
+        catalog.conn.execute("UPDATE users SET email = ? WHERE name = ?", (_check_email(email), name))
+    return get(catalog, name)
 
 
 def set_role(catalog: Catalog, name: str, role: str, by: str) -> User:
@@ -98,8 +120,8 @@ def disable(catalog: Catalog, name: str, by: str) -> User:
 
 
 def listing(catalog: Catalog) -> list[dict]:
-    cur = catalog.conn.execute("SELECT name, role, disabled_at, created_at, created_by FROM users ORDER BY name")
-    return [dict(zip(("name", "role", "disabled_at", "created_at", "created_by"), row)) for row in cur]
+    cur = catalog.conn.execute("SELECT name, role, email, disabled_at, created_at, created_by FROM users ORDER BY name")
+    return [dict(zip(("name", "role", "email", "disabled_at", "created_at", "created_by"), row)) for row in cur]
 
 
 def check_password(catalog: Catalog, name: str, password: str) -> bool:

@@ -299,6 +299,18 @@ def test_list_filters_by_opening_date_and_refuses_bad_dates(app):
         changes.listing(app, since="yesterday")
 
 
+def test_the_notice_goes_to_the_applicants_e_mail_address_when_they_have_one(app):
+    users.set_email(app.catalog, "sofia", "sofia.novak@nordlicht.example", by="sofia")
+    cr = changes.create(app, "Matte finish", "sofia")
+    walk_to(app, cr.number, "decide")
+    [sent] = (app.settings.home / "outbox").glob(f"{cr.number}-decision-*.eml")
+    assert "To: sofia <sofia.novak@nordlicht.example>" in sent.read_text()
+    with pytest.raises(UsageError, match="is not an e-mail address"):
+        users.set_email(app.catalog, "sofia", "sofia at home", by="sofia")
+    with pytest.raises(PermissionDenied):
+        users.set_email(app.catalog, "sofia", "x@y.example", by="marco")  # only oneself, or an admin
+
+
 def test_notice_goes_over_smtp_when_a_mail_server_is_configured(app):
     import dataclasses
 

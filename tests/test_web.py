@@ -371,3 +371,16 @@ def test_validation_errors_are_plain_400s(client_for):
     response = vera.get("/api/v1/search", params={"q": "lid", "page": "two"})
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith("page:")
+
+
+def test_a_user_sets_their_e_mail_address_on_the_account_page(client_for, web_settings):
+    from dms import users
+
+    vera = client_for("vera")
+    assert vera.post("/account/email", data={"email": "vera@nordlicht.example",
+                                             "csrf": csrf_of(vera)}).status_code == 303
+    bad = vera.post("/account/email", data={"email": "not an address", "csrf": csrf_of(vera)})
+    assert bad.status_code == 400 and "is not an e-mail address" in bad.text
+    with Dms(web_settings) as app:
+        assert users.get(app.catalog, "vera").email == "vera@nordlicht.example"
+    assert 'value="vera@nordlicht.example"' in vera.get("/account").text

@@ -47,7 +47,10 @@ def send_notice(dms: Dms, cr: ChangeRequest) -> str:
 
     msg = EmailMessage()
     msg["From"] = "dms <dms@localhost>"
-    msg["To"] = f"{cr.applicant} <{cr.applicant}@localhost>"
+    from dms.users import get
+
+    address = get(dms.catalog, cr.applicant).email or f"{cr.applicant}@localhost"
+    msg["To"] = f"{cr.applicant} <{address}>"
     msg["Subject"] = f"Decision on change request {cr.number}: {cr.data.get('decision')}"
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain="dms.localhost")

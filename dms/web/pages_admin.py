@@ -80,7 +80,8 @@ def api_docs(request: Request, who: Caller = caller()):
 @router.get("/account", include_in_schema=False)
 def account(request: Request, who: Caller = caller()):
     catalog = request.app.state.web.dms().catalog
-    return render(request, "account.html", tokens=auth.tokens(catalog, who.name), new_token=None)
+    return render(request, "account.html", tokens=auth.tokens(catalog, who.name), new_token=None,
+                  email=users.get(catalog, who.name).email)
 
 
 @router.post("/account/tokens", include_in_schema=False)
@@ -88,7 +89,14 @@ def new_token(request: Request, label: str = Form(""), who: Caller = caller()):
     catalog = request.app.state.web.dms().catalog
     token_id, secret = auth.create_token(catalog, who.name, label, who.name)
     return render(request, "account.html", tokens=auth.tokens(catalog, who.name),
-                  new_token={"id": token_id, "secret": secret, "label": label})
+                  new_token={"id": token_id, "secret": secret, "label": label},
+                  email=users.get(catalog, who.name).email)
+
+
+@router.post("/account/email", include_in_schema=False)
+def set_email(request: Request, email: str = Form(""), who: Caller = caller()):
+    users.set_email(request.app.state.web.dms().catalog, who.name, email, who.name)
+    return RedirectResponse("/account", status_code=303)
 
 
 @router.post("/account/tokens/{token_id}/revoke", include_in_schema=False)
@@ -107,8 +115,8 @@ def users_page(request: Request, who: Caller = caller("admin")):
 
 @router.post("/users", include_in_schema=False)
 def add_user(request: Request, name: str = Form(""), role: str = Form(""), password: str = Form(""),
-             who: Caller = caller("admin")):
-    users.add(request.app.state.web.dms().catalog, name.strip(), role, password, who.name)
+             email: str = Form(""), who: Caller = caller("admin")):
+    users.add(request.app.state.web.dms().catalog, name.strip(), role, password, who.name, email=email)
     return RedirectResponse("/users", status_code=303)
 
 

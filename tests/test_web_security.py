@@ -390,3 +390,17 @@ def test_upload_file_names_cannot_escape_the_uploads_folder(client_for, web_sett
     assert stored.startswith(str(web_settings.home / "uploads")) and stored.endswith("/escaped-kumquat.pdf")
     assert not (web_settings.home.parent / "escaped-kumquat.pdf").exists()
     assert not (REPO / "escaped-kumquat.pdf").exists()
+
+
+@pytest.mark.parametrize("user", ["vera", "cora", "mona", "ada"])
+def test_every_page_answers_each_role_as_its_role_allows(client_for, user):
+    client = client_for(user)
+    role = {"vera": "viewer", "cora": "coordinator", "mona": "manager", "ada": "admin"}[user]
+    needs = {"/upload": ("coordinator", "manager", "admin"), "/users": ("admin",)}
+    number = client.post("/api/v1/changes", json={"title": f"{user}'s request"},
+                         headers={"X-CSRF-Token": csrf_of(client)}).json()["number"]
+    pages = [p.replace("CR-2023-003/report", f"{number}/report") for p in PAGES]  # on file only: no report
+    assert client.get("/changes/CR-2023-003/report").status_code == 404
+    for path in pages:
+        expected = 200 if role in needs.get(path, (role,)) else 403
+        assert client.get(path).status_code == expected, (user, path)

@@ -139,8 +139,8 @@ def test_follow_a_trace_and_see_the_graph(signed_in, server):
     assert page.locator("ol.trace > li").count() >= 3
     assert page.locator("ul.chain .evidence").count() > 0
     shot(page, "trace")
-    first_title = page.inner_text("ol.trace > li >> nth=0 >> a")
-    page.click("ol.trace > li >> nth=0 >> a")
+    first_title = page.inner_text("ol.trace > li >> nth=0 >> a >> nth=0")
+    page.click("ol.trace > li >> nth=0 >> a >> nth=0")
     page.wait_for_selector("h1")
     assert page.inner_text("h1") == first_title
     page.goto(server + "/graph?ref=CR-2023-003")

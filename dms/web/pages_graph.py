@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections import defaultdict
@@ -13,6 +14,7 @@ from dms.errors import UsageError
 from dms.graph import graph_for, node_for, trace
 from dms.graph.explore import paths, timeline
 from dms.graph.export import write
+from dms.graph.trace import label
 from dms.web.graphview import elements
 from dms.web.render import render
 from dms.web.security import Caller, caller
@@ -30,14 +32,15 @@ def bounded(name: str, value: int, low: int, high: int) -> int:
 @router.get("/trace")
 def trace_page(request: Request, ref: str = "", depth: int = 2, page: int = 1, limit: int = 50,
                who: Caller = caller()):
-    result = None
+    result, name_of = None, str
     if ref.strip():
         archive = request.app.state.web.dms()
         g = graph_for(archive)
         bounded("depth", depth, 1, 4)
         bounded("limit", limit, 1, 500)
         result = trace(g, node_for(archive, g, ref), depth=depth, limit=limit, offset=(max(page, 1) - 1) * limit)
-    return render(request, "trace.html", ref=ref, depth=depth, page=page, limit=limit, result=result)
+        name_of = functools.partial(label, g)
+    return render(request, "trace.html", ref=ref, depth=depth, page=page, limit=limit, result=result, label=name_of)
 
 
 @router.get("/graph")

@@ -74,14 +74,31 @@ class Dms:
         self.catalog.set_indexed_exactly(indexed)
         return count
 
-    def search(self, query: str, **options):
-        """Search as users do (`dms search`, the web UI, the API): `linked:` resolved through the graph."""
+    def search(self, query: str, as_of: str | None = None, **options):
+        """Search as users do (`dms search`, the web UI, the API): `linked:` resolved through the graph;
+        with `as_of`, only what the archive held on that date (see dms.asof)."""
         from dms.graph import linked_ids
         from dms.index import search
 
         self.ensure_index()
+        within = None
+        if as_of:
+            from dms.asof import known_on
+
+            within = known_on(self, as_of)
         return search(self.catalog, self.backend, self.matcher, query, linked=lambda ref: linked_ids(self, ref),
-                      **options)
+                      within=within, **options)
+
+    def matching_ids(self, query: str) -> set[int]:
+        """The ids of every document a query matches (no ranking, snippets or facets): for holds and bundles."""
+        from dms.graph import linked_ids
+        from dms.index import query as q
+
+        self.ensure_index()
+        tree = q.resolve_linked(q.parse(query, self.matcher), lambda ref: linked_ids(self, ref))
+        (count,) = self.catalog.conn.execute("SELECT COUNT(*) FROM documents").fetchone()
+        result = self.backend.search(tree, limit=max(1, count), offset=0, sort="relevance", facets=False)
+        return {hit.doc_id for hit in result.hits}
 
     def sync_index(self) -> int:
         """Bring the index up to the catalog: add what is stale, drop duplicates. Returns changes."""

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from dms import users
+from dms import audit, users
 from dms.catalog import Catalog
 from dms.catalog.db import utcnow
 from dms.config import Settings
@@ -69,6 +69,7 @@ def sign_in(catalog: Catalog, settings: Settings, name: str, password: str, clie
         with catalog.transaction():
             catalog.conn.execute("INSERT INTO sign_in_failures (name, client, at) VALUES (?, ?, ?)",
                                  (name, client, utcnow()))
+            audit.record(catalog, name or "?", "sign-in failed", f"user:{name or '?'}", {"client": client})
         raise NotSignedIn("wrong user name or password, or the user is disabled")
     user = users.get(catalog, name)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -80,6 +81,7 @@ def sign_in(catalog: Catalog, settings: Settings, name: str, password: str, clie
             "INSERT INTO web_sessions (token_hash, user, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
             (_hash(token), user.name, csrf, utcnow(), expires),
         )
+        audit.record(catalog, user.name, "signed in", f"user:{user.name}", {"client": client})
     return Session(token, user, csrf, expires)
 
 
@@ -124,6 +126,7 @@ def create_token(catalog: Catalog, owner: str, label: str, by: str) -> tuple[int
             "INSERT INTO api_tokens (user, label, token_hash, created_at) VALUES (?, ?, ?, ?)",
             (owner, label.strip(), _hash(secret), utcnow()),
         )
+        audit.record(catalog, by, "API token created", f"user:{owner}", {"token": cur.lastrowid, "label": label})
     return cur.lastrowid, secret
 
 
@@ -159,3 +162,4 @@ def revoke_token(catalog: Catalog, token_id: int, by: str) -> None:
     with catalog.transaction():
         catalog.conn.execute("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
                              (utcnow(), token_id))
+        audit.record(catalog, by, "API token revoked", f"user:{row[0]}", {"token": token_id})

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from dms import cli_changes, cli_graph, cli_users, cli_web, errors
+from dms import cli_changes, cli_evidence, cli_graph, cli_users, cli_web, errors
 from dms.cli_common import emit, home_option, json_option, open_archive
 
 QUERY_HELP = """Search the archive.
@@ -95,11 +95,13 @@ def ingest(paths, settings, as_json):
 @click.option("--limit", default=10, show_default=True, help="Hits per page.")
 @click.option("--page", default=1, show_default=True, help="Page of results.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@click.option("--as-of", "as_of", metavar="DATE", help="Only what the archive held on DATE (YYYY-MM-DD), each "
+              "document number at the revision then in force.")
 @home_option
 @json_option
-def search(query, limit, page, sort, settings, as_json):
+def search(query, limit, page, sort, as_of, settings, as_json):
     with open_archive(settings) as dms:
-        results = dms.search(query, limit=limit, page=page, sort=sort)
+        results = dms.search(query, limit=limit, page=page, sort=sort, as_of=as_of)
     if as_json:
         emit(True, results.to_dict(), None)
         return
@@ -125,14 +127,18 @@ def search(query, limit, page, sort, settings, as_json):
 @cli.command()
 @click.argument("ref")
 @click.option("--text/--no-text", default=True, help="Print the extracted text (human output).")
+@click.option("--as-of", "as_of", metavar="DATE", help="The document as of DATE: a number without revision gives "
+              "the revision in force then; a document not yet in the archive then is not found.")
 @home_option
 @json_option
-def show(ref, text, settings, as_json):
+def show(ref, text, as_of, settings, as_json):
     """Show one document: REF is an id, a path, an identifier (SPEC-KX200-03 Rev B) or a SHA-256 prefix."""
     from dms.documents import show as run_show
+    from dms.records import status
 
     with open_archive(settings) as dms:
-        data = run_show(dms, ref)
+        data = run_show(dms, ref, as_of=as_of)
+        data["record"] = status(dms, data["id"])
 
     def human(d):
         click.echo(f"[{d['id']}] {d['title']}")
@@ -145,6 +151,13 @@ def show(ref, text, settings, as_json):
                 click.echo(f"  {key:12} {value}")
         if d["date_source"]:
             click.echo(f"  {'date from':12} {d['date_source']}")
+        rec = d["record"]
+        if rec.get("retired_at"):
+            click.echo(f"  RETIRED {rec['retired_at']} by {rec['retired_by']}: {rec['retire_reason']}")
+        if rec.get("purged_at"):
+            click.echo(f"  PURGED {rec['purged_at']} by {rec['purged_by']}: only the tombstone (hashes) is left")
+        if rec.get("holds"):
+            click.echo(f"  ON LEGAL HOLD: {', '.join(rec['holds'])}")
         for p in d["problems"]:
             click.echo(f"  {p['severity']}: {p['reason']}")
         if d["duplicates"]:
@@ -213,6 +226,9 @@ def verify(settings, as_json):
             click.echo(f"  {p['kind']}: {p['message']}")
         for note in r["notes"]:
             click.echo(f"  note: {note}")
+        if r["audit"].get("head"):
+            head = r["audit"]["head"]
+            click.echo(f"  audit log: {r['audit']['entries']} entries, head {head['id']} {head['hash']}")
 
     emit(as_json, report.to_dict(), human)
     if not report.ok:
@@ -258,7 +274,8 @@ def sample_generate(out, scale, seed, as_json):
          lambda d: click.echo(f"wrote {d['files']} files to {d['out']}"))
 
 
-for _command in (*cli_graph.COMMANDS, cli_users.user_group, cli_changes.change_group, *cli_web.COMMANDS):
+for _command in (*cli_graph.COMMANDS, cli_users.user_group, cli_changes.change_group, *cli_web.COMMANDS,
+                 *cli_evidence.COMMANDS):
     cli.add_command(_command)
 
 

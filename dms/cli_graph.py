@@ -13,18 +13,23 @@ from dms.cli_common import as_option, emit, home_option, json_option, open_archi
 @click.option("--depth", default=2, show_default=True, help="How many links away from REF.")
 @click.option("--limit", default=50, show_default=True, help="Documents per page.")
 @click.option("--page", default=1, show_default=True)
+@click.option("--as-of", "as_of", metavar="DATE", help="Only documents in force on DATE (YYYY-MM-DD).")
 @home_option
 @json_option
-def trace_command(ref, depth, limit, page, settings, as_json):
+def trace_command(ref, depth, limit, page, as_of, settings, as_json):
     """Every document tied to REF (a change request, product, party or document), with the chain of links
     that ties it and the evidence of each link."""
+    from dms.asof import trace_as_of
     from dms.graph import graph_for, node_for, trace
 
     if depth < 1 or limit < 1 or page < 1:
         raise errors.UsageError("--depth, --limit and --page must be 1 or more")
     with open_archive(settings) as dms:
         g = graph_for(dms)
-        result = trace(g, node_for(dms, g, ref), depth=depth, limit=limit, offset=(page - 1) * limit)
+        root = node_for(dms, g, ref)
+        offset = (page - 1) * limit
+        result = (trace_as_of(dms, g, root, as_of, depth, limit, offset) if as_of
+                  else trace(g, root, depth=depth, limit=limit, offset=offset))
 
     def human(r):
         shown = len(r["documents"])

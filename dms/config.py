@@ -31,6 +31,14 @@ def _positive(cast: type, what: str) -> Callable[[str, str], object]:
 _positive_float = _positive(float, "a number")
 
 
+def _prefix(name: str, raw: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,19}", raw.strip()):
+        raise ConfigError(f"{name}={raw!r} must be 1-20 letters, digits, dots, dashes or underscores")
+    return raw.strip()
+
+
 def _flag(name: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -57,6 +65,7 @@ class Settings:
     upload_max_mb: float = 100.0  # one web upload request, all its files together
     session_hours: float = 12.0  # a web sign-in lasts this long
     secure_cookies: bool = False  # set the Secure flag on cookies (when served over HTTPS)
+    bates_prefix: str = "DMS"  # control numbers in dispute bundles: DMS-000001, …
     sign_in_attempts: int = 5  # failed sign-ins per name or client within 15 minutes before a lockout
 
     @property
@@ -91,6 +100,7 @@ _VARS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "DMS_SESSION_HOURS": ("session_hours", _positive_float),
     "DMS_SECURE_COOKIES": ("secure_cookies", _flag),
     "DMS_SIGN_IN_ATTEMPTS": ("sign_in_attempts", _positive_int),
+    "DMS_BATES_PREFIX": ("bates_prefix", lambda name, raw: _prefix(name, raw)),
 }
 
 

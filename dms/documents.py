@@ -47,8 +47,24 @@ def _rev_key(revision: str | None) -> tuple[int, str]:
     return (1, revision.rjust(3, "0") if revision.isdigit() else revision.rjust(3, " "))
 
 
-def show(dms: Dms, ref: str) -> dict:
+def resolve_as_of(dms: Dms, ref: str, day: str) -> DocumentRow:
+    """The document REF meant on that day: a number without revision gives the revision then in force."""
+    from dms.asof import in_force, known_on
+
+    m = dms.matcher.fullmatch(ref.strip())
+    if m and m.revision is None:
+        doc = in_force(dms, m.number, day)
+        if doc is None:
+            raise NotFound(f"no document numbered {m.number} was in the archive on {day}")
+        return doc
     doc = resolve(dms, ref)
+    if doc.id not in known_on(dms, day):
+        raise NotFound(f"document {doc.id} ({doc.version.title or doc.name}) was not in force on {day}")
+    return doc
+
+
+def show(dms: Dms, ref: str, as_of: str | None = None) -> dict:
+    doc = resolve_as_of(dms, ref, as_of) if as_of else resolve(dms, ref)
     v = doc.version
     versions = dms.catalog.versions(doc.id)
     problems = dms.catalog.problems(doc_id=doc.id)

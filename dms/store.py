@@ -104,6 +104,14 @@ class Store:
         os.chmod(tmp, 0o444)
         os.replace(tmp, final)
 
+    def delete(self, sha256: str) -> bool:
+        """Remove a blob (only a purge does this); False when it was not there."""
+        try:
+            self.path_for(sha256).unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
     def verify(self, sha256: str) -> str | None:
         """None when the blob is present and hashes to its name, else the reason."""
         path = self.path_for(sha256)

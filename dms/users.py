@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from dms import audit
 from dms.catalog import Catalog
 from dms.catalog.db import utcnow
 from dms.errors import NotFound, PermissionDenied, UsageError
@@ -84,6 +85,7 @@ def add(catalog: Catalog, name: str, role: str, password: str, by: str, email: s
             "INSERT INTO users (name, role, password_hash, created_at, created_by, email) VALUES (?, ?, ?, ?, ?, ?)",
             (name, role, _hasher.hash(password), utcnow(), by if count else name, email),
         )
+        audit.record(catalog, by if count else name, "user added", f"user:{name}", {"role": role, "email": email})
     return User(name, role, False, email)
 
 
@@ -94,7 +96,9 @@ def set_email(catalog: Catalog, name: str, email: str | None, by: str) -> User:
         acting(catalog, by, "admin")
     get(catalog, name)
     with catalog.transaction():
+        before = get(catalog, name).email
         catalog.conn.execute("UPDATE users SET email = ? WHERE name = ?", (_check_email(email), name))
+        audit.record(catalog, by, "user e-mail set", f"user:{name}", {"before": before, "after": _check_email(email)})
     return get(catalog, name)
 
 
@@ -105,7 +109,9 @@ def set_role(catalog: Catalog, name: str, role: str, by: str) -> User:
     if name == by and role != "admin":
         raise UsageError("an admin cannot take away their own admin role; another admin can")
     with catalog.transaction():
+        before = get(catalog, name).role
         catalog.conn.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
+        audit.record(catalog, by, "user role set", f"user:{name}", {"before": before, "after": role})
     return get(catalog, name)
 
 
@@ -116,6 +122,7 @@ def disable(catalog: Catalog, name: str, by: str) -> User:
     get(catalog, name)
     with catalog.transaction():
         catalog.conn.execute("UPDATE users SET disabled_at = COALESCE(disabled_at, ?) WHERE name = ?", (utcnow(), name))
+        audit.record(catalog, by, "user disabled", f"user:{name}")
     return get(catalog, name)
 
 

@@ -13,6 +13,7 @@ class VerifyReport:
     checked: int = 0
     problems: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    audit: dict = field(default_factory=dict)  # entries, head {id, hash}: note the head to check it later
 
     def fail(self, kind: str, message: str, **where) -> None:
         self.ok = False
@@ -24,6 +25,12 @@ class VerifyReport:
 
 def verify(dms: Dms) -> VerifyReport:
     report = VerifyReport()
+    from dms import audit
+
+    chain = audit.verify(dms.catalog)
+    for problem in chain["problems"]:
+        report.fail("audit", problem)
+    report.audit = {"entries": chain["entries"], "head": chain["head"], "ok": chain["ok"]}
     referenced = set()
     for sha, size, path in dms.catalog.all_version_blobs():
         referenced.add(sha)

@@ -14,6 +14,8 @@ from dms.catalog.migrations import migrate
 from dms.errors import NotFound
 from dms.model import Extraction, IndexRecord, Problem, Reference
 
+LIVE = "retired_at IS NULL AND purged_at IS NULL"  # a document neither retired nor purged
+
 
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -115,6 +117,10 @@ class Catalog:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """One write transaction; inside another it joins it (commits or rolls back with the outer one)."""
+        if self.conn.in_transaction:
+            yield
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -243,6 +249,31 @@ class Catalog:
                 marked += 1
         return marked
 
+    # -- corrections, purge ------------------------------------------------------------------
+
+    def update_version_fields(self, version_id: int, fields: dict) -> None:
+        """Metadata corrections on a version (the caller audits them)."""
+        allowed = {"title", "doc_type", "doc_date", "number", "revision", "products", "parties"}
+        assert set(fields) <= allowed, fields
+        values = {k: json.dumps(list(v)) if k in ("products", "parties") else (v or None) for k, v in fields.items()}
+        sets = ", ".join(f"{k} = ?" for k in values)
+        with self.transaction():
+            self.conn.execute(f"UPDATE versions SET {sets} WHERE id = ?", (*values.values(), version_id))
+
+    def purge_document(self, doc_id: int, by: str, at: str) -> None:
+        """Drop a document's text, references and metrics; keep its row and versions (paths, hashes) as a tombstone."""
+        with self.transaction():
+            for table in ("pages", "refs", "metrics", "metrics_read"):
+                self.conn.execute(f"DELETE FROM {table} WHERE version_id IN "
+                                  "(SELECT id FROM versions WHERE document_id = ?)", (doc_id,))
+            self.conn.execute("UPDATE documents SET purged_at = ?, purged_by = ? WHERE id = ?", (at, by, doc_id))
+
+    def sha_in_use(self, sha256: str) -> bool:
+        """Whether a document that is not purged still has a version with these bytes."""
+        return self.conn.execute(
+            "SELECT 1 FROM versions v JOIN documents d ON d.id = v.document_id "
+            "WHERE v.sha256 = ? AND d.purged_at IS NULL LIMIT 1", (sha256,)).fetchone() is not None
+
     # -- index bookkeeping ----------------------------------------------------------------------
 
     def index_work(self) -> tuple[list[int], list[int]]:
@@ -251,13 +282,14 @@ class Catalog:
             r[0]
             for r in self.conn.execute(
                 "SELECT id FROM documents WHERE duplicate_of IS NULL AND current_version_id IS NOT NULL "
-                "AND indexed_version_id IS NOT current_version_id ORDER BY id"
+                f"AND {LIVE} AND indexed_version_id IS NOT current_version_id ORDER BY id"
             )
         ]
         gone = [
             r[0]
             for r in self.conn.execute(
-                "SELECT id FROM documents WHERE duplicate_of IS NOT NULL AND indexed_version_id IS NOT NULL"
+                "SELECT id FROM documents WHERE indexed_version_id IS NOT NULL "
+                f"AND (duplicate_of IS NOT NULL OR NOT ({LIVE}))"
             )
         ]
         return stale, gone
@@ -289,7 +321,7 @@ class Catalog:
         return dict(
             self.conn.execute(
                 "SELECT id, current_version_id FROM documents WHERE duplicate_of IS NULL "
-                "AND current_version_id IS NOT NULL"
+                f"AND current_version_id IS NOT NULL AND {LIVE}"
             )
         )
 
@@ -332,8 +364,8 @@ class Catalog:
         return [_version(r) for r in rows]
 
     def graph_documents(self) -> list[DocumentRow]:
-        """Every document with a current version: the nodes of the cross-reference graph."""
-        return self.documents_where("1 = 1", ())
+        """Every document with a current version, not retired or purged: the nodes of the cross-reference graph."""
+        return self.documents_where("d.retired_at IS NULL AND d.purged_at IS NULL", ())
 
     def all_references(self) -> Iterator[tuple[int, Reference]]:
         """(doc_id, reference) for the current version of every document."""
@@ -436,7 +468,7 @@ class Catalog:
         """(sha256, size, one source path) for every distinct stored original."""
         yield from self.conn.execute(
             "SELECT v.sha256, v.size, MIN(d.path) FROM versions v JOIN documents d ON d.id = v.document_id "
-            "GROUP BY v.sha256 ORDER BY v.sha256"
+            "WHERE d.purged_at IS NULL GROUP BY v.sha256 ORDER BY v.sha256"
         )
 
     def stats(self) -> dict:

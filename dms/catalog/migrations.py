@@ -160,6 +160,56 @@ MIGRATIONS: list[str] = [
     CREATE INDEX sign_in_failures_at ON sign_in_failures(at);
     ALTER TABLE users ADD COLUMN email TEXT;
     """,
+    # 8: evidence. A hash-chained, append-only audit log (triggers refuse UPDATE and DELETE; the head
+    # is kept apart so a removed last entry shows), legal-hold matters with their scope, retired and
+    # purged documents (a purge leaves the row and its hashes as a tombstone), report metrics.
+    """
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        user TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        also TEXT NOT NULL DEFAULT '',
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX audit_log_subject ON audit_log(subject);
+    CREATE INDEX audit_log_action ON audit_log(action);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TABLE audit_head (one INTEGER PRIMARY KEY CHECK (one = 1), last_id INTEGER NOT NULL, hash TEXT NOT NULL);
+    CREATE TABLE matters (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        custodian_notes TEXT NOT NULL DEFAULT '',
+        scope TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        released_by TEXT,
+        released_at TEXT,
+        release_reason TEXT
+    );
+    ALTER TABLE documents ADD COLUMN retired_at TEXT;
+    ALTER TABLE documents ADD COLUMN retired_by TEXT;
+    ALTER TABLE documents ADD COLUMN retire_reason TEXT;
+    ALTER TABLE documents ADD COLUMN purged_at TEXT;
+    ALTER TABLE documents ADD COLUMN purged_by TEXT;
+    CREATE TABLE metrics (
+        id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        product TEXT NOT NULL,
+        period TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        value REAL NOT NULL
+    );
+    CREATE INDEX metrics_product ON metrics(product, metric, period);
+    CREATE TABLE metrics_read (version_id INTEGER PRIMARY KEY REFERENCES versions(id), tables INTEGER NOT NULL);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from dms import audit
 from dms.app import Dms
 from dms.catalog.db import utcnow
 from dms.errors import NotFound, PermissionDenied, UsageError
@@ -176,14 +177,20 @@ def _write(dms, number, by, to_state, expected_revision, changes: dict, note: st
             "UPDATE change_requests SET state = ?, data = ?, revision = revision + 1, updated_at = ? "
             "WHERE number = ? AND revision = ?",
             (state, json.dumps(data), utcnow(), number, current.revision))
-        _record(dms, number, by, current.state, state, note)
+        _record(dms, number, by, current.state, state, note,
+                {k: {"before": current.data.get(k), "after": v} for k, v in changes.items()
+                 if current.data.get(k) != v})
     return get(dms, number)
 
 
-def _record(dms, number, by, from_state, to_state, note) -> None:
+def _record(dms, number, by, from_state, to_state, note, changed: dict | None = None) -> None:
     dms.catalog.conn.execute(
         "INSERT INTO cr_history (number, at, user, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)",
         (number, utcnow(), by, from_state, to_state, note))
+    action = "change request created" if from_state is None else (
+        "change request edited" if from_state == to_state else "change request transition")
+    audit.record(dms.catalog, by, action, f"change_request:{number}",
+                 {"from": from_state, "to": to_state, "note": note, "changed": changed or {}})
 
 
 def history(dms: Dms, number: str) -> list[dict]:

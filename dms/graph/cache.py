@@ -16,7 +16,7 @@ import networkx as nx
 from dms.app import Dms
 from dms.graph.build import build_graph
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _memory: dict[str, tuple[tuple, nx.MultiDiGraph]] = {}  # per data directory: the last graph this process used
 
 
@@ -24,7 +24,9 @@ def stamp(dms: Dms) -> tuple:
     row = dms.catalog.conn.execute(
         "SELECT (SELECT MAX(id) FROM versions), (SELECT COUNT(*) FROM documents), "
         "(SELECT COUNT(*) FROM documents WHERE duplicate_of IS NOT NULL), (SELECT MAX(id) FROM manual_links), "
-        "(SELECT COUNT(*) FROM manual_links WHERE removed_at IS NOT NULL)"
+        "(SELECT COUNT(*) FROM manual_links WHERE removed_at IS NOT NULL), "
+        "(SELECT COUNT(*) FROM documents WHERE retired_at IS NOT NULL OR purged_at IS NOT NULL), "
+        "(SELECT COUNT(*) FROM audit_log WHERE action = 'metadata edited')"
     ).fetchone()
     rules = hashlib.sha256(repr(dms.rules.identifiers).encode()).hexdigest()[:16]
     return (CACHE_FORMAT, *row, rules)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dms import audit
 from dms.app import Dms
 from dms.errors import UsageError
 
@@ -22,10 +23,21 @@ def add_link(dms: Dms, source: str, target: str, kind: str, reason: str, by: str
     for node in (source, target):
         if node not in g:
             raise UsageError(f"{node} is not in the graph")
-    return dms.catalog.add_manual_link(source, target, kind, reason.strip(), by or dms.settings.user)
+    user = by or dms.settings.user
+    with dms.catalog.transaction():
+        link_id = dms.catalog.add_manual_link(source, target, kind, reason.strip(), user)
+        audit.record(dms.catalog, user, "link added", source, {"link": link_id, "to": target, "type": kind,
+                                                                "reason": reason.strip()}, also=[target])
+    return link_id
 
 
 def remove_link(dms: Dms, link_id: int, reason: str, by: str | None = None) -> None:
     if not reason.strip():
         raise UsageError("removing a link needs a reason (--reason)")
-    dms.catalog.remove_manual_link(link_id, reason.strip(), by or dms.settings.user)
+    user = by or dms.settings.user
+    with dms.catalog.transaction():
+        link = next((r for r in dms.catalog.manual_links() if r["id"] == link_id), None)
+        dms.catalog.remove_manual_link(link_id, reason.strip(), user)
+        audit.record(dms.catalog, user, "link removed", link["source"] if link else f"link:{link_id}",
+                     {"link": link_id, "to": link["target"] if link else None, "reason": reason.strip()},
+                     also=[link["target"]] if link else [])

@@ -61,8 +61,10 @@ def search(
     sort: str = "relevance",
     snippets: bool = True,
     linked=None,
+    within: frozenset[int] | None = None,
 ) -> SearchResults:
-    """`linked(ref)` gives the ids of the documents tied to ref, for `linked:` in the query."""
+    """`linked(ref)` gives the ids of the documents tied to ref, for `linked:` in the query;
+    `within` keeps the results to these documents (as-of retrieval)."""
     if sort not in SORTS:
         raise UsageError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     if not 1 <= limit <= MAX_LIMIT:
@@ -72,6 +74,8 @@ def search(
     tree = q.parse(query, matcher)
     if linked is not None:
         tree = q.resolve_linked(tree, linked)
+    if within is not None:
+        tree = q.And((tree, q.DocSet(frozenset(within))))
     result = backend.search(tree, limit=limit, offset=(page - 1) * limit, sort=sort)
     terms = query_terms(tree, result.expanded)
     hits = []

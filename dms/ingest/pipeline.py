@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from dms import audit
 from dms.app import Dms, IndexBatch
 from dms.catalog.db import KnownFile
 from dms.errors import UsageError
@@ -174,6 +175,8 @@ class _Run:
             self.record(*self.pool.next_result())
 
     def after_version(self, job: Job) -> None:
+        audit.record(self.catalog, self.dms.settings.user, "ingest", f"doc:{job.doc_id}",
+                     {"path": job.path, "sha256": job.sha256, "size": job.size, "replaces": job.old_sha})
         shas = {job.sha256} | ({job.old_sha} if job.old_sha else set())
         self.catalog.refresh_duplicates(shas)
         self.since_commit += 1  # versions not yet in the index

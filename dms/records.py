@@ -1,0 +1,144 @@
+"""Changing what the archive holds about a document: metadata corrections, retiring, purging.
+
+Every change is refused while a legal hold covers the document (the refusal names the matter)
+and recorded in the audit log with what was before and after. Retiring is a soft delete: the
+document leaves search and the graph, keeps everything, and can be restored. Purging (admins
+only) deletes the stored originals and the extracted text; the catalog keeps a tombstone: the
+path, every version's SHA-256 and size, who purged it and when.
+"""
+
+from __future__ import annotations
+
+from dms import audit
+from dms.app import Dms
+from dms.catalog.db import utcnow
+from dms.documents import resolve
+from dms.errors import UsageError
+from dms.holds import holds_on
+from dms.users import acting
+
+EDITABLE = {"title": "title", "type": "doc_type", "date": "doc_date", "number": "number", "revision": "revision",
+            "products": "products", "parties": "parties"}
+
+
+class OnHold(UsageError):
+    """The document is under a legal hold."""
+
+
+def subject_for(dms: Dms, ref: str) -> str:
+    """The audit subject a person means: a change request, matter:NAME, user:NAME, or a document."""
+    text = ref.strip()
+    if text.split(":", 1)[0] in ("matter", "user", "link", "change_request", "doc"):
+        return text
+    m = dms.matcher.fullmatch(text)
+    if m and m.family == "change_request" and m.revision is None:
+        return f"change_request:{m.number}"
+    return f"doc:{resolve(dms, text).id}"
+
+
+def _not_held(dms: Dms, doc_id: int, what: str) -> None:
+    matters = holds_on(dms, doc_id)
+    if matters:
+        raise OnHold(f"document {doc_id} is under legal hold ({', '.join(matters)}): it cannot be {what}; "
+                     "the hold must be released first")
+
+
+def _live(dms: Dms, ref: str):
+    doc = resolve(dms, ref)
+    row = dms.catalog.conn.execute("SELECT retired_at, purged_at FROM documents WHERE id = ?", (doc.id,)).fetchone()
+    return doc, row[0], row[1]
+
+
+def edit(dms: Dms, ref: str, by: str, reason: str, **fields) -> dict:
+    """Correct a document's metadata (title, type, date, number, revision, products, parties)."""
+    acting(dms.catalog, by, "coordinator")
+    if not reason.strip():
+        raise UsageError("a metadata correction needs a reason")
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise UsageError(f"unknown field(s) {', '.join(sorted(unknown))}; fields are: {', '.join(EDITABLE)}")
+    changes = {k: v for k, v in fields.items() if v is not None}
+    if not changes:
+        raise UsageError("give at least one field to change")
+    if "date" in changes and changes["date"]:
+        from datetime import date
+
+        try:
+            date.fromisoformat(changes["date"])
+        except ValueError:
+            raise UsageError(f"dates are written YYYY-MM-DD, not {changes['date']!r}") from None
+    doc, retired, purged = _live(dms, ref)
+    if purged:
+        raise UsageError(f"document {doc.id} was purged; only its tombstone is left")
+    _not_held(dms, doc.id, "edited")
+    v = doc.version
+    before = {k: getattr(v, EDITABLE[k]) for k in changes}
+    before = {k: list(b) if isinstance(b, tuple) else b for k, b in before.items()}
+    with dms.catalog.transaction():
+        dms.catalog.update_version_fields(v.id, {EDITABLE[k]: val for k, val in changes.items()})
+        dms.catalog.conn.execute("UPDATE documents SET indexed_version_id = NULL WHERE id = ?", (doc.id,))
+        audit.record(dms.catalog, by, "metadata edited", f"doc:{doc.id}",
+                     {"reason": reason.strip(), "before": before, "after": changes, "version": v.seq})
+    dms.sync_index()
+    return {"id": doc.id, "before": before, "after": changes}
+
+
+def retire(dms: Dms, ref: str, by: str, reason: str) -> dict:
+    acting(dms.catalog, by, "coordinator")
+    if not reason.strip():
+        raise UsageError("retiring a document needs a reason")
+    doc, retired, purged = _live(dms, ref)
+    if retired or purged:
+        raise UsageError(f"document {doc.id} is already {'purged' if purged else 'retired'}")
+    _not_held(dms, doc.id, "retired")
+    with dms.catalog.transaction():
+        dms.catalog.conn.execute("UPDATE documents SET retired_at = ?, retired_by = ?, retire_reason = ? WHERE id = ?",
+                                 (utcnow(), by, reason.strip(), doc.id))
+        audit.record(dms.catalog, by, "retired", f"doc:{doc.id}", {"reason": reason.strip(), "path": doc.path})
+    dms.sync_index()
+    return {"id": doc.id, "retired": True}
+
+
+def restore(dms: Dms, ref: str, by: str, reason: str) -> dict:
+    acting(dms.catalog, by, "coordinator")
+    doc, retired, purged = _live(dms, ref)
+    if purged or not retired:
+        raise UsageError(f"document {doc.id} is {'purged' if purged else 'not retired'}: nothing to restore")
+    with dms.catalog.transaction():
+        dms.catalog.conn.execute("UPDATE documents SET retired_at = NULL, retired_by = NULL, retire_reason = NULL "
+                                 "WHERE id = ?", (doc.id,))
+        audit.record(dms.catalog, by, "restored", f"doc:{doc.id}", {"reason": reason.strip()})
+    dms.sync_index()
+    return {"id": doc.id, "retired": False}
+
+
+def purge(dms: Dms, ref: str, by: str, reason: str) -> dict:
+    """Delete the originals (where no other document holds the same bytes) and the text; keep a tombstone."""
+    acting(dms.catalog, by, "admin")
+    if not reason.strip():
+        raise UsageError("purging a document needs a reason")
+    doc, retired, purged = _live(dms, ref)
+    if purged:
+        raise UsageError(f"document {doc.id} was purged already")
+    _not_held(dms, doc.id, "purged")
+    versions = dms.catalog.versions(doc.id)
+    hashes = [{"version": v.seq, "sha256": v.sha256, "size": v.size} for v in versions]
+    with dms.catalog.transaction():
+        dms.catalog.purge_document(doc.id, by, utcnow())
+        audit.record(dms.catalog, by, "purged", f"doc:{doc.id}",
+                     {"reason": reason.strip(), "path": doc.path, "versions": hashes})
+    deleted = []
+    for sha in {h["sha256"] for h in hashes}:
+        if not dms.catalog.sha_in_use(sha):
+            dms.store.delete(sha)
+            deleted.append(sha)
+    dms.sync_index()
+    return {"id": doc.id, "purged": True, "versions": hashes, "deleted_blobs": sorted(deleted)}
+
+
+def status(dms: Dms, doc_id: int) -> dict:
+    row = dms.catalog.conn.execute(
+        "SELECT retired_at, retired_by, retire_reason, purged_at, purged_by FROM documents WHERE id = ?",
+        (doc_id,)).fetchone()
+    keys = ("retired_at", "retired_by", "retire_reason", "purged_at", "purged_by")
+    return {**dict(zip(keys, row)), "holds": holds_on(dms, doc_id)} if row else {}

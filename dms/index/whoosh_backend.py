@@ -164,16 +164,23 @@ class WhooshBackend:
         return count
 
     def _searcher(self):
-        """This thread's searcher, refreshed if the index changed since it was opened."""
+        """This thread's searcher, reopened if the index changed since it was opened.
+
+        Not Searcher.refresh(): it reuses the old segment readers, whose deletion sets are stale (a
+        document deleted from an existing segment would still be found), and the old searcher could
+        then not be closed without closing readers the new one uses."""
         current = getattr(self._local, "searcher", None)
-        fresh = self._open().searcher(weighting=BM25F()) if current is None else current.refresh()
-        if fresh is not current:
-            with self._lock:
-                if current is not None:
-                    # not closed: the fresh searcher reuses its segment readers (refresh() closed the rest)
-                    self._opened.remove(current)
-                self._opened.append(fresh)
-            self._local.searcher = fresh
+        ix = self._open()
+        if current is not None and ix.latest_generation() == current.reader().generation():
+            return current
+        fresh = ix.searcher(weighting=BM25F())
+        with self._lock:
+            if current is not None:
+                current.close()
+                self._opened.remove(current)
+            self._opened.append(fresh)
+        self._local.searcher = fresh
+        self._local.facet_sets = None
         return fresh
 
     def close(self) -> None:

@@ -247,3 +247,36 @@ def bundle_verify(path, as_json):
 
 
 COMMANDS = [bundle_group, audit_group, hold_group, edit_command, retire_command, restore_command, purge_command]
+
+
+@click.command("retro")
+@click.argument("product")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the HTML report here.")
+@home_option
+@json_option
+def retro_command(product, output, settings, as_json):
+    """A product's retrospective: timeline, change requests with decision, lead time, cost and the returns and
+    complaints before and after each took effect, and charts of the report figures (SVG, no JavaScript)."""
+    from dms.retro import render
+
+    with open_archive(settings) as dms:
+        html, data = render(dms, product)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(html)
+    data = {k: v for k, v in data.items() if k != "charts"} | {"output": output}
+
+    def human(d):
+        click.echo(f"{d['product']}: {len(d['events'])} events, {len(d['months'])} months of figures")
+        for c in d["change_requests"]:
+            effect = c["effect"] or {}
+            change = effect.get("return_rate_change")
+            click.echo(f"  {c['number']:14} {c['decision'] or c.get('state') or '':9} lead {c['lead_days']} d, "
+                       f"cost {c['cost_once']}, return rate change {change if change is not None else '-'}")
+        if d["output"]:
+            click.echo(f"wrote {d['output']}")
+
+    emit(as_json, data, human)
+
+
+COMMANDS.append(retro_command)

@@ -17,14 +17,15 @@ from dms import auth, users
 from dms.app import Dms
 
 PAGES = ["/", "/search?q=lid", "/documents/1", "/documents/1/original", "/trace?ref=CR-2023-003",
-         "/graph?ref=KX200", "/graph/export", "/path?a=CR-2023-003&b=KX200", "/products/KX200", "/changes",
+         "/graph?ref=KX200", "/graph/export", "/path?a=CR-2023-003&b=KX200", "/products/KX200",
+         "/products/KX200/retro", "/holds", "/search?q=lid&as_of=2023-06-30", "/changes",
          "/changes/new", "/changes/CR-2023-003", "/changes/CR-2023-003/report", "/problems", "/upload", "/users",
          "/account", "/docs"]
 
 
 def _api_routes(web_app):
     """Every (method, path) of the JSON API, with sample values in the path."""
-    values = {"ref": "CR-2023-003", "number": "CR-2023-003", "link_id": "1"}
+    values = {"ref": "CR-2023-003", "number": "CR-2023-003", "link_id": "1", "name": "Some matter", "product": "KX200"}
     for path, methods in web_app.openapi()["paths"].items():
         for method in methods:
             yield method.upper(), "/api/v1" + re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path.removeprefix(

@@ -32,6 +32,7 @@ class Rules:
     parties: tuple[str, ...]
     types: tuple[TypeRule, ...]
     change_number: str = "CR-{year}-{seq:03d}"
+    metrics: tuple[tuple[str, tuple[str, ...]], ...] = ()  # column role -> header names, lower case
 
     def change_number_regex(self, year: int) -> re.Pattern:
         """Matches numbers of that year made by `change_number`, capturing the running number."""
@@ -99,7 +100,15 @@ def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
             f"{source}: [changes] number {change_number!r} must use only {{year}} and {{seq}}: {exc}") from None
     if "{seq" not in change_number or sample == change_number.format(year=2024, seq=8):
         raise ConfigError(f"{source}: [changes] number {change_number!r} must contain {{seq}}")
+    metrics = data.get("metrics", {})
+    for role in ("period", "sold"):
+        if role not in metrics:
+            raise ConfigError(f"{source}: [metrics] needs a {role} list of column names")
+    for role, names in metrics.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+            raise ConfigError(f"{source}: [metrics] {role} must be a list of column names")
     return Rules(
+        metrics=tuple((role, tuple(n.strip().lower() for n in names)) for role, names in metrics.items()),
         identifiers=tuple(ids.items()),
         product_pattern=products["pattern"],
         product_exclude=frozenset(str(x).upper() for x in products.get("exclude", [])),

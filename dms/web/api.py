@@ -49,13 +49,13 @@ def me(who: Caller = caller()):
 
 @router.get("/search", summary="Search (the query language of `dms search --help`)")
 def search(request: Request, q: str, sort: Literal["relevance", "newest", "oldest"] = "relevance", page: int = 1,
-           limit: int = 10, who: Caller = caller()):
-    return _archive(request).search(q, sort=sort, page=page, limit=limit).to_dict()
+           limit: int = 10, as_of: str | None = None, who: Caller = caller()):
+    return _archive(request).search(q, sort=sort, page=page, limit=limit, as_of=as_of).to_dict()
 
 
 @router.get("/documents/{ref}", summary="A document's metadata (ref: id, path, identifier or SHA-256 prefix)")
-def document(request: Request, ref: str, who: Caller = caller()):
-    data = show(_archive(request), ref)
+def document(request: Request, ref: str, as_of: str | None = None, who: Caller = caller()):
+    data = show(_archive(request), ref, as_of=as_of)
     data.pop("text")
     data.pop("stored_path")
     return {**data, "revisions": revisions(_archive(request), str(data["id"]))}
@@ -119,11 +119,17 @@ def link_remove(request: Request, link_id: int, reason: str, who: Caller = calle
 
 
 @router.get("/trace/{ref}", summary="Every document tied to ref, with the chain of links that ties each")
-def trace_of(request: Request, ref: str, depth: int = 2, limit: int = 50, page: int = 1, who: Caller = caller()):
+def trace_of(request: Request, ref: str, depth: int = 2, limit: int = 50, page: int = 1, as_of: str | None = None,
+             who: Caller = caller()):
+    from dms.asof import trace_as_of
+
     archive = _archive(request)
     g = graph_for(archive)
-    return trace(g, node_for(archive, g, ref), depth=bounded("depth", depth, 1, 4),
-                 limit=bounded("limit", limit, 1, 500), offset=(max(page, 1) - 1) * limit).to_dict()
+    root, depth, limit = node_for(archive, g, ref), bounded("depth", depth, 1, 4), bounded("limit", limit, 1, 500)
+    offset = (max(page, 1) - 1) * limit
+    found = trace_as_of(archive, g, root, as_of, depth, limit, offset) if as_of else trace(
+        g, root, depth=depth, limit=limit, offset=offset)
+    return found.to_dict()
 
 
 @router.get("/path", summary="The shortest explained chains of links between a and b")

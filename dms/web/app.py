@@ -40,11 +40,21 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static/swagger", StaticFiles(directory=str(swagger)), name="swagger")  # before /static
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from dms.web import api, pages_admin, pages_changes, pages_docs, pages_graph, pages_search
+    from dms.web import (
+        api,
+        api_evidence,
+        pages_admin,
+        pages_changes,
+        pages_docs,
+        pages_evidence,
+        pages_graph,
+        pages_search,
+    )
 
-    for module in (pages_admin, pages_search, pages_docs, pages_graph, pages_changes):
+    for module in (pages_admin, pages_search, pages_docs, pages_evidence, pages_graph, pages_changes):
         app.include_router(module.router)
     app.include_router(api.router, prefix="/api/v1")
+    app.include_router(api_evidence.router, prefix="/api/v1")
     _error_handlers(app)
 
     from dms.web.security import ResponseGuard

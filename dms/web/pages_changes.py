@@ -102,7 +102,10 @@ def change_page(request: Request, number: str, who: Caller = caller()):
     archive = request.app.state.web.dms()
     data = describe(archive, number)
     on_file = data["state"] in ("on file", "cited only")
+    from dms import audit
+
     return render(request, "change.html", cr=data, on_file=on_file,
+                  history=audit.history(archive.catalog, f"change_request:{data['number']}"),
                   actions=[] if on_file else allowed_actions(data, who), outcomes=OUTCOMES, assessment=ASSESSMENT,
                   editable=not on_file and data["state"] in ("draft", "submitted", "under review")
                   and (who.name == data.get("applicant") or who.user.at_least("coordinator")))

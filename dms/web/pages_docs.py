@@ -7,6 +7,7 @@ import mimetypes
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
+from dms import audit, records
 from dms.app import Dms
 from dms.documents import revisions, show
 from dms.errors import NotFound
@@ -36,6 +37,8 @@ def document_view(archive: Dms, doc_id: int, query: str = "") -> dict:
         "revisions": revisions(archive, str(doc_id)),
         "links": links(g, node) if node in g else None,
         "graph": elements(g, node, radius=1) if node in g else None,
+        "record": records.status(archive, data["id"]),
+        "history": audit.history(archive.catalog, node),
     }
 
 

@@ -30,17 +30,22 @@ def bounded(name: str, value: int, low: int, high: int) -> int:
 
 
 @router.get("/trace")
-def trace_page(request: Request, ref: str = "", depth: int = 2, page: int = 1, limit: int = 50,
+def trace_page(request: Request, ref: str = "", depth: int = 2, page: int = 1, limit: int = 50, as_of: str = "",
                who: Caller = caller()):
+    from dms.asof import trace_as_of
+
     result, name_of = None, str
     if ref.strip():
         archive = request.app.state.web.dms()
         g = graph_for(archive)
         bounded("depth", depth, 1, 4)
         bounded("limit", limit, 1, 500)
-        result = trace(g, node_for(archive, g, ref), depth=depth, limit=limit, offset=(max(page, 1) - 1) * limit)
+        root, offset = node_for(archive, g, ref), (max(page, 1) - 1) * limit
+        result = (trace_as_of(archive, g, root, as_of, depth, limit, offset) if as_of
+                  else trace(g, root, depth=depth, limit=limit, offset=offset))
         name_of = functools.partial(label, g)
-    return render(request, "trace.html", ref=ref, depth=depth, page=page, limit=limit, result=result, label=name_of)
+    return render(request, "trace.html", ref=ref, depth=depth, page=page, limit=limit, result=result, label=name_of,
+                  as_of=as_of)
 
 
 @router.get("/graph")
@@ -97,7 +102,8 @@ def product_page(request: Request, code: str, who: Caller = caller()):
     for e in events["events"]:
         by_type[e["type"] or "other"].append(e)
     from dms import changes
+    from dms.retro import retro_data
 
-    requests = [r for r in changes.listing(archive, product=node.split(":", 1)[1])]
-    return render(request, "product.html", code=node.split(":", 1)[1], node=node, events=events,
-                  by_type=dict(sorted(by_type.items())), requests=requests)
+    code = node.split(":", 1)[1]
+    return render(request, "product.html", code=code, node=node, events=events, by_type=dict(sorted(by_type.items())),
+                  requests=changes.listing(archive, product=code), retro=retro_data(archive, code))

@@ -41,12 +41,12 @@ def dashboard(request: Request, who: Caller = caller()):
 
 @router.get("/search")
 def search_page(request: Request, q: str = "", sort: str = "relevance", page: int = 1, limit: int = 20,
-                who: Caller = caller()):
-    params = {"q": q, "sort": sort, "limit": limit}
+                as_of: str = "", who: Caller = caller()):
+    params = {"q": q, "sort": sort, "limit": limit, "as_of": as_of}
     if not q.strip():
         return render(request, "search.html", q=q, results=None, params=params, examples=EXAMPLES, error=None)
     try:
-        results = request.app.state.web.dms().search(q, sort=sort, page=page, limit=limit)
+        results = request.app.state.web.dms().search(q, sort=sort, page=page, limit=limit, as_of=as_of or None)
     except UsageError as exc:
         return render(request, "search.html", status=400, q=q, results=None, params=params, examples=EXAMPLES,
                       error=str(exc))

@@ -1,0 +1,144 @@
+"""Figures from report tables: distribution, sales, returns, complaints and enquiries per product and period.
+
+A table is found by its header row: a period column and at least one metric column, by the names
+in the rules' [metrics] section. Rows follow until one has no period. Rows of the same product,
+period and metric are added up (one row per retailer, say). Each figure keeps the version of the
+document it came from; when two reports give the same product, period and metric, the later-dated
+report's figure counts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from datetime import date, datetime
+
+from dms.app import Dms
+from dms.catalog import DocumentRow
+
+METRICS = ("distributed", "sold", "returned", "complaints", "enquiries")
+TABLE_KINDS = ("csv", "xlsx")
+
+
+def normalise_period(value, year: int | None) -> str | None:
+    """2023-04, 2023-04-17, a date, 'Q2' (with the report's year), '2023-Q2' or 'Q2 2023' -> '2023-04' / '2023-Q2'."""
+    if isinstance(value, (datetime, date)):
+        return f"{value.year:04d}-{value.month:02d}"
+    text = str(value or "").strip()
+    if m := re.fullmatch(r"(\d{4})-(\d{2})(?:-\d{2})?", text):
+        return f"{m.group(1)}-{m.group(2)}" if 1 <= int(m.group(2)) <= 12 else None
+    if m := re.fullmatch(r"(?:(\d{4})[- ]?)?Q([1-4])(?:[- ]?(\d{4}))?", text, re.IGNORECASE):
+        y = m.group(1) or m.group(3) or (str(year) if year else None)
+        return f"{y}-Q{m.group(2)}" if y else None
+    return None
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value or "").strip().replace(",", "").replace(" ", "")
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
+def sheets_of(data: bytes, kind: str) -> list[list[list]]:
+    if kind == "csv":
+        text = data.decode("utf-8-sig", errors="replace")
+        return [list(csv.reader(io.StringIO(text)))]
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        return [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets]
+    finally:
+        book.close()
+
+
+def _header(row: list, roles: dict[str, tuple[str, ...]]) -> dict[str, int] | None:
+    found = {}
+    for col, cell in enumerate(row):
+        name = str(cell or "").strip().lower()
+        for role, names in roles.items():
+            if name in names and role not in found:
+                found[role] = col
+    if "period" in found and any(m in found for m in METRICS):
+        return found
+    return None
+
+
+def figures(sheets: list[list[list]], roles: dict[str, tuple[str, ...]], year: int | None,
+            products: tuple[str, ...]) -> dict[tuple[str, str, str], float]:
+    """(product, period, metric) -> value, summed over the rows of every table found."""
+    out: dict[tuple[str, str, str], float] = defaultdict(float)
+    default_product = products[0] if len(products) == 1 else None
+    for rows in sheets:
+        columns = None
+        for row in rows:
+            header = _header(row, roles)
+            if header:
+                columns = header
+                continue
+            if columns is None:
+                continue
+            period = normalise_period(row[columns["period"]] if columns["period"] < len(row) else None, year)
+            if period is None:
+                columns = None  # the table ended
+                continue
+            product = default_product
+            if "product" in columns and columns["product"] < len(row) and row[columns["product"]]:
+                product = str(row[columns["product"]]).strip().upper()
+            if not product:
+                continue
+            for metric in METRICS:
+                if metric in columns and columns[metric] < len(row):
+                    value = _number(row[columns[metric]])
+                    if value is not None:
+                        out[(product, period, metric)] += value
+    return dict(out)
+
+
+def read_document(dms: Dms, doc: DocumentRow) -> dict[tuple[str, str, str], float]:
+    v = doc.version
+    year = int(v.doc_date[:4]) if v.doc_date else None
+    data = dms.store.path_for(v.sha256).read_bytes()
+    try:
+        sheets = sheets_of(data, v.kind)
+    except Exception:  # noqa: BLE001 - a table dms cannot read has no figures; ingest already recorded why
+        return {}
+    return figures(sheets, dict(dms.rules.metrics), year, v.products)
+
+
+def refresh(dms: Dms) -> int:
+    """Read the figures of every table document not read yet (current versions); returns how many were read."""
+    todo = dms.catalog.documents_where(
+        "v.kind IN ('csv', 'xlsx') AND d.duplicate_of IS NULL AND d.retired_at IS NULL AND d.purged_at IS NULL "
+        "AND v.id NOT IN (SELECT version_id FROM metrics_read)", ())
+    for doc in todo:
+        found = read_document(dms, doc)
+        with dms.catalog.transaction():
+            dms.catalog.conn.executemany(
+                "INSERT INTO metrics (version_id, product, period, metric, value) VALUES (?, ?, ?, ?, ?)",
+                [(doc.version.id, p, period, m, value) for (p, period, m), value in sorted(found.items())])
+            dms.catalog.conn.execute("INSERT INTO metrics_read (version_id, tables) VALUES (?, ?)",
+                                     (doc.version.id, len(found)))
+    return len(todo)
+
+
+def for_product(dms: Dms, product: str) -> dict[str, dict[str, dict]]:
+    """period -> metric -> {value, doc_id}: the figures of current versions, the later-dated report winning."""
+    refresh(dms)
+    rows = dms.catalog.conn.execute(
+        "SELECT m.period, m.metric, m.value, d.id, COALESCE(v.doc_date, '') FROM metrics m "
+        "JOIN versions v ON v.id = m.version_id JOIN documents d ON d.current_version_id = v.id "
+        "WHERE m.product = ? AND d.retired_at IS NULL AND d.purged_at IS NULL ORDER BY 5, d.id",
+        (product.upper(),)).fetchall()
+    out: dict[str, dict[str, dict]] = defaultdict(dict)
+    for period, metric, value, doc_id, _ in rows:
+        out[period][metric] = {"value": value, "doc_id": doc_id}  # later rows (later reports) win
+    return dict(sorted(out.items()))

@@ -28,6 +28,7 @@ QUERY syntax:
   CR-2023-014                 an identifier finds its own document first; so does
   "SPEC-KX200-03 Rev B"       a document number with revision (spaces and case do not matter)
   linked:CR-2023-014          only documents the cross-reference graph ties to it (see dms trace)
+  *                           every document (with --as-of DATE: all the archive held on DATE)
 
 Snippets mark hits with <mark>…</mark> and name the page they come from.
 """

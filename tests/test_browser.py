@@ -146,6 +146,9 @@ def test_follow_a_trace_and_see_the_graph(signed_in, server):
     page.goto(server + "/graph?ref=CR-2023-003")
     page.wait_for_selector("#graph[data-ready=yes] canvas")  # Cytoscape drew it, within the page's CSP
     shot(page, "graph")
+    page.goto(server + "/products/VL310")
+    assert page.locator("section.retro svg").count() == 3  # server-drawn charts, no script needed
+    shot(page, "product")
 
 
 def test_a_change_request_from_submission_to_approval_with_two_users(signed_in, server):

@@ -381,3 +381,10 @@ def test_an_audit_slice_rewritten_with_fresh_sums_is_still_caught_by_its_chain_h
     _rewrite(path, forged, rewrite)
     problems = bundles.verify(forged)["problems"]
     assert len(problems) == 1 and "was altered: it no longer matches its hash" in problems[0]
+
+
+def test_star_with_as_of_lists_everything_the_archive_held_then(world):
+    from dms.asof import known_on
+
+    held = world.search("*", as_of="2023-06-30", limit=500)
+    assert held.total == len(known_on(world, "2023-06-30")) < world.search("*", limit=1).total

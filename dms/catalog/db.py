@@ -261,11 +261,15 @@ class Catalog:
             self.conn.execute(f"UPDATE versions SET {sets} WHERE id = ?", (*values.values(), version_id))
 
     def purge_document(self, doc_id: int, by: str, at: str) -> None:
-        """Drop a document's text, references and metrics; keep its row and versions (paths, hashes) as a tombstone."""
+        """Drop a document's text, references, metrics and content-derived metadata; keep its row and versions
+        (path, hashes, sizes, type, date, number) as a tombstone."""
         with self.transaction():
             for table in ("pages", "refs", "metrics", "metrics_read"):
                 self.conn.execute(f"DELETE FROM {table} WHERE version_id IN "
                                   "(SELECT id FROM versions WHERE document_id = ?)", (doc_id,))
+            # titles and metadata (e-mail subjects and senders) come from the content: they go too
+            self.conn.execute("UPDATE versions SET title = NULL, meta = '{}', parties = '[]' WHERE document_id = ?",
+                              (doc_id,))
             self.conn.execute("UPDATE documents SET purged_at = ?, purged_by = ? WHERE id = ?", (at, by, doc_id))
 
     def sha_in_use(self, sha256: str) -> bool:

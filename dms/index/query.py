@@ -378,5 +378,7 @@ def parse(query: str, matcher: IdentifierMatcher | None = None):
     """Parse a query string into the tree above; raises QueryError."""
     if len(query) > 2000:
         raise QueryError("the query is longer than 2,000 characters")
+    if query.strip() == "*":
+        return MatchAll()  # every document (with --as-of: everything the archive held then)
     tokens = _lex(query, matcher)
     return _Parser(query, tokens, matcher).parse()

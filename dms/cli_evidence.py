@@ -189,7 +189,7 @@ def _record_command(name: str, doc: str):
             result = getattr(records, name)(dms, ref, settings.user, reason)
         emit(as_json, result, lambda r: click.echo(f"document {r['id']}: {name.rstrip('e')}ed"))
 
-    command.__doc__ = doc
+    command.help = doc
     return command
 
 

@@ -6,7 +6,8 @@ from conftest import REPO, run_dms, run_json, write_pdf
 from dms.cli import cli
 
 COMMANDS = ["ingest", "search", "show", "problems", "reindex", "verify", "stats", "trace", "links", "path",
-            "timeline", "orphans", "dangling", "stale", "user", "user token", "change", "serve"]
+            "timeline", "orphans", "dangling", "stale", "user", "user token", "change", "serve",
+            "audit", "hold", "edit", "retire", "restore", "purge", "bundle", "retro"]
 
 
 def _leaves(group, prefix=""):

@@ -22,6 +22,7 @@ from dms.errors import IndexUnavailable, QueryError
 from dms.identifiers import index_token
 from dms.index import query as q
 from dms.index.backend import EngineHit, EngineResult
+from dms.index.whoosh_docset import DocIds
 from dms.index.whoosh_phrase import ExactPhrase
 from dms.model import IndexRecord
 
@@ -373,7 +374,7 @@ class _Translator:
         if isinstance(n, q.MatchAll):
             return wq.Every()
         if isinstance(n, q.DocSet):
-            return wq.Or([wq.Term("doc_id", str(i)) for i in sorted(n.ids)]) if n.ids else wq.NullQuery
+            return DocIds(n.ids) if n.ids else wq.NullQuery
         if isinstance(n, q.Linked):
             raise QueryError("linked: needs the cross-reference graph, which this search was not given")
         raise QueryError(f"the Whoosh engine cannot express {type(n).__name__}")

@@ -31,6 +31,16 @@ def _positive(cast: type, what: str) -> Callable[[str, str], object]:
 _positive_float = _positive(float, "a number")
 
 
+ENGINES = ("whoosh", "tantivy")
+
+
+def _engine(name: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ENGINES:
+        raise ConfigError(f"{name}={raw!r}: the search engines are {', '.join(ENGINES)}")
+    return value
+
+
 def _prefix(name: str, raw: str) -> str:
     import re
 
@@ -65,6 +75,7 @@ class Settings:
     upload_max_mb: float = 100.0  # one web upload request, all its files together
     session_hours: float = 12.0  # a web sign-in lasts this long
     secure_cookies: bool = False  # set the Secure flag on cookies (when served over HTTPS)
+    search_engine: str = "whoosh"  # or "tantivy" (pip install 'dms[tantivy]'); switch with `dms reindex`
     bates_prefix: str = "DMS"  # control numbers in dispute bundles: DMS-000001, …
     sign_in_attempts: int = 5  # failed sign-ins per name or client within 15 minutes before a lockout
 
@@ -101,6 +112,7 @@ _VARS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "DMS_SECURE_COOKIES": ("secure_cookies", _flag),
     "DMS_SIGN_IN_ATTEMPTS": ("sign_in_attempts", _positive_int),
     "DMS_BATES_PREFIX": ("bates_prefix", lambda name, raw: _prefix(name, raw)),
+    "DMS_SEARCH_ENGINE": ("search_engine", lambda name, raw: _engine(name, raw)),
 }
 
 

@@ -18,6 +18,11 @@ MAX_LIMIT = 500
 
 
 def open_backend(settings: Settings) -> SearchBackend:
+    """The engine settings.search_engine names (DMS_SEARCH_ENGINE); both keep their index in index/."""
+    if settings.search_engine == "tantivy":
+        from dms.index.tantivy_backend import TantivyBackend
+
+        return TantivyBackend(settings.index_dir)
     from dms.index.whoosh_backend import WhooshBackend
 
     return WhooshBackend(settings.index_dir)

@@ -18,9 +18,15 @@ def json_option(f):
 def home_option(f):
     @click.option("--home", type=click.Path(file_okay=False), envvar="DMS_HOME",
                   help="Data directory (catalog, store, index). Default: $DMS_HOME or ~/.local/share/dms.")
+    @click.option("--engine", type=click.Choice(["whoosh", "tantivy"]), default=None,
+                  help="Search engine (default: $DMS_SEARCH_ENGINE, else whoosh). Another engine's index is rebuilt "
+                       "from the catalog on first use (or with `dms reindex`).")
     @functools.wraps(f)
-    def wrapper(*args, home=None, **kwargs):
-        return f(*args, settings=load_settings(home=home), **kwargs)
+    def wrapper(*args, home=None, engine=None, **kwargs):
+        settings = load_settings(home=home)
+        if engine:
+            settings = dataclasses.replace(settings, search_engine=engine)
+        return f(*args, settings=settings, **kwargs)
 
     return wrapper
 

@@ -167,23 +167,24 @@ def test_reindex_rebuilds_the_index_from_the_catalog_alone(home, inbox):
 
 
 @pytest.mark.slow
-def test_ingest_killed_at_any_point_is_completed_by_the_next_run(home, tmp_path):
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+def test_ingest_killed_at_any_point_is_completed_by_the_next_run(home, tmp_path, engine):
     from dms.samplegen import generate
 
     corpus = tmp_path / "corpus"
     truth = generate(corpus, scale=4)
-    env = {**os.environ, "DMS_HOME": str(home), "DMS_COMMIT_EVERY": "15"}
-    for delay in (1.0, 1.5, 2.0):
+    env = {**os.environ, "DMS_HOME": str(home), "DMS_COMMIT_EVERY": "15", "DMS_SEARCH_ENGINE": engine}
+    for delay in {"whoosh": (1.0, 1.5, 2.0), "tantivy": (0.6, 0.8, 1.0)}[engine]:  # tantivy finishes sooner
         proc = subprocess.Popen([sys.executable, "-m", "dms", "ingest", str(corpus)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
         _, err = proc.communicate()
         assert proc.returncode == -signal.SIGKILL, f"the run ended before it was killed: {err.decode()[-2000:]}"
-    report = run_json(home, "ingest", str(corpus))
+    report = run_json(home, "ingest", str(corpus), env={"DMS_SEARCH_ENGINE": engine})
     assert report["added"] + report["attachments"] > 0  # the killed runs left work for this one
     assert report["problems"] == [] or {p["kind"] for p in report["problems"]} <= {"malformed", "encrypted"}
-    verify = run_json(home, "verify")
+    verify = run_json(home, "verify", env={"DMS_SEARCH_ENGINE": engine})
     assert verify["ok"], verify["problems"]
     db = sqlite3.connect(home / "catalog.sqlite")
     top_level = db.execute("SELECT COUNT(*) FROM documents WHERE parent_id IS NULL").fetchone()[0]
@@ -193,8 +194,9 @@ def test_ingest_killed_at_any_point_is_completed_by_the_next_run(home, tmp_path)
     assert db.execute("SELECT COUNT(*) FROM versions GROUP BY document_id HAVING COUNT(*) > 1").fetchall() == []
     attachments = sum(len(f["attachments"]) for f in truth["files"])
     assert db.execute("SELECT COUNT(*) FROM documents WHERE parent_id IS NOT NULL").fetchone()[0] == attachments
-    again = run_json(home, "ingest", str(corpus))
+    again = run_json(home, "ingest", str(corpus), env={"DMS_SEARCH_ENGINE": engine})
     assert again["added"] == 0 and again["unchanged"] == files
+    assert run_json(home, "stats", env={"DMS_SEARCH_ENGINE": engine})["index_engine"] == engine
 
 
 def test_document_that_becomes_a_copy_within_one_batch_leaves_no_index_entry(dms, inbox):

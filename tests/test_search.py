@@ -1,4 +1,5 @@
-"""The query language, ranking, snippets, facets, sorting, paging and suggestions, on a real Whoosh index."""
+"""The query language, ranking, snippets, facets, sorting, paging and suggestions, on a real index of each
+engine: every test taking `archive` or `engine` runs on Whoosh and on Tantivy."""
 
 import pytest
 from conftest import run_dms, write_docx, write_pdf
@@ -9,11 +10,18 @@ from dms.errors import QueryError
 from dms.index import search
 from dms.ingest.pipeline import ingest
 
+ENGINES = ["whoosh", "tantivy"]
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    """Six documents a coordinator would have, ingested once for every test here."""
-    root = tmp_path_factory.mktemp("search")
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> dict:
+    return {"DMS_SEARCH_ENGINE": request.param}
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def archive(tmp_path_factory, request):
+    """Six documents a coordinator would have, ingested once per engine for every test here."""
+    root = tmp_path_factory.mktemp(f"search-{request.param}")
     inbox = root / "inbox"
     inbox.mkdir()
     write_pdf(inbox / "SPEC-KX200-03_RevA.pdf",
@@ -31,9 +39,10 @@ def archive(tmp_path_factory):
     (inbox / "complaint-2024.txt").write_text(
         "Customer complaint\nDate: 2024-01-15\nThe VL310 vacuum filter housing leaks dust. Warranty claim.\n")
     (inbox / "CR-2023-1.txt").write_text("Change Request CR-2023-1\nDate: 2023-01-05\nUnrelated cable tie note.\n")
-    settings = load_settings(environ={}, home=root / "home")
+    settings = load_settings(environ={"DMS_SEARCH_ENGINE": request.param}, home=root / "home")
     with Dms(settings) as app:
         ingest(app, [inbox])
+        assert app.backend.name == request.param
         yield app
 
 
@@ -99,11 +108,11 @@ def test_snippet_marks_hits_and_cites_the_page(archive):
     assert "<mark>base</mark> <mark>plate</mark>" in hit.snippet
 
 
-def test_snippets_are_html_safe(tmp_path):
+def test_snippets_are_html_safe(tmp_path, engine):
     inbox = tmp_path / "in"
     inbox.mkdir()
     (inbox / "x.txt").write_text("kettle <script>alert(1)</script> & more")
-    with Dms(load_settings(environ={}, home=tmp_path / "h")) as app:
+    with Dms(load_settings(environ=engine, home=tmp_path / "h")) as app:
         ingest(app, [inbox])
         [hit] = find(app, "kettle").hits
     assert "<script>" not in hit.snippet and "&lt;script&gt;" in hit.snippet
@@ -150,8 +159,8 @@ def test_malformed_query_gets_a_clear_message(archive, query, message):
     assert message in str(info.value)
 
 
-def test_malformed_query_on_the_command_line_exits_2_without_traceback(tmp_path):
-    proc = run_dms(tmp_path / "h", "search", '"lid hinge', check=False)
+def test_malformed_query_on_the_command_line_exits_2_without_traceback(tmp_path, engine):
+    proc = run_dms(tmp_path / "h", "search", '"lid hinge', check=False, env=engine)
     assert proc.returncode == 2
     assert "closing quote" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -186,13 +195,13 @@ def test_identifier_snippet_marks_the_identifier_not_its_parts_elsewhere(archive
     assert "<mark>2023</mark>-03-01" not in first.snippet  # the date shares "2023" but is not the identifier
 
 
-def test_a_long_lived_searcher_sees_new_documents_and_keeps_working(tmp_path):
+def test_a_long_lived_searcher_sees_new_documents_and_keeps_working(tmp_path, engine):
     """A server keeps one archive open: after another writer commits, its next searches refresh and still work
     (the refreshed searcher shares segment readers with the old one, which must not be closed under it)."""
     inbox = tmp_path / "in"
     inbox.mkdir()
     (inbox / "a.txt").write_text("first walrus note")
-    settings = load_settings(environ={}, home=tmp_path / "home")
+    settings = load_settings(environ=engine, home=tmp_path / "home")
     with Dms(settings) as server, Dms(settings) as writer:
         ingest(writer, [inbox], inline=True)
         assert server.search("walrus").total == 1

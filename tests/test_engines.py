@@ -94,3 +94,27 @@ def test_a_second_tantivy_writer_is_told_the_index_is_locked(tmp_path):
                 pass
         with second.backend.writer():  # free again once the first is done
             pass
+
+
+def test_both_engines_give_the_same_documents_for_every_kind_of_query(sample_world, tmp_path):
+    """The sample archive indexed by each engine from the same catalog: identical result sets."""
+    import shutil
+
+    app, _ = sample_world
+    queries = ["lid hinge", '"heating element"', "CR-2023-003", '"SPEC-KX200-02 Rev C"', "type:minutes lid",
+               "product:VL310 date:[2023-01 to 2023-06]", "therm*", "warrenty~", "thermostat~2", "lid NOT hinge",
+               "(lid OR cover) AND seal", "party:helix", "number:SPEC-KX200-02 rev:B", "year:2023 complaint",
+               "ref:CR-2023-003", "title:specification", "path:minutes", "linked:CR-2023-003", "*",
+               "date:[* to 2022-06]", "-hinge gasket"]
+    found = {}
+    for engine in ("whoosh", "tantivy"):
+        home = tmp_path / engine
+        app.catalog.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copytree(app.settings.home, home, ignore=shutil.ignore_patterns("index*"))
+        with Dms(load_settings(environ={"DMS_SEARCH_ENGINE": engine}, home=home)) as copy:
+            found[engine] = {q: copy.matching_ids(q) for q in queries}
+            found[engine + " total"] = {q: copy.search(q).total for q in queries}
+    for q in queries:
+        assert found["whoosh"][q] == found["tantivy"][q], q
+        assert found["whoosh total"][q] == found["tantivy total"][q] == len(found["whoosh"][q]), q
+    assert all(found["whoosh"][q] for q in queries if q not in ("warrenty~",))

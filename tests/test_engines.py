@@ -118,3 +118,15 @@ def test_both_engines_give_the_same_documents_for_every_kind_of_query(sample_wor
         assert found["whoosh"][q] == found["tantivy"][q], q
         assert found["whoosh total"][q] == found["tantivy total"][q] == len(found["whoosh"][q]), q
     assert all(found["whoosh"][q] for q in queries if q not in ("warrenty~",))
+
+
+def test_a_tantivy_index_of_another_schema_version_is_rebuilt(tmp_path):
+    home, inbox = tmp_path / "home", tmp_path / "in"
+    _letters(inbox, 4)
+    settings = load_settings(environ={"DMS_SEARCH_ENGINE": "tantivy"}, home=home)
+    with Dms(settings) as app:
+        ingest(app, [inbox], inline=True)
+    (home / "index" / "dms-index.json").write_text('{"engine": "tantivy", "schema": 0}')
+    with Dms(settings) as app:
+        assert "schema 0" in app.ensure_index()
+        assert app.search("ocelot").total == 4 and app.backend.needs_rebuild() is None

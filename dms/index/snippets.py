@@ -40,7 +40,13 @@ class Terms:
 
     def marks(self, words: list[str]) -> list[bool]:
         """Which of these words to mark: single terms anywhere, sequences only where complete."""
-        marks = [self.matches(w) for w in words]
+        seen: dict[str, bool] = {}  # a page repeats its words: decide each spelling once
+        marks = []
+        for w in words:
+            hit = seen.get(w)
+            if hit is None:
+                hit = seen[w] = self.matches(w)
+            marks.append(hit)
         if self.sequences:
             stems = [stem(w.lower()) for w in words]
             for seq in self.sequences:

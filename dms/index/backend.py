@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from dms.model import IndexRecord
@@ -59,3 +62,40 @@ class SearchBackend(Protocol):
 
     def close(self) -> None:
         """Release open readers (the backend may keep searchers open between searches)."""
+
+
+# -- what every engine's index directory shares: a marker naming engine and schema, a fresh build
+#    swapped in whole --------------------------------------------------------------------------
+
+MARKER = "dms-index.json"
+
+
+def marker_problem(index_dir: Path, engine: str, schema: int) -> str | None:
+    """Why the index directory does not hold this engine's index of this schema, or None."""
+    try:
+        info = json.loads((index_dir / MARKER).read_text())
+    except (OSError, ValueError):
+        return "the search index has no schema marker"
+    if info.get("schema") != schema or info.get("engine") != engine:
+        return (f"the search index was built by {info.get('engine')} with schema {info.get('schema')}, "
+                f"this dms uses {engine} schema {schema}")
+    return None
+
+
+def fresh_dir(index_dir: Path) -> Path:
+    """An empty directory beside the index, to build a new one in."""
+    fresh = index_dir.with_name(index_dir.name + ".new")
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir(parents=True)
+    return fresh
+
+
+def swap_in(fresh: Path, index_dir: Path, engine: str, schema: int) -> None:
+    """Mark a finished build and put it in the index's place (the old one goes only after)."""
+    (fresh / MARKER).write_text(json.dumps({"engine": engine, "schema": schema}))
+    old = index_dir.with_name(index_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if index_dir.exists():
+        index_dir.rename(old)
+    fresh.rename(index_dir)
+    shutil.rmtree(old, ignore_errors=True)

@@ -9,7 +9,6 @@ queries match the same documents; only BM25's details differ in ranking.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import threading
@@ -21,7 +20,7 @@ from pathlib import Path
 from dms.errors import ConfigError, IndexUnavailable, QueryError
 from dms.identifiers import index_token
 from dms.index import query as q
-from dms.index.backend import EngineHit, EngineResult
+from dms.index.backend import EngineHit, EngineResult, fresh_dir, marker_problem, swap_in
 from dms.index.snippets import stem
 from dms.model import IndexRecord
 
@@ -31,7 +30,6 @@ except ImportError:  # pragma: no cover - the error says how to install it
     tantivy = None
 
 INDEX_SCHEMA = 1
-MARKER = "dms-index.json"
 DEFAULT_FIELDS = ("title", "body", "path")
 TITLE_BOOST, IDENT_BOOST, IDS_BOOST = 3.0, 25.0, 5.0
 FACETS = {"type": "type", "year": "year", "product": "product", "party": "party_name"}
@@ -128,14 +126,7 @@ class TantivyBackend:
     def needs_rebuild(self) -> str | None:
         if not (self.dir / "meta.json").is_file():
             return "there is no search index yet"
-        try:
-            info = json.loads((self.dir / MARKER).read_text())
-        except (OSError, ValueError):
-            return "the search index has no schema marker"
-        if info.get("schema") != INDEX_SCHEMA or info.get("engine") != self.name:
-            return (f"the search index was built by {info.get('engine')} with schema {info.get('schema')}, "
-                    f"this dms uses {self.name} schema {INDEX_SCHEMA}")
-        return None
+        return marker_problem(self.dir, self.name, INDEX_SCHEMA)
 
     def _open(self):
         with self._lock:
@@ -166,9 +157,7 @@ class TantivyBackend:
 
     def rebuild(self, records: Iterable[IndexRecord]) -> int:
         require()
-        fresh = self.dir.with_name(self.dir.name + ".new")
-        shutil.rmtree(fresh, ignore_errors=True)
-        fresh.mkdir(parents=True)
+        fresh = fresh_dir(self.dir)
         ix = tantivy.Index(build_schema(), path=str(fresh))
         w = ix.writer(heap_size=self.heap, num_threads=1)
         count = 0
@@ -182,13 +171,7 @@ class TantivyBackend:
             raise
         w.commit()
         w.wait_merging_threads()
-        (fresh / MARKER).write_text(json.dumps({"engine": self.name, "schema": INDEX_SCHEMA}))
-        old = self.dir.with_name(self.dir.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.dir.exists():
-            self.dir.rename(old)
-        fresh.rename(self.dir)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_in(fresh, self.dir, self.name, INDEX_SCHEMA)
         self.close()
         return count
 

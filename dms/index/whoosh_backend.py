@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import threading
 from collections.abc import Iterable, Iterator
@@ -21,13 +20,12 @@ from whoosh.scoring import BM25F
 from dms.errors import IndexUnavailable, QueryError
 from dms.identifiers import index_token
 from dms.index import query as q
-from dms.index.backend import EngineHit, EngineResult
+from dms.index.backend import EngineHit, EngineResult, fresh_dir, marker_problem, swap_in
 from dms.index.whoosh_docset import DocIds
 from dms.index.whoosh_phrase import ExactPhrase
 from dms.model import IndexRecord
 
 INDEX_SCHEMA = 3  # bump when the schema below changes: indexes of another version are rebuilt
-MARKER = "dms-index.json"
 DEFAULT_FIELDS = ("title", "body", "path")
 IDENT_BOOST = 25.0
 TITLE_BOOST = 3.0
@@ -105,16 +103,9 @@ class WhooshBackend:
 
     # -- lifecycle --------------------------------------------------------------------------
     def needs_rebuild(self) -> str | None:
-        marker = self.dir / MARKER
         if not self.dir.is_dir() or not whoosh.index.exists_in(self.dir):
             return "there is no search index yet"
-        try:
-            info = json.loads(marker.read_text())
-        except (OSError, ValueError):
-            return "the search index has no schema marker"
-        if info.get("schema") != INDEX_SCHEMA or info.get("engine") != self.name:
-            return f"the search index was built with schema {info.get('schema')}, this dms uses {INDEX_SCHEMA}"
-        return None
+        return marker_problem(self.dir, self.name, INDEX_SCHEMA)
 
     def _open(self):
         if self._ix is None:
@@ -138,9 +129,7 @@ class WhooshBackend:
         w.commit()
 
     def rebuild(self, records: Iterable[IndexRecord]) -> int:
-        fresh = self.dir.with_name(self.dir.name + ".new")
-        shutil.rmtree(fresh, ignore_errors=True)
-        fresh.mkdir(parents=True)
+        fresh = fresh_dir(self.dir)
         ix = whoosh.index.create_in(fresh, build_schema())
         w = ix.writer(limitmb=self.limitmb)
         count = 0
@@ -153,13 +142,7 @@ class WhooshBackend:
             shutil.rmtree(fresh, ignore_errors=True)
             raise
         w.commit()
-        (fresh / MARKER).write_text(json.dumps({"engine": self.name, "schema": INDEX_SCHEMA}))
-        old = self.dir.with_name(self.dir.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.dir.exists():
-            self.dir.rename(old)
-        fresh.rename(self.dir)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_in(fresh, self.dir, self.name, INDEX_SCHEMA)
         self._ix = None
         self.close()
         return count

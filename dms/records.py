@@ -9,6 +9,8 @@ path, every version's SHA-256 and size, who purged it and when.
 
 from __future__ import annotations
 
+import json
+
 from dms import audit
 from dms.app import Dms
 from dms.catalog.db import utcnow
@@ -19,6 +21,33 @@ from dms.users import acting
 
 EDITABLE = {"title": "title", "type": "doc_type", "date": "doc_date", "number": "number", "revision": "revision",
             "products": "products", "parties": "parties"}
+
+
+def _update_version_fields(catalog, version_id: int, fields: dict) -> None:
+    """Metadata corrections on a version (the caller audits them)."""
+    allowed = {"title", "doc_type", "doc_date", "number", "revision", "products", "parties"}
+    assert set(fields) <= allowed, fields
+    values = {k: json.dumps(list(v)) if k in ("products", "parties") else (v or None) for k, v in fields.items()}
+    sets = ", ".join(f"{k} = ?" for k in values)
+    catalog.conn.execute(f"UPDATE versions SET {sets} WHERE id = ?", (*values.values(), version_id))
+
+
+def _purge_rows(catalog, doc_id: int, by: str, at: str) -> None:
+    """Drop a document's text, references, metrics and content-derived metadata (titles and e-mail subjects
+    and senders come from the content); keep its row and versions (path, hashes, sizes, type, date, number)."""
+    for table in ("pages", "refs", "metrics", "metrics_read"):
+        catalog.conn.execute(f"DELETE FROM {table} WHERE version_id IN (SELECT id FROM versions WHERE document_id = ?)",
+                             (doc_id,))
+    catalog.conn.execute("UPDATE versions SET title = NULL, meta = '{}', parties = '[]' WHERE document_id = ?",
+                         (doc_id,))
+    catalog.conn.execute("UPDATE documents SET purged_at = ?, purged_by = ? WHERE id = ?", (at, by, doc_id))
+
+
+def _sha_in_use(catalog, sha256: str) -> bool:
+    """Whether a document that is not purged still has a version with these bytes."""
+    return catalog.conn.execute(
+        "SELECT 1 FROM versions v JOIN documents d ON d.id = v.document_id "
+        "WHERE v.sha256 = ? AND d.purged_at IS NULL LIMIT 1", (sha256,)).fetchone() is not None
 
 
 class OnHold(UsageError):
@@ -75,7 +104,7 @@ def edit(dms: Dms, ref: str, by: str, reason: str, **fields) -> dict:
     before = {k: getattr(v, EDITABLE[k]) for k in changes}
     before = {k: list(b) if isinstance(b, tuple) else b for k, b in before.items()}
     with dms.catalog.transaction():
-        dms.catalog.update_version_fields(v.id, {EDITABLE[k]: val for k, val in changes.items()})
+        _update_version_fields(dms.catalog, v.id, {EDITABLE[k]: val for k, val in changes.items()})
         dms.catalog.conn.execute("UPDATE documents SET indexed_version_id = NULL WHERE id = ?", (doc.id,))
         audit.record(dms.catalog, by, "metadata edited", f"doc:{doc.id}",
                      {"reason": reason.strip(), "before": before, "after": changes, "version": v.seq})
@@ -124,12 +153,12 @@ def purge(dms: Dms, ref: str, by: str, reason: str) -> dict:
     versions = dms.catalog.versions(doc.id)
     hashes = [{"version": v.seq, "sha256": v.sha256, "size": v.size} for v in versions]
     with dms.catalog.transaction():
-        dms.catalog.purge_document(doc.id, by, utcnow())
+        _purge_rows(dms.catalog, doc.id, by, utcnow())
         audit.record(dms.catalog, by, "purged", f"doc:{doc.id}",
                      {"reason": reason.strip(), "path": doc.path, "versions": hashes})
     deleted = []
     for sha in {h["sha256"] for h in hashes}:
-        if not dms.catalog.sha_in_use(sha):
+        if not _sha_in_use(dms.catalog, sha):
             dms.store.delete(sha)
             deleted.append(sha)
     dms.sync_index()

@@ -249,35 +249,6 @@ class Catalog:
                 marked += 1
         return marked
 
-    # -- corrections, purge ------------------------------------------------------------------
-
-    def update_version_fields(self, version_id: int, fields: dict) -> None:
-        """Metadata corrections on a version (the caller audits them)."""
-        allowed = {"title", "doc_type", "doc_date", "number", "revision", "products", "parties"}
-        assert set(fields) <= allowed, fields
-        values = {k: json.dumps(list(v)) if k in ("products", "parties") else (v or None) for k, v in fields.items()}
-        sets = ", ".join(f"{k} = ?" for k in values)
-        with self.transaction():
-            self.conn.execute(f"UPDATE versions SET {sets} WHERE id = ?", (*values.values(), version_id))
-
-    def purge_document(self, doc_id: int, by: str, at: str) -> None:
-        """Drop a document's text, references, metrics and content-derived metadata; keep its row and versions
-        (path, hashes, sizes, type, date, number) as a tombstone."""
-        with self.transaction():
-            for table in ("pages", "refs", "metrics", "metrics_read"):
-                self.conn.execute(f"DELETE FROM {table} WHERE version_id IN "
-                                  "(SELECT id FROM versions WHERE document_id = ?)", (doc_id,))
-            # titles and metadata (e-mail subjects and senders) come from the content: they go too
-            self.conn.execute("UPDATE versions SET title = NULL, meta = '{}', parties = '[]' WHERE document_id = ?",
-                              (doc_id,))
-            self.conn.execute("UPDATE documents SET purged_at = ?, purged_by = ? WHERE id = ?", (at, by, doc_id))
-
-    def sha_in_use(self, sha256: str) -> bool:
-        """Whether a document that is not purged still has a version with these bytes."""
-        return self.conn.execute(
-            "SELECT 1 FROM versions v JOIN documents d ON d.id = v.document_id "
-            "WHERE v.sha256 = ? AND d.purged_at IS NULL LIMIT 1", (sha256,)).fetchone() is not None
-
     # -- index bookkeeping ----------------------------------------------------------------------
 
     def index_work(self) -> tuple[list[int], list[int]]:

@@ -104,7 +104,49 @@ def best_page(pages: tuple[str, ...], terms: Terms) -> int:
     return best
 
 
+REGION = 800  # characters either side of where a long page's hits are densest
+
+
+@lru_cache(maxsize=1024)
+def _starts(keys: tuple[str, ...]) -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True)) + ")")
+
+
+def _dense_region(text: str, terms: Terms) -> tuple[int, int]:
+    """Where on a long page the words that can match start closest together (a cheap pre-scan: only the
+    region is then analysed word by word). Without any, the page's start."""
+    keys = tuple(sorted(set(terms.keys())))
+    found = [m.start() for m in _starts(keys).finditer(text.lower())] if keys else []
+    if not found:
+        return 0, min(len(text), 2 * REGION)
+    best, best_n, j = found[0], 0, 0
+    for i, at in enumerate(found):  # the most starts within REGION characters
+        while found[j] < at - REGION:
+            j += 1
+        if i - j + 1 > best_n:
+            best_n, best = i - j + 1, (found[j] + at) // 2
+    return max(0, best - REGION), min(len(text), best + REGION)
+
+
 def snippet(text: str, terms: Terms, window: int = WINDOW) -> str:
+    """The best window of the text with its hits marked; on a long page, searched near its densest hits."""
+    if len(text) <= 3 * REGION:
+        return _snippet(text, terms, window)
+    lo, hi = _dense_region(text, terms)
+    if lo > 0:
+        lo = text.find(" ", lo) + 1 or lo  # whole words only
+    if hi < len(text):
+        cut = text.rfind(" ", lo, hi)
+        hi = cut if cut > lo else hi
+    part = _snippet(text[lo:hi], terms, window)
+    if lo > 0 and part and not part.startswith("… "):
+        part = "… " + part
+    if hi < len(text) and part and not part.endswith(" …"):
+        part += " …"
+    return part
+
+
+def _snippet(text: str, terms: Terms, window: int = WINDOW) -> str:
     words = list(_WORD.finditer(text))
     if not words:
         return ""

@@ -14,8 +14,7 @@ import urllib.request
 
 import pytest
 from conftest import REPO, make_web_home, password_of, write_pdf
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]' installs playwright")
+from playwright.sync_api import sync_playwright  # a missing browser stack fails, never skips
 
 SHOTS = REPO / "test-output" / "screenshots"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -59,7 +58,7 @@ def browser():
     if not executable:
         pytest.fail("Chromium is not installed: scripts/test installs Debian's chromium package (apt-get install "
                     "chromium), or set DMS_CHROMIUM to a Chromium binary")
-    with playwright_api.sync_playwright() as p:
+    with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()

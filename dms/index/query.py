@@ -109,6 +109,15 @@ class DocSet:
     ids: frozenset[int]
 
 
+def plain_words(tree) -> list[str]:
+    """The unfielded (or body) words of a query, for "did you mean" on either engine."""
+    if isinstance(tree, Word) and tree.field in (None, "body"):
+        return [tree.text]
+    if isinstance(tree, (And, Or)):
+        return [w for i in tree.items for w in plain_words(i)]
+    return []
+
+
 def resolve_linked(tree, resolve):
     """The tree with every Linked node replaced by the DocSet `resolve(ref)` returns."""
     if isinstance(tree, Linked):

@@ -233,10 +233,8 @@ class TantivyBackend:
     @staticmethod
     def _suggest(searcher, schema, tree) -> dict[str, tuple[str, int]]:
         """word -> (a close body term, a version holding it), for words the body does not contain."""
-        from dms.index.whoosh_backend import _plain_words
-
         out = {}
-        for word in _plain_words(tree):
+        for word in q.plain_words(tree):
             terms = words("body", word)
             if len(terms) != 1 or searcher.doc_freq("body", terms[0]):
                 continue

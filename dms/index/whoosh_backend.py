@@ -231,7 +231,7 @@ class WhooshBackend:
         analyzer = searcher.schema["body"].analyzer
         corrector = searcher.corrector("body")
         out = {}
-        for word in _plain_words(tree):
+        for word in q.plain_words(tree):
             terms = [t.text for t in analyzer(word)]
             if len(terms) != 1 or reader.doc_frequency("body", terms[0]):
                 continue
@@ -275,14 +275,6 @@ def _has_expansion(tree) -> bool:
     if isinstance(tree, (q.And, q.Or)):
         return any(_has_expansion(i) for i in tree.items)
     return False
-
-
-def _plain_words(tree) -> list[str]:
-    if isinstance(tree, q.Word) and tree.field in (None, "body"):
-        return [tree.text]
-    if isinstance(tree, (q.And, q.Or)):
-        return [w for i in tree.items for w in _plain_words(i)]
-    return []
 
 
 class _Translator:

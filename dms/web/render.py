@@ -6,8 +6,6 @@ from urllib.parse import quote, urlencode
 
 from fastapi import Request
 
-from dms.web.security import SESSION_COOKIE
-
 
 def node_url(node: str) -> str:
     """The page of a graph node: a document, a change request, a product, else its trace."""
@@ -35,4 +33,4 @@ def render(request: Request, template: str, /, status: int = 200, **context):
 
 
 def install_helpers(templates) -> None:
-    templates.env.globals.update(node_url=node_url, query_url=query_url, session_cookie=SESSION_COOKIE)
+    templates.env.globals.update(node_url=node_url, query_url=query_url)

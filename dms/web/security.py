@@ -91,14 +91,6 @@ def caller(role: str = "viewer"):
     return Depends(dependency)
 
 
-def optional_caller(request: Request) -> Caller | None:
-    """The signed-in user if any (for pages such as sign-in that anyone may see)."""
-    try:
-        return _identify(request)
-    except NotSignedIn:
-        return None
-
-
 class ResponseGuard:
     def __init__(self, app, max_body: int):
         self.app = app

@@ -194,17 +194,11 @@ class Transition(BaseModel):
     assessment: ChangeFields | None = Field(None, description="assess: the assessment fields")
 
 
-def _locked(request: Request, work):
-    state = request.app.state.web
-    with state.write_lock:
-        return work(state.dms())
-
-
 @router.post("/changes", summary="Open a change request in draft; the caller is its applicant", status_code=201)
 def change_new(request: Request, body: NewChange, who: Caller = caller()):
     fields = body.model_dump(exclude_none=True)
     title = fields.pop("title")
-    return _locked(request, lambda a: changes.create(a, title, who.name, **fields)).to_dict()
+    return request.app.state.web.write(changes.create, title, who.name, **fields).to_dict()
 
 
 @router.get("/changes/{number}", summary="A request with history and amendments, or as on file in the archive")
@@ -216,7 +210,7 @@ def change_show(request: Request, number: str, who: Caller = caller()):
 def change_edit(request: Request, number: str, body: ChangeFields, revision: int | None = None,
                 who: Caller = caller()):
     fields = body.model_dump(exclude_none=True)
-    return _locked(request, lambda a: changes.edit(a, number, who.name, revision, **fields)).to_dict()
+    return request.app.state.web.write(changes.edit, number, who.name, revision, **fields).to_dict()
 
 
 @router.post("/changes/{number}/transitions", summary="submit, review, assess, decide, authorize, implement, close")
@@ -230,8 +224,8 @@ def change_transition(request: Request, number: str, body: Transition, who: Call
         params = {"effective_date": body.effective_date}
     elif body.action == "close":
         params = {"waivers": {k.upper(): v for k, v in (body.waivers or {}).items()}}
-    return _locked(request, lambda a: changes.transition(a, number, body.action, who.name, body.note, body.revision,
-                                                         **params)).to_dict()
+    return request.app.state.web.write(changes.transition, number, body.action, who.name, body.note, body.revision,
+                                       **params).to_dict()
 
 
 @router.get("/changes/{number}/check", summary="Amendment status of each affected document")

@@ -80,32 +80,24 @@ class Correction(BaseModel):
 
 @router.patch("/documents/{ref}", summary="Correct a document's metadata (coordinator; refused under hold)")
 def document_edit(request: Request, ref: str, body: Correction, who: Caller = caller("coordinator")):
-    state = request.app.state.web
     fields = body.model_dump(exclude_none=True)
     reason = fields.pop("reason")
-    with state.write_lock:
-        return records.edit(state.dms(), ref, who.name, reason, **fields)
+    return request.app.state.web.write(records.edit, ref, who.name, reason, **fields)
 
 
 @router.post("/documents/{ref}/retire", summary="Retire a document (coordinator; refused under hold)")
 def document_retire(request: Request, ref: str, body: Reason, who: Caller = caller("coordinator")):
-    state = request.app.state.web
-    with state.write_lock:
-        return records.retire(state.dms(), ref, who.name, body.reason)
+    return request.app.state.web.write(records.retire, ref, who.name, body.reason)
 
 
 @router.post("/documents/{ref}/restore", summary="Restore a retired document (coordinator)")
 def document_restore(request: Request, ref: str, body: Reason, who: Caller = caller("coordinator")):
-    state = request.app.state.web
-    with state.write_lock:
-        return records.restore(state.dms(), ref, who.name, body.reason)
+    return request.app.state.web.write(records.restore, ref, who.name, body.reason)
 
 
 @router.post("/documents/{ref}/purge", summary="Purge a document, leaving a tombstone (admin; refused under hold)")
 def document_purge(request: Request, ref: str, body: Reason, who: Caller = caller("admin")):
-    state = request.app.state.web
-    with state.write_lock:
-        return records.purge(state.dms(), ref, who.name, body.reason)
+    return request.app.state.web.write(records.purge, ref, who.name, body.reason)
 
 
 class BundleRequest(BaseModel):

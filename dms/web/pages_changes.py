@@ -87,13 +87,7 @@ async def create(request: Request, who: Caller = caller()):
     form = await request.form()
     fields = fields_from_form(form)
     title = fields.pop("title", "")
-    state = request.app.state.web
-
-    def work():
-        with state.write_lock:
-            return changes.create(state.dms(), title, who.name, **fields)
-
-    cr = await run_in_threadpool(work)
+    cr = await run_in_threadpool(request.app.state.web.write, changes.create, title, who.name, **fields)
     return RedirectResponse(f"/changes/{cr.number}", status_code=303)
 
 
@@ -115,13 +109,7 @@ def change_page(request: Request, number: str, who: Caller = caller()):
 async def edit(request: Request, number: str, who: Caller = caller()):
     form = await request.form()
     fields, revision = fields_from_form(form), _revision(form)
-    state = request.app.state.web
-
-    def work():
-        with state.write_lock:
-            return changes.edit(state.dms(), number, who.name, revision, **fields)
-
-    cr = await run_in_threadpool(work)
+    cr = await run_in_threadpool(request.app.state.web.write, changes.edit, number, who.name, revision, **fields)
     return RedirectResponse(f"/changes/{cr.number}", status_code=303)
 
 
@@ -147,13 +135,8 @@ async def act(request: Request, number: str, action: str, who: Caller = caller()
                 waivers[doc.strip().upper()] = reason.strip()
         params = {"waivers": waivers}
     note, revision = str(form.get("note") or ""), _revision(form)
-    state = request.app.state.web
-
-    def work():
-        with state.write_lock:
-            return changes.transition(state.dms(), number, action, who.name, note, revision, **params)
-
-    cr = await run_in_threadpool(work)
+    cr = await run_in_threadpool(request.app.state.web.write, changes.transition, number, action, who.name, note,
+                                 revision, **params)
     return RedirectResponse(f"/changes/{cr.number}", status_code=303)
 
 

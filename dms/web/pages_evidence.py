@@ -97,8 +97,7 @@ def edit_document(request: Request, doc_id: int, reason: str = Form(""), title: 
         fields["products"] = [p.upper() for p in _lines(products)]
     if parties.strip():
         fields["parties"] = _lines(parties)
-    with state.write_lock:
-        records.edit(state.dms(), str(doc_id), who.name, reason, **fields)
+    state.write(records.edit, str(doc_id), who.name, reason, **fields)
     return RedirectResponse(f"/documents/{doc_id}", status_code=303)
 
 
@@ -108,9 +107,7 @@ def record_action(request: Request, doc_id: int, action: str, reason: str = Form
 
     if action not in ("retire", "restore", "purge"):
         raise NotFound("there is no such page")
-    state = request.app.state.web
-    with state.write_lock:
-        getattr(records, action)(state.dms(), str(doc_id), who.name, reason)
+    request.app.state.web.write(getattr(records, action), str(doc_id), who.name, reason)
     return RedirectResponse(f"/documents/{doc_id}", status_code=303)
 
 

@@ -42,6 +42,11 @@ class WebState:
                 held = self._local.held = (self._generation, archive)
         return held[1]
 
+    def write(self, work, *args, **kwargs):
+        """work(this thread's archive, *args, **kwargs), one writer at a time (index writes cannot overlap)."""
+        with self.write_lock:
+            return work(self.dms(), *args, **kwargs)
+
     def close(self) -> None:
         with self._guard:
             opened, self._opened = self._opened, []

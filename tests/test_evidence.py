@@ -359,6 +359,8 @@ def test_bundle_selection_as_of_and_errors(world, tmp_path):
         bundles.create(world, tmp_path / "x.zip", "cora")
     with pytest.raises(UsageError, match="exactly one of"):
         bundles.create(world, tmp_path / "x.zip", "cora", query="lid", trace="CR-2023-003")
+    with pytest.raises(UsageError, match="does not exist"):
+        bundles.create(world, tmp_path / "no" / "such" / "x.zip", "cora", query="lid")
     with pytest.raises(NotFound, match="selects no document"):
         bundles.create(world, tmp_path / "x.zip", "cora", query="zzzyzzx")
     holds.place(world, "Bundle matter", "cora", products=["AQ150"])

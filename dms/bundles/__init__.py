@@ -66,6 +66,9 @@ def select(dms: Dms, query: str | None = None, trace: str | None = None, matter:
 
 def create(dms: Dms, out: str | Path, by: str, query: str | None = None, trace: str | None = None,
            matter: str | None = None, as_of: str | None = None, prefix: str | None = None) -> dict:
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
     selection, ids = select(dms, query, trace, matter, as_of)
     prefix = prefix or dms.settings.bates_prefix
     docs = sorted((dms.catalog.document(i) for i in ids), key=lambda d: (d.version.doc_date or "9999", d.id))
@@ -96,8 +99,7 @@ def create(dms: Dms, out: str | Path, by: str, query: str | None = None, trace: 
     files["bundle.json"] = json.dumps(meta, indent=1).encode()
     sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items()))
     files["SHA256SUMS"] = sums.encode()
-    out = Path(out)
-    fd, tmp = tempfile.mkstemp(dir=out.parent if out.parent.exists() else None, suffix=".zip.tmp")
+    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".zip.tmp")
     os.close(fd)
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from dms import cli_changes, cli_evidence, cli_graph, cli_users, cli_web, errors
+from dms import cli_changes, cli_evidence, cli_graph, cli_intake, cli_users, cli_web, errors
 from dms.cli_common import emit, home_option, json_option, open_archive
 
 QUERY_HELP = """Search the archive.
@@ -83,6 +83,8 @@ def ingest(paths, settings, as_json):
         click.echo(f"added {r['added']}, updated {r['updated']}, unchanged {r['unchanged']}, "
                    f"duplicates {r['duplicates']}, attachments {r['attachments']}, "
                    f"no extractor {r['unsupported']}, problems {len(r['problems'])} in {r['seconds']:.1f} s")
+        for line in cli_intake.describe_ocr(r["ocr"]):
+            click.echo(line)
         for p in r["problems"]:
             click.echo(f"  {p['severity']}: {p['path']}: {p['reason']}")
         if r["problems"]:
@@ -152,6 +154,14 @@ def show(ref, text, as_of, settings, as_json):
                 click.echo(f"  {key:12} {value}")
         if d["date_source"]:
             click.echo(f"  {'date from':12} {d['date_source']}")
+        ocr = d["ocr"]
+        if ocr and ocr["ocr_pages"]:
+            conf = f", mean confidence {ocr['confidence']:.0f}%" if ocr["confidence"] is not None else ""
+            click.echo(f"  {'OCR text':12} page(s) {', '.join(map(str, ocr['ocr_pages']))}{conf}")
+        if ocr and ocr["needs_ocr"]:
+            click.echo(f"  NEEDS OCR    page(s) {', '.join(map(str, ocr['needs_ocr']))} (`dms ocr` recognises them)")
+        if ocr and ocr["failed"]:
+            click.echo(f"  OCR failed   page(s) {', '.join(map(str, ocr['failed']))} (`dms ocr --retry-failed`)")
         rec = d["record"]
         if rec.get("retired_at"):
             click.echo(f"  RETIRED {rec['retired_at']} by {rec['retired_by']}: {rec['retire_reason']}")
@@ -276,7 +286,7 @@ def sample_generate(out, scale, seed, as_json):
 
 
 for _command in (*cli_graph.COMMANDS, cli_users.user_group, cli_changes.change_group, *cli_web.COMMANDS,
-                 *cli_evidence.COMMANDS):
+                 *cli_evidence.COMMANDS, *cli_intake.COMMANDS):
     cli.add_command(_command)
 
 

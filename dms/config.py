@@ -49,6 +49,15 @@ def _prefix(name: str, raw: str) -> str:
     return raw.strip()
 
 
+def _languages(name: str, raw: str) -> str:
+    import re
+
+    value = raw.strip()
+    if not re.fullmatch(r"[A-Za-z_]{3,20}(\+[A-Za-z_]{3,20})*", value):
+        raise ConfigError(f"{name}={raw!r} must be Tesseract language codes joined with + (e.g. eng+deu)")
+    return value
+
+
 def _flag(name: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -78,6 +87,11 @@ class Settings:
     search_engine: str = "whoosh"  # or "tantivy" (pip install 'dms[tantivy]'); switch with `dms reindex`
     bates_prefix: str = "DMS"  # control numbers in dispute bundles: DMS-000001, …
     sign_in_attempts: int = 5  # failed sign-ins per name or client within 15 minutes before a lockout
+    ocr: bool = True  # OCR scanned pages during ingest; when off they wait, marked "needs OCR", for `dms ocr`
+    ocr_languages: str = "eng"  # Tesseract language packs, joined with + (e.g. eng+deu: apt install tesseract-ocr-deu)
+    ocr_page_timeout: float = 120.0  # seconds Tesseract may spend on one page
+    ocr_max_megapixels: float = 60.0  # larger page images are refused (PDF pages are rendered smaller to fit)
+    tesseract: str = "tesseract"  # the Tesseract program, found on PATH unless a path is given
 
     @property
     def catalog_path(self) -> Path:
@@ -113,6 +127,11 @@ _VARS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "DMS_SIGN_IN_ATTEMPTS": ("sign_in_attempts", _positive_int),
     "DMS_BATES_PREFIX": ("bates_prefix", lambda name, raw: _prefix(name, raw)),
     "DMS_SEARCH_ENGINE": ("search_engine", lambda name, raw: _engine(name, raw)),
+    "DMS_OCR": ("ocr", _flag),
+    "DMS_OCR_LANGUAGES": ("ocr_languages", lambda name, raw: _languages(name, raw)),
+    "DMS_OCR_PAGE_TIMEOUT": ("ocr_page_timeout", _positive_float),
+    "DMS_OCR_MAX_MEGAPIXELS": ("ocr_max_megapixels", _positive_float),
+    "DMS_TESSERACT": ("tesseract", lambda name, raw: raw.strip()),
 }
 
 

@@ -64,6 +64,8 @@ def resolve_as_of(dms: Dms, ref: str, day: str) -> DocumentRow:
 
 
 def show(dms: Dms, ref: str, as_of: str | None = None) -> dict:
+    from dms.ocr.pages import summary as ocr_summary
+
     doc = resolve_as_of(dms, ref, as_of) if as_of else resolve(dms, ref)
     v = doc.version
     versions = dms.catalog.versions(doc.id)
@@ -101,6 +103,7 @@ def show(dms: Dms, ref: str, as_of: str | None = None) -> dict:
         ],
         "problems": [{"kind": p["kind"], "severity": p["severity"], "reason": p["reason"]} for p in problems],
         "pages": v.page_count,
+        "ocr": ocr_summary(dms.catalog, v.id),
         "text": "\f".join(dms.catalog.pages(v.id)),
     }
 

@@ -54,6 +54,7 @@ class Extraction:
     meta: dict[str, Any] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    ocr_pages: tuple[int, ...] = ()  # pages (from 1) with no usable text layer, to be OCRed
 
 
 @dataclass(frozen=True, slots=True)

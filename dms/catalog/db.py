@@ -184,6 +184,9 @@ class Catalog:
             "INSERT INTO pages (version_id, page_no, text) VALUES (?, ?, ?)",
             [(vid, n, text) for n, text in enumerate(ex.pages, start=1)],
         )
+        if ex.ocr_pages:
+            self.conn.executemany("UPDATE pages SET ocr = 'needed' WHERE version_id = ? AND page_no = ?",
+                                  [(vid, n) for n in ex.ocr_pages])
         self.conn.executemany(
             "INSERT INTO refs (version_id, family, number, revision, page, offset, snippet) VALUES (?,?,?,?,?,?,?)",
             [(vid, r.family, r.number, r.revision, r.page, r.offset, r.snippet) for r in ex.references],
@@ -219,7 +222,13 @@ class Catalog:
             references=self.references(source_version_id), meta=src.meta,
             problems=tuple(self._problems_of(source_version_id)),
         )
-        return self.add_version(doc_id, src.sha256, size, mtime_ns, ex)
+        vid = self.add_version(doc_id, src.sha256, size, mtime_ns, ex)
+        self.conn.execute(  # where each page's text came from, and any OCR still to do
+            "UPDATE pages SET source = s.source, ocr = s.ocr, ocr_confidence = s.ocr_confidence FROM pages s "
+            "WHERE s.version_id = ? AND s.page_no = pages.page_no AND pages.version_id = ?",
+            (source_version_id, vid),
+        )
+        return vid
 
     def _problems_of(self, version_id: int):
         for kind, severity, reason in self.conn.execute(

@@ -210,6 +210,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX metrics_product ON metrics(product, metric, period);
     CREATE TABLE metrics_read (version_id INTEGER PRIMARY KEY REFERENCES versions(id), tables INTEGER NOT NULL);
     """,
+    # 9: OCR. Per page: where its text came from, whether it still needs OCR, and Tesseract's confidence.
+    """
+    ALTER TABLE pages ADD COLUMN source TEXT NOT NULL DEFAULT 'text';  -- text | ocr
+    ALTER TABLE pages ADD COLUMN ocr TEXT CHECK (ocr IN ('needed', 'done', 'failed'));
+    ALTER TABLE pages ADD COLUMN ocr_confidence REAL;                 -- mean word confidence, 0-100
+    CREATE INDEX pages_ocr ON pages(ocr, version_id) WHERE ocr IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

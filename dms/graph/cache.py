@@ -26,7 +26,7 @@ def stamp(dms: Dms) -> tuple:
         "(SELECT COUNT(*) FROM documents WHERE duplicate_of IS NOT NULL), (SELECT MAX(id) FROM manual_links), "
         "(SELECT COUNT(*) FROM manual_links WHERE removed_at IS NOT NULL), "
         "(SELECT COUNT(*) FROM documents WHERE retired_at IS NOT NULL OR purged_at IS NOT NULL), "
-        "(SELECT COUNT(*) FROM audit_log WHERE action = 'metadata edited')"
+        "(SELECT COUNT(*) FROM audit_log WHERE action IN ('metadata edited', 'ocr'))"
     ).fetchone()
     rules = hashlib.sha256(repr(dms.rules.identifiers).encode()).hexdigest()[:16]
     return (CACHE_FORMAT, *row, rules)

@@ -22,6 +22,8 @@ from dms.errors import UsageError
 from dms.ingest.pool import ExtractPool, InlinePool
 from dms.ingest.worker import Task
 from dms.model import Extraction, IndexRecord
+from dms.ocr import pages as ocr_pages
+from dms.ocr import phase as ocr_phase
 
 MAX_ATTACHMENT_DEPTH = 3
 CATALOG_BATCH = 200
@@ -60,6 +62,7 @@ class IngestReport:
     skipped: int = 0
     seconds: float = 0.0
     problems: list[dict] = field(default_factory=list)
+    ocr: dict | None = None  # what OCR did, or why scanned pages still wait for it
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -241,6 +244,21 @@ class _Run:
         self.since_commit = 0
 
 
+def _ocr(dms: Dms, pool: ExtractPool, report: IngestReport) -> dict | None:
+    """Scanned pages, in the same workers once the files are in; or why they wait (`dms ocr` does them later)."""
+    if not dms.settings.ocr:
+        pages, documents = ocr_pages.count_waiting(dms.catalog)
+        return {"waiting": pages, "waiting_documents": documents,
+                "why_waiting": "OCR is switched off (DMS_OCR=0); run `dms ocr` to recognise them"} if pages else None
+    done = ocr_phase.run(dms, pool)
+    report.problems.extend(done.problems)
+    if not (done.pages or done.failed or done.waiting):
+        return None
+    out = done.to_dict()
+    del out["problems"]
+    return out
+
+
 def ingest(
     dms: Dms,
     paths: Iterable[str | Path],
@@ -268,5 +286,7 @@ def ingest(
         except BaseException:
             run.index.abort(sys.exc_info())  # never commit a writer after a failure
             raise
+        if not inline:
+            report.ocr = _ocr(dms, pool, report)
     report.seconds = round(time.monotonic() - started, 3)
     return report

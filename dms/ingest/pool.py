@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
 from dms.ingest.rules import Rules
-from dms.ingest.worker import Task, extract
-from dms.model import Extraction, Problem
+from dms.ingest.worker import Task
+from dms.model import Extraction
 
 TASKS_PER_WORKER = 2000  # recycle workers so a leaky parser cannot grow without bound
 
@@ -45,7 +45,7 @@ def _worker_main(conn: Connection, rules: Rules, memory_mb: int) -> None:
         if msg is None:
             return
         key, task = msg
-        conn.send((key, extract(task, rules)))
+        conn.send((key, task.run(rules)))
 
 
 @dataclass(slots=True)
@@ -53,6 +53,7 @@ class _Slot:
     process: mp.process.BaseProcess
     conn: Connection
     key: Hashable | None = None
+    task: object = None  # what it is working on: a Task (one file) or an OCR task (one page)
     deadline: float = 0.0
     done: int = 0
 
@@ -60,7 +61,7 @@ class _Slot:
 class ExtractPool:
     def __init__(self, workers: int, rules: Rules, timeout: float, memory_mb: int):
         self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["dms.ingest.worker", "dms.ingest.extractors"])
+        self._ctx.set_forkserver_preload(["dms.ingest.worker", "dms.ingest.extractors", "dms.ocr.task"])
         self._rules = rules
         self._timeout = timeout
         self._memory_mb = memory_mb
@@ -146,7 +147,7 @@ class ExtractPool:
         slot.process.join(5)
         slot.conn.close()
         fresh = self._spawn()
-        slot.process, slot.conn, slot.key, slot.done = fresh.process, fresh.conn, None, 0
+        slot.process, slot.conn, slot.key, slot.task, slot.done = fresh.process, fresh.conn, None, None, 0
 
     def _collector(self) -> None:
         try:
@@ -177,7 +178,8 @@ class ExtractPool:
         for slot in self._slots:
             if slot.key is None and self._queue:
                 key, task = self._queue.popleft()
-                slot.key, slot.deadline = key, time.monotonic() + self._timeout
+                slot.key, slot.deadline = key, time.monotonic() + self._limit(task)
+                slot.task = task
                 handed.append((slot, key, task))
         return handed
 
@@ -197,20 +199,20 @@ class ExtractPool:
                     self._replace(slot, kill=True)
                     finished.append((key, result))
                     continue
-                slot.key = None
+                slot.key = slot.task = None
                 slot.done += 1
                 if slot.done >= TASKS_PER_WORKER:
                     self._replace(slot, kill=False)
                 finished.append((key, result))
             elif time.monotonic() > slot.deadline:
-                key = slot.key
+                key, task = slot.key, slot.task
                 self._replace(slot, kill=True)
-                finished.append((key, Extraction("failed", problems=(Problem(
-                    "timeout",
-                    f"reading the file took longer than the {self._timeout:g} s limit (DMS_EXTRACT_TIMEOUT); "
-                    "the worker was stopped",
-                ),))))
+                finished.append((key, task.timed_out(self._limit(task))))
         return finished
+
+    def _limit(self, task) -> float:
+        """Seconds a task may take: a file gets DMS_EXTRACT_TIMEOUT, an OCR page its own deadline."""
+        return getattr(task, "deadline", None) or self._timeout
 
 
 class InlinePool:
@@ -222,7 +224,7 @@ class InlinePool:
         self._done: deque[tuple[Hashable, Extraction]] = deque()
 
     def submit(self, key: Hashable, task: Task) -> None:
-        self._done.append((key, extract(task, self._rules)))
+        self._done.append((key, task.run(self._rules)))
 
     @property
     def in_flight(self) -> int:
@@ -242,10 +244,8 @@ class InlinePool:
         pass
 
 
-def _crashed(slot: _Slot) -> Extraction:
+def _crashed(slot: _Slot):
     slot.process.join(1)
     code = slot.process.exitcode
     how = f"exit code {code}" if code is not None and code >= 0 else f"signal {-code}" if code else "unknown cause"
-    return Extraction("failed", problems=(Problem(
-        "crashed", f"the extraction worker died while reading the file ({how}); likely out of memory or a parser crash"
-    ),))
+    return slot.task.crashed(how)

@@ -31,6 +31,7 @@ class Raw:
     meta: dict[str, Any] = field(default_factory=dict)  # author, created, from, to, subject ...
     attachments: list[Attachment] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    ocr_pages: list[int] = field(default_factory=list)  # pages (from 1) that are images: text comes from OCR
 
 
 class Extractor(Protocol):

@@ -22,6 +22,19 @@ class Task:
     size: int
     max_bytes: int
 
+    def run(self, rules: Rules) -> Extraction:
+        return extract(self, rules)
+
+    def timed_out(self, seconds: float) -> Extraction:
+        return Extraction("failed", problems=(Problem(
+            "timeout", f"reading the file took longer than the {seconds:g} s limit (DMS_EXTRACT_TIMEOUT); "
+                       "the worker was stopped"),))
+
+    def crashed(self, how: str) -> Extraction:
+        return Extraction("failed", problems=(Problem(
+            "crashed", f"the extraction worker died while reading the file ({how}); likely out of memory or a "
+                       "parser crash"),))
+
 
 def extract(task: Task, rules: Rules) -> Extraction:
     name = Path(task.path.split("#", 1)[-1]).name
@@ -83,7 +96,7 @@ def _finish(raw: Raw, task: Task, rules: Rules, kind: str, extractor: str, probl
                                                  "left inside the e-mail", "warning"))
         else:
             attachments.append(att)
-    if not any(p.strip() for p in pages):
+    if not any(p.strip() for p in pages) and not raw.ocr_pages:
         problems.append(Problem("empty", "no text could be extracted (an image-only or blank document?)", "warning"))
     title = (raw.title or "").strip() or Path(task.path.split("#", 1)[-1]).name
     return Extraction(
@@ -91,5 +104,5 @@ def _finish(raw: Raw, task: Task, rules: Rules, kind: str, extractor: str, probl
         doc_date=derived.doc_date, date_source=derived.date_source, number=derived.number,
         revision=derived.revision, products=derived.products, parties=derived.parties, refs=derived.refs,
         references=derived.references,
-        meta=raw.meta, problems=tuple(problems), attachments=tuple(attachments),
+        meta=raw.meta, problems=tuple(problems), attachments=tuple(attachments), ocr_pages=tuple(raw.ocr_pages),
     )

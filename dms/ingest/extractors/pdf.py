@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -30,13 +31,15 @@ class PdfExtractor:
                     raise ExtractionFailed(
                         "encrypted", "PDF is password-protected: its text cannot be read without the password"
                     )
-            pages, warnings = [], []
+            pages, warnings, scanned = [], [], []
             for number, page in enumerate(reader.pages, start=1):
                 try:
                     pages.append(page.extract_text() or "")
                 except (FileNotDecryptedError, PdfReadError, PyPdfError, ValueError, KeyError, TypeError) as exc:
                     pages.append("")
                     warnings.append(Problem("malformed", f"page {number} could not be read: {exc}", "warning"))
+                if not usable_text(pages[-1]) and _has_image(page):
+                    scanned.append(number)
             meta = _metadata(reader)
         except ExtractionFailed:
             raise
@@ -49,7 +52,42 @@ class PdfExtractor:
                 "malformed", "PDF structure is nested too deeply to read (recursive objects)") from None
         if not pages:
             raise ExtractionFailed("malformed", "PDF has no pages")
-        return Raw(pages=pages, title=meta.pop("title", None), meta=meta, warnings=warnings)
+        return Raw(pages=pages, title=meta.pop("title", None), meta=meta, warnings=warnings, ocr_pages=scanned)
+
+
+_INLINE_IMAGE = re.compile(rb"(?:^|\s)BI\s")
+MIN_TEXT_CHARS = 40  # letters and digits below which a page carrying an image counts as a scan
+
+
+def usable_text(text: str) -> bool:
+    """Whether a page's text layer is worth having on its own (else a page with an image is OCRed)."""
+    count = 0
+    for ch in text:
+        if ch.isalnum():
+            count += 1
+            if count >= MIN_TEXT_CHARS:
+                return True
+    return False
+
+
+def _has_image(page, depth: int = 0) -> bool:
+    """Whether the page draws an image: an image XObject, directly or inside a form, or an inline image."""
+    try:
+        resources = page["/Resources"] if depth == 0 else page.get("/Resources")
+        xobjects = resources.get_object().get("/XObject") if resources else None
+        for ref in (xobjects.get_object().values() if xobjects else ()):
+            obj = ref.get_object()
+            subtype = obj.get("/Subtype")
+            if subtype == "/Image":
+                return True
+            if subtype == "/Form" and depth < 2 and _has_image(obj, depth + 1):
+                return True
+        if depth == 0:
+            contents = page.get_contents()
+            return contents is not None and _INLINE_IMAGE.search(contents.get_data()) is not None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return False
 
 
 def _metadata(reader: PdfReader) -> dict:

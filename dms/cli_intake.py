@@ -1,0 +1,62 @@
+"""`dms ocr` (scanned pages waiting for OCR) and `dms watch` (folders ingested as files arrive)."""
+
+from __future__ import annotations
+
+import click
+
+from dms.cli_common import emit, home_option, json_option, open_archive
+
+
+def describe_ocr(r: dict | None) -> list[str]:
+    """Lines for a person: what OCR did in a run, or why scanned pages still wait."""
+    if not r:
+        return []
+    lines = []
+    if r.get("pages") or r.get("failed"):
+        conf = f" (mean confidence {r['confidence']:.0f}%)" if r.get("confidence") is not None else ""
+        failed = f", {r['failed']} failed (see `dms problems`)" if r.get("failed") else ""
+        lines.append(f"OCR: {r['pages']} page(s) recognised{conf}{failed} in {r.get('seconds', 0):.1f} s")
+    if r.get("waiting"):
+        lines.append(f"OCR: {r['waiting']} scanned page(s) in {r['waiting_documents']} document(s) need OCR: "
+                     f"{r['why_waiting']}. They are stored, catalogued and found by name meanwhile; "
+                     "`dms ocr` recognises them.")
+    return lines
+
+
+@click.command("ocr")
+@click.option("--retry-failed", is_flag=True, help="Also try again the pages that failed before.")
+@click.option("--list", "list_only", is_flag=True, help="Only list the documents with pages waiting for OCR.")
+@home_option
+@json_option
+def ocr_command(retry_failed, list_only, settings, as_json):
+    """Recognise the scanned pages that wait for OCR (Tesseract was missing, OCR was off, or with
+    --retry-failed, pages that failed). Languages: DMS_OCR_LANGUAGES (default eng)."""
+    from dms.errors import ConfigError
+    from dms.ocr import pages, phase
+
+    with open_archive(settings) as dms:
+        if list_only:
+            waiting: dict[int, list[int]] = {}
+            for w in pages.waiting(dms.catalog, retry_failed):
+                waiting.setdefault(w.doc_id, []).append(w.page_no)
+            data = [{"id": doc_id, "path": dms.catalog.document(doc_id).path, "pages": numbers}
+                    for doc_id, numbers in waiting.items()]
+            emit(as_json, {"documents": data}, lambda d: click.echo("\n".join(
+                f"[{x['id']}] {x['path']}  pages {', '.join(map(str, x['pages']))}" for x in d["documents"])
+                or "no pages wait for OCR"))
+            return
+        if pages.waiting(dms.catalog, retry_failed):
+            why = phase.unavailable(dms)
+            if why:
+                raise ConfigError(f"cannot OCR: {why}")
+        report = phase.run(dms, retry_failed=retry_failed)
+        if report.documents:
+            from dms.graph.cache import refresh
+
+            refresh(dms)
+    emit(as_json, report.to_dict(), lambda r: click.echo(
+        "\n".join(describe_ocr(r) + [f"  warning: {p['path']}: {p['reason']}" for p in r["problems"]])
+        or "no pages wait for OCR"))
+
+
+COMMANDS = [ocr_command]

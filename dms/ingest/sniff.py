@@ -11,15 +11,20 @@ DECLARED = {
     ".pdf": "pdf", ".docx": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".pptx": "pptx", ".eml": "eml",
     ".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "text", ".text": "text", ".log": "text",
     ".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".tsv": "csv",
-    ".doc": "ole", ".xls": "ole", ".ppt": "ole", ".msg": "ole",
-    ".png": "image", ".jpg": "image", ".jpeg": "image", ".tif": "image", ".tiff": "image", ".gif": "image",
-    ".zip": "zip",
+    ".doc": "doc", ".xls": "xls", ".ppt": "ppt", ".msg": "msg", ".odt": "odt", ".ods": "ods", ".odp": "odp",
+    ".rtf": "rtf", ".png": "image", ".jpg": "image", ".jpeg": "image", ".tif": "image", ".tiff": "image",
+    ".gif": "image", ".webp": "image", ".zip": "zip",
 }
+OLE_KINDS = frozenset({"doc", "xls", "ppt", "msg", "ole"})
 TEXT_KINDS = frozenset({"text", "markdown", "csv", "html", "eml"})
 NAMES = {
     "pdf": "a PDF", "docx": "a Word (DOCX) document", "xlsx": "an Excel (XLSX) workbook",
     "pptx": "a PowerPoint (PPTX) deck", "eml": "an e-mail", "html": "an HTML page", "text": "plain text",
-    "markdown": "Markdown text", "csv": "CSV text", "ole": "a legacy Office/Outlook (OLE2) file",
+    "markdown": "Markdown text", "csv": "CSV text", "ole": "an OLE2 compound file",
+    "doc": "a legacy Word (.doc) document", "xls": "a legacy Excel (.xls) workbook",
+    "ppt": "a legacy PowerPoint (.ppt) deck", "msg": "an Outlook message (.msg)",
+    "odt": "an OpenDocument text (.odt)", "ods": "an OpenDocument spreadsheet (.ods)",
+    "odp": "an OpenDocument presentation (.odp)", "rtf": "an RTF document",
     "ooxml-encrypted": "a password-protected Office file", "image": "an image", "zip": "a ZIP archive",
     "binary": "unrecognised binary data", "empty": "an empty file",
 }
@@ -40,8 +45,9 @@ class Detected:
             return False
         if self.declared in TEXT_KINDS and self.kind in TEXT_KINDS:
             return False  # an .html that is really plain text reads fine either way
-        if self.declared == "ole" and self.kind == "ooxml-encrypted":
-            return False
+        if self.declared in OLE_KINDS and self.kind in OLE_KINDS | {"ooxml-encrypted"} and "msg" not in (
+                self.declared, self.kind):
+            return False  # legacy Office files are told apart by their streams; a damaged one may not say
         if self.declared in ("docx", "xlsx", "pptx") and self.kind == "ooxml-encrypted":
             return False  # an encrypted Office file is an OLE2 container: reported as encrypted
         return True
@@ -79,7 +85,35 @@ def _zip_kind(path: Path) -> str:
         return "xlsx"
     if "ppt/presentation.xml" in names:
         return "pptx"
+    if "mimetype" in names:
+        with zipfile.ZipFile(path) as zf:
+            mimetype = zf.read("mimetype")[:100].strip()
+        for suffix, kind in ((b".text", "odt"), (b".spreadsheet", "ods"), (b".presentation", "odp")):
+            if mimetype.startswith(b"application/vnd.oasis.opendocument") and mimetype.endswith(suffix):
+                return kind
     return "zip"
+
+
+def _ole_kind(path: Path) -> str:
+    """Which legacy format an OLE2 container holds, by its streams."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            top = {entry[0] for entry in ole.listdir(streams=True, storages=True)}
+    except (OSError, ValueError, IndexError, KeyError, TypeError, RecursionError):
+        return "ole"
+    if "EncryptionInfo" in top:
+        return "ooxml-encrypted"
+    if any(name.startswith("__substg1.0_") for name in top):
+        return "msg"
+    if "WordDocument" in top:
+        return "doc"
+    if "Workbook" in top or "Book" in top:
+        return "xls"
+    if "PowerPoint Document" in top:
+        return "ppt"
+    return "ole"
 
 
 def detect(path: Path, name: str, size: int) -> Detected:
@@ -93,11 +127,12 @@ def detect(path: Path, name: str, size: int) -> Detected:
     elif head.startswith(b"PK\x03\x04"):
         kind = _zip_kind(path)
     elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        with open(path, "rb") as fh:
-            blob = fh.read(1 << 20)
-        kind = "ooxml-encrypted" if "EncryptionInfo".encode("utf-16-le") in blob else "ole"
-    elif head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"GIF8")):
+        kind = _ole_kind(path)
+    elif head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"GIF8")) or (
+            head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         kind = "image"
+    elif head.startswith(b"{\\rtf"):
+        kind = "rtf"
     elif _looks_like_text(head):
         kind = _text_kind(head, declared)
     else:

@@ -1,3 +1,3 @@
 """Built-in extractors; importing this package registers them all."""
 
-from dms.ingest.extractors import docx, email, html, image, pdf, pptx, sheet, text  # noqa: F401
+from dms.ingest.extractors import docx, email, html, image, msg, odf, pdf, pptx, rtf, sheet, text  # noqa: F401

@@ -27,6 +27,11 @@ def _addresses(msg: EmailMessage, name: str) -> list[str]:
         values = [str(v) for v in msg.get_all(name, [])]
     except (ValueError, TypeError, IndexError):
         return []
+    return addresses(values)
+
+
+def addresses(values: list[str]) -> list[str]:
+    """Addresses from header values, each as "Name <address>" (or whichever of the two is there)."""
     out = []
     for display, addr in getaddresses(values):
         if addr or display:
@@ -91,17 +96,22 @@ class EmailExtractor:
                 attachments.append(Attachment(name=Path(name).name or f"attachment-{number}", data=payload))
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             warnings.append(Problem("malformed", f"attachments could not all be read: {exc}", "warning"))
-        head = "\n".join(
-            f"{label}: {value}"
-            for label, value in (
-                ("From", ", ".join(meta["from"])), ("To", ", ".join(meta["to"])), ("Cc", ", ".join(meta["cc"])),
-                ("Subject", meta["subject"]),
-            )
-            if value
+        return mail_raw(meta, body, attachments, warnings)
+
+
+def mail_raw(meta: dict, body: str, attachments: list[Attachment], warnings: list[Problem]) -> Raw:
+    """A message of any format as dms keeps it: the main headers above the body, on one page."""
+    head = "\n".join(
+        f"{label}: {value}"
+        for label, value in (
+            ("From", ", ".join(meta.get("from") or [])), ("To", ", ".join(meta.get("to") or [])),
+            ("Cc", ", ".join(meta.get("cc") or [])), ("Subject", meta.get("subject")),
         )
-        meta = {k: v for k, v in meta.items() if v}
-        return Raw(pages=[head + "\n\n" + body.strip()], title=meta.get("subject"), meta=meta,
-                   attachments=attachments, warnings=warnings)
+        if value
+    )
+    meta = {k: v for k, v in meta.items() if v}
+    return Raw(pages=[head + "\n\n" + body.strip()], title=meta.get("subject"), meta=meta,
+               attachments=attachments, warnings=warnings)
 
 
 register(EmailExtractor())

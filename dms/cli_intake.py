@@ -59,4 +59,43 @@ def ocr_command(retry_failed, list_only, settings, as_json):
         or "no pages wait for OCR"))
 
 
-COMMANDS = [ocr_command]
+
+@click.command("watch")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--settle", default=2.0, show_default=True, help="Seconds a file's size must hold still before it is "
+              "read (a file still being copied keeps growing).")
+@click.option("--rescan", default=300.0, show_default=True, help="Seconds between full rescans, the safety net for "
+              "events that never come (network shares).")
+@home_option
+@json_option
+def watch_command(paths, settle, rescan, settings, as_json):
+    """Ingest new and changed files under PATHS as they arrive, until stopped (SIGTERM or Ctrl-C).
+    What it does is logged on stderr; with --json, each batch is also printed as one JSON line."""
+    import json
+    import logging
+    import signal
+    import threading
+    from dataclasses import asdict
+
+    from dms.graph.cache import refresh
+    from dms.watch import Watcher
+
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with open_archive(settings) as dms:
+        def on_batch(report, outcomes):
+            if report.added or report.updated or report.attachments:
+                refresh(dms)
+            if as_json:
+                line = {"event": "ingested", "files": [asdict(o) for o in outcomes], "report": report.to_dict()}
+                click.echo(json.dumps(line, ensure_ascii=False, default=str))
+
+        dms.ensure_index()
+        Watcher(dms, list(paths), settle=settle, rescan=rescan, on_batch=on_batch).run(stop)
+    if as_json:
+        click.echo(json.dumps({"event": "stopped"}))
+
+
+COMMANDS = [ocr_command, watch_command]

@@ -255,11 +255,15 @@ def stats(settings, as_json):
         data = {"home": str(settings.home), **dms.catalog.stats()}
         data["index_engine"] = dms.backend.name
         data["index_bytes"] = dms.backend.size_bytes() if not dms.backend.needs_rebuild() else 0
+        from dms.ocr.pages import count_waiting
+
+        data["ocr_pages"] = dms.catalog.conn.execute("SELECT COUNT(*) FROM pages WHERE ocr = 'done'").fetchone()[0]
+        data["needs_ocr_pages"] = count_waiting(dms.catalog)[0]
 
     def human(d):
         click.echo(f"data directory  {d['home']}")
-        for key in ("documents", "duplicates", "attachments", "versions", "pages", "problems", "stored_bytes",
-                    "index_bytes"):
+        for key in ("documents", "duplicates", "attachments", "versions", "pages", "ocr_pages", "needs_ocr_pages",
+                    "problems", "stored_bytes", "index_bytes"):
             click.echo(f"{key:15} {d[key]:,}")
         click.echo("by type         " + ", ".join(f"{k} {v}" for k, v in d["by_type"].items()))
 

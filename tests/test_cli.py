@@ -7,7 +7,7 @@ from dms.cli import cli
 
 COMMANDS = ["ingest", "search", "show", "problems", "reindex", "verify", "stats", "trace", "links", "path",
             "timeline", "orphans", "dangling", "stale", "user", "user token", "change", "serve",
-            "audit", "hold", "edit", "retire", "restore", "purge", "bundle", "retro"]
+            "audit", "hold", "edit", "retire", "restore", "purge", "bundle", "retro", "ocr", "watch"]
 
 
 def _leaves(group, prefix=""):

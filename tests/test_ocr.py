@@ -169,3 +169,17 @@ def test_a_missing_language_pack_is_named_with_the_package_to_install(home, inbo
     bad = run_dms(home, "ingest", str(inbox), env={"DMS_OCR_LANGUAGES": "eng;rm -rf"}, check=False)
     assert bad.returncode == 2 and "DMS_OCR_LANGUAGES" in bad.stderr
     assert json.loads(run_dms(home, "ocr", "--list", "--json").stdout)["documents"]
+
+
+def test_an_uploaded_scan_is_searchable_and_its_page_says_it_was_read_by_ocr(client_for, tmp_path):
+    from conftest import csrf_of
+
+    png = write_png(tmp_path / "quince.png", ["Quince jam supplier letter", "about the lid hinge"])
+    cora = client_for("cora")
+    response = cora.post("/api/v1/documents", headers={"X-CSRF-Token": csrf_of(cora)},
+                         files={"files": ("quince.png", png.read_bytes(), "image/png")})
+    assert response.status_code in (200, 201), response.text
+    (hit,) = cora.get("/api/v1/search", params={"q": "quince jam"}).json()["hits"]
+    page = cora.get(f"/documents/{hit['id']}", params={"q": "quince"}).text
+    assert "page(s) 1 read by OCR, mean confidence" in page
+    assert "OCR text, " in page and "% confidence" in page and "<mark>Quince</mark>" in page

@@ -1,6 +1,8 @@
-"""Worker processes for extraction, with a hard per-file time limit and a memory cap.
+"""Worker processes for extraction, with a hard per-task time limit and a memory cap.
 
-Each worker takes one file at a time. A file that runs past its deadline has its
+A task is one file (`worker.Task`) or one page to OCR (`dms.ocr.task.OcrTask`); it runs itself
+(`task.run`) and says what its timeout or a crash means (`timed_out`, `crashed`). Each worker
+takes one task at a time. A file that runs past its deadline has its
 worker killed and replaced, and comes back as a `timeout` problem; a worker that
 dies (segfault, out of memory) comes back as `crashed`. Nothing a file does can
 stop the run.

@@ -34,6 +34,7 @@ def document_view(archive: Dms, doc_id: int, query: str = "") -> dict:
         "pages": pages,
         "hit_pages": [n for n, (_, hits) in enumerate(pages, start=1) if hits],
         "hit_count": sum(hits for _, hits in pages),
+        "ocr_by_page": {p["page"]: p for p in (data["ocr"] or {}).get("pages", [])},
         "revisions": revisions(archive, str(doc_id)),
         "links": links(g, node) if node in g else None,
         "graph": elements(g, node, radius=1) if node in g else None,

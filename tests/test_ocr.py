@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zipfile
 
 import pytest
 from conftest import run_dms, run_json, write_pdf
@@ -41,6 +42,11 @@ def test_a_scanned_png_is_found_by_its_words_and_its_citations_are_traced(home, 
     audit = run_json(home, "audit", "show", str(hit["id"]))
     (entry,) = [e for e in audit["entries"] if e["action"] == "ocr"]
     assert entry["details"]["pages"] == [1] and entry["details"]["confidence"] > 70
+    run_dms(home, "bundle", "create", "hinge", "-o", str(home / "b.zip"))
+    with zipfile.ZipFile(home / "b.zip") as z:
+        (row,) = json.loads(z.read("manifest.json"))
+        assert "hinge tolerance" in z.read("text/DMS-000001.txt").decode()
+    assert row["ocr_pages"] == ["1"] and row["ocr_confidence"] > 70
 
 
 def test_each_page_of_a_multi_page_tiff_is_recognised_on_its_own_page(home, inbox):

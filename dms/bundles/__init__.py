@@ -2,8 +2,9 @@
 
     bundle.zip
       originals/DMS-000001.pdf   the stored original, byte for byte, under its control number
-      text/DMS-000001.txt        the extracted text
-      manifest.csv, manifest.json  control number, SHA-256, source path, dates, type, products, parties, references
+      text/DMS-000001.txt        the extracted text (for scanned pages, the OCR text)
+      manifest.csv, manifest.json  control number, SHA-256, source path, dates, type, products, parties, references,
+                                 which pages were read by OCR and with what confidence
       audit.jsonl                the audit-log entries about these documents, each with its chain hashes
       index.html                 a table a lawyer can open in a browser
       bundle.json                what was selected, by whom, when, as of which date, the audit head
@@ -30,9 +31,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from dms import audit
 from dms.app import Dms
 from dms.errors import NotFound, UsageError
+from dms.ocr.pages import summary as ocr_summary
 
 FIELDS = ("control_number", "file", "sha256", "size", "title", "type", "date", "ingested_at", "number", "revision",
-          "products", "parties", "references", "source_path", "document_id")
+          "products", "parties", "references", "ocr_pages", "ocr_confidence", "source_path", "document_id")
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html"]))
 
 
@@ -80,10 +82,12 @@ def create(dms: Dms, out: str | Path, by: str, query: str | None = None, trace: 
         name = control + (suffix if suffix.isascii() and suffix[1:].isalnum() else "")
         files[f"originals/{name}"] = dms.store.path_for(v.sha256).read_bytes()
         files[f"text/{control}.txt"] = "\f".join(dms.catalog.pages(v.id)).encode()
+        ocr = ocr_summary(dms.catalog, v.id) or {}  # which pages' text is machine-read from an image
         rows.append({"control_number": control, "file": name, "sha256": v.sha256, "size": v.size,
                      "title": v.title or doc.name, "type": v.doc_type, "date": v.doc_date,
                      "ingested_at": v.ingested_at, "number": v.number, "revision": v.revision,
                      "products": list(v.products), "parties": list(v.parties), "references": list(v.refs),
+                     "ocr_pages": [str(p) for p in ocr.get("ocr_pages", [])], "ocr_confidence": ocr.get("confidence"),
                      "source_path": doc.path, "document_id": doc.id})
     subjects = {f"doc:{d.id}" for d in docs}
     chain = audit.verify(dms.catalog)

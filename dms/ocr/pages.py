@@ -47,13 +47,18 @@ def write_text(catalog: Catalog, version_id: int, page_no: int, text: str, confi
     catalog.conn.execute(
         "UPDATE pages SET text = ?, source = 'ocr', ocr = 'done', ocr_confidence = ? WHERE version_id = ? "
         "AND page_no = ?", (joined, confidence, version_id, page_no))
-    catalog.conn.execute(  # an earlier attempt's failure is history now
-        "DELETE FROM problems WHERE version_id = ? AND kind = 'ocr' AND reason LIKE ?",
-        (version_id, f"page {page_no} could not be OCRed:%"))
+    _forget_failure(catalog, version_id, page_no)
+
+
+def _forget_failure(catalog: Catalog, version_id: int, page_no: int) -> None:
+    """An earlier attempt's failure is history once the page is tried again."""
+    catalog.conn.execute("DELETE FROM problems WHERE version_id = ? AND kind = 'ocr' AND reason LIKE ?",
+                         (version_id, f"page {page_no} could not be OCRed:%"))
 
 
 def write_failure(catalog: Catalog, version_id: int, page_no: int, reason: str) -> None:
     catalog.conn.execute("UPDATE pages SET ocr = 'failed' WHERE version_id = ? AND page_no = ?", (version_id, page_no))
+    _forget_failure(catalog, version_id, page_no)
     catalog.conn.execute(
         "INSERT INTO problems (version_id, kind, severity, reason, created_at) VALUES (?, 'ocr', 'warning', ?, ?)",
         (version_id, f"page {page_no} could not be OCRed: {reason}", utcnow()))

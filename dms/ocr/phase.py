@@ -105,9 +105,9 @@ def _collect(dms: Dms, pool, holders, report: OcrReport, on_progress) -> None:
                 _apply(dms, w, result, report)
             finished = [w.version_id for w in group if pages.still_needed(dms.catalog, w.version_id) == 0]
             for version_id in dict.fromkeys(finished):
-                _finish_version(dms, version_id)
-                report.documents += 1
-                since_index += 1
+                if _finish_version(dms, version_id):
+                    report.documents += 1
+                    since_index += 1
         if result.failure is None:
             report.pages += 1
             if result.confidence is not None:
@@ -134,13 +134,15 @@ def _apply(dms: Dms, w: pages.Waiting, result: OcrResult, report: OcrReport) -> 
                                 "reason": f"page {w.page_no} could not be OCRed: {result.failure}"})
 
 
-def _finish_version(dms: Dms, version_id: int) -> None:
+def _finish_version(dms: Dms, version_id: int) -> bool:
     """All pages are in: derive the metadata and references again from the whole text (keeping any field
     corrected by hand), record the OCR in the audit log, and leave the document for the index to refresh."""
     catalog = dms.catalog
     v = catalog.version(version_id)
-    (doc_id, path, name) = catalog.conn.execute(
-        "SELECT id, path, name FROM documents WHERE current_version_id = ?", (version_id,)).fetchone()
+    row = catalog.conn.execute("SELECT id, path FROM documents WHERE current_version_id = ?", (version_id,)).fetchone()
+    if row is None:  # a newer version came in meanwhile: its own extraction and OCR decide its metadata
+        return False
+    doc_id, path = row
     text = catalog.pages(version_id)
     title = v.title if v.title and v.title != PurePath(path.split("#", 1)[-1]).name else None
     derived = derive(Raw(pages=list(text), title=title, meta=dict(v.meta)), path, dms.rules)
@@ -166,6 +168,7 @@ def _finish_version(dms: Dms, version_id: int) -> None:
         "failed": summary.get("failed", []), "confidence": summary.get("confidence"),
         "languages": dms.settings.ocr_languages,
     })
+    return True
 
 
 def _edited_by_hand(dms: Dms, doc_id: int) -> set[str]:

@@ -189,3 +189,16 @@ def test_an_uploaded_scan_is_searchable_and_its_page_says_it_was_read_by_ocr(cli
     page = cora.get(f"/documents/{hit['id']}", params={"q": "quince"}).text
     assert "page(s) 1 read by OCR, mean confidence" in page
     assert "OCR text, " in page and "% confidence" in page and "<mark>Quince</mark>" in page
+
+
+def test_icons_and_spacers_are_not_sent_to_ocr(tmp_path):
+    from PIL import Image
+
+    from dms.ingest.rules import load_rules
+    from dms.ingest.worker import Task, extract
+
+    icon = tmp_path / "logo.png"
+    Image.new("L", (24, 24), 255).save(icon)
+    ex = extract(Task(blob=icon, path=str(icon), size=icon.stat().st_size, max_bytes=10**6), load_rules())
+    assert ex.status == "ok" and ex.ocr_pages == () and "too small to hold text" in ex.meta["ocr"]
+    assert ex.problems == ()

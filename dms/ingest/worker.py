@@ -96,7 +96,7 @@ def _finish(raw: Raw, task: Task, rules: Rules, kind: str, extractor: str, probl
                                                  "left inside the e-mail", "warning"))
         else:
             attachments.append(att)
-    if not any(p.strip() for p in pages) and not raw.ocr_pages:
+    if not any(p.strip() for p in pages) and not raw.ocr_pages and kind != "image":  # an icon holds no text
         problems.append(Problem("empty", "no text could be extracted (an image-only or blank document?)", "warning"))
     title = (raw.title or "").strip() or Path(task.path.split("#", 1)[-1]).name
     return Extraction(

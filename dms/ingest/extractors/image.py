@@ -10,6 +10,7 @@ from dms.ingest.registry import ExtractionFailed, Raw, register
 
 Image.MAX_IMAGE_PIXELS = None  # the OCR step applies its own size limit, page by page, with a clear message
 MAX_FRAMES = 2000
+MIN_OCR_SIDE = 32  # pixels: icons, spacers and signature logos in e-mail hold no text worth reading
 
 
 class ImageExtractor:
@@ -28,6 +29,10 @@ class ImageExtractor:
         if taken:
             meta["created"] = taken
         frames = min(frames, MAX_FRAMES)
+        image_meta = meta["image"]
+        if min(image_meta["width"], image_meta["height"]) < MIN_OCR_SIDE:
+            meta["ocr"] = f"not OCRed: {image_meta['width']} x {image_meta['height']} pixels is too small to hold text"
+            return Raw(pages=[""] * frames, meta=meta)
         return Raw(pages=[""] * frames, meta=meta, ocr_pages=list(range(1, frames + 1)))
 
 

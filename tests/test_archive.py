@@ -44,6 +44,24 @@ def ingested(tmp_path_factory):
         yield app, report
 
 
+def test_the_scans_in_the_archive_are_read_by_ocr_and_cite_what_they_name(ingested):
+    app, _ = ingested
+    from dms.ocr.pages import summary
+
+    for scan in json.loads((ARCHIVE / TRUTH_FILE).read_text())["scans"]:
+        doc = app.catalog.documents_where("d.path = ?", (str(ARCHIVE / scan["path"]),))[0]
+        ocr = summary(app.catalog, doc.version.id)
+        assert ocr["ocr_pages"] == list(range(1, scan["pages"] + 1)) and ocr["confidence"] > 80, scan["path"]
+        pages = app.catalog.pages(doc.version.id)
+        for page, phrases in scan["words"].items():
+            for phrase in phrases:
+                assert phrase in pages[int(page) - 1], (scan["path"], phrase)
+                (hit,) = [h for h in app.search(f'"{phrase}"', limit=50).hits if h.id == doc.id]
+                assert hit.page == int(page)
+        assert {r.number for r in app.catalog.references(doc.version.id)} == set(scan["cites"])
+        assert list(doc.version.products) == scan["products"]
+
+
 def catalogued(app, rel):
     return app.catalog.documents_where("d.path = ?", (str(ARCHIVE / rel),))[0].version
 

@@ -188,7 +188,7 @@ def test_ingest_killed_at_any_point_is_completed_by_the_next_run(home, tmp_path,
     assert verify["ok"], verify["problems"]
     db = sqlite3.connect(home / "catalog.sqlite")
     top_level = db.execute("SELECT COUNT(*) FROM documents WHERE parent_id IS NULL").fetchone()[0]
-    files = len(truth["files"]) + len(truth["problems"])
+    files = len(truth["files"]) + len(truth["problems"]) + len(truth["scans"])
     assert top_level == files
     assert db.execute("SELECT COUNT(*) FROM documents WHERE current_version_id IS NULL").fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM versions GROUP BY document_id HAVING COUNT(*) > 1").fetchall() == []

@@ -210,3 +210,14 @@ def test_a_long_lived_searcher_sees_new_documents_and_keeps_working(tmp_path, en
             ingest(writer, [inbox], inline=True)
             assert server.search("walrus").total == n
             assert server.search("walrus").total == n
+
+
+def test_a_snippet_shows_the_whole_phrase_even_when_it_ends_the_best_window():
+    from dms.index.query import parse
+    from dms.index.snippets import query_terms, snippet
+
+    text = " ".join(f"filler{n}" for n in range(31)) + " credited within 21 days, not 30 days as printed. " + \
+        " ".join(f"tail{n}" for n in range(40))
+    shown = snippet(text, query_terms(parse('"credited within 21 days"')))
+    assert "<mark>credited</mark> <mark>within</mark> <mark>21</mark> <mark>days</mark>" in shown
+    assert shown.startswith("… ") and shown.endswith(" …")

@@ -1,6 +1,6 @@
 """Writers of real scanned and office files for the OCR and format tests: page images drawn with
-Pillow (saved as PNG, multi-page TIFF, image-only and mixed PDFs), Outlook .msg written with
-extract-msg's own OLE writer, OpenDocument written with odfpy, and RTF written by hand."""
+Pillow (`dms.samplegen.scans.page_image`), saved as PNG, multi-page TIFF, image-only and mixed PDFs;
+Outlook .msg written with extract-msg's own OLE writer, OpenDocument with odfpy, RTF by hand."""
 
 from __future__ import annotations
 
@@ -9,19 +9,7 @@ import io
 import struct
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
-
-PAGE = (1275, 1650)  # Letter at 150 dpi
-
-
-def page_image(lines: list[str], size: tuple[int, int] = PAGE) -> Image.Image:
-    """A scanned page: black text on white, large enough for Tesseract at 150 dpi."""
-    image = Image.new("L", size, 255)
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=34)
-    for number, line in enumerate(lines):
-        draw.text((110, 140 + number * 70), line, font=font, fill=0)
-    return image
+from dms.samplegen.scans import PAGE, page_image
 
 
 def write_png(path: Path, lines: list[str]) -> Path:

@@ -152,13 +152,16 @@ def _snippet(text: str, terms: Terms, window: int = WINDOW) -> str:
         return ""
     marks = terms.marks([m.group(0) for m in words])
     start = 0
-    if any(marks):  # the window with the most hits, opened a few words before it
+    if any(marks):  # the window with the most hits, moved to centre them
         running = best = sum(marks[:window])
         for i in range(1, len(words) - window + 1):
             running += marks[i + window - 1] - marks[i - 1]
             if running > best:
                 best, start = running, i
-        start = max(0, start - 3)
+        inside = [i for i in range(start, min(start + window, len(words))) if marks[i]]
+        first, last = inside[0], inside[-1]
+        start = first - (window - (last - first + 1)) // 2
+        start = max(0, min(start, len(words) - window))
     chosen = words[start : start + window]
     out, pos = [], chosen[0].start()
     for m, marked in zip(chosen, marks[start : start + window]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dms.samplegen.scans import paper_files
 from dms.samplegen.world import World
 from dms.samplegen.writers import WRITERS, write_pdf
 
@@ -54,6 +55,6 @@ def generate(out: str | Path, scale: int = 1, seed: int = 2022) -> dict:
             "message_id": doc.mail["message_id"] if doc.mail else None,
             "attachments": [{"name": a.rel, "mentions": a.mentions()} for a in doc.attachments],
         })
-    truth = {"seed": seed, "scale": scale, "files": files, "problems": _damaged_files(out)}
+    truth = {"seed": seed, "scale": scale, "files": files, "problems": _damaged_files(out), "scans": paper_files(out)}
     (out / TRUTH_FILE).write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return truth

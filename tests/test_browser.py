@@ -205,6 +205,29 @@ def test_upload_a_file_and_find_it_by_a_word_inside_it(signed_in, tmp_path):
     assert "xylophonic" in page.inner_text("ol.hits li mark").lower()
 
 
+def test_a_scan_uploaded_as_a_tiff_is_read_by_ocr_and_says_so(signed_in, tmp_path):
+    from writers_scan import write_tiff
+
+    page = signed_in("cora")
+    scan = write_tiff(tmp_path / "fax-quarantine.tiff", [["Fax from the harbour agent"],
+                                                           ["The kettles are held in quarantine at the port"]])
+    page.click("nav >> text=Upload")
+    page.set_input_files("input[type=file]", str(scan))
+    page.click("text=Upload and ingest")
+    page.wait_for_selector("table.upload-result")
+    page.fill("header input[name=q]", "quarantine")
+    page.press("header input[name=q]", "Enter")
+    page.wait_for_selector("ol.hits li")
+    assert _total(page) == 1 and page.inner_text("ol.hits li .page").split()[-1].endswith("2")
+    page.click("ol.hits li a.title")
+    page.wait_for_selector("#ocr")
+    assert "page(s) 1, 2 read by OCR, mean confidence" in page.inner_text("#ocr")
+    assert "OCR text" in page.inner_text("#p2 header") and "quarantine" in page.inner_text("#p2 mark").lower()
+    rows = [line.split("\t") for line in page.inner_text("details.audit table").splitlines()[1:]]
+    assert [(row[2], row[3]) for row in rows] == [("cora", "ingest"), ("cora", "ocr")]  # the uploader is named
+    shot(page, "scan-document")
+
+
 def test_the_api_docs_render_from_local_files(signed_in, server):
     page = signed_in("vera")
     page.goto(server + "/docs")

@@ -31,8 +31,10 @@ def edges(g, kind):
 
 
 def expected_trace(cr: str) -> set[str]:
-    """Documents that are the change request, cite it, or are attachments that cite it."""
+    """Documents that are the change request, cite it (scans included, by their OCR text), or are attachments
+    that cite it."""
     found = {f["path"] for f in FILES if f["number"] == cr or cr in f["mentions"]}
+    found |= {scan["path"] for scan in TRUTH["scans"] if cr in scan["cites"]}
     for f in FILES:
         for number, att in enumerate(f["attachments"], start=1):
             if cr in att["mentions"]:

@@ -202,3 +202,27 @@ def test_icons_and_spacers_are_not_sent_to_ocr(tmp_path):
     ex = extract(Task(blob=icon, path=str(icon), size=icon.stat().st_size, max_bytes=10**6), load_rules())
     assert ex.status == "ok" and ex.ocr_pages == () and "too small to hold text" in ex.meta["ocr"]
     assert ex.problems == ()
+
+
+def test_the_web_shows_what_waits_for_ocr_on_the_start_and_document_pages(tmp_path, inbox):
+    from conftest import password_of
+    from fastapi.testclient import TestClient
+
+    from dms import users
+    from dms.app import Dms
+    from dms.config import load_settings
+    from dms.ingest.pipeline import ingest
+    from dms.web import create_app
+
+    settings = load_settings(environ=NO_TESSERACT, home=tmp_path / "home")
+    write_png(inbox / "agreement.png", AGREEMENT)
+    with Dms(settings) as archive:
+        report = ingest(archive, [inbox])
+        users.add(archive.catalog, "vera", "admin", password_of("vera"), by="vera")
+    assert report.ocr["waiting"] == 1
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        client.post("/sign-in", data={"name": "vera", "password": password_of("vera"), "next": "/"})
+        start = client.get("/").text
+        assert "1</b> scanned page(s) in 1 document(s) wait for OCR" in start
+        page = client.get("/documents/1").text
+        assert "needs OCR: page(s) 1" in page and "OCR failed" not in page

@@ -102,8 +102,8 @@ class _Run:
     """The state of one ingest run: what is in flight, the open catalog batch, the index batch."""
 
     def __init__(self, dms: Dms, report: IngestReport, pool: ExtractPool, total: int,
-                 on_progress: Callable[[int, int], None] | None):
-        self.dms, self.report, self.pool = dms, report, pool
+                 on_progress: Callable[[int, int], None] | None, by: str):
+        self.dms, self.report, self.pool, self.by = dms, report, pool, by
         self.catalog = dms.catalog
         self.total, self.finished, self.on_progress = total, 0, on_progress
         self.since_commit = 0
@@ -178,7 +178,7 @@ class _Run:
             self.record(*self.pool.next_result())
 
     def after_version(self, job: Job) -> None:
-        audit.record(self.catalog, self.dms.settings.user, "ingest", f"doc:{job.doc_id}",
+        audit.record(self.catalog, self.by, "ingest", f"doc:{job.doc_id}",
                      {"path": job.path, "sha256": job.sha256, "size": job.size, "replaces": job.old_sha})
         shas = {job.sha256} | ({job.old_sha} if job.old_sha else set())
         self.catalog.refresh_duplicates(shas)
@@ -244,13 +244,13 @@ class _Run:
         self.since_commit = 0
 
 
-def _ocr(dms: Dms, pool: ExtractPool, report: IngestReport) -> dict | None:
+def _ocr(dms: Dms, pool: ExtractPool, report: IngestReport, by: str) -> dict | None:
     """Scanned pages, in the same workers once the files are in; or why they wait (`dms ocr` does them later)."""
     if not dms.settings.ocr:
         pages, documents = ocr_pages.count_waiting(dms.catalog)
         return {"waiting": pages, "waiting_documents": documents,
                 "why_waiting": "OCR is switched off (DMS_OCR=0); run `dms ocr` to recognise them"} if pages else None
-    done = ocr_phase.run(dms, pool)
+    done = ocr_phase.run(dms, pool, by=by)
     report.problems.extend(done.problems)
     if not (done.pages or done.failed or done.waiting):
         return None
@@ -264,8 +264,11 @@ def ingest(
     paths: Iterable[str | Path],
     on_progress: Callable[[int, int], None] | None = None,
     inline: bool = False,
+    by: str | None = None,
 ) -> IngestReport:
-    """Ingest files. `inline=True` extracts in this process, without time limits: only for files dms wrote."""
+    """Ingest files. `inline=True` extracts in this process, without time limits: only for files dms wrote.
+    `by` is who the audit log names (default: the settings' user)."""
+    by = by or dms.settings.user
     started = time.monotonic()
     files, skipped = scan(paths)
     report = IngestReport(skipped=skipped)
@@ -277,7 +280,7 @@ def ingest(
     pool_context = InlinePool(dms.rules) if inline else ExtractPool(
         settings.workers, dms.rules, settings.extract_timeout, settings.worker_memory_mb)
     with pool_context as pool:
-        run = _Run(dms, report, pool, len(files), on_progress)
+        run = _Run(dms, report, pool, len(files), on_progress, by)
         try:
             run.resume_pending()
             for src in files:
@@ -287,6 +290,6 @@ def ingest(
             run.index.abort(sys.exc_info())  # never commit a writer after a failure
             raise
         if not inline:
-            report.ocr = _ocr(dms, pool, report)
+            report.ocr = _ocr(dms, pool, report, by)
     report.seconds = round(time.monotonic() - started, 3)
     return report

@@ -55,8 +55,9 @@ def unavailable(dms: Dms) -> str | None:
 
 
 def run(dms: Dms, pool: ExtractPool | None = None, retry_failed: bool = False,
-        on_progress: Callable[[int, int], None] | None = None) -> OcrReport:
-    """OCR what waits. Without Tesseract nothing changes and the report says why the pages wait."""
+        on_progress: Callable[[int, int], None] | None = None, by: str | None = None) -> OcrReport:
+    """OCR what waits. Without Tesseract nothing changes and the report says why the pages wait.
+    `by` is who the audit log names (default: the settings' user)."""
     started = time.monotonic()
     report = OcrReport()
     todo = pages.waiting(dms.catalog, retry_failed)
@@ -84,7 +85,7 @@ def run(dms: Dms, pool: ExtractPool | None = None, retry_failed: bool = False,
                 blob=dms.store.path_for(sha), kind=group[0].kind, page_no=page_no, program=program,
                 languages=settings.ocr_languages, timeout=settings.ocr_page_timeout,
                 max_pixels=int(settings.ocr_max_megapixels * 1e6)))
-        _collect(dms, pool, holders, report, on_progress)
+        _collect(dms, pool, holders, report, on_progress, by or settings.user)
     finally:
         if own:
             pool.close()
@@ -94,7 +95,7 @@ def run(dms: Dms, pool: ExtractPool | None = None, retry_failed: bool = False,
     return report
 
 
-def _collect(dms: Dms, pool, holders, report: OcrReport, on_progress) -> None:
+def _collect(dms: Dms, pool, holders, report: OcrReport, on_progress, by: str) -> None:
     confidences: list[float] = []
     since_index = 0
     total, done = len(holders), 0
@@ -105,7 +106,7 @@ def _collect(dms: Dms, pool, holders, report: OcrReport, on_progress) -> None:
                 _apply(dms, w, result, report)
             finished = [w.version_id for w in group if pages.still_needed(dms.catalog, w.version_id) == 0]
             for version_id in dict.fromkeys(finished):
-                if _finish_version(dms, version_id):
+                if _finish_version(dms, version_id, by):
                     report.documents += 1
                     since_index += 1
         if result.failure is None:
@@ -134,7 +135,7 @@ def _apply(dms: Dms, w: pages.Waiting, result: OcrResult, report: OcrReport) -> 
                                 "reason": f"page {w.page_no} could not be OCRed: {result.failure}"})
 
 
-def _finish_version(dms: Dms, version_id: int) -> bool:
+def _finish_version(dms: Dms, version_id: int, by: str) -> bool:
     """All pages are in: derive the metadata and references again from the whole text (keeping any field
     corrected by hand), record the OCR in the audit log, and leave the document for the index to refresh."""
     catalog = dms.catalog
@@ -163,7 +164,7 @@ def _finish_version(dms: Dms, version_id: int) -> bool:
     catalog.conn.execute("UPDATE documents SET indexed_version_id = NULL WHERE current_version_id = ?",
                          (version_id,))
     summary = pages.summary(catalog, version_id) or {}
-    audit.record(catalog, dms.settings.user, "ocr", f"doc:{doc_id}", {
+    audit.record(catalog, by, "ocr", f"doc:{doc_id}", {
         "version": v.seq, "sha256": v.sha256, "pages": summary.get("ocr_pages", []),
         "failed": summary.get("failed", []), "confidence": summary.get("confidence"),
         "languages": dms.settings.ocr_languages,

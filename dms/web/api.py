@@ -77,7 +77,7 @@ def document_original(request: Request, ref: str, version: int | None = None, wh
 async def upload(request: Request, files: list[UploadFile] = File(...), who: Caller = caller("coordinator")):
     state = request.app.state.web
     written = await uploads.save(state, files, who.name)
-    return await run_in_threadpool(uploads.ingest_saved, state, written)
+    return await run_in_threadpool(uploads.ingest_saved, state, written, who.name)
 
 
 @router.get("/problems", summary="Files that could not be read (fully), with the reason")

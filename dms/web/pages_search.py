@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 
 from dms import changes
 from dms.errors import UsageError
+from dms.ocr.pages import count_waiting
 from dms.web import uploads
 from dms.web.render import render
 from dms.web.security import Caller, caller
@@ -36,7 +37,7 @@ def dashboard(request: Request, who: Caller = caller()):
                   recent=archive.catalog.recent_documents(12),
                   by_state=Counter(r["state"] for r in requests),
                   open_requests=[r for r in requests if r["state"] != "closed"][:15],
-                  problems=archive.catalog.problems()[:8])
+                  problems=archive.catalog.problems()[:8], needs_ocr=count_waiting(archive.catalog))
 
 
 @router.get("/search")
@@ -75,5 +76,5 @@ async def upload(request: Request, who: Caller = caller("coordinator")):
         written = await uploads.save(state, [f for f in form.getlist("files") if isinstance(f, UploadFile)], who.name)
     finally:
         await form.close()  # the spooled temporary files
-    result = await run_in_threadpool(uploads.ingest_saved, state, written)
+    result = await run_in_threadpool(uploads.ingest_saved, state, written, who.name)
     return render(request, "upload.html", result=result, limit_mb=state.settings.upload_max_mb)

@@ -65,14 +65,15 @@ async def save(state: WebState, files: list[UploadFile], user: str) -> list[tupl
     return written
 
 
-def ingest_saved(state: WebState, written: list[tuple[str, Path]]) -> dict:
-    """Ingest what `save` wrote (one ingest at a time) and say what became of each file."""
+def ingest_saved(state: WebState, written: list[tuple[str, Path]], by: str) -> dict:
+    """Ingest what `save` wrote (one ingest at a time, recorded as done by the uploader) and say what became
+    of each file."""
     from dms.graph.cache import refresh
     from dms.ingest.pipeline import ingest
 
     archive = state.dms()
     with state.write_lock:
-        report = ingest(archive, [str(path) for _, path in written])
+        report = ingest(archive, [str(path) for _, path in written], by=by)
         refresh(archive)
     files = []
     for sent, path in written:

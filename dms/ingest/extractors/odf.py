@@ -11,9 +11,9 @@ import zipfile
 from pathlib import Path
 from xml.parsers.expat import ExpatError
 
+from dms.ingest.extractors.sheet import sheet_page
 from dms.ingest.registry import ExtractionFailed, Raw, register
 
-MAX_CELLS = 2_000_000
 _TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 
@@ -75,15 +75,9 @@ def _sheets(body) -> list[str]:
 
     pages, cells = [], 0
     for sheet in body.getElementsByType(Table):
-        lines = [f"Sheet: {sheet.getAttribute('name')}"]
-        for row in sheet.getElementsByType(TableRow):
-            values = [_plain(c) for c in row.getElementsByType(TableCell)]
-            cells += len(values)
-            if cells > MAX_CELLS:
-                raise ExtractionFailed("limit", f"spreadsheet has more than {MAX_CELLS:,} cells")
-            if any(values):
-                lines.append(" | ".join(values).rstrip(" |"))
-        pages.append("\n".join(lines))
+        rows = ([_plain(c) for c in row.getElementsByType(TableCell)] for row in sheet.getElementsByType(TableRow))
+        page, cells = sheet_page(sheet.getAttribute("name"), rows, cells)
+        pages.append(page)
     return pages
 
 

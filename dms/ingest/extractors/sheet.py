@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import openpyxl
@@ -21,6 +22,19 @@ def _cell(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def sheet_page(name: str, rows: Iterable[list[str]], cells: int) -> tuple[str, int]:
+    """One sheet as a page ("Sheet: NAME", then "a | b" per non-empty row), and the cells counted so far;
+    past MAX_CELLS the whole file is refused, so one workbook cannot exhaust memory."""
+    lines = [f"Sheet: {name}"]
+    for values in rows:
+        cells += len(values)
+        if cells > MAX_CELLS:
+            raise ExtractionFailed("limit", f"workbook has more than {MAX_CELLS:,} cells")
+        if any(values):
+            lines.append(" | ".join(values).rstrip(" |"))
+    return "\n".join(lines), cells
 
 
 class XlsxExtractor:
@@ -42,15 +56,9 @@ class XlsxExtractor:
         pages, cells = [], 0
         try:
             for sheet in wb.worksheets:
-                lines = [f"Sheet: {sheet.title}"]
-                for row in sheet.iter_rows(values_only=True):
-                    values = [_cell(v) for v in row]
-                    cells += len(values)
-                    if cells > MAX_CELLS:
-                        raise ExtractionFailed("limit", f"workbook has more than {MAX_CELLS:,} cells")
-                    if any(values):
-                        lines.append(" | ".join(values).rstrip(" |"))
-                pages.append("\n".join(lines))
+                rows = ([_cell(v) for v in row] for row in sheet.iter_rows(values_only=True))
+                page, cells = sheet_page(sheet.title, rows, cells)
+                pages.append(page)
             props = wb.properties
             meta = {"sheets": [ws.title for ws in wb.worksheets]}
             if props.creator:

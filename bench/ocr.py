@@ -106,6 +106,9 @@ def main() -> None:
     corpus = work / "sample"
     subprocess.run([sys.executable, "-m", "dms", "sample", "generate", str(corpus), "--scale", str(args.scale)],
                    check=True, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO)})
+    truth = json.loads((corpus / ".dms-ground-truth.json").read_text())
+    for scan in truth["scans"]:  # the sample's two scans: this corpus is to be born digital only
+        (corpus / scan["path"]).unlink()
     on, off, sent = [], [], 0
     for _ in range(2):
         rate, report = born_digital(corpus, True)

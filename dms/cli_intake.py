@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from dms.cli_common import emit, home_option, json_option, open_archive
@@ -49,7 +51,21 @@ def ocr_command(retry_failed, list_only, settings, as_json):
             why = phase.unavailable(dms)
             if why:
                 raise ConfigError(f"cannot OCR: {why}")
-        report = phase.run(dms, retry_failed=retry_failed)
+        bar = None
+
+        def progress(done, total):
+            nonlocal bar
+            if bar is None:
+                bar = click.progressbar(length=total, label="OCR (pages)", file=sys.stderr)
+                bar.__enter__()
+            bar.update(done - bar.pos)
+
+        try:
+            report = phase.run(dms, retry_failed=retry_failed,
+                               on_progress=progress if sys.stderr.isatty() and not as_json else None)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
         if report.documents:
             from dms.graph.cache import refresh
 

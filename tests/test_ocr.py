@@ -226,3 +226,14 @@ def test_the_web_shows_what_waits_for_ocr_on_the_start_and_document_pages(tmp_pa
         assert "1</b> scanned page(s) in 1 document(s) wait for OCR" in start
         page = client.get("/documents/1").text
         assert "needs OCR: page(s) 1" in page and "OCR failed" not in page
+
+
+def test_a_tesseract_that_does_not_work_is_named_and_the_scan_waits(home, inbox, tmp_path):
+    broken = tmp_path / "tesseract"
+    broken.write_text("#!/bin/sh\necho 'error while loading shared libraries: libtesseract.so.5' >&2\nexit 127\n")
+    broken.chmod(0o755)
+    write_png(inbox / "agreement.png", AGREEMENT)
+    report = run_json(home, "ingest", str(inbox), env={"DMS_TESSERACT": str(broken)})
+    assert report["ocr"]["waiting"] == 1 and report["problems"] == []
+    assert "does not work" in report["ocr"]["why_waiting"] and "libtesseract.so.5" in report["ocr"]["why_waiting"]
+    assert run_json(home, "ocr")["pages"] == 1  # the real one, on PATH

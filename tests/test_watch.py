@@ -22,10 +22,10 @@ from dms.watch import Watcher
 class WatchProcess:
     """`dms watch` in the background, its stderr collected as it comes."""
 
-    def __init__(self, home: Path, folder: Path, *extra: str):
+    def __init__(self, home: Path, folder: Path, *extra: str, settle: float = 1):
         env = {**os.environ, "DMS_HOME": str(home), "DMS_WORKERS": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dms", "watch", str(folder), "--settle", "1", "--rescan", "2", *extra],
+            [sys.executable, "-m", "dms", "watch", str(folder), "--settle", str(settle), "--rescan", "2", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.log: list[str] = []
         self._reader = threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True)
@@ -75,9 +75,9 @@ CHUNKS = [f"Line {n}: returns report for the kettle base, batch {n}.\n" for n in
 
 
 def test_a_file_written_slowly_in_chunks_is_ingested_once_and_whole(home, inbox):
-    watcher = WatchProcess(home, inbox, "--json")
+    watcher = WatchProcess(home, inbox, "--json", settle=2)
     report = inbox / "returns.txt"
-    write_slowly(report, CHUNKS, pause=0.4)  # 3.2 s of writing, longer than the 1 s settle between events
+    write_slowly(report, CHUNKS, pause=0.4)  # 3.2 s of writing, each pause well under the 2 s settle
     watcher.wait_for(lambda: catalogued(home, report), "the file to be ingested")
     time.sleep(4)  # two more rescans: nothing may be ingested again
     code, out = watcher.stop()

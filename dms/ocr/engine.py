@@ -38,6 +38,10 @@ def missing_message(command: str) -> str:
 
 def languages(program: str) -> set[str]:
     out = subprocess.run([program, "--list-langs"], capture_output=True, text=True, timeout=30, check=False)
+    if out.returncode != 0:
+        said = (out.stderr or out.stdout).strip().splitlines()
+        last = said[-1] if said else "no message"
+        raise OcrFailed(f"`{program} --list-langs` failed (exit {out.returncode}): {last}")
     lines = (out.stdout + out.stderr).splitlines()
     return {line.strip() for line in lines if line.strip() and " " not in line.strip() and ":" not in line}
 

@@ -8,6 +8,7 @@ Identical bytes are recognised once: a page of a file held by several documents 
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -46,7 +47,10 @@ def unavailable(dms: Dms) -> str | None:
     program = engine.find(dms.settings.tesseract)
     if program is None:
         return engine.missing_message(dms.settings.tesseract)
-    lacking = engine.missing_languages(program, dms.settings.ocr_languages)
+    try:
+        lacking = engine.missing_languages(program, dms.settings.ocr_languages)
+    except (OSError, subprocess.SubprocessError, engine.OcrFailed) as exc:
+        return f"Tesseract ({program}) does not work: {exc}"
     if lacking:
         packages = " ".join(f"tesseract-ocr-{lang.lower().replace('_', '-')}" for lang in lacking)
         return (f"Tesseract has no language pack for {', '.join(lacking)} (DMS_OCR_LANGUAGES="

@@ -47,6 +47,17 @@ def test_outlook_threads_and_attachments_are_linked_in_the_graph(home, inbox):
     assert drawing["path"].endswith("reply.msg#1:drawing.txt")
 
 
+def test_a_forwarded_outlook_message_inside_another_becomes_a_document_of_its_own(home, inbox):
+    write_msg(inbox / "fw.msg", "FW: Hinge supplier", "Forwarding the supplier's note.",
+              forwarded=("Hinge supplier", "The hinge pin drawing D-17 follows next week."))
+    report = run_json(home, "ingest", str(inbox))
+    assert report["attachments"] == 1 and report["problems"] == []
+    (hit,) = run_json(home, "search", '"hinge pin drawing"')["hits"]
+    assert hit["path"].endswith("fw.msg#1:Hinge supplier.msg") and hit["title"] == "Hinge supplier"
+    shown = run_json(home, "show", str(hit["id"]))
+    assert shown["format"] == "msg" and shown["attachment_of"] == 1
+
+
 def test_a_damaged_outlook_message_is_a_problem_and_its_original_is_kept(home, inbox):
     good = write_msg(inbox / "whole.msg", "Whole", "Body text")
     broken = inbox / "broken.msg"

@@ -59,8 +59,9 @@ def _filetime(day: datetime.date) -> int:
 def write_msg(path: Path, subject: str, body: str, *, sender=("Anna Lindqvist", "anna.lindqvist@helix.example"),
               to=("Marco Rossi", "marco.rossi@kettleco.example"), message_id: str | None = None,
               in_reply_to: str | None = None, date: datetime.date = datetime.date(2023, 3, 14),
-              attachments: dict[str, bytes] | None = None) -> Path:
-    """An Outlook message in the MS-OXMSG layout: properties as UTF-16 streams in an OLE2 file."""
+              attachments: dict[str, bytes] | None = None, forwarded: tuple[str, str] | None = None) -> Path:
+    """An Outlook message in the MS-OXMSG layout: properties as UTF-16 streams in an OLE2 file.
+    `forwarded` (subject, body) attaches a whole message inside it, as Outlook does when forwarding."""
     from extract_msg.ole_writer import OleWriter
 
     w = OleWriter()
@@ -75,8 +76,8 @@ def write_msg(path: Path, subject: str, body: str, *, sender=("Anna Lindqvist", 
             text("", prop, value)
     when = _filetime(date)
     fixed = struct.pack("<IIQ", 0x00390040, 6, when) + struct.pack("<IIQ", 0x0E060040, 6, when)
-    w.addEntry("__properties_version1.0", b"\0" * 8 + struct.pack("<IIII", 1, 1, len(attachments or {}), 0)
-               + b"\0" * 8 + fixed)
+    count = len(attachments or {}) + (1 if forwarded else 0)
+    w.addEntry("__properties_version1.0", b"\0" * 8 + struct.pack("<IIII", 1, 1, count, 0) + b"\0" * 8 + fixed)
     w.addEntry("__nameid_version1.0", storage=True)
     for stream in ("00020102", "00030102", "00040102"):
         w.addEntry(f"__nameid_version1.0/__substg1.0_{stream}", b"")
@@ -92,6 +93,16 @@ def write_msg(path: Path, subject: str, body: str, *, sender=("Anna Lindqvist", 
         text(where, "3704", name)
         w.addEntry(where + "__substg1.0_37010102", data)
         w.addEntry(where + "__properties_version1.0", b"\0" * 8 + struct.pack("<IIQ", 0x37050003, 6, 1))
+    if forwarded:  # attach method 5: an embedded message, its properties in a storage of its own
+        where = f"__attach_version1.0_#{len(attachments or {}):08X}/"
+        w.addEntry(where[:-1], storage=True)
+        text(where, "3001", forwarded[0])
+        w.addEntry(where + "__properties_version1.0", b"\0" * 8 + struct.pack("<IIQ", 0x37050003, 6, 5))
+        inner = where + "__substg1.0_3701000D/"
+        w.addEntry(inner[:-1], storage=True)
+        for prop, value in (("0037", forwarded[0]), ("1000", forwarded[1]), ("001A", "IPM.Note")):
+            text(inner, prop, value)
+        w.addEntry(inner + "__properties_version1.0", b"\0" * 24)
     w.write(str(path))
     return path
 

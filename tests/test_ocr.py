@@ -237,3 +237,16 @@ def test_a_tesseract_that_does_not_work_is_named_and_the_scan_waits(home, inbox,
     assert report["ocr"]["waiting"] == 1 and report["problems"] == []
     assert "does not work" in report["ocr"]["why_waiting"] and "libtesseract.so.5" in report["ocr"]["why_waiting"]
     assert run_json(home, "ocr")["pages"] == 1  # the real one, on PATH
+
+
+def test_a_page_scanned_upside_down_or_sideways_is_turned_and_read(home, inbox):
+    from writers_scan import page_image
+
+    lines = ["Supplier quality agreement for the kettle", "The lid hinge tolerance is 0.2 mm.",
+             "Returns are credited within 21 days.", "Signed by both parties in Hamburg."]
+    page_image(lines).rotate(180).save(inbox / "upside-down.png", dpi=(150, 150))
+    page_image(lines).rotate(90, expand=True).save(inbox / "sideways.png", dpi=(150, 150))
+    report = run_json(home, "ingest", str(inbox))
+    assert report["ocr"]["pages"] == 2 and report["ocr"]["confidence"] > 80
+    found = {h["path"].rsplit("/", 1)[1] for h in hits(home, '"credited within 21 days"')}
+    assert found == {"upside-down.png", "sideways.png"}

@@ -57,23 +57,43 @@ def _env() -> dict[str, str]:
     return env
 
 
-def recognise(program: str, image: Image.Image, languages: str, timeout: float, dpi: int) -> Recognised:
-    """The text on one page image. Raises OcrFailed with the reason."""
+def _run(program: str, image: Image.Image, args: list[str], timeout: float, limit: float) -> str:
+    """Tesseract on one image, its output as text. `limit` is the page's whole allowance, for the message."""
     buf = io.BytesIO()
     image.convert("L").save(buf, "PPM")
     try:
-        done = subprocess.run(
-            [program, "stdin", "stdout", "-l", languages, "--dpi", str(dpi), "tsv"],
-            input=buf.getvalue(), capture_output=True, timeout=timeout, env=_env(), check=False,
-        )
+        done = subprocess.run([program, "stdin", "stdout", *args], input=buf.getvalue(), capture_output=True,
+                              timeout=max(timeout, 0.001), env=_env(), check=False)
     except subprocess.TimeoutExpired:
-        raise OcrFailed(f"OCR took longer than the {timeout:g} s limit per page (DMS_OCR_PAGE_TIMEOUT)") from None
+        raise OcrFailed(f"OCR took longer than the {limit:g} s limit per page (DMS_OCR_PAGE_TIMEOUT)") from None
     except OSError as exc:
         raise OcrFailed(f"Tesseract could not be started: {exc}") from None
     if done.returncode != 0:
         said = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise OcrFailed(f"Tesseract failed (exit {done.returncode}): {said[-1] if said else 'no message'}")
-    return parse_tsv(done.stdout.decode("utf-8", "replace"))
+    return done.stdout.decode("utf-8", "replace")
+
+
+def recognise(program: str, image: Image.Image, languages: str, timeout: float, dpi: int,
+              limit: float | None = None) -> Recognised:
+    """The text on one page image. Raises OcrFailed with the reason."""
+    return parse_tsv(_run(program, image, ["-l", languages, "--dpi", str(dpi), "tsv"], timeout, limit or timeout))
+
+
+def rotation(program: str, image: Image.Image, timeout: float, dpi: int) -> int:
+    """Degrees (clockwise) that would turn the page upright, from Tesseract's orientation detection;
+    0 when it is upright or cannot tell (too little text)."""
+    try:
+        said = _run(program, image, ["--psm", "0", "--dpi", str(dpi)], timeout, timeout)
+    except OcrFailed:
+        return 0
+    for line in said.splitlines():
+        if line.startswith("Rotate:"):
+            try:
+                return int(line.split(":", 1)[1]) % 360
+            except ValueError:
+                return 0
+    return 0
 
 
 def parse_tsv(tsv: str) -> Recognised:

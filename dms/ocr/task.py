@@ -6,8 +6,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dms.ocr.engine import OcrFailed, recognise
+from dms.ocr.engine import OcrFailed, Recognised, recognise, rotation
 from dms.ocr.render import page_image
+
+DOUBTFUL = 60  # mean confidence below which a page may be sideways or upside down
+
+
+def _upright(task: OcrTask, image, dpi: int, found: Recognised, left) -> Recognised:
+    """A scan fed upside down or sideways reads as garbage: ask Tesseract which way is up, read the page
+    turned that way, and keep the better reading."""
+    turn = rotation(task.program, image, left(), dpi)
+    if turn not in (90, 180, 270):
+        return found
+    try:
+        again = recognise(task.program, image.rotate(-turn, expand=True), task.languages, left(), dpi, task.timeout)
+    except OcrFailed:  # out of time for a second reading: the first one stands
+        return found
+    return again if (again.confidence or 0) > (found.confidence or 0) else found
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +49,12 @@ class OcrTask:
 
     def run(self, rules=None) -> OcrResult:
         started = time.monotonic()
+        left = lambda: self.timeout - (time.monotonic() - started)  # noqa: E731 - the page's time, shared by passes
         try:
             image, dpi = page_image(self.blob, self.kind, self.page_no, self.max_pixels)
-            found = recognise(self.program, image, self.languages, self.timeout, dpi)
+            found = recognise(self.program, image, self.languages, left(), dpi, self.timeout)
+            if found.confidence is None or found.confidence < DOUBTFUL:
+                found = _upright(self, image, dpi, found, left)
         except OcrFailed as exc:
             return OcrResult(failure=str(exc), seconds=time.monotonic() - started)
         except MemoryError:

@@ -27,10 +27,12 @@ class WatchProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dms", "watch", str(folder), "--settle", str(settle), "--rescan", "2", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        self.log: list[str] = []
-        self._reader = threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True)
-        self._reader.start()
-        self.wait_for(lambda: any("watching" in line for line in self.log), "the watcher to start")
+        self.log: list[str] = []  # stderr, line by line as it comes
+        self.out: list[str] = []  # stdout
+        self._readers = [threading.Thread(target=lambda lines=lines, pipe=pipe: lines.extend(pipe), daemon=True)
+                         for lines, pipe in ((self.log, self.proc.stderr), (self.out, self.proc.stdout))]
+        for reader in self._readers:
+            reader.start()
 
     def wait_for(self, condition, what: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -42,10 +44,34 @@ class WatchProcess:
             time.sleep(0.2)
 
     def stop(self) -> tuple[int, str]:
+        """SIGTERM, then everything it printed (the readers own both pipes: nothing is read twice)."""
         self.proc.send_signal(signal.SIGTERM)
-        out, _ = self.proc.communicate(timeout=60)
-        self._reader.join(5)
-        return self.proc.returncode, out
+        self.proc.wait(timeout=60)
+        for reader in self._readers:
+            reader.join(10)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return self.proc.returncode, "".join(self.out)
+
+
+@pytest.fixture
+def watch():
+    """watch(home, folder, ...) starts `dms watch`; any still running when the test ends is killed."""
+    started: list[WatchProcess] = []
+
+    def start(*args, **kwargs) -> WatchProcess:
+        started.append(WatchProcess(*args, **kwargs))
+        started[-1].wait_for(lambda: any("watching" in line for line in started[-1].log), "the watcher to start")
+        return started[-1]
+
+    yield start
+    for w in started:
+        if w.proc.poll() is None:
+            w.proc.kill()
+            w.proc.wait(10)
+        for pipe in (w.proc.stdout, w.proc.stderr):
+            if not pipe.closed:
+                pipe.close()
 
 
 def ingests_of(home: Path, path: Path) -> int:
@@ -74,8 +100,8 @@ def write_slowly(path: Path, chunks: list[str], pause: float) -> None:
 CHUNKS = [f"Line {n}: returns report for the kettle base, batch {n}.\n" for n in range(1, 9)]
 
 
-def test_a_file_written_slowly_in_chunks_is_ingested_once_and_whole(home, inbox):
-    watcher = WatchProcess(home, inbox, "--json", settle=2)
+def test_a_file_written_slowly_in_chunks_is_ingested_once_and_whole(home, inbox, watch):
+    watcher = watch(home, inbox, "--json", settle=2)
     report = inbox / "returns.txt"
     write_slowly(report, CHUNKS, pause=0.4)  # 3.2 s of writing, each pause well under the 2 s settle
     watcher.wait_for(lambda: catalogued(home, report), "the file to be ingested")
@@ -90,10 +116,10 @@ def test_a_file_written_slowly_in_chunks_is_ingested_once_and_whole(home, inbox)
     assert '"event": "stopped"' in out and '"outcome": "added"' in out
 
 
-def test_a_restart_picks_up_files_that_came_meanwhile_and_repeats_none(home, inbox):
+def test_a_restart_picks_up_files_that_came_meanwhile_and_repeats_none(home, inbox, watch):
     first = inbox / "first.txt"
     first.write_text("Minutes of the first supplier call\n")
-    watcher = WatchProcess(home, inbox)
+    watcher = watch(home, inbox)
     watcher.wait_for(lambda: catalogued(home, first), "the file present at start")
     assert watcher.stop()[0] == 0
 
@@ -101,7 +127,7 @@ def test_a_restart_picks_up_files_that_came_meanwhile_and_repeats_none(home, inb
     second = inbox / "sub" / "second.txt"
     second.write_text("Minutes of the second supplier call\n")
     (inbox / "draft.txt.part").write_text("a download in progress is left alone\n")
-    watcher = WatchProcess(home, inbox)
+    watcher = watch(home, inbox)
     watcher.wait_for(lambda: catalogued(home, second), "the file that came while stopped")
     time.sleep(3)
     assert watcher.stop()[0] == 0
@@ -109,10 +135,10 @@ def test_a_restart_picks_up_files_that_came_meanwhile_and_repeats_none(home, inb
     assert not catalogued(home, inbox / "draft.txt.part")
 
 
-def test_a_changed_file_becomes_a_new_version(home, inbox):
+def test_a_changed_file_becomes_a_new_version(home, inbox, watch):
     note = inbox / "note.txt"
     note.write_text("Hinge tolerance 0.2 mm\n")
-    watcher = WatchProcess(home, inbox)
+    watcher = watch(home, inbox)
     watcher.wait_for(lambda: catalogued(home, note), "the first version")
     time.sleep(1.1)
     note.write_text("Hinge tolerance 0.3 mm after CR-2023-003\n")

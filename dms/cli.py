@@ -8,7 +8,7 @@ import sys
 import click
 
 from dms import cli_changes, cli_evidence, cli_graph, cli_intake, cli_users, cli_web, errors
-from dms.cli_common import emit, home_option, json_option, open_archive
+from dms.cli_common import emit, home_option, json_option, open_archive, progress_bar
 
 QUERY_HELP = """Search the archive.
 
@@ -60,20 +60,8 @@ def ingest(paths, settings, as_json):
     from dms.ingest.pipeline import ingest as run_ingest
 
     with open_archive(settings) as dms:
-        bar = None
-        progress = None
-        if sys.stderr.isatty() and not as_json:
-            def progress(done, total):
-                nonlocal bar
-                if bar is None:
-                    bar = click.progressbar(length=total, label="ingesting", file=sys.stderr)
-                    bar.__enter__()
-                bar.update(done - bar.pos)
-        try:
+        with progress_bar("ingesting", as_json) as progress:
             report = run_ingest(dms, paths, on_progress=progress)
-        finally:
-            if bar is not None:
-                bar.__exit__(None, None, None)
         if report.added or report.updated or report.duplicates or report.attachments:
             from dms.graph.cache import refresh
 
@@ -255,9 +243,9 @@ def stats(settings, as_json):
         data = {"home": str(settings.home), **dms.catalog.stats()}
         data["index_engine"] = dms.backend.name
         data["index_bytes"] = dms.backend.size_bytes() if not dms.backend.needs_rebuild() else 0
-        from dms.ocr.pages import count_waiting
+        from dms.ocr.pages import count_done, count_waiting
 
-        data["ocr_pages"] = dms.catalog.conn.execute("SELECT COUNT(*) FROM pages WHERE ocr = 'done'").fetchone()[0]
+        data["ocr_pages"] = count_done(dms.catalog)
         data["needs_ocr_pages"] = count_waiting(dms.catalog)[0]
 
     def human(d):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import sys
+from contextlib import contextmanager
 
 import click
 
@@ -36,6 +38,25 @@ def emit(as_json: bool, data, human) -> None:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
     else:
         human(data)
+
+
+@contextmanager
+def progress_bar(label: str, as_json: bool):
+    """An `on_progress(done, total)` callback drawing a bar on a terminal's stderr (None otherwise)."""
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield update if sys.stderr.isatty() and not as_json else None
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 def open_archive(settings):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from dms.cli_common import emit, home_option, json_option, open_archive
+from dms.cli_common import emit, home_option, json_option, open_archive, progress_bar
 
 
 def describe_ocr(r: dict | None) -> list[str]:
@@ -47,25 +45,10 @@ def ocr_command(retry_failed, list_only, settings, as_json):
                 f"[{x['id']}] {x['path']}  pages {', '.join(map(str, x['pages']))}" for x in d["documents"])
                 or "no pages wait for OCR"))
             return
-        if pages.waiting(dms.catalog, retry_failed):
-            why = phase.unavailable(dms)
-            if why:
-                raise ConfigError(f"cannot OCR: {why}")
-        bar = None
-
-        def progress(done, total):
-            nonlocal bar
-            if bar is None:
-                bar = click.progressbar(length=total, label="OCR (pages)", file=sys.stderr)
-                bar.__enter__()
-            bar.update(done - bar.pos)
-
-        try:
-            report = phase.run(dms, retry_failed=retry_failed,
-                               on_progress=progress if sys.stderr.isatty() and not as_json else None)
-        finally:
-            if bar is not None:
-                bar.__exit__(None, None, None)
+        with progress_bar("OCR (pages)", as_json) as progress:
+            report = phase.run(dms, retry_failed=retry_failed, on_progress=progress)
+        if report.why_waiting:  # nothing was changed
+            raise ConfigError(f"cannot OCR: {report.why_waiting}")
         if report.documents:
             from dms.graph.cache import refresh
 

@@ -39,6 +39,11 @@ def count_waiting(catalog: Catalog) -> tuple[int, int]:
     return row[0], row[1]
 
 
+def count_done(catalog: Catalog) -> int:
+    """Pages whose text was read by OCR (every version)."""
+    return catalog.conn.execute("SELECT COUNT(*) FROM pages WHERE ocr = 'done'").fetchone()[0]
+
+
 def write_text(catalog: Catalog, version_id: int, page_no: int, text: str, confidence: float | None) -> None:
     """Recognised text for a page, after whatever scrap of text layer it had."""
     (layer,) = catalog.conn.execute(

@@ -6,11 +6,14 @@ import fcntl
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 
+from dms import audit
 from dms.catalog import Catalog, open_catalog
 from dms.config import Settings
 from dms.identifiers import IdentifierMatcher
 from dms.index import IndexWriter, SearchBackend, open_backend
+from dms.index.guard import Guarded
 from dms.ingest.rules import Rules, load_rules
+from dms.locks import one_writer
 from dms.model import IndexRecord
 from dms.store import Store
 
@@ -22,8 +25,9 @@ class Dms:
         self.rules: Rules = load_rules(settings.rules_path)
         self.matcher = IdentifierMatcher(self.rules)
         self.catalog: Catalog = open_catalog(settings.catalog_path)
+        audit.configure(self.catalog, settings.audit_key_file, settings.home)
         self.store = Store(settings.store_dir)
-        self.backend: SearchBackend = open_backend(settings)
+        self.backend: SearchBackend = Guarded(open_backend(settings), settings.index_dir)  # damage: a clear error
 
     def close(self) -> None:
         self.backend.close()
@@ -55,6 +59,7 @@ class Dms:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    @one_writer  # not while an ingest writes the index
     def reindex(self, on_progress: Callable[[int], None] | None = None) -> int:
         """Rebuild the search index from the catalog alone; memory stays bounded (records stream)."""
         with self._rebuild_lock():
@@ -95,7 +100,7 @@ class Dms:
         from dms.index import query as q
 
         self.ensure_index()
-        tree = q.resolve_linked(q.parse(query, self.matcher), lambda ref: linked_ids(self, ref))
+        tree = q.resolve_linked(q.parse(query, self.matcher, self.backend.limits), lambda ref: linked_ids(self, ref))
         (count,) = self.catalog.conn.execute("SELECT COUNT(*) FROM documents").fetchone()
         result = self.backend.search(tree, limit=max(1, count), offset=0, sort="relevance", facets=False)
         return {hit.doc_id for hit in result.hits}

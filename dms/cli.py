@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import html
+import sqlite3
 import sys
 
 import click
 
 from dms import cli_changes, cli_evidence, cli_graph, cli_intake, cli_users, cli_web, errors
 from dms.cli_common import emit, home_option, json_option, open_archive, progress_bar
+from dms.display import shown
 
 QUERY_HELP = """Search the archive.
 
@@ -43,6 +45,13 @@ class DmsGroup(click.Group):
         except errors.DmsError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(errors.exit_code(exc))
+        except sqlite3.DatabaseError as exc:  # a damaged page met in the middle of a command
+            from dms.catalog.health import damaged, is_damage
+
+            if not is_damage(exc):
+                raise
+            click.echo(f"Error: {damaged(exc)}", err=True)
+            ctx.exit(errors.exit_code(damaged(exc)))
 
 
 @click.group(cls=DmsGroup)
@@ -53,15 +62,17 @@ def cli():
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links that lead out of PATHS (never to "
+              "/proc, /sys, /dev or to FIFOs and devices). Without it they are listed as problems, not followed.")
 @home_option
 @json_option
-def ingest(paths, settings, as_json):
+def ingest(paths, follow_symlinks, settings, as_json):
     """Store, extract and index the files under PATHS (incremental: unchanged files are skipped)."""
     from dms.ingest.pipeline import ingest as run_ingest
 
     with open_archive(settings) as dms:
         with progress_bar("ingesting", as_json) as progress:
-            report = run_ingest(dms, paths, on_progress=progress)
+            report = run_ingest(dms, paths, on_progress=progress, follow_symlinks=follow_symlinks or None)
         if report.added or report.updated or report.duplicates or report.attachments:
             from dms.graph.cache import refresh
 
@@ -73,8 +84,10 @@ def ingest(paths, settings, as_json):
                    f"no extractor {r['unsupported']}, problems {len(r['problems'])} in {r['seconds']:.1f} s")
         for line in cli_intake.describe_ocr(r["ocr"]):
             click.echo(line)
+        if r.get("repaired"):
+            click.echo(f"repaired {r['repaired']} damaged stored original(s) from their intact source (audit: repair)")
         for p in r["problems"]:
-            click.echo(f"  {p['severity']}: {p['path']}: {p['reason']}")
+            click.echo(f"  {p['severity']}: {shown(p['path'])}: {shown(p['reason'])}")
         if r["problems"]:
             click.echo("see `dms problems` for the full list")
 
@@ -187,8 +200,9 @@ def problems(include_old, settings, as_json):
     def human(items):
         if not items:
             click.echo("no problems")
-        for p in items:
-            click.echo(f"[{p['id']}] {p['severity']} {p['kind']}: {p['path']}\n      {p['reason']}")
+        for p in items:  # escaped: a newline in a file name must not forge a line
+            click.echo(f"[{p['id'] or '-'}] {p['severity']} {p['kind']}: {shown(p['path'])}\n"
+                       f"      {shown(p['reason'])}")
 
     emit(as_json, {"total": len(rows), "problems": rows}, lambda d: human(d["problems"]))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from dms.cli_common import emit, home_option, json_option, open_archive, progress_bar
+from dms.display import shown
 
 
 def describe_ocr(r: dict | None) -> list[str]:
@@ -32,6 +33,7 @@ def ocr_command(retry_failed, list_only, settings, as_json):
     """Recognise the scanned pages that wait for OCR (Tesseract was missing, OCR was off, or with
     --retry-failed, pages that failed). Languages: DMS_OCR_LANGUAGES (default eng)."""
     from dms.errors import ConfigError
+    from dms.locks import ingest_lock
     from dms.ocr import pages, phase
 
     with open_archive(settings) as dms:
@@ -42,10 +44,10 @@ def ocr_command(retry_failed, list_only, settings, as_json):
             data = [{"id": doc_id, "path": dms.catalog.document(doc_id).path, "pages": numbers}
                     for doc_id, numbers in waiting.items()]
             emit(as_json, {"documents": data}, lambda d: click.echo("\n".join(
-                f"[{x['id']}] {x['path']}  pages {', '.join(map(str, x['pages']))}" for x in d["documents"])
+                f"[{x['id']}] {shown(x['path'])}  pages {', '.join(map(str, x['pages']))}" for x in d["documents"])
                 or "no pages wait for OCR"))
             return
-        with progress_bar("OCR (pages)", as_json) as progress:
+        with ingest_lock(dms.settings), progress_bar("OCR (pages)", as_json) as progress:
             report = phase.run(dms, retry_failed=retry_failed, on_progress=progress)
         if report.why_waiting:  # nothing was changed
             raise ConfigError(f"cannot OCR: {report.why_waiting}")
@@ -54,7 +56,7 @@ def ocr_command(retry_failed, list_only, settings, as_json):
 
             refresh(dms)
     emit(as_json, report.to_dict(), lambda r: click.echo(
-        "\n".join(describe_ocr(r) + [f"  warning: {p['path']}: {p['reason']}" for p in r["problems"]])
+        "\n".join(describe_ocr(r) + [f"  warning: {shown(p['path'])}: {shown(p['reason'])}" for p in r["problems"]])
         or "no pages wait for OCR"))
 
 

@@ -68,6 +68,28 @@ def _flag(name: str, raw: str) -> bool:
 _positive_int = _positive(int, "a whole number")
 
 
+def _at_most(top: int, value: int, name: str) -> int:
+    if value > top:
+        raise ConfigError(f"{name}={value} is more than {top}")
+    return value
+
+
+def _networks(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (10.0.0.0/8); a name or `*` is refused, trust is explicit."""
+    import ipaddress
+
+    out = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r}: {item!r} is not an IP address or network (e.g. 127.0.0.1, "
+                              "10.0.0.0/8)") from None
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable. `home` holds catalog.sqlite, store/ and index/."""
@@ -76,6 +98,7 @@ class Settings:
     workers: int = max(1, min(os.cpu_count() or 1, 4))
     extract_timeout: float = 60.0  # seconds one file may take in a worker
     max_file_mb: float = 256.0  # larger files are stored but not extracted
+    max_text_mb: float = 20.0  # extracted text kept per document, in millions of characters; the rest is cut
     worker_memory_mb: int = 2048  # address-space cap of an extraction worker
     commit_every: int = 500  # documents per index commit during ingest
     user: str = "unknown"  # who acts, recorded with what they change
@@ -85,13 +108,28 @@ class Settings:
     session_hours: float = 12.0  # a web sign-in lasts this long
     secure_cookies: bool = False  # set the Secure flag on cookies (when served over HTTPS)
     search_engine: str = "whoosh"  # or "tantivy" (pip install 'dms[tantivy]'); switch with `dms reindex`
+    query_max_terms: int = 50  # words, phrases, identifiers and field values in one query
+    query_max_depth: int = 16  # brackets and NOTs nested in one query (at most 50)
+    query_max_expansion: int = 200  # index words one fuzzy word~ or prefix* may stand for
+    query_max_expansion_total: int = 1000  # the same, summed over one query
+    query_timeout: float = 10.0  # seconds one search may take before it is stopped with an error
+    page_text_max_chars: int = 100_000  # document text shown by one view of a document page or the /text API
+    page_text_max_pages: int = 20  # pages shown by one view (a longer document gets "next" links)
     bates_prefix: str = "DMS"  # control numbers in dispute bundles: DMS-000001, …
     sign_in_attempts: int = 5  # failed sign-ins per name or client within 15 minutes before a lockout
+    trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-For is believed; none by default
+    lock_wait: float = 120.0  # seconds a second ingest waits for the one holding the archive's lock, then fails
+    notice_retry: float = 300.0  # seconds between two tries of `dms serve` to deliver notices still in the outbox
+    follow_symlinks: bool = False  # ingest/watch follow symbolic links out of the folder given (never to /proc, …)
     ocr: bool = True  # OCR scanned pages during ingest; when off they wait, marked "needs OCR", for `dms ocr`
     ocr_languages: str = "eng"  # Tesseract language packs, joined with + (e.g. eng+deu: apt install tesseract-ocr-deu)
     ocr_page_timeout: float = 120.0  # seconds Tesseract may spend on one page
     ocr_max_megapixels: float = 60.0  # larger page images are refused (PDF pages are rendered smaller to fit)
+    ocr_max_pages: int = 200  # pages of one document OCRed in one run; the rest wait (failed) for a retry
+    ocr_document_timeout: float = 1800.0  # seconds OCR may spend on one document in one run; the rest wait likewise
     tesseract: str = "tesseract"  # the Tesseract program, found on PATH unless a path is given
+    audit_key_file: Path | None = None  # Ed25519 key signing the audit head and bundles; kept OUTSIDE the home
+    bundle_max_ratio: float = 200.0  # `bundle verify` refuses unread an entry inflating more than this (zip bomb)
 
     @property
     def catalog_path(self) -> Path:
@@ -117,6 +155,7 @@ _VARS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "DMS_WORKERS": ("workers", _positive_int),
     "DMS_EXTRACT_TIMEOUT": ("extract_timeout", _positive_float),
     "DMS_MAX_FILE_MB": ("max_file_mb", _positive_float),
+    "DMS_MAX_TEXT_MB": ("max_text_mb", _positive_float),
     "DMS_WORKER_MEMORY_MB": ("worker_memory_mb", _positive_int),
     "DMS_COMMIT_EVERY": ("commit_every", _positive_int),
     "DMS_SMTP_HOST": ("smtp_host", lambda name, raw: raw.strip()),
@@ -125,13 +164,28 @@ _VARS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "DMS_SESSION_HOURS": ("session_hours", _positive_float),
     "DMS_SECURE_COOKIES": ("secure_cookies", _flag),
     "DMS_SIGN_IN_ATTEMPTS": ("sign_in_attempts", _positive_int),
+    "DMS_TRUSTED_PROXIES": ("trusted_proxies", lambda name, raw: _networks(name, raw)),
+    "DMS_LOCK_WAIT": ("lock_wait", _positive_float),
+    "DMS_NOTICE_RETRY": ("notice_retry", _positive_float),
     "DMS_BATES_PREFIX": ("bates_prefix", lambda name, raw: _prefix(name, raw)),
     "DMS_SEARCH_ENGINE": ("search_engine", lambda name, raw: _engine(name, raw)),
+    "DMS_QUERY_MAX_TERMS": ("query_max_terms", _positive_int),
+    "DMS_QUERY_MAX_DEPTH": ("query_max_depth", lambda name, raw: _at_most(50, _positive_int(name, raw), name)),
+    "DMS_QUERY_MAX_EXPANSION": ("query_max_expansion", _positive_int),
+    "DMS_QUERY_MAX_EXPANSION_TOTAL": ("query_max_expansion_total", _positive_int),
+    "DMS_QUERY_TIMEOUT": ("query_timeout", _positive_float),
+    "DMS_PAGE_TEXT_MAX_CHARS": ("page_text_max_chars", _positive_int),
+    "DMS_PAGE_TEXT_MAX_PAGES": ("page_text_max_pages", _positive_int),
+    "DMS_FOLLOW_SYMLINKS": ("follow_symlinks", _flag),
     "DMS_OCR": ("ocr", _flag),
     "DMS_OCR_LANGUAGES": ("ocr_languages", lambda name, raw: _languages(name, raw)),
     "DMS_OCR_PAGE_TIMEOUT": ("ocr_page_timeout", _positive_float),
     "DMS_OCR_MAX_MEGAPIXELS": ("ocr_max_megapixels", _positive_float),
+    "DMS_OCR_MAX_PAGES": ("ocr_max_pages", _positive_int),
+    "DMS_OCR_DOCUMENT_TIMEOUT": ("ocr_document_timeout", _positive_float),
     "DMS_TESSERACT": ("tesseract", lambda name, raw: raw.strip()),
+    "DMS_AUDIT_KEY_FILE": ("audit_key_file", lambda name, raw: Path(raw.strip()).expanduser().absolute()),
+    "DMS_BUNDLE_MAX_RATIO": ("bundle_max_ratio", _positive_float),
 }
 
 

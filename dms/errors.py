@@ -10,6 +10,8 @@
     ├── TooLarge                  exit 2   HTTP 413   an upload is over the size limit
     ├── TooManyAttempts           exit 6   HTTP 429   too many failed sign-ins; wait and retry
     ├── IntegrityError            exit 4   HTTP 409   verify found a mismatch
+    │   └── CatalogDamaged        exit 4   HTTP 500   the catalog file is not SQLite or its pages are damaged
+    ├── Busy                      exit 7   HTTP 503   another ingest holds the archive's lock (DMS_LOCK_WAIT)
     └── IndexUnavailable          exit 5   HTTP 503   the search index cannot be opened
 
 Library code raises these; only `dms.cli` and `dms.web` translate them, through
@@ -70,14 +72,23 @@ class IntegrityError(DmsError):
     """Stored originals, catalog and index disagree."""
 
 
+class CatalogDamaged(IntegrityError):
+    """The catalog file is not a SQLite database, or SQLite found its pages damaged."""
+
+
+class Busy(DmsError):
+    """Another writer holds the archive's ingest lock, longer than DMS_LOCK_WAIT."""
+
+
 class IndexUnavailable(DmsError):
     """The search index is missing or cannot be opened."""
 
 
 _EXIT = [(ConfigError, 2), (UsageError, 2), (TooLarge, 2), (NotFound, 3), (IntegrityError, 4), (IndexUnavailable, 5),
-         (PermissionDenied, 6), (TooManyAttempts, 6)]
-_HTTP = [(ConfigError, 500), (UsageError, 400), (NotFound, 404), (IntegrityError, 409), (IndexUnavailable, 503),
-         (NotSignedIn, 401), (PermissionDenied, 403), (TooLarge, 413), (TooManyAttempts, 429)]
+         (PermissionDenied, 6), (TooManyAttempts, 6), (Busy, 7)]
+_HTTP = [(ConfigError, 500), (UsageError, 400), (NotFound, 404), (CatalogDamaged, 500), (IntegrityError, 409),
+         (IndexUnavailable, 503), (NotSignedIn, 401), (PermissionDenied, 403), (TooLarge, 413), (TooManyAttempts, 429),
+         (Busy, 503)]
 
 
 def exit_code(exc: BaseException) -> int:

@@ -6,9 +6,11 @@ renamed into place, so a crash never leaves a partial blob under a real name.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ class Blob:
     sha256: str
     size: int
     path: Path
+    repaired: bool = False  # an altered blob of these bytes was there and has been rewritten from them
 
 
 def sha256_file(path: Path) -> str:
@@ -33,6 +36,43 @@ def sha256_file(path: Path) -> str:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def kind_of(mode: int) -> str:
+    """What a file's st_mode says it is, in words: FIFO, socket, character device, …"""
+    for test, name in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISDIR, "folder"), (stat.S_ISLNK, "symbolic link")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+class NotRegularFile(OSError):
+    """Where a regular file was expected: a FIFO, socket, device, folder or symbolic link, or another file."""
+
+
+def open_regular(path: Path | str, expect: tuple[int, int] | None = None) -> BinaryIO:
+    """Open a regular file for reading, never blocking: a FIFO, device or socket put in its place after it was
+    scanned is refused, not waited on (O_NONBLOCK), a symbolic link is not followed (O_NOFOLLOW), and with
+    `expect` (st_dev, st_ino) a file that is not the one scanned is refused too. The checks are made on the
+    open descriptor (fstat), the one then read, so nothing can be swapped in between."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotRegularFile("replaced by a symbolic link after it was scanned: not followed") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(f"not a regular file ({kind_of(st.st_mode)}): not read")
+        if expect and (st.st_dev, st.st_ino) != expect:
+            raise NotRegularFile("replaced by another file after it was scanned: not read (the next run reads it)")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -58,8 +98,9 @@ class Store:
     def has(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
-    def put_file(self, source: Path) -> Blob:
-        with open(source, "rb") as fh:
+    def put_file(self, source: Path | str, expect: tuple[int, int] | None = None) -> Blob:
+        """Store a regular file; `expect` is the (st_dev, st_ino) a scan saw there (see `open_regular`)."""
+        with open_regular(source, expect) as fh:
             return self.put_stream(fh)
 
     def put_bytes(self, data: bytes) -> Blob:
@@ -71,7 +112,7 @@ class Store:
     def put_stream(self, fh: BinaryIO) -> Blob:
         self._ensure_dir(self._tmp)
         digest = hashlib.sha256()
-        size = 0
+        size, repaired = 0, False
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -81,14 +122,24 @@ class Store:
                     out.write(chunk)
             sha = digest.hexdigest()
             if self.has(sha):
-                os.unlink(tmp_name)
+                repaired = self.repair(sha, Path(tmp_name))
             else:
                 self._commit_tmp(Path(tmp_name), sha)
         except BaseException:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
             raise
-        return Blob(sha, size, self.path_for(sha))
+        return Blob(sha, size, self.path_for(sha), repaired)
+
+    def repair(self, sha256: str, tmp: Path) -> bool:
+        """Given a temporary holding bytes that hash to sha256: when the stored blob of that name no longer
+        does (altered on disk), put the temporary in its place atomically and return True; else drop it.
+        Meeting a blob that already exists costs one re-read of it, so identical bytes never hide a damage."""
+        if self.verify(sha256) is None:
+            os.unlink(tmp)
+            return False
+        self._commit_tmp(tmp, sha256)
+        return True
 
     def _write_tmp(self, chunks: list[bytes]) -> Path:
         self._ensure_dir(self._tmp)

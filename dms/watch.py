@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -18,8 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dms.app import Dms
+from dms.catalog import intake
+from dms.display import shown, to_text
 from dms.errors import UsageError
-from dms.ingest.pipeline import SKIPPED_NAMES, IngestReport, ingest, scan
+from dms.ingest.pipeline import IngestReport, ingest
+from dms.ingest.scan import SKIPPED_NAMES, scan
 
 log = logging.getLogger("dms.watch")
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".swp")  # renamed when done
@@ -35,7 +39,7 @@ class _Seen:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    path: str
+    path: str  # the catalog's text form (dms.display.to_text)
     outcome: str  # added | updated | unchanged | not stored
     doc_id: int | None
 
@@ -86,7 +90,8 @@ class Watcher:
     def run(self, stop: threading.Event, tick: float = 0.5) -> None:
         observer = self._observer()
         observer.start()
-        log.info("watching %s (settle %g s, rescan every %g s)", ", ".join(self.roots), self.settle, self.rescan_every)
+        log.info("watching %s (settle %g s, rescan every %g s)", ", ".join(map(shown, self.roots)), self.settle,
+                 self.rescan_every)
         try:
             next_rescan = 0.0
             while not stop.is_set():
@@ -96,7 +101,7 @@ class Watcher:
                     next_rescan = now + self.rescan_every
                 ready = self.ready(time.monotonic())
                 while ready and not stop.is_set():
-                    self.ingest(ready[:BATCH])
+                    self.carry_on(ready[:BATCH])
                     ready = ready[BATCH:]
                 stop.wait(tick)
         finally:
@@ -104,16 +109,32 @@ class Watcher:
             observer.join(10)
             log.info("stopped")
 
+    def carry_on(self, paths: list[str]) -> None:
+        """Ingest a batch; whatever goes wrong is logged, never the end of the watch (the next rescan retries)."""
+        try:
+            self.ingest(paths)
+        except Exception:
+            log.exception("could not ingest %d file(s) (%s%s); the next rescan tries again", len(paths),
+                          ", ".join(map(shown, paths[:3])), ", …" if len(paths) > 3 else "")
+
     def rescan(self) -> None:
-        """Every file under the roots that the catalog does not hold as it is now."""
-        files, _ = scan(self.roots)
+        """Every file under the roots that the catalog does not hold as it is now; and what cannot be read."""
+        found = scan(self.roots, self.dms.settings.follow_symlinks)
         known = self.dms.catalog.known_files()
-        fresh = 0
-        for f in files:
-            prior = known.get(f.path)
-            if (prior is None or (prior.size, prior.mtime_ns) != (f.size, f.mtime_ns)) and f.path not in self._seen:
-                self.note(f.path)
-                fresh += 1
+        conn = self.dms.catalog.conn
+        fresh, pending = 0, {p.path for p in found.problems}
+        for f in found.files:
+            prior = known.get(f.key)
+            if prior is None or (prior.size, prior.mtime_ns) != (f.size, f.mtime_ns):
+                pending.add(f.key)  # its lasting problem, if any, stands until it is read
+                if f.path not in self._seen:
+                    self.note(f.path)
+                    fresh += 1
+        changed = intake.note_many(conn, [(p.path, p.kind, p.severity, p.reason) for p in found.problems])
+        for p, new in zip(found.problems, changed):
+            if new:
+                log.warning("%s: %s: %s", p.severity, shown(p.path), shown(p.reason))
+        intake.forget_under(conn, found.walked, pending)
         if fresh:
             log.info("rescan: %d new or changed file(s)", fresh)
 
@@ -128,11 +149,11 @@ class Watcher:
         out = []
         for path, seen in list(self._seen.items()):
             try:
-                st = os.stat(path)
-            except OSError:  # gone again (a temporary file), or not readable yet
+                st = os.lstat(path)  # a link, FIFO or device is judged (and reported) by the ingest, never opened
+            except OSError:  # gone again (a temporary file)
                 del self._seen[path]
                 continue
-            if not os.path.isfile(path):
+            if stat.S_ISDIR(st.st_mode):
                 del self._seen[path]
             elif (st.st_size, st.st_mtime_ns) != (seen.size, seen.mtime_ns):
                 seen.size, seen.mtime_ns, seen.since = st.st_size, st.st_mtime_ns, now
@@ -144,23 +165,23 @@ class Watcher:
     def ingest(self, paths: list[str]) -> None:
         catalog = self.dms.catalog
         before = catalog.known_files()
-        present = [p for p in paths if os.path.isfile(p)]
+        present = [p for p in paths if os.path.lexists(p)]
         if not present:
             return
-        report = ingest(self.dms, present)
+        report = ingest(self.dms, present, within=self.roots)  # judged as files met in the watched folders
         after = catalog.known_files()
         outcomes = []
-        for path in present:
+        for path in map(to_text, present):
             old, new = before.get(path), after.get(path)
             what = ("not stored" if new is None else "added" if old is None
                     else "unchanged" if old.sha256 == new.sha256 else "updated")
             outcomes.append(Outcome(path, what, new.doc_id if new else None))
             if what == "unchanged":
-                log.info("unchanged %s", path)
+                log.info("unchanged %s", shown(path))
             elif new is not None:
-                log.info("%s %s as document %d", what, path, new.doc_id)
+                log.info("%s %s as document %d", what, shown(path), new.doc_id)
         for p in report.problems:
-            log.warning("%s: %s: %s", p["severity"], p["path"], p["reason"])
+            log.warning("%s: %s: %s", p["severity"], shown(p["path"]), shown(p["reason"]))
         if report.ocr and report.ocr.get("waiting"):
             log.warning("%d scanned page(s) wait for OCR: %s", report.ocr["waiting"], report.ocr["why_waiting"])
         if self.on_batch:

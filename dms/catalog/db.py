@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dms.catalog import health
 from dms.catalog.migrations import migrate
 from dms.errors import NotFound
 from dms.model import Extraction, IndexRecord, Problem, Reference
@@ -101,10 +102,16 @@ PER_FILE_QUERIES = (HOLDERS_OF_SHA, HELD_ELSEWHERE, VERSION_WITH_SHA)
 def open_catalog(path: Path) -> Catalog:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    migrate(conn)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if health.is_damage(exc):
+            raise health.damaged(exc, path) from None
+        raise
     return Catalog(conn)
 
 
@@ -180,9 +187,9 @@ class Catalog:
             ),
         )
         vid = cur.lastrowid
-        self.conn.executemany(
+        self.conn.executemany(  # page by page: SQLite copies one page's text at a time
             "INSERT INTO pages (version_id, page_no, text) VALUES (?, ?, ?)",
-            [(vid, n, text) for n, text in enumerate(ex.pages, start=1)],
+            ((vid, n, text) for n, text in enumerate(ex.pages, start=1)),
         )
         if ex.ocr_pages:
             self.conn.executemany("UPDATE pages SET ocr = 'needed' WHERE version_id = ? AND page_no = ?",
@@ -446,7 +453,12 @@ class Catalog:
             () if doc_id is None else (doc_id,),
         )
         keys = ("id", "path", "sha256", "kind", "severity", "reason", "at")
-        return [dict(zip(keys, r)) for r in rows]
+        found = [dict(zip(keys, r)) for r in rows]
+        if doc_id is None:  # and the paths that never became a version (unreadable, links not followed, FIFOs)
+            from dms.catalog import intake
+
+            found += intake.listing(self.conn)
+        return found
 
     def all_version_blobs(self) -> Iterator[tuple[str, int, str]]:
         """(sha256, size, one source path) for every distinct stored original."""
@@ -477,7 +489,7 @@ class Catalog:
             "stored_bytes": q("SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT sha256, size FROM versions)"),
             "problems": q(
                 "SELECT COUNT(*) FROM problems p JOIN documents d ON d.current_version_id = p.version_id"
-            ),
+            ) + q("SELECT COUNT(*) FROM intake_problems"),
             "by_type": by_type,
             "by_status": by_status,
         }

@@ -217,6 +217,50 @@ MIGRATIONS: list[str] = [
     ALTER TABLE pages ADD COLUMN ocr_confidence REAL;                 -- mean word confidence, 0-100
     CREATE INDEX pages_ocr ON pages(ocr, version_id) WHERE ocr IS NOT NULL;
     """,
+    # signed audit head (issue 13): with DMS_AUDIT_KEY_FILE set, each entry carries an Ed25519 signature
+    # over its hash, and the head its entry count, when it was signed, its signature and the key's fingerprint.
+    """
+    ALTER TABLE audit_log ADD COLUMN sig TEXT;
+    ALTER TABLE audit_head ADD COLUMN count INTEGER;
+    ALTER TABLE audit_head ADD COLUMN at TEXT;
+    ALTER TABLE audit_head ADD COLUMN sig TEXT;
+    ALTER TABLE audit_head ADD COLUMN key TEXT;
+    """,
+    # damaged originals (issue 13): stored blobs `dms verify` found altered or missing, so that ingest
+    # rewrites them from an intact source instead of skipping it as unchanged.
+    """
+    CREATE TABLE damaged_blobs (sha256 TEXT PRIMARY KEY, reason TEXT NOT NULL, found_at TEXT NOT NULL);
+    """,
+    # intake problems (issue 13): paths that never became a version (unreadable files and folders, symbolic
+    # links not followed, FIFOs and devices), listed by `dms problems` until found fine or gone (dms/catalog/intake.py).
+    """
+    CREATE TABLE intake_problems (
+        path TEXT PRIMARY KEY,              -- catalog text form (dms.display.to_text)
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
+        reason TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    """,
+    # notice outbox (issue 13): a decision's notice, written in the decision's own transaction and then
+    # archived and delivered (retried until it is), so a crash after the decision loses none (dms/catalog/outbox.py).
+    """
+    CREATE TABLE notice_outbox (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,          -- file name of the message: <number>-decision-<revision>.eml
+        number TEXT NOT NULL,               -- the change request decided
+        message BLOB NOT NULL,              -- the e-mail as composed at the decision
+        created_at TEXT NOT NULL,
+        archived_at TEXT,                   -- kept under notices/ and ingested
+        delivered_at TEXT,                  -- handed to the notifier (SMTP or the outbox folder)
+        delivered_to TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        last_attempt_at TEXT
+    );
+    CREATE INDEX notice_outbox_pending ON notice_outbox(id) WHERE delivered_at IS NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -232,5 +276,16 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"the catalog is at schema version {current}, newer than this dms ({SCHEMA_VERSION}); upgrade dms"
         )
     for number in range(current, SCHEMA_VERSION):
-        conn.executescript("BEGIN;" + MIGRATIONS[number] + f";PRAGMA user_version = {number + 1}; COMMIT;")
+        # Two processes opening a new catalog at once: each step runs only if the catalog is still at
+        # its version once the write lock is held (the CHECK fails, and the step is skipped, if not).
+        guard = (f"CREATE TEMP TABLE migrating (version INTEGER CHECK (version = {number})); "
+                 "INSERT INTO temp.migrating SELECT user_version FROM pragma_user_version; DROP TABLE temp.migrating;")
+        try:
+            conn.executescript("BEGIN IMMEDIATE;" + guard + MIGRATIONS[number]
+                               + f";PRAGMA user_version = {number + 1}; COMMIT;")
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK")
+            (now,) = conn.execute("PRAGMA user_version").fetchone()
+            if now <= number:
+                raise
     return current

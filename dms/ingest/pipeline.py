@@ -8,7 +8,6 @@ and attachments queued but not yet extracted are picked up from `pending_sha`.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -17,24 +16,20 @@ from pathlib import Path
 
 from dms import audit
 from dms.app import Dms, IndexBatch
+from dms.catalog import intake
 from dms.catalog.db import KnownFile
-from dms.errors import UsageError
 from dms.ingest.pool import ExtractPool, InlinePool
+from dms.ingest.repair import Repairs
+from dms.ingest.scan import PathProblem, SourceFile, scan
 from dms.ingest.worker import Task
+from dms.locks import one_writer
 from dms.model import Extraction, IndexRecord
 from dms.ocr import pages as ocr_pages
 from dms.ocr import phase as ocr_phase
+from dms.store import NotRegularFile
 
 MAX_ATTACHMENT_DEPTH = 3
 CATALOG_BATCH = 200
-SKIPPED_NAMES = (".", "~$")  # hidden files, Office lock files
-
-
-@dataclass(frozen=True, slots=True)
-class SourceFile:
-    path: str  # absolute
-    size: int
-    mtime_ns: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,42 +55,13 @@ class IngestReport:
     attachments: int = 0
     unsupported: int = 0
     skipped: int = 0
+    repaired: int = 0  # stored originals rewritten from an intact source (dms.ingest.repair)
     seconds: float = 0.0
     problems: list[dict] = field(default_factory=list)
     ocr: dict | None = None  # what OCR did, or why scanned pages still wait for it
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def scan(paths: Iterable[str | Path]) -> tuple[list[SourceFile], int]:
-    """Every regular file under the given paths, sorted; and how many were skipped by name."""
-    roots = [Path(p).expanduser() for p in paths]
-    for root in roots:
-        if not root.exists():
-            raise UsageError(f"no such file or directory: {root}")
-    found: dict[str, SourceFile] = {}
-    skipped = 0
-
-    def add(path: str) -> None:
-        st = os.stat(path)
-        found[path] = SourceFile(path, st.st_size, st.st_mtime_ns)
-
-    for root in roots:
-        root_abs = os.path.abspath(root)
-        if os.path.isfile(root_abs):
-            add(root_abs)
-            continue
-        for dirpath, dirnames, filenames in os.walk(root_abs):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in filenames:
-                if name.startswith(SKIPPED_NAMES):
-                    skipped += 1
-                    continue
-                full = os.path.join(dirpath, name)
-                if os.path.isfile(full):
-                    add(full)
-    return sorted(found.values(), key=lambda f: f.path), skipped
 
 
 class _Run:
@@ -108,12 +74,16 @@ class _Run:
         self.total, self.finished, self.on_progress = total, 0, on_progress
         self.since_commit = 0
         self.max_bytes = int(dms.settings.max_file_mb * 1_000_000)
+        self.max_text_chars = int(dms.settings.max_text_mb * 1_000_000)
         # Enough files in flight that the workers stay busy while this process writes the index.
         self.window = max(64, 64 * dms.settings.workers)
         self.waiting: dict[str, list[Job]] = {}  # sha -> jobs waiting for that extraction
         self.seen: set[str] = set()  # hashes met in this run
         self.in_batch = 0
         self.index = IndexBatch(dms)
+        self.repairs = Repairs(dms.catalog, dms.store, by)
+        self.fine: list[str] = []  # paths read (or unchanged) in this run: any lasting problem of theirs is over
+        self.met: set[str] = set()  # paths with a problem in this run
 
     def on_done(self) -> None:
         self.finished += 1
@@ -128,22 +98,27 @@ class _Run:
 
     def take(self, src: SourceFile, prior: KnownFile | None) -> None:
         """One file of the tree: skip it if unchanged, else store it and send it for extraction."""
-        report = self.report
-        if prior and prior.size == src.size and prior.mtime_ns == src.mtime_ns:
+        report, path = self.report, src.key  # the catalog's name of the file, whatever bytes name it
+        suspect = self.repairs.suspect(prior)  # its stored original is damaged: read the file again
+        if prior and prior.size == src.size and prior.mtime_ns == src.mtime_ns and not suspect:
             report.unchanged += 1
+            self.fine.append(path)
             return self.on_done()
-        try:
-            blob = self.dms.store.put_file(Path(src.path))
+        try:  # only the regular file the scan saw is read: never a FIFO or device swapped in since (dms.store)
+            blob = self.dms.store.put_file(src.read_from or src.path, (src.dev, src.ino) if src.ino else None)
         except OSError as exc:
-            report.problems.append({"path": src.path, "kind": "unreadable", "severity": "error",
-                                    "reason": f"the file could not be read, so it was not stored: {exc}"})
+            self.problem(PathProblem(path, "special", "warning", str(exc)) if isinstance(exc, NotRegularFile) else
+                         PathProblem(path, "unreadable", "error", "the file could not be read, so it was not "
+                                     f"stored: {exc.strerror or exc}"))
             return self.on_done()
+        self.fine.append(path)
         self.begin()
+        self.repairs.after_store(prior, path, blob, suspect)
         if prior and prior.sha256 == blob.sha256:
             self.catalog.touch_mtime(prior.doc_id, src.mtime_ns)
             report.unchanged += 1
             return self.on_done()
-        doc_id, fresh = (prior.doc_id, False) if prior else self.catalog.ensure_document(src.path, Path(src.path).name)
+        doc_id, fresh = (prior.doc_id, False) if prior else self.catalog.ensure_document(path, Path(path).name)
         if prior:
             report.updated += 1
         elif blob.sha256 in self.seen or self.catalog.is_current_elsewhere(blob.sha256, doc_id):
@@ -151,8 +126,19 @@ class _Run:
         else:
             report.added += 1
         self.seen.add(blob.sha256)
-        self.submit(Job(doc_id, src.path, Path(src.path).name, blob.sha256, blob.size, src.mtime_ns,
+        self.submit(Job(doc_id, path, Path(path).name, blob.sha256, blob.size, src.mtime_ns,
                         prior.sha256 if prior else None, fresh))
+
+    def problem(self, p: PathProblem) -> None:
+        """A path that could not become a version: in the report, and listed by `dms problems` until it can."""
+        self.report.problems.append(p.to_dict())
+        intake.note(self.catalog.conn, p.path, p.kind, p.severity, p.reason)
+        self.met.add(p.path)
+
+    def problems_over(self, walked: list[str]) -> None:
+        """Lasting problems of paths now read, or no longer met in a folder walked in full (gone, or fine)."""
+        intake.clear(self.catalog.conn, [p for p in self.fine if p not in self.met])
+        intake.forget_under(self.catalog.conn, walked, self.met)
 
     def finish(self) -> None:
         for job, ex in self.pool.results():
@@ -173,7 +159,8 @@ class _Run:
             return
         blob = self.dms.store.path_for(job.sha256)
         self.waiting[job.sha256] = []
-        self.pool.submit(job, Task(blob=blob, path=job.path, size=job.size, max_bytes=self.max_bytes))
+        self.pool.submit(job, Task(blob=blob, path=job.path, size=job.size, max_bytes=self.max_bytes,
+                                   max_text_chars=self.max_text_chars))
         while self.pool.in_flight >= self.window:
             self.record(*self.pool.next_result())
 
@@ -259,19 +246,27 @@ def _ocr(dms: Dms, pool: ExtractPool, report: IngestReport, by: str) -> dict | N
     return out
 
 
+@one_writer  # one ingest at a time per archive, across processes (dms.locks)
 def ingest(
     dms: Dms,
     paths: Iterable[str | Path],
     on_progress: Callable[[int, int], None] | None = None,
     inline: bool = False,
     by: str | None = None,
+    follow_symlinks: bool | None = None,
+    within: Iterable[str | Path] | None = None,
+    ocr_now: bool = True,
 ) -> IngestReport:
     """Ingest files. `inline=True` extracts in this process, without time limits: only for files dms wrote.
-    `by` is who the audit log names (default: the settings' user)."""
+    `by` is who the audit log names (default: the settings' user). `follow_symlinks` (default: the setting
+    DMS_FOLLOW_SYMLINKS) follows symbolic links out of the trees given; `within`: the paths are files met in
+    these watched folders, not trees a person named (see dms.ingest.scan). `ocr_now=False` leaves scanned
+    pages waiting for the web server's OCR queue (dms.ocr.queue) instead of reading them at the end."""
     by = by or dms.settings.user
     started = time.monotonic()
-    files, skipped = scan(paths)
-    report = IngestReport(skipped=skipped)
+    found = scan(paths, dms.settings.follow_symlinks if follow_symlinks is None else follow_symlinks, within)
+    files = found.files
+    report = IngestReport(skipped=found.skipped)
     dms.store.clean_tmp(older_than=3600)
     dms.ensure_index()
     dms.sync_index()  # whatever a killed run recorded but did not index
@@ -282,14 +277,20 @@ def ingest(
     with pool_context as pool:
         run = _Run(dms, report, pool, len(files), on_progress, by)
         try:
+            if found.problems:
+                run.begin()  # recorded with the first batch of files
+            for problem in found.problems:
+                run.problem(problem)
             run.resume_pending()
             for src in files:
-                run.take(src, known.get(src.path))
+                run.take(src, known.get(src.key))
             run.finish()
+            run.problems_over(found.walked)
+            report.repaired = run.repairs.done
         except BaseException:
             run.index.abort(sys.exc_info())  # never commit a writer after a failure
             raise
-        if not inline:
+        if not inline and ocr_now:  # else scanned pages wait, marked "needed", for the web's OCR queue
             report.ocr = _ocr(dms, pool, report, by)
     report.seconds = round(time.monotonic() - started, 3)
     return report

@@ -21,7 +21,7 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Hashable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 
 from dms.ingest.rules import Rules
@@ -29,6 +29,40 @@ from dms.ingest.worker import Task
 from dms.model import Extraction
 
 TASKS_PER_WORKER = 2000  # recycle workers so a leaky parser cannot grow without bound
+CHUNK_CHARS = 1_000_000  # a long text travels from a worker in messages of about this many characters
+
+
+@dataclass(frozen=True, slots=True)
+class _Pages:
+    """Some pages of the result that follows, sent ahead of it so no one message holds a whole long text."""
+
+    pages: list[str]
+
+
+def _send(conn: Connection, key: Hashable, result: object) -> None:
+    pages = result.pages if isinstance(result, Extraction) else ()
+    if sum(map(len, pages)) <= CHUNK_CHARS:
+        conn.send((key, result))
+        return
+    batch, size = [], 0
+    for page in pages:
+        batch.append(page)
+        size += len(page)
+        if size >= CHUNK_CHARS:
+            conn.send(_Pages(batch))
+            batch, size = [], 0
+    if batch:
+        conn.send(_Pages(batch))
+    conn.send((key, replace(result, pages=())))
+
+
+def _receive(conn: Connection) -> tuple[Hashable, object]:
+    """One result, its pages put back together from the messages sent ahead of it."""
+    pages: list[str] = []
+    while isinstance(msg := conn.recv(), _Pages):
+        pages.extend(msg.pages)
+    key, result = msg
+    return key, (replace(result, pages=tuple(pages)) if pages else result)
 
 
 def _worker_main(conn: Connection, rules: Rules, memory_mb: int) -> None:
@@ -47,7 +81,7 @@ def _worker_main(conn: Connection, rules: Rules, memory_mb: int) -> None:
         if msg is None:
             return
         key, task = msg
-        conn.send((key, task.run(rules)))
+        _send(conn, key, task.run(rules))
 
 
 @dataclass(slots=True)
@@ -195,7 +229,7 @@ class ExtractPool:
         for slot in active:
             if slot.conn in ready:
                 try:
-                    key, result = slot.conn.recv()
+                    key, result = _receive(slot.conn)
                 except (EOFError, OSError):
                     key, result = slot.key, _crashed(slot)
                     self._replace(slot, kill=True)

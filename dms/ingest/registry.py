@@ -6,6 +6,7 @@ no other code changes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,7 +27,7 @@ class ExtractionFailed(Exception):
 class Raw:
     """What an extractor read: text per page plus whatever metadata the format carries."""
 
-    pages: list[str]
+    pages: list[str] | Iterator[str]  # an iterator is read lazily, only as far as the text bound keeps
     title: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)  # author, created, from, to, subject ...
     attachments: list[Attachment] = field(default_factory=list)

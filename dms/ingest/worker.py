@@ -10,6 +10,7 @@ from dms.ingest.metadata import derive
 from dms.ingest.registry import ExtractionFailed, Raw, extractor_for
 from dms.ingest.rules import Rules
 from dms.ingest.sniff import NAMES, detect
+from dms.ingest.textbound import bound_pages, truncated
 from dms.model import Extraction, Problem
 
 MAX_ATTACHMENT_BYTES = 64 << 20
@@ -21,6 +22,7 @@ class Task:
     path: str  # where it came from, for rules and messages
     size: int
     max_bytes: int
+    max_text_chars: int = 20_000_000  # DMS_MAX_TEXT_MB: text kept per document, the rest cut here
 
     def run(self, rules: Rules) -> Extraction:
         return extract(self, rules)
@@ -68,6 +70,8 @@ def extract(task: Task, rules: Rules) -> Extraction:
         )
     try:
         raw = extractor.extract(task.blob)
+        # Lazy pages (a large text file) are read here, one at a time: only what the bound keeps stays.
+        kept, used, total = bound_pages((p.replace("\x00", "") for p in raw.pages), task.max_text_chars)
     except ExtractionFailed as exc:
         return Extraction("failed", kind=detected.kind, extractor=extractor.name,
                           problems=(*problems, Problem(exc.kind, exc.reason)))
@@ -81,12 +85,14 @@ def extract(task: Task, rules: Rules) -> Extraction:
             Problem("malformed", f"{extractor.name} could not read it: {type(exc).__name__}: {exc} "
                                  f"(in {Path(where.filename).name}:{where.lineno})"),
         ))
+    raw.pages = kept
+    if total > used:
+        problems.append(truncated(used, total))
     return _finish(raw, task, rules, detected.kind, extractor.name, problems)
 
 
 def _finish(raw: Raw, task: Task, rules: Rules, kind: str, extractor: str, problems: list[Problem]) -> Extraction:
-    pages = tuple(p.replace("\x00", "") for p in raw.pages)
-    raw.pages = list(pages)
+    pages = tuple(raw.pages)
     derived = derive(raw, task.path, rules)
     problems.extend(raw.warnings)
     attachments = []
@@ -104,5 +110,6 @@ def _finish(raw: Raw, task: Task, rules: Rules, kind: str, extractor: str, probl
         doc_date=derived.doc_date, date_source=derived.date_source, number=derived.number,
         revision=derived.revision, products=derived.products, parties=derived.parties, refs=derived.refs,
         references=derived.references,
-        meta=raw.meta, problems=tuple(problems), attachments=tuple(attachments), ocr_pages=tuple(raw.ocr_pages),
+        meta=raw.meta, problems=tuple(problems), attachments=tuple(attachments),
+        ocr_pages=tuple(n for n in raw.ocr_pages if n <= len(pages)),  # pages cut by the text bound: no OCR
     )

@@ -5,21 +5,36 @@ in the rules' [metrics] section. Rows follow until one has no period. Rows of th
 period and metric are added up (one row per retailer, say). Each figure keeps the version of the
 document it came from; when two reports give the same product, period and metric, the later-dated
 report's figure counts.
+
+Tables are read in the main process, so reading is bounded: rows are streamed (openpyxl read-only), a
+part of an XLSX package whose declared size is over the text bound (DMS_MAX_TEXT_MB) is not opened at
+all (zip output stops at the declared size, so the declaration cannot lie), nor is a CSV over it; such
+a table gives no figures and its document gets a warning problem saying why.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
+import zipfile
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from pathlib import Path
 
 from dms.app import Dms
 from dms.catalog import DocumentRow
+from dms.catalog.problems import add_problem
+from dms.model import Problem
 
 METRICS = ("distributed", "sold", "returned", "complaints", "enquiries")
 TABLE_KINDS = ("csv", "xlsx")
+MAX_CELL_CHARS = 1_000  # a period, a product or a number is short: longer cells are read as empty
+MAX_CELLS = 2_000_000  # cells read per table document; the rest is left, with a problem
+
+
+class TooLarge(Exception):
+    """A table over the reading bound: the reason becomes the document's problem."""
 
 
 def normalise_period(value, year: int | None) -> str | None:
@@ -47,17 +62,61 @@ def _number(value) -> float | None:
         return None
 
 
-def sheets_of(data: bytes, kind: str) -> list[list[list]]:
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+def check_size(path: Path, kind: str, max_bytes: int) -> None:
+    """Raise TooLarge if reading the table could take more than `max_bytes` of text: a CSV by its size, an
+    XLSX by the declared (uncompressed) size of each part of its package."""
     if kind == "csv":
-        text = data.decode("utf-8-sig", errors="replace")
-        return [list(csv.reader(io.StringIO(text)))]
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise TooLarge(f"figures not read: the table is {_mb(size)}, over the {_mb(max_bytes)} bound "
+                           "(DMS_MAX_TEXT_MB)")
+        return
+    with zipfile.ZipFile(path) as package:
+        for info in package.infolist():
+            if info.file_size > max_bytes:
+                raise TooLarge(f"figures not read: {info.filename} is {_mb(info.file_size)} uncompressed, over the "
+                               f"{_mb(max_bytes)} bound (DMS_MAX_TEXT_MB)")
+
+
+def _short(value):
+    return "" if isinstance(value, str) and len(value) > MAX_CELL_CHARS else value
+
+
+def sheets_of(path: Path, kind: str) -> Iterator[Iterator[list]]:
+    """Each sheet as rows, read as they are used (call `check_size` first)."""
+    if kind == "csv":
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+            yield ([_short(v) for v in row] for row in csv.reader(fh))
+        return
     from openpyxl import load_workbook
 
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        return [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets]
-    finally:
-        book.close()
+    with open(path, "rb") as fh:
+        book = load_workbook(fh, read_only=True, data_only=True)
+        try:
+            for sheet in book.worksheets:
+                yield ([_short(v) for v in row] for row in sheet.iter_rows(values_only=True))
+        finally:
+            book.close()
+
+
+def _counted(sheets: Iterable[Iterable[list]]) -> Iterator[Iterator[list]]:
+    """The rows, stopping with TooLarge past MAX_CELLS cells."""
+    cells = 0
+
+    def rows(sheet):
+        nonlocal cells
+        for row in sheet:
+            cells += len(row)
+            if cells > MAX_CELLS:
+                raise TooLarge(f"figures not read: the table has more than {MAX_CELLS:,} cells")
+            yield row
+
+    for sheet in sheets:
+        yield rows(sheet)
 
 
 def _header(row: list, roles: dict[str, tuple[str, ...]]) -> dict[str, int] | None:
@@ -72,7 +131,7 @@ def _header(row: list, roles: dict[str, tuple[str, ...]]) -> dict[str, int] | No
     return None
 
 
-def figures(sheets: list[list[list]], roles: dict[str, tuple[str, ...]], year: int | None,
+def figures(sheets: Iterable[Iterable[list]], roles: dict[str, tuple[str, ...]], year: int | None,
             products: tuple[str, ...]) -> dict[tuple[str, str, str], float]:
     """(product, period, metric) -> value, summed over the rows of every table found."""
     out: dict[tuple[str, str, str], float] = defaultdict(float)
@@ -103,15 +162,18 @@ def figures(sheets: list[list[list]], roles: dict[str, tuple[str, ...]], year: i
     return dict(out)
 
 
-def read_document(dms: Dms, doc: DocumentRow) -> dict[tuple[str, str, str], float]:
+def read_document(dms: Dms, doc: DocumentRow) -> tuple[dict[tuple[str, str, str], float], Problem | None]:
+    """The document's figures; a table over the bounds gives none, and a warning problem saying why."""
     v = doc.version
     year = int(v.doc_date[:4]) if v.doc_date else None
-    data = dms.store.path_for(v.sha256).read_bytes()
+    path = dms.store.path_for(v.sha256)
     try:
-        sheets = sheets_of(data, v.kind)
+        check_size(path, v.kind, int(dms.settings.max_text_mb * 1_000_000))
+        return figures(_counted(sheets_of(path, v.kind)), dict(dms.rules.metrics), year, v.products), None
+    except TooLarge as exc:
+        return {}, Problem("limit", str(exc), "warning")
     except Exception:  # noqa: BLE001 - a table dms cannot read has no figures; ingest already recorded why
-        return {}
-    return figures(sheets, dict(dms.rules.metrics), year, v.products)
+        return {}, None
 
 
 def refresh(dms: Dms) -> int:
@@ -120,8 +182,10 @@ def refresh(dms: Dms) -> int:
         "v.kind IN ('csv', 'xlsx') AND d.duplicate_of IS NULL AND d.retired_at IS NULL AND d.purged_at IS NULL "
         "AND v.id NOT IN (SELECT version_id FROM metrics_read)", ())
     for doc in todo:
-        found = read_document(dms, doc)
+        found, problem = read_document(dms, doc)
         with dms.catalog.transaction():
+            if problem:
+                add_problem(dms.catalog, doc.version.id, problem)
             dms.catalog.conn.executemany(
                 "INSERT INTO metrics (version_id, product, period, metric, value) VALUES (?, ?, ?, ?, ?)",
                 [(doc.version.id, p, period, m, value) for (p, period, m), value in sorted(found.items())])

@@ -10,8 +10,10 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from dms.ingest.registry import ExtractionFailed, Raw, register
+from dms.model import Problem
 
 MAX_CELLS = 2_000_000
+MAX_CELL_CHARS = 32_767  # Excel's own limit: a longer cell was not written by Excel, and is cut here
 
 
 def _cell(value) -> str:
@@ -53,10 +55,11 @@ class XlsxExtractor:
             raise ExtractionFailed("malformed", f"XLSX is damaged and cannot be read: {exc}") from None
         except Exception as exc:  # broken XML inside the package
             raise ExtractionFailed("malformed", f"XLSX is damaged and cannot be read: {exc}") from None
-        pages, cells = [], 0
+        pages, cells, long_cells = [], 0, []
         try:
             for sheet in wb.worksheets:
-                rows = ([_cell(v) for v in row] for row in sheet.iter_rows(values_only=True))
+                rows = (_cut([_cell(v) for v in row], sheet.title, long_cells)
+                        for row in sheet.iter_rows(values_only=True))
                 page, cells = sheet_page(sheet.title, rows, cells)
                 pages.append(page)
             props = wb.properties
@@ -68,7 +71,24 @@ class XlsxExtractor:
             title = (props.title or "").strip() or None
         finally:
             wb.close()
-        return Raw(pages=pages, title=title, meta=meta)
+        warnings = [_long_cells_problem(long_cells)] if long_cells else []
+        return Raw(pages=pages, title=title, meta=meta, warnings=warnings)
+
+
+def _cut(values: list[str], sheet: str, long_cells: list[tuple[str, int]]) -> list[str]:
+    """Cells over MAX_CELL_CHARS cut to it; each noted as (sheet, length)."""
+    for i, value in enumerate(values):
+        if len(value) > MAX_CELL_CHARS:
+            long_cells.append((sheet, len(value)))
+            values[i] = value[:MAX_CELL_CHARS]
+    return values
+
+
+def _long_cells_problem(long_cells: list[tuple[str, int]]) -> Problem:
+    sheet, longest = max(long_cells, key=lambda c: c[1])
+    return Problem("limit", f"{len(long_cells):,} cell(s) over Excel's {MAX_CELL_CHARS:,} characters were cut to it "
+                            f"(the longest, {longest:,} characters, on sheet {sheet}); the original is kept whole",
+                   "warning")
 
 
 register(XlsxExtractor())

@@ -63,7 +63,9 @@ def resolve_as_of(dms: Dms, ref: str, day: str) -> DocumentRow:
     return doc
 
 
-def show(dms: Dms, ref: str, as_of: str | None = None) -> dict:
+def show(dms: Dms, ref: str, as_of: str | None = None, text: bool = True) -> dict:
+    """A document's metadata, and with `text` its whole extracted text (pages joined by form feeds); the web
+    shows the text a slice at a time instead (dms.textview)."""
     from dms.ocr.pages import summary as ocr_summary
 
     doc = resolve_as_of(dms, ref, as_of) if as_of else resolve(dms, ref)
@@ -104,7 +106,7 @@ def show(dms: Dms, ref: str, as_of: str | None = None) -> dict:
         "problems": [{"kind": p["kind"], "severity": p["severity"], "reason": p["reason"]} for p in problems],
         "pages": v.page_count,
         "ocr": ocr_summary(dms.catalog, v.id),
-        "text": "\f".join(dms.catalog.pages(v.id)),
+        "text": "\f".join(dms.catalog.pages(v.id)) if text else None,
     }
 
 

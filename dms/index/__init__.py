@@ -5,9 +5,9 @@ snippets from the catalog. Other packages import from here, never from an engine
 """
 
 from dms.index.backend import EngineHit, EngineResult, IndexWriter, SearchBackend
-from dms.index.service import SearchHit, SearchResults, highlight_pages, open_backend, search
+from dms.index.service import SearchHit, SearchResults, highlight_pages, hit_keys, open_backend, search
 
 __all__ = [
     "EngineHit", "EngineResult", "IndexWriter", "SearchBackend", "SearchHit", "SearchResults",
-    "highlight_pages", "open_backend", "search",
+    "highlight_pages", "hit_keys", "open_backend", "search",
 ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from dms.index.limits import Limits
 from dms.model import IndexRecord
 
 
@@ -43,6 +44,7 @@ class IndexWriter(Protocol):
 
 class SearchBackend(Protocol):
     name: str
+    limits: Limits  # what one search may cost (DMS_QUERY_*): the engine bounds expansion and time by it
 
     def needs_rebuild(self) -> str | None:
         """Why the index must be rebuilt from the catalog (missing, other schema), or None."""

@@ -9,7 +9,8 @@
     CR-2023-014, "SPEC-KX200-03 Rev B"   identifiers are recognised and found first
     linked:CR-2023-014         only documents the cross-reference graph ties to it
 
-Each engine translates this tree; a malformed query raises QueryError with the position.
+Each engine translates this tree; a malformed query raises QueryError with the position. A query's size and
+cost are bounded by `Limits` (terms, nesting depth, fuzzy/prefix expansion, time), each named by a DMS_ setting.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import date
 
 from dms.errors import QueryError
 from dms.identifiers import IdentifierMatcher
+from dms.index.limits import Limits
 from dms.ingest.rules import DOC_TYPES
 
 FIELDS = {
@@ -184,8 +186,17 @@ def _lex(query: str, matcher: IdentifierMatcher | None) -> list[_Tok]:
 
 # -- parsing ------------------------------------------------------------------------------------
 class _Parser:
-    def __init__(self, query: str, tokens: list[_Tok], matcher: IdentifierMatcher | None):
+    def __init__(self, query: str, tokens: list[_Tok], matcher: IdentifierMatcher | None, limits: Limits):
         self.q, self.toks, self.i, self.matcher = query, tokens, 0, matcher
+        self.limits, self.depth = limits, 0
+
+    def nested(self, tok: _Tok) -> None:
+        """One level deeper (a bracket or a NOT); refused past DMS_QUERY_MAX_DEPTH, before any recursion can
+        run out of stack. The caller steps back out with `self.depth -= 1`."""
+        self.depth += 1
+        if self.depth > self.limits.depth:
+            raise self.error(f"brackets and NOTs are nested more than DMS_QUERY_MAX_DEPTH={self.limits.depth} "
+                             "deep; write the query flatter", tok)
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -234,7 +245,10 @@ class _Parser:
             self.take()
             if self.peek() is None:
                 raise self.error(f"{tok.text} needs something after it", tok)
-            return Not(self.unary())
+            self.nested(tok)
+            node = Not(self.unary())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self):
@@ -242,10 +256,12 @@ class _Parser:
         if tok.kind == "lparen":
             if (nxt := self.peek()) and nxt.kind == "rparen":
                 raise self.error("empty parentheses", nxt)
+            self.nested(tok)
             node = self.or_expr()
             if not (close := self.peek()) or close.kind != "rparen":
                 raise self.error("a parenthesis is not closed", tok)
             self.take()
+            self.depth -= 1
             return node
         if tok.kind == "field":
             return self.fielded(tok)
@@ -383,11 +399,15 @@ def word_node(text: str, field: str | None, parser: _Parser, tok: _Tok):
     return Word(text, field)
 
 
-def parse(query: str, matcher: IdentifierMatcher | None = None):
-    """Parse a query string into the tree above; raises QueryError."""
+def parse(query: str, matcher: IdentifierMatcher | None = None, limits: Limits = Limits()):
+    """Parse a query string into the tree above; raises QueryError (also past `limits.terms` and `.depth`)."""
     if len(query) > 2000:
         raise QueryError("the query is longer than 2,000 characters")
     if query.strip() == "*":
         return MatchAll()  # every document (with --as-of: everything the archive held then)
     tokens = _lex(query, matcher)
-    return _Parser(query, tokens, matcher).parse()
+    terms = [t for t in tokens if t.kind in ("word", "phrase", "ident", "range")]
+    if len(terms) > limits.terms:
+        raise QueryError(f"the query has {len(terms)} terms; DMS_QUERY_MAX_TERMS={limits.terms} is the most one "
+                         "query may have", query, terms[limits.terms].pos)
+    return _Parser(query, tokens, matcher, limits).parse()

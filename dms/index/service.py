@@ -11,6 +11,7 @@ from dms.errors import UsageError
 from dms.identifiers import IdentifierMatcher
 from dms.index import query as q
 from dms.index.backend import SearchBackend
+from dms.index.limits import Deadline, Limits
 from dms.index.snippets import best_page, highlight, query_terms, snippet, surface_form
 
 SORTS = ("relevance", "newest", "oldest")
@@ -18,14 +19,15 @@ MAX_LIMIT = 500
 
 
 def open_backend(settings: Settings) -> SearchBackend:
-    """The engine settings.search_engine names (DMS_SEARCH_ENGINE); both keep their index in index/."""
+    """The engine settings.search_engine names (DMS_SEARCH_ENGINE); both keep their index in index/ and
+    bound each query by the DMS_QUERY_* settings."""
     if settings.search_engine == "tantivy":
         from dms.index.tantivy_backend import TantivyBackend
 
-        return TantivyBackend(settings.index_dir)
+        return TantivyBackend(settings.index_dir, limits=Limits.of(settings))
     from dms.index.whoosh_backend import WhooshBackend
 
-    return WhooshBackend(settings.index_dir)
+    return WhooshBackend(settings.index_dir, limits=Limits.of(settings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,8 @@ def search(
         raise UsageError(f"limit must be between 1 and {MAX_LIMIT}")
     if page < 1:
         raise UsageError("page numbers start at 1")
-    tree = q.parse(query, matcher)
+    deadline = Deadline(backend.limits.timeout)  # the engine keeps its own; this one covers the snippets too
+    tree = q.parse(query, matcher, backend.limits)
     if linked is not None:
         tree = q.resolve_linked(tree, linked)
     if within is not None:
@@ -85,6 +88,7 @@ def search(
     terms = query_terms(tree, result.expanded)
     hits = []
     for h in result.hits:
+        deadline.check()
         page_no, text = 1, ""
         if snippets:
             pages = catalog.pages(h.version_id)
@@ -100,13 +104,22 @@ def search(
     return SearchResults(query, result.total, page, limit, sort, hits, result.facets, did_you_mean)
 
 
-def highlight_pages(matcher: IdentifierMatcher, pages: tuple[str, ...], query: str) -> list[tuple[str, int]]:
-    """Each page as safe HTML with the query's hits marked, and its hit count (for a document's text view).
-    A query that does not parse highlights nothing: the text is still shown, escaped."""
+def _highlighted_terms(matcher: IdentifierMatcher, query: str):
     try:
         terms = query_terms(q.parse(query, matcher)) if query.strip() else None
     except UsageError:
         terms = None
-    if terms is None:
-        terms = query_terms(q.And(()))
+    return query_terms(q.And(())) if terms is None else terms
+
+
+def highlight_pages(matcher: IdentifierMatcher, pages: tuple[str, ...], query: str) -> list[tuple[str, int]]:
+    """Each page (or the slice of it shown) as safe HTML with the query's hits marked, and its hit count
+    (for a document's text view). A query that does not parse highlights nothing: the text is still shown,
+    escaped."""
+    terms = _highlighted_terms(matcher, query)
     return [highlight(page, terms) for page in pages]
+
+
+def hit_keys(matcher: IdentifierMatcher, query: str) -> list[str]:
+    """Lower-case beginnings of the words a query's hits start with: to find the pages that mention them."""
+    return _highlighted_terms(matcher, query).keys()

@@ -22,6 +22,8 @@ from dms.errors import ConfigError, IndexUnavailable, QueryError
 from dms.identifiers import index_token
 from dms.index import query as q
 from dms.index.backend import EngineHit, EngineResult, fresh_dir, marker_problem, swap_in
+from dms.index.guard import reading
+from dms.index.limits import Deadline, Expansion, Limits
 from dms.index.snippets import stem
 from dms.model import IndexRecord
 
@@ -74,7 +76,8 @@ def _document(rec: IndexRecord):
     doc.add_unsigned("doc_id", rec.doc_id)
     doc.add_unsigned("version_id", rec.version_id)
     doc.add_text("title", " ".join(words("title", rec.title)))
-    doc.add_text("body", " ".join(words("body", "\n".join(rec.pages))))
+    # Page by page: the same terms (none spans a page break), without every term of a long text alive at once.
+    doc.add_text("body", " ".join(" ".join(words("body", page)) for page in rec.pages))
     doc.add_text("path", " ".join(words("path", rec.path)))
     doc.add_text("party", " ".join(words("party", " ".join(rec.parties))))
     doc.add_text("title_text", rec.title or "")
@@ -117,10 +120,11 @@ class _Writer:
 class TantivyBackend:
     name = "tantivy"
 
-    def __init__(self, index_dir: Path, heap_mb: int = 128):
+    def __init__(self, index_dir: Path, heap_mb: int = 128, limits: Limits = Limits()):
         require()
         self.dir = index_dir
         self.heap = heap_mb * 1_000_000
+        self.limits = limits
         self._ix = None
         self._lock = threading.Lock()
 
@@ -136,7 +140,8 @@ class TantivyBackend:
                 reason = self.needs_rebuild()
                 if reason:
                     raise IndexUnavailable(f"{reason} at {self.dir}; run `dms reindex`")
-                self._ix = tantivy.Index.open(str(self.dir))
+                with reading(self.dir):  # a damaged meta.json or segment: IndexUnavailable
+                    self._ix = tantivy.Index.open(str(self.dir))
             return self._ix
 
     def close(self) -> None:
@@ -195,8 +200,9 @@ class TantivyBackend:
 
     # -- search -----------------------------------------------------------------------------
     def search(self, tree, *, limit: int, offset: int, sort: str, facets: bool = True) -> EngineResult:
+        deadline = Deadline(self.limits.timeout)  # Tantivy cannot be stopped: the expansion before it is bounded
         s = self._searcher()
-        translator = _Translator(self._open().schema, s)
+        translator = _Translator(self._open().schema, s, Expansion(self.limits, deadline))
         query = translator.top(tree)
         # Tantivy releases the GIL: the facet aggregation runs beside the ranked search, on another core
         counting = _FACET_POOL.submit(self._facets, s, query) if facets else None
@@ -217,7 +223,7 @@ class TantivyBackend:
                       else None)))
         total = result.count
         found = counting.result() if counting else {}
-        suggestions = self._suggest(s, translator.schema, tree) if total == 0 else {}
+        suggestions = self._suggest(s, translator.schema, tree, deadline) if total == 0 else {}
         return EngineResult(total, hits, found, frozenset(translator.expanded), suggestions)
 
     @staticmethod
@@ -231,14 +237,15 @@ class TantivyBackend:
         return out
 
     @staticmethod
-    def _suggest(searcher, schema, tree) -> dict[str, tuple[str, int]]:
+    def _suggest(searcher, schema, tree, deadline: Deadline) -> dict[str, tuple[str, int]]:
         """word -> (a close body term, a version holding it), for words the body does not contain."""
         out = {}
         for word in q.plain_words(tree):
+            deadline.check()
             terms = words("body", word)
             if len(terms) != 1 or searcher.doc_freq("body", terms[0]):
                 continue
-            close = _within(searcher, "body", terms[0], 2)
+            close = _within(searcher, "body", terms[0], 2, deadline)
             if close:
                 best = min(close, key=lambda t: (_distance(t, terms[0]), -searcher.doc_freq("body", t), t))
                 hit = searcher.search(tantivy.Query.term_query(schema, "body", best), 1).hits
@@ -261,18 +268,27 @@ def _distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def _within(searcher, field: str, word: str, distance: int) -> list[str]:
-    """Index terms of the field within `distance` edits of word that share its first letter."""
+def _within(searcher, field: str, word: str, distance: int, deadline: Deadline, most: int | None = None) -> list[str]:
+    """Index terms of the field within `distance` edits of word that share its first letter (at most `most`);
+    the deadline is checked as the candidates are compared, the slow part."""
     if not word:
         return []
-    candidates = searcher.terms_with_prefix(field, word[0])
-    return [t for t, _ in candidates if abs(len(t) - len(word)) <= distance and _distance(t, word) <= distance]
+    found = []
+    for i, (t, _) in enumerate(searcher.terms_with_prefix(field, word[0])):
+        if not i & 255:
+            deadline.check()
+        if abs(len(t) - len(word)) <= distance and _distance(t, word) <= distance:
+            found.append(t)
+            if most is not None and len(found) >= most:
+                break
+    return found
 
 
 class _Translator:
-    def __init__(self, schema, searcher):
+    def __init__(self, schema, searcher, expansion: Expansion):
         self.schema = schema
         self.searcher = searcher
+        self.expansion = expansion
         self.expanded: set[str] = set()
 
     def top(self, node):
@@ -315,24 +331,34 @@ class _Translator:
         boost = TITLE_BOOST if field == "title" else 1.0
         return self.any_of([self.term(field, t, boost) for t in sorted(terms)])
 
-    def prefix(self, field: str, text: str):
-        return self.expand(field, [t for t, _ in self.searcher.terms_with_prefix(field, text.lower())])
+    def prefix(self, field: str, text: str) -> list[str]:
+        return [t for t, _ in self.searcher.terms_with_prefix(field, text.lower(), limit=self.expansion.room())]
 
-    def fuzzy(self, field: str, word: str, distance: int):
+    def fuzzy(self, field: str, word: str, distance: int) -> list[str]:
         found: set[str] = set()
+        room, deadline = self.expansion.room(), self.expansion.deadline
         for form in {word.lower(), *words(field, word)}:
-            for candidate in _within(self.searcher, field, form, distance):
-                found.update(words(field, candidate))
-        return self.expand(field, [t for t in found if self.searcher.doc_freq(field, t)])
+            for candidate in _within(self.searcher, field, form, distance, deadline, most=room):
+                found.update(t for t in words(field, candidate) if self.searcher.doc_freq(field, t))
+        return sorted(found)
+
+    def expanded_node(self, n, fields: tuple[str, ...]):
+        """A fuzzy word or prefix as its index terms in each field, within DMS_QUERY_MAX_EXPANSION(_TOTAL)."""
+        if isinstance(n, q.Fuzzy):
+            terms = {f: self.fuzzy(f, n.text, n.distance) for f in fields}
+        else:
+            terms = {f: self.prefix(f, n.text) for f in fields}
+        self.expansion.take(n, {t for found in terms.values() for t in found})
+        return self.any_of([self.expand(f, found) for f, found in terms.items()])
 
     def node(self, n):
         Q = tantivy.Query
         if isinstance(n, (q.Word, q.Phrase)):
             return self.any_of([self.text_query(f, n.text) for f in self.fields(n.field)])
         if isinstance(n, q.Prefix):
-            return self.any_of([self.prefix(f, n.text) for f in self.fields(n.field)])
+            return self.expanded_node(n, self.fields(n.field))
         if isinstance(n, q.Fuzzy):
-            return self.any_of([self.fuzzy(f, n.text, n.distance) for f in self.fields(n.field) if f != "path"])
+            return self.expanded_node(n, tuple(f for f in self.fields(n.field) if f != "path"))
         if isinstance(n, q.Ident):
             exact = self.term("number", n.number.lower(), IDENT_BOOST)
             if n.revision:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, time
+from itertools import islice
 from pathlib import Path
 
 import whoosh.index
@@ -21,8 +22,11 @@ from dms.errors import IndexUnavailable, QueryError
 from dms.identifiers import index_token
 from dms.index import query as q
 from dms.index.backend import EngineHit, EngineResult, fresh_dir, marker_problem, swap_in
+from dms.index.guard import reading
+from dms.index.limits import Deadline, Expansion, Limits
 from dms.index.whoosh_docset import DocIds
 from dms.index.whoosh_phrase import ExactPhrase
+from dms.index.whoosh_timed import Timed
 from dms.model import IndexRecord
 
 INDEX_SCHEMA = 3  # bump when the schema below changes: indexes of another version are rebuilt
@@ -93,9 +97,10 @@ class _Writer:
 class WhooshBackend:
     name = "whoosh"
 
-    def __init__(self, index_dir: Path, limitmb: int = 128):
+    def __init__(self, index_dir: Path, limitmb: int = 128, limits: Limits = Limits()):
         self.dir = index_dir
         self.limitmb = limitmb
+        self.limits = limits
         self._ix = None
         self._local = threading.local()  # one searcher per thread: opening one costs ~60 ms at 20k documents
         self._opened: list = []  # every searcher handed out, so close() can close them all
@@ -111,7 +116,8 @@ class WhooshBackend:
         if self._ix is None:
             if self.needs_rebuild():
                 raise IndexUnavailable(f"{self.needs_rebuild()} at {self.dir}; run `dms reindex`")
-            self._ix = whoosh.index.open_dir(self.dir)
+            with reading(self.dir):  # a damaged table of contents or segment: IndexUnavailable
+                self._ix = whoosh.index.open_dir(self.dir)
         return self._ix
 
     @contextmanager
@@ -184,13 +190,19 @@ class WhooshBackend:
 
     # -- search -----------------------------------------------------------------------------
     def search(self, tree, *, limit: int, offset: int, sort: str, facets: bool = True) -> EngineResult:
+        deadline = Deadline(self.limits.timeout)
         ix = self._open()
         s = self._searcher()
-        translated = _Translator(ix.schema, s.reader()).top(tree)
+        translated = _Translator(ix.schema, s.reader(), Expansion(self.limits, deadline)).top(tree)
         order = {"sortedby": "date", "reverse": sort == "newest"} if sort in ("newest", "oldest") else {}
         # optimize=False: visit every match (no block skipping), so the count is exact and the facets
         # can be counted from the same pass; Whoosh's own facet collection costs 4x the search.
-        collector = _AllMatches(s.collector(limit=offset + limit, optimize=False, **order))
+        ranked = s.collector(limit=offset + limit, optimize=False, **order)
+        if isinstance(ranked, collectors.ScoredCollector):
+            # No matcher replacement either: once the top N is full it drops the branches of an OR that cannot
+            # reach it (`gaskt~` lost the documents holding only `gast`), so they went uncounted and unfaceted.
+            ranked.replace = 0
+        collector = _AllMatches(ranked, deadline)
         s.search_with_collector(translated, collector)
         results = collector.results()
         hits = []
@@ -209,7 +221,7 @@ class WhooshBackend:
             for field, text in translated.existing_terms(s.reader(), expand=True)
             if field in ("body", "title")
         ) if _has_expansion(tree) else frozenset()
-        suggestions = self._suggest(s, tree) if total == 0 else {}
+        suggestions = self._suggest(s, tree, deadline) if total == 0 else {}
         return EngineResult(total, hits, found, expanded, suggestions)
 
     def _count_facets(self, searcher, docs: list[int]) -> dict[str, dict[str, int]]:
@@ -225,13 +237,14 @@ class WhooshBackend:
         return out
 
     @staticmethod
-    def _suggest(searcher, tree) -> dict[str, tuple[str, int]]:
+    def _suggest(searcher, tree, deadline: Deadline) -> dict[str, tuple[str, int]]:
         """word -> (a close index term, a version holding it), for words the body does not contain."""
         reader = searcher.reader()
         analyzer = searcher.schema["body"].analyzer
         corrector = searcher.corrector("body")
         out = {}
         for word in q.plain_words(tree):
+            deadline.check()
             terms = [t.text for t in analyzer(word)]
             if len(terms) != 1 or reader.doc_frequency("body", terms[0]):
                 continue
@@ -246,7 +259,12 @@ FACETS = {"type": "type", "year": "year", "product": "product", "party": "party_
 
 
 class _AllMatches(collectors.WrappingCollector):
-    """Keeps the number of every matching document while the wrapped collector ranks them."""
+    """Keeps the number of every matching document while the wrapped collector ranks them; stops the search
+    with the deadline's error once it has passed (checked every 256 documents)."""
+
+    def __init__(self, child, deadline: Deadline):
+        super().__init__(child)
+        self.deadline = deadline
 
     def prepare(self, top_searcher, q, context):
         super().prepare(top_searcher, q, context)
@@ -254,6 +272,8 @@ class _AllMatches(collectors.WrappingCollector):
 
     def collect(self, sub_docnum):
         self.docs.append(self.offset + sub_docnum)
+        if not len(self.docs) & 255:
+            self.deadline.check()
         return self.child.collect(sub_docnum)
 
 
@@ -278,11 +298,12 @@ def _has_expansion(tree) -> bool:
 
 
 class _Translator:
-    def __init__(self, schema: Schema, reader):
+    def __init__(self, schema: Schema, reader, expansion: Expansion):
         self.schema = schema
         self.reader = reader
+        self.expansion = expansion
 
-    def fuzzy(self, field: str, word: str, distance: int):
+    def fuzzy(self, field: str, word: str, distance: int) -> list[str]:
         """Index terms within `distance` edits of the word, as the field stores them (stemmed).
 
         Whoosh looks fuzzy candidates up in the unstemmed spelling words of a field with
@@ -290,11 +311,25 @@ class _Translator:
         """
         forms = {word, *self.tokens(field, word)}
         found: set[str] = set()
+        room, deadline = self.expansion.room(), self.expansion.deadline
         for form in forms:
             for candidate in self.reader.terms_within(field, form, distance, prefix=1):
-                found.update(self.tokens(field, candidate))
-        terms = sorted(t for t in found if self.reader.doc_frequency(field, t))
-        return wq.Or([wq.Term(field, t) for t in terms]) if terms else wq.NullQuery
+                found.update(t for t in self.tokens(field, candidate) if self.reader.doc_frequency(field, t))
+                if len(found) >= room or deadline.expired():
+                    break
+        return sorted(found)
+
+    def expand(self, n, fields: tuple[str, ...]):
+        """A fuzzy word or prefix as its index terms in each field, within DMS_QUERY_MAX_EXPANSION(_TOTAL)."""
+        if isinstance(n, q.Fuzzy):
+            terms = {f: self.fuzzy(f, n.text, n.distance) for f in fields}
+        else:
+            terms = {f: list(islice(self.reader.expand_prefix(f, n.text), self.expansion.room())) for f in fields}
+        self.expansion.take(n, {t for found in terms.values() for t in found})
+        if isinstance(n, q.Prefix):
+            return Timed(wq.Or([wq.Prefix(f, n.text) for f in fields]), self.expansion.deadline)
+        ors = [wq.Or([wq.Term(f, t) for t in found]) for f, found in terms.items() if found]
+        return Timed(wq.Or(ors), self.expansion.deadline) if ors else wq.NullQuery
 
     def top(self, node):
         result = self.node(node)
@@ -322,9 +357,9 @@ class _Translator:
         if isinstance(n, (q.Word, q.Phrase)):
             return wq.Or([self.text_query(f, n.text) for f in self.fields(n.field)])
         if isinstance(n, q.Prefix):
-            return wq.Or([wq.Prefix(f, n.text) for f in self.fields(n.field)])
+            return self.expand(n, self.fields(n.field))
         if isinstance(n, q.Fuzzy):
-            return wq.Or([self.fuzzy(f, n.text, n.distance) for f in self.fields(n.field) if f != "path"])
+            return self.expand(n, tuple(f for f in self.fields(n.field) if f != "path"))
         if isinstance(n, q.Ident):
             number = n.number.lower()
             exact = wq.Term("number", number, boost=IDENT_BOOST)

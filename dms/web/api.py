@@ -14,10 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from dms import changes
 from dms.changes.views import catalogue, describe
-from dms.documents import revisions, show
+from dms.documents import resolve, revisions, show
 from dms.graph import graph_for, links, node_for, trace
 from dms.graph.explore import paths, timeline
 from dms.graph.manual import add_link, remove_link
+from dms.textview import view as text_view
 from dms.web import uploads
 from dms.web.graphview import elements
 from dms.web.pages_docs import original
@@ -55,22 +56,26 @@ def search(request: Request, q: str, sort: Literal["relevance", "newest", "oldes
 
 @router.get("/documents/{ref}", summary="A document's metadata (ref: id, path, identifier or SHA-256 prefix)")
 def document(request: Request, ref: str, as_of: str | None = None, who: Caller = caller()):
-    data = show(_archive(request), ref, as_of=as_of)
+    data = show(_archive(request), ref, as_of=as_of, text=False)
     data.pop("text")
     data.pop("stored_path")
     return {**data, "revisions": revisions(_archive(request), str(data["id"]))}
 
 
-@router.get("/documents/{ref}/text", summary="A document's extracted text, page by page")
-def document_text(request: Request, ref: str, who: Caller = caller()):
-    data = show(_archive(request), ref)
-    return {"id": data["id"], "pages": data["text"].split("\f") if data["text"] else []}
+@router.get("/documents/{ref}/text", summary="A document's extracted text, page by page, a bounded view at a time: "
+            "from `page` and `offset` (characters into it), at most `limit` characters (DMS_PAGE_TEXT_MAX_CHARS); "
+            "`next` says where the following view starts")
+def document_text(request: Request, ref: str, page: int = 1, offset: int = 0, limit: int | None = None,
+                  who: Caller = caller()):
+    archive = _archive(request)
+    doc = resolve(archive, ref)
+    return {"id": doc.id, **text_view(archive, doc.version.id, page, offset, limit).to_dict()}
 
 
 @router.get("/documents/{ref}/original", summary="The stored original, byte for byte (header X-Content-SHA256)")
 def document_original(request: Request, ref: str, version: int | None = None, who: Caller = caller()):
     archive = _archive(request)
-    return original(archive, show(archive, ref)["id"], version)
+    return original(archive, resolve(archive, ref).id, version)
 
 
 @router.post("/documents", summary="Upload files; they are ingested like `dms ingest` (coordinator)")

@@ -14,7 +14,9 @@ from dms.errors import NotFound
 from dms.graph import graph_for, links, node_for
 from dms.graph.build import doc_node
 from dms.graph.manual import TYPES, add_link, remove_link
-from dms.index import highlight_pages
+from dms.index import highlight_pages, hit_keys
+from dms.textview import hit_pages
+from dms.textview import view as text_view
 from dms.web.graphview import elements
 from dms.web.render import render
 from dms.web.security import Caller, caller
@@ -22,18 +24,21 @@ from dms.web.security import Caller, caller
 router = APIRouter(include_in_schema=False)
 
 
-def document_view(archive: Dms, doc_id: int, query: str = "") -> dict:
-    """Everything the document page shows (the API gives the same pieces separately)."""
-    data = show(archive, str(doc_id))
+def document_view(archive: Dms, doc_id: int, query: str = "", page: int = 1, offset: int = 0) -> dict:
+    """Everything the document page shows (the API gives the same pieces separately); of the text, one view
+    from `page` and `offset` (DMS_PAGE_TEXT_MAX_CHARS), its hits marked."""
+    data = show(archive, str(doc_id), text=False)
     g = graph_for(archive)
     node = doc_node(data["id"])
-    pages = highlight_pages(archive.matcher, archive.catalog.pages(archive.catalog.document(data["id"]).version.id),
-                            query)
+    version_id = archive.catalog.document(data["id"]).version.id
+    text = text_view(archive, version_id, page, offset)
+    marked = highlight_pages(archive.matcher, tuple(s.text for s in text.slices), query)
     return {
         "doc": data,
-        "pages": pages,
-        "hit_pages": [n for n, (_, hits) in enumerate(pages, start=1) if hits],
-        "hit_count": sum(hits for _, hits in pages),
+        "text": text,
+        "pages": [(s, html, hits) for s, (html, hits) in zip(text.slices, marked)],
+        "hit_pages": hit_pages(archive, version_id, hit_keys(archive.matcher, query)) if query.strip() else [],
+        "hit_count": sum(hits for _, hits in marked),
         "ocr_by_page": {p["page"]: p for p in (data["ocr"] or {}).get("pages", [])},
         "revisions": revisions(archive, str(doc_id)),
         "links": links(g, node) if node in g else None,
@@ -61,8 +66,8 @@ def original(archive: Dms, doc_id: int, version: int | None = None) -> FileRespo
 
 
 @router.get("/documents/{doc_id}")
-def document_page(request: Request, doc_id: int, q: str = "", who: Caller = caller()):
-    view = document_view(request.app.state.web.dms(), doc_id, q)
+def document_page(request: Request, doc_id: int, q: str = "", page: int = 1, offset: int = 0, who: Caller = caller()):
+    view = document_view(request.app.state.web.dms(), doc_id, q, page, offset)
     return render(request, "document.html", q=q, link_types=TYPES, **view)
 
 

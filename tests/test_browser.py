@@ -215,8 +215,15 @@ def test_a_scan_uploaded_as_a_tiff_is_read_by_ocr_and_says_so(signed_in, tmp_pat
     page.set_input_files("input[type=file]", str(scan))
     page.click("text=Upload and ingest")
     page.wait_for_selector("table.upload-result")
-    page.fill("header input[name=q]", "quarantine")
-    page.press("header input[name=q]", "Enter")
+    assert "queued for OCR" in page.inner_text("table.upload-result")  # the upload did not wait for OCR
+    deadline = time.monotonic() + 60  # the server's OCR queue reads the scan meanwhile
+    while True:
+        page.fill("header input[name=q]", "quarantine")
+        page.press("header input[name=q]", "Enter")
+        page.wait_for_load_state()
+        if page.locator("ol.hits li").count() or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
     page.wait_for_selector("ol.hits li")
     assert _total(page) == 1 and page.inner_text("ol.hits li .page").split()[-1].endswith("2")
     page.click("ol.hits li a.title")

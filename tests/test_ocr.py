@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import zipfile
 
 import pytest
@@ -185,7 +186,11 @@ def test_an_uploaded_scan_is_searchable_and_its_page_says_it_was_read_by_ocr(cli
     response = cora.post("/api/v1/documents", headers={"X-CSRF-Token": csrf_of(cora)},
                          files={"files": ("quince.png", png.read_bytes(), "image/png")})
     assert response.status_code in (200, 201), response.text
-    (hit,) = cora.get("/api/v1/search", params={"q": "quince jam"}).json()["hits"]
+    deadline = time.monotonic() + 60  # the upload returns at once; the server's OCR queue reads the scan
+    while not (hits := cora.get("/api/v1/search", params={"q": "quince jam"}).json()["hits"]):
+        assert time.monotonic() < deadline, "the scan was not read by the OCR queue within 60 s"
+        time.sleep(0.2)
+    (hit,) = hits
     page = cora.get(f"/documents/{hit['id']}", params={"q": "quince"}).text
     assert "page(s) 1 read by OCR, mean confidence" in page
     assert "OCR text, " in page and "% confidence" in page and "<mark>Quince</mark>" in page

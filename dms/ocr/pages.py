@@ -95,3 +95,12 @@ def summary(catalog: Catalog, version_id: int) -> dict | None:
         "confidence": round(sum(confs) / len(confs), 1) if confs else None,
         "pages": pages,
     }
+
+
+def progress(catalog: Catalog, version_id: int) -> dict | None:
+    """How far OCR of a version has come: {"pages", "done", "waiting", "failed"}; None without scanned pages."""
+    states = [p["ocr"] for p in page_sources(catalog, version_id) if p["ocr"]]
+    if not states:
+        return None
+    return {"pages": len(states), "done": states.count("done"), "waiting": states.count("needed"),
+            "failed": states.count("failed")}

@@ -3,12 +3,17 @@
 FastAPI runs plain `def` routes on a pool of threads. A SQLite connection and a Whoosh searcher
 belong to one thread, so each thread opens its own `Dms` the first time it serves a request and
 keeps it. Writes that touch the search index (uploads, change requests filed as documents) take
-`write_lock`, one at a time.
+`write_lock`, one at a time. Nothing long runs under it: scanned pages are read by the OCR queue
+(`dms.ocr.queue`) outside it, which takes it only to write each page's text (`background_write`).
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
@@ -17,6 +22,7 @@ from dms.app import Dms
 from dms.config import Settings
 
 HERE = Path(__file__).parent
+BACKGROUND_RETRY = 5.0  # seconds background work waits before trying the ingest lock again
 
 
 class WebState:
@@ -31,6 +37,9 @@ class WebState:
         self._opened: list[Dms] = []
         self._guard = threading.Lock()
         self._generation = 0  # bumped by close(): a thread's archive from before is not used again
+        from dms.ocr.queue import OcrQueue
+
+        self.ocr = OcrQueue(settings, self.dms, self.background_write)
 
     def dms(self) -> Dms:
         """This thread's open archive."""
@@ -47,7 +56,32 @@ class WebState:
         with self.write_lock:
             return work(self.dms(), *args, **kwargs)
 
+    @contextmanager
+    def background_write(self, stop: threading.Event) -> Iterator[None]:
+        """For background work (OCR): the write lock, then the archive's ingest lock. While another process
+        (a `dms ingest`) holds the latter, both are let go and taken again later, so that web writes never
+        wait behind it; once `stop` is set, it gives up with `Busy`."""
+        from dms.errors import Busy
+        from dms.locks import ingest_lock
+
+        brief = replace(self.settings, lock_wait=1.0)
+        while True:
+            with ExitStack() as stack:
+                stack.enter_context(self.write_lock)
+                try:
+                    stack.enter_context(ingest_lock(brief))
+                except Busy:
+                    if stop.is_set():
+                        raise
+                else:
+                    held = stack.pop_all()
+                    break
+            time.sleep(BACKGROUND_RETRY)
+        with held:
+            yield
+
     def close(self) -> None:
+        self.ocr.stop()
         with self._guard:
             opened, self._opened = self._opened, []
             self._generation += 1

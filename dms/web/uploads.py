@@ -2,7 +2,8 @@
 
 Each file is written first under `$DMS_HOME/uploads/<date>/<user>/` (never over an existing file),
 then the same ingest pipeline as `dms ingest` reads it, so a failure while reading loses nothing:
-the file stays, and is recorded as a problem with its reason.
+the file stays, and is recorded as a problem with its reason. The request returns once the files are
+stored and catalogued: their scanned pages are read afterwards by the server's OCR queue.
 """
 
 from __future__ import annotations
@@ -70,10 +71,11 @@ def ingest_saved(state: WebState, written: list[tuple[str, Path]], by: str) -> d
     of each file."""
     from dms.graph.cache import refresh
     from dms.ingest.pipeline import ingest
+    from dms.ocr.pages import count_waiting, progress
 
     archive = state.dms()
-    with state.write_lock:
-        report = ingest(archive, [str(path) for _, path in written], by=by)
+    with state.write_lock:  # scanned pages are not read here: they wait for the OCR queue (dms.ocr.queue)
+        report = ingest(archive, [str(path) for _, path in written], by=by, ocr_now=False)
         refresh(archive)
     files = []
     for sent, path in written:
@@ -85,7 +87,10 @@ def ingest_saved(state: WebState, written: list[tuple[str, Path]], by: str) -> d
             "title": (doc.version.title or doc.name) if doc else None,
             "type": doc.version.doc_type if doc else None, "sha256": doc.version.sha256 if doc else None,
             "duplicate_of": doc.duplicate_of if doc else None,
+            "ocr": progress(archive.catalog, doc.version.id) if doc else None,
             "problems": [{"severity": p["severity"], "reason": p["reason"]} for p in problems],
         })
+    if count_waiting(archive.catalog)[0]:
+        state.ocr.wake()  # after the reply is put together: it tells what was stored and what waits
     return {"files": files, "added": report.added, "duplicates": report.duplicates,
             "attachments": report.attachments, "problems": len(report.problems), "seconds": round(report.seconds, 2)}

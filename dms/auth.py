@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from dms import audit, users
-from dms.catalog import Catalog
+from dms.catalog import Catalog, signins
 from dms.catalog.db import utcnow
 from dms.config import Settings
 from dms.errors import NotFound, NotSignedIn, TooManyAttempts, UsageError
@@ -46,37 +46,29 @@ def _iso(moment: datetime) -> str:
 # -- sign-in ---------------------------------------------------------------------------------
 
 
-def _recent_failures(catalog: Catalog, name: str, client: str) -> tuple[int, int, str | None]:
-    since = _iso(_now() - FAILURE_WINDOW)
-    by_name, by_client, oldest = catalog.conn.execute(
-        "SELECT SUM(name = ?), SUM(client = ?), MIN(at) FROM sign_in_failures "
-        "WHERE at >= ? AND (name = ? OR client = ?)",
-        (name, client, since, name, client),
-    ).fetchone()
-    return by_name or 0, by_client or 0, oldest
-
-
 def sign_in(catalog: Catalog, settings: Settings, name: str, password: str, client: str) -> Session:
     """Check the password and open a session. After too many failures for this name or from this
-    client within 15 minutes, refuse without checking (so guessing cannot go on)."""
+    client within 15 minutes, refuse without checking (so guessing cannot go on).
+
+    The attempt is counted before the password is checked, in the transaction that checks the limit
+    (dms.catalog.signins), so parallel guesses cannot all slip under it; a success uncounts it."""
     name = name.strip()
-    by_name, by_client, oldest = _recent_failures(catalog, name, client)
-    if max(by_name, by_client) >= settings.sign_in_attempts:
-        wait = FAILURE_WINDOW - (_now() - datetime.fromisoformat(oldest))
+    attempt = signins.reserve(catalog, name, client, since=_iso(_now() - FAILURE_WINDOW),
+                              limit=settings.sign_in_attempts)
+    if attempt.id is None:
+        wait = FAILURE_WINDOW - (_now() - datetime.fromisoformat(attempt.oldest))
         minutes = max(1, int(wait.total_seconds() // 60) + 1)
         raise TooManyAttempts(f"too many failed sign-ins; try again in {minutes} minute(s)")
     if not name or not users.check_password(catalog, name, password):
         with catalog.transaction():
-            catalog.conn.execute("INSERT INTO sign_in_failures (name, client, at) VALUES (?, ?, ?)",
-                                 (name, client, utcnow()))
             audit.record(catalog, name or "?", "sign-in failed", f"user:{name or '?'}", {"client": client})
         raise NotSignedIn("wrong user name or password, or the user is disabled")
     user = users.get(catalog, name)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = _iso(_now() + timedelta(hours=settings.session_hours))
     with catalog.transaction():
+        signins.clear(catalog, attempt.id, before=_iso(_now() - FAILURE_WINDOW))
         catalog.conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (utcnow(),))
-        catalog.conn.execute("DELETE FROM sign_in_failures WHERE at < ?", (_iso(_now() - FAILURE_WINDOW),))
         catalog.conn.execute(
             "INSERT INTO web_sessions (token_hash, user, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
             (_hash(token), user.name, csrf, utcnow(), expires),

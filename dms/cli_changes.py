@@ -174,6 +174,39 @@ def change_close(number, waive, note, settings, as_json):
     emit(as_json, cr.to_dict(), lambda d: click.echo(f"{d['number']} is now {d['state']}"))
 
 
+@change_group.command("notices")
+@click.option("--retry", is_flag=True, help="Deliver the pending notices now (file each one, then send it).")
+@click.option("--all", "show_all", is_flag=True, help="Also list the notices already delivered.")
+@home_option
+@json_option
+def change_notices(retry, show_all, settings, as_json):
+    """Decision notices waiting in the outbox (a crash or a mail server that was down): each with its last
+    error. They are also delivered by any change command and by `dms serve`. Exit 1 if --retry leaves any."""
+    from dms.catalog import outbox
+    from dms.changes.notify import deliver_pending
+    from dms.errors import DmsError
+
+    with open_archive(settings) as dms:
+        if retry:
+            deliver_pending(dms)
+        rows = [n.to_dict() for n in outbox.notices(dms.catalog, pending_only=not show_all)]
+    pending = [r for r in rows if r["delivered_at"] is None]
+
+    def human(d):
+        for r in d["notices"]:
+            state = (f"delivered {r['delivered_at']} to {r['delivered_to']}" if r["delivered_at"]
+                     else f"PENDING since {r['created_at']}, {r['attempts']} attempt(s)"
+                     + (f": {r['last_error']}" if r["last_error"] else ""))
+            click.echo(f"[{r['id']}] {r['number']}  {r['name']}  {state}")
+        if not d["notices"]:
+            click.echo("no notices wait for delivery")
+
+    emit(as_json, {"pending": len(pending), "notices": rows}, human)
+    if retry and pending:
+        raise DmsError(f"{len(pending)} notice(s) still not delivered; they are retried by the next change command "
+                       "and by `dms serve`")
+
+
 @change_group.command("check")
 @click.argument("number")
 @home_option

@@ -1,7 +1,8 @@
 """Keeping a change request on file: the request rendered as a document, and the notice of its decision.
 
 Both are written under the data directory and ingested like any other file, so search, trace and
-timeline find them; the notice also goes to the outbox (an .eml file per message) for delivery.
+timeline find them. The notice is composed inside the decision's transaction and queued in the catalog's
+outbox (dms.catalog.outbox); dms.changes.notify files and delivers it from there.
 """
 
 from __future__ import annotations
@@ -40,24 +41,27 @@ def file_request(dms: Dms, cr: ChangeRequest) -> str:
     return str(path)
 
 
-def send_notice(dms: Dms, cr: ChangeRequest) -> str:
-    """Tell the applicant the decision through the notifier; the notice is archived as a document too."""
-    from dms.changes.notify import notifier_for
-    from dms.ingest.pipeline import ingest
+def compose_notice(dms: Dms, cr: ChangeRequest) -> tuple[str, bytes]:
+    """The notice telling the applicant the decision: its file name and the whole e-mail."""
+    from dms.users import get
 
     msg = EmailMessage()
     msg["From"] = "dms <dms@localhost>"
-    from dms.users import get
-
     address = get(dms.catalog, cr.applicant).email or f"{cr.applicant}@localhost"
     msg["To"] = f"{cr.applicant} <{address}>"
     msg["Subject"] = f"Decision on change request {cr.number}: {cr.data.get('decision')}"
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain="dms.localhost")
     msg.set_content(_env.get_template("notice.txt").render(cr=cr, today=date.today().isoformat()))
-    name = f"{file_name(cr.number)}-decision-{cr.revision}.eml"
+    return f"{file_name(cr.number)}-decision-{cr.revision}.eml", bytes(msg)
+
+
+def file_notice(dms: Dms, name: str, message: bytes) -> str:
+    """Keep the notice under notices/ and ingest it, so it is on file (and found) before it is sent."""
+    from dms.ingest.pipeline import ingest
+
     kept = dms.settings.home / "notices"
     kept.mkdir(parents=True, exist_ok=True)
-    (kept / name).write_bytes(bytes(msg))
-    ingest(dms, [kept / name], inline=True)  # on file before it is sent: a failed delivery loses nothing
-    return notifier_for(dms.settings).deliver(msg, name)
+    (kept / name).write_bytes(message)
+    ingest(dms, [kept / name], inline=True)
+    return str(kept / name)

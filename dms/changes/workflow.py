@@ -18,7 +18,7 @@ from datetime import date
 from dms import audit
 from dms.app import Dms
 from dms.catalog.db import utcnow
-from dms.errors import NotFound, PermissionDenied, UsageError
+from dms.errors import DmsError, NotFound, PermissionDenied, UsageError
 from dms.users import acting
 
 STATES = ("draft", "submitted", "under review", "assessed", "decided", "authorized", "implemented", "closed")
@@ -92,6 +92,7 @@ def create(dms: Dms, title: str, by: str, **fields) -> ChangeRequest:
         _record(dms, number, by, None, "draft", "created")
     cr = get(dms, number)
     _file(dms, cr)
+    _deliver_notices(dms)
     return cr
 
 
@@ -158,12 +159,14 @@ def edit(dms: Dms, number: str, by: str, expected_revision: int | None = None, *
     done = _write(dms, cr.number, by, None, expected_revision, _clean(dms, fields), "edited",
                   require=(cr.state,))
     _file(dms, done)
+    _deliver_notices(dms)
     return done
 
 
 def _write(dms, number, by, to_state, expected_revision, changes: dict, note: str,
-           require: tuple[str, ...] = STATES) -> ChangeRequest:
-    """Write inside one transaction, re-checking the state there: a concurrent writer cannot slip between."""
+           require: tuple[str, ...] = STATES, then=None) -> ChangeRequest:
+    """Write inside one transaction, re-checking the state there: a concurrent writer cannot slip between.
+    `then(dms, request as written)` runs in the same transaction (the decision's notice is queued so)."""
     with dms.catalog.transaction():
         current = get(dms, number)
         if current.state not in require:
@@ -180,6 +183,8 @@ def _write(dms, number, by, to_state, expected_revision, changes: dict, note: st
         _record(dms, number, by, current.state, state, note,
                 {k: {"before": current.data.get(k), "after": v} for k, v in changes.items()
                  if current.data.get(k) != v})
+        if then:
+            then(dms, get(dms, number))
     return get(dms, number)
 
 
@@ -256,13 +261,32 @@ def transition(dms: Dms, number: str, action: str, by: str, note: str = "", expe
                 raise RuleBroken(f"cannot close {cr.number}: not yet amended by a revision ingested after the "
                                  f"authorization, nor waived: {', '.join(open_items)}")
             changes = {"waivers": waivers}
-    done = _write(dms, cr.number, by, target, expected_revision, changes, note or action, require=sources)
-    _file(dms, done)
-    if action == "decide":
-        from dms.changes.archive import send_notice
-
-        send_notice(dms, done)
+    done = _write(dms, cr.number, by, target, expected_revision, changes, note or action, require=sources,
+                  then=_queue_notice if action == "decide" else None)
+    try:
+        _file(dms, done)
+    finally:
+        tried = _deliver_notices(dms)
+    for notice in tried:
+        if notice.number == done.number and notice.delivered_at is None:
+            raise DmsError(f"{done.number} is {done.state}; its notice was not delivered: {notice.last_error}")
     return done
+
+
+def _queue_notice(dms: Dms, cr: ChangeRequest) -> None:
+    """Inside the decision's transaction: the notice to the applicant goes into the outbox with it."""
+    from dms.catalog import outbox
+    from dms.changes.archive import compose_notice
+
+    name, message = compose_notice(dms, cr)
+    outbox.add(dms.catalog, cr.number, name, message)
+
+
+def _deliver_notices(dms: Dms) -> list:
+    """Every change command also delivers the notices still waiting (after a crash or a failed send)."""
+    from dms.changes.notify import deliver_pending
+
+    return deliver_pending(dms)
 
 
 def check(dms: Dms, number: str, waivers: dict | None = None) -> list[dict]:

@@ -7,6 +7,7 @@ signed in is sent to the sign-in page.
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
@@ -26,7 +27,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app):
+        from dms.web.notices import Courier
+
+        courier = Courier(state)  # notices still in the outbox: delivered now and every DMS_NOTICE_RETRY s
+        courier.start()
+        state.ocr.start()  # scanned pages left waiting are read in the background (dms.ocr.queue)
         yield
+        courier.stop()
         state.close()
 
     app = FastAPI(title="dms", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -88,6 +95,14 @@ def _error_handlers(app: FastAPI) -> None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
         return _error(request, errors.http_status(exc), type(exc).__name__, str(exc))
+
+    @app.exception_handler(sqlite3.DatabaseError)
+    async def catalog_error(request: Request, exc: sqlite3.DatabaseError):
+        from dms.catalog.health import damaged, is_damage
+
+        if not is_damage(exc):
+            raise exc
+        return await dms_error(request, damaged(exc))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):

@@ -16,25 +16,79 @@ def audit_group():
 
 
 @audit_group.command("verify")
+@click.option("--head", "head_file", type=click.Path(dir_okay=False),
+              help="A head statement noted earlier (`dms audit head`): the log must still hold that entry unchanged.")
+@click.option("--public-key", "public_key", type=click.Path(dir_okay=False),
+              help="Check signatures with this public key (PEM or base64) rather than the data directory's copy.")
 @home_option
 @json_option
-def audit_verify(settings, as_json):
-    """Re-check the hash chain; exit 4 and name the first bad entry if any was edited, removed or reordered."""
-    from dms import audit
+def audit_verify(head_file, public_key, settings, as_json):
+    """Re-check the hash chain, the head and its signature; exit 4 and name what was edited, removed or added."""
+    from dms import audit, signing
 
+    key = signing.load_public(public_key) if public_key else None
+    statement = audit.parse_statement(_read_text(head_file)) if head_file else None
     with open_archive(settings) as dms:
-        result = audit.verify(dms.catalog)
+        result = audit.verify(dms.catalog, key, statement)
 
     def human(r):
         if r["ok"]:
             head = r["head"]
-            click.echo(f"OK: {r['entries']} entries" + (f", head {head['id']} {head['hash']}" if head else ""))
+            click.echo(f"OK: {r['entries']} entries" + (f", head {head['id']} {head['hash']}" if head else "")
+                       + (f", signed ({r['key']['fingerprint']})" if r["key"] and head else ""))
         for p in r["problems"]:
             click.echo(f"FAILED: {p}")
+        for n in r["notes"]:
+            click.echo(f"note: {n}")
 
     emit(as_json, result, human)
     if not result["ok"]:
         raise SystemExit(exit_code(IntegrityError()))
+
+
+def _read_text(path: str) -> str:
+    from dms.errors import UsageError
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read(1 << 16)  # a statement is a few lines
+    except OSError as exc:
+        raise UsageError(f"{path} cannot be read: {exc.strerror or exc}") from None
+
+
+@audit_group.command("head")
+@home_option
+@json_option
+def audit_head(settings, as_json):
+    """Print the signed head (entry count, last entry, hash, time, signature, key fingerprint) for custodians to
+    keep or mail; `dms audit verify --head FILE` checks the log against it later."""
+    from dms import audit
+
+    with open_archive(settings) as dms:
+        statement = audit.head_statement(dms.catalog)
+    emit(as_json, statement, lambda s: click.echo(audit.statement_text(s), nl=False))
+
+
+@audit_group.command("keygen")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the private key: outside the data directory (never overwritten; mode 0600).")
+@home_option
+@as_option
+@json_option
+def audit_keygen(output, settings, as_json):
+    """Make the archive's audit key (Ed25519): it signs the audit head and bundles. Keeps the public key in the
+    data directory, signs the current head, and prints the public key; then set DMS_AUDIT_KEY_FILE=OUTPUT."""
+    from dms import audit
+
+    with open_archive(settings) as dms:
+        result = audit.keygen(dms.catalog, output, settings.user)
+
+    def human(r):
+        click.echo(f"wrote the audit key to {r['key_file']} (keep it off the data directory, back it up)\n"
+                   f"public key ({r['fingerprint']}), also in {r['public_key_file']}:\n{r['public_key_pem']}"
+                   f"now set DMS_AUDIT_KEY_FILE={r['key_file']}")
+
+    emit(as_json, result, human)
 
 
 @audit_group.command("show")
@@ -229,17 +283,28 @@ def bundle_create(query, trace_ref, matter, as_of, prefix, output, settings, as_
 
 @bundle_group.command("verify")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--public-key", "public_key", type=click.Path(dir_okay=False),
+              help="The archive's public key (PEM or base64): the bundle must be signed with it.")
 @json_option
-def bundle_verify(path, as_json):
-    """Re-check every file of a bundle against SHA256SUMS and the manifests; exit 4 and name each mismatch."""
-    from dms import bundles
+def bundle_verify(path, public_key, as_json):
+    """Re-check every file of a bundle against SHA256SUMS, its signature and the manifests, streaming each entry;
+    exit 4 and name each mismatch, duplicate or unexpected entry, and each malformed part."""
+    from dms import bundles, signing
+    from dms.config import load_settings
 
-    result = bundles.verify(path)
+    key = signing.load_public(public_key) if public_key else None
+    result = bundles.verify(path, key, load_settings().bundle_max_ratio)
 
     def human(r):
-        click.echo(("OK" if r["ok"] else "FAILED") + f": {r['checked']} files, {r.get('documents', 0)} documents")
+        sig = r["signature"]
+        signed = (f", signed by {sig['fingerprint']}" + ("" if sig["pinned"] else " (the key inside the bundle)")
+                  if sig and sig["valid"] else "")
+        click.echo(("OK" if r["ok"] else "FAILED") + f": {r['checked']} files, {r.get('documents', 0)} documents"
+                   + signed)
         for p in r["problems"]:
             click.echo(f"  {p}")
+        for n in r["notes"]:
+            click.echo(f"  note: {n}")
 
     emit(as_json, result, human)
     if not result["ok"]:

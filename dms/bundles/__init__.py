@@ -9,16 +9,17 @@
       index.html                 a table a lawyer can open in a browser
       bundle.json                what was selected, by whom, when, as of which date, the audit head
       SHA256SUMS                 the SHA-256 of every other file
+      SHA256SUMS.sig             with DMS_AUDIT_KEY_FILE set: the Ed25519 signature of SHA256SUMS and the public key
 
-`verify` re-hashes every file against SHA256SUMS, every original against the manifest, checks the
-two manifests agree and every audit entry still matches its hash, and names each mismatch.
+`verify` (dms.bundles.check) re-hashes every file against SHA256SUMS, every original against the
+manifest, checks the signature, that the two manifests agree, that every audit entry still matches
+its hash, and that the zip holds each name once and nothing else; it names each mismatch. Given the
+archive's public key, a bundle rewritten with fresh manifests and sums fails on its signature.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -28,13 +29,15 @@ from pathlib import Path, PurePosixPath
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from dms import audit
+from dms import audit, signing
 from dms.app import Dms
+from dms.bundles import check
+from dms.bundles.check import SIGNATURE, SUMS, sums_message
+from dms.bundles.manifest import FIELDS, to_csv
 from dms.errors import NotFound, UsageError
 from dms.ocr.pages import summary as ocr_summary
 
-FIELDS = ("control_number", "file", "sha256", "size", "title", "type", "date", "ingested_at", "number", "revision",
-          "products", "parties", "references", "ocr_pages", "ocr_confidence", "source_path", "document_id")
+__all__ = ["FIELDS", "create", "select", "verify"]
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html"]))
 
 
@@ -74,13 +77,13 @@ def create(dms: Dms, out: str | Path, by: str, query: str | None = None, trace: 
     selection, ids = select(dms, query, trace, matter, as_of)
     prefix = prefix or dms.settings.bates_prefix
     docs = sorted((dms.catalog.document(i) for i in ids), key=lambda d: (d.version.doc_date or "9999", d.id))
-    rows, files = [], {}
+    rows, files, originals = [], {}, {}
     for n, doc in enumerate(docs, start=1):
         v = doc.version
         control = f"{prefix}-{n:06d}"
         suffix = PurePosixPath(doc.name).suffix.lower()[:10]
         name = control + (suffix if suffix.isascii() and suffix[1:].isalnum() else "")
-        files[f"originals/{name}"] = dms.store.path_for(v.sha256).read_bytes()
+        originals[f"originals/{name}"] = dms.store.path_for(v.sha256)  # streamed into the zip, never read whole
         files[f"text/{control}.txt"] = "\f".join(dms.catalog.pages(v.id)).encode()
         ocr = ocr_summary(dms.catalog, v.id) or {}  # which pages' text is machine-read from an image
         rows.append({"control_number": control, "file": name, "sha256": v.sha256, "size": v.size,
@@ -91,43 +94,76 @@ def create(dms: Dms, out: str | Path, by: str, query: str | None = None, trace: 
                      "source_path": doc.path, "document_id": doc.id})
     subjects = {f"doc:{d.id}" for d in docs}
     chain = audit.verify(dms.catalog)
+    key = dms.catalog.audit_key.private() if getattr(dms.catalog, "audit_key", None) else None
     meta = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"), "created_by": by, "selection": selection,
             "as_of": as_of, "prefix": prefix, "documents": len(rows), "dms_version": _version(),
-            "audit_head": chain["head"], "audit_chain_ok": chain["ok"]}
+            "audit_head": chain["head"], "audit_chain_ok": chain["ok"],
+            "signed_by": signing.fingerprint(key.public_key()) if key else None}
     files["manifest.json"] = json.dumps(rows, indent=1, ensure_ascii=False).encode()
-    files["manifest.csv"] = _csv(rows).encode()
+    files["manifest.csv"] = to_csv(rows).encode()
     files["audit.jsonl"] = "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n"
                                    for e in audit.entries_for(dms.catalog, subjects)).encode()
     files["index.html"] = _env.get_template("index.html").render(
         meta=meta, documents=rows, first=rows[0]["control_number"], last=rows[-1]["control_number"]).encode()
     files["bundle.json"] = json.dumps(meta, indent=1).encode()
-    sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items()))
-    files["SHA256SUMS"] = sums.encode()
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".zip.tmp")
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
-            for name, data in files.items():
-                z.writestr(name, data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    digest = _write(out, originals, files, key, dms.settings.bundle_max_ratio)
     audit.record(dms.catalog, by, "bundle created", f"bundle:{out.name}",
                  {"selection": selection, "as_of": as_of, "documents": len(rows), "sha256": digest,
                   "first": rows[0]["control_number"], "last": rows[-1]["control_number"]}, also=sorted(subjects))
     return {"output": str(out), "documents": len(rows), "sha256": digest, "first": rows[0]["control_number"],
-            "last": rows[-1]["control_number"], "selection": selection, "as_of": as_of}
+            "last": rows[-1]["control_number"], "selection": selection, "as_of": as_of,
+            "signed_by": meta["signed_by"]}
 
 
-def _csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "; ".join(v) if isinstance(v, list) else ("" if v is None else v) for k, v in row.items()})
-    return buf.getvalue()
+def _write(out: Path, originals: dict[str, Path], files: dict[str, bytes], key, max_ratio: float) -> str:
+    """Write the zip beside `out` and move it there; returns its SHA-256. An entry that deflates further than
+    `bundle verify` accepts (DMS_BUNDLE_MAX_RATIO) is written again uncompressed, so every bundle verifies."""
+    stored: set[str] = set()
+    while True:
+        fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".zip.tmp")
+        os.close(fd)
+        try:
+            too_dense = _write_zip(tmp, originals, files, key, stored, max_ratio)
+            if not too_dense:
+                os.replace(tmp, out)
+                break
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        Path(tmp).unlink()
+        stored |= too_dense
+    digest = hashlib.sha256()
+    with open(out, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_zip(tmp: str, originals: dict[str, Path], files: dict[str, bytes], key, stored: set[str],
+               max_ratio: float) -> set[str]:
+    sums = {}
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as z:
+        for name, source in originals.items():
+            digest = hashlib.sha256()
+            info = zipfile.ZipInfo(name, date_time=datetime.now().timetuple()[:6])
+            info.compress_type = zipfile.ZIP_STORED if name in stored else zipfile.ZIP_DEFLATED
+            with open(source, "rb") as src, z.open(info, "w", force_zip64=True) as dst:
+                while chunk := src.read(1 << 20):
+                    digest.update(chunk)
+                    dst.write(chunk)
+            sums[name] = digest.hexdigest()
+        for name, data in files.items():
+            z.writestr(name, data, compress_type=zipfile.ZIP_STORED if name in stored else zipfile.ZIP_DEFLATED)
+            sums[name] = hashlib.sha256(data).hexdigest()
+        listing = "".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items())).encode()
+        z.writestr(SUMS, listing)
+        if key is not None:
+            z.writestr(SIGNATURE, json.dumps({
+                "algorithm": "Ed25519", "signs": f"SHA-256 of {SUMS}", "sha256": hashlib.sha256(listing).hexdigest(),
+                "signature": signing.sign(key, sums_message(listing)), "fingerprint": signing.fingerprint(
+                    key.public_key()), "public_key": signing.public_b64(key.public_key())}, indent=1))
+        return {i.filename for i in z.infolist()
+                if i.file_size > max(max_ratio * i.compress_size, 1 << 20) and i.compress_type != zipfile.ZIP_STORED}
 
 
 def _version() -> str:
@@ -136,45 +172,6 @@ def _version() -> str:
     return version("dms")
 
 
-def verify(path: str | Path) -> dict:
-    """Every check a recipient can make with the bundle alone; problems name the file and what is wrong."""
-    problems: list[str] = []
-    try:
-        z = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise UsageError(f"{path} is not a readable zip file: {exc}") from None
-    with z:
-        names = set(z.namelist())
-        if "SHA256SUMS" not in names:
-            return {"ok": False, "checked": 0, "problems": ["SHA256SUMS is missing: the bundle cannot be verified"]}
-        listed = {}
-        for line in z.read("SHA256SUMS").decode().splitlines():
-            digest, _, name = line.partition("  ")
-            listed[name] = digest
-        for name, digest in sorted(listed.items()):
-            if name not in names:
-                problems.append(f"{name} is listed in SHA256SUMS but missing from the bundle")
-            elif hashlib.sha256(z.read(name)).hexdigest() != digest:
-                problems.append(f"{name} does not match its SHA-256 in SHA256SUMS: it was altered")
-        for name in sorted(names - set(listed) - {"SHA256SUMS"}):
-            problems.append(f"{name} is in the bundle but not in SHA256SUMS: it was added")
-        try:
-            manifest = json.loads(z.read("manifest.json"))
-            table = list(csv.DictReader(io.StringIO(z.read("manifest.csv").decode())))
-        except (KeyError, ValueError) as exc:
-            problems.append(f"a manifest is missing or unreadable: {exc}")
-            manifest, table = [], []
-        if [r["control_number"] for r in table] != [r["control_number"] for r in manifest] or \
-                [r["sha256"] for r in table] != [r["sha256"] for r in manifest]:
-            problems.append("manifest.csv and manifest.json disagree")
-        for row in manifest:
-            name = f"originals/{row['file']}"
-            if name not in names:
-                problems.append(f"{row['control_number']}: {name} is missing")
-            elif hashlib.sha256(z.read(name)).hexdigest() != row["sha256"]:
-                problems.append(f"{row['control_number']}: {name} does not match the SHA-256 in the manifest")
-        if "audit.jsonl" in names:
-            entries = [json.loads(line) for line in z.read("audit.jsonl").decode().splitlines() if line.strip()]
-            for entry in entries:
-                problems += audit.verify_entries([entry], start_prev=entry["prev_hash"], first_id=entry["id"])
-    return {"ok": not problems, "checked": len(listed), "documents": len(manifest), "problems": problems}
+def verify(path: str | Path, public_key=None, max_ratio: float = 200.0) -> dict:
+    """Every check a recipient can make with the bundle alone (see dms.bundles.check)."""
+    return check.verify(path, public_key, max_ratio)

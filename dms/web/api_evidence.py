@@ -16,9 +16,14 @@ def _archive(request: Request):
     return request.app.state.web.dms()
 
 
-@router.get("/audit/verify", summary="Re-check the audit log's hash chain; names the first bad entry")
+@router.get("/audit/verify", summary="Re-check the audit log's hash chain, head and signature; names what is bad")
 def audit_verify(request: Request, who: Caller = caller()):
     return audit.verify(_archive(request).catalog)
+
+
+@router.get("/audit/head", summary="The signed audit head, for custodians to keep outside the archive")
+def audit_head(request: Request, who: Caller = caller()):
+    return audit.head_statement(_archive(request).catalog)
 
 
 @router.get("/audit/{ref}", summary="The audit history of a document, change request, matter:NAME or user:NAME")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import date
 
 from dms.app import Dms
 from dms.documents import _rev_key
@@ -23,6 +24,10 @@ def check_date(day: str) -> str:
     day = (day or "").strip()
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
         raise UsageError(f"--as-of takes a date written YYYY-MM-DD, not {day!r}")
+    try:
+        date.fromisoformat(day)
+    except ValueError as exc:  # 2023-02-30, 2023-13-01: well written, but no such day
+        raise UsageError(f"--as-of {day}: there is no such day ({exc})") from None
     return day
 
 

@@ -28,7 +28,11 @@ def serve_command(host, port, settings, as_json):
     url = f"http://{host}:{port}/"
     emit(as_json, {"url": url, "api": url + "api/v1/", "docs": url + "docs", "home": str(settings.home)},
          lambda d: click.echo(f"dms is serving {d['home']} at {d['url']}  (API docs: {d['docs']})"))
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False)
+    # X-Forwarded-For names the client only when the peer is a proxy named in DMS_TRUSTED_PROXIES: otherwise
+    # anyone could pick the address sign-in limits count failures against (uvicorn's default trusts 127.0.0.1).
+    trusted = list(settings.trusted_proxies)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", server_header=False,
+                proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
 
 
 COMMANDS = [serve_command]

@@ -1,10 +1,19 @@
-"""`dms verify`: re-hash every stored original and check catalog, store and index agree."""
+"""`dms verify`: SQLite's integrity check of the catalog, every stored original re-hashed, the audit chain,
+and catalog, store and index agreeing. It reports what it finds and never crashes on a damaged part.
+
+Stored originals found altered or missing are recorded in the catalog, so that the next ingest of the
+intact source rewrites them (see `Store.repair`) instead of skipping the file as unchanged.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict, dataclass, field
 
 from dms.app import Dms
+from dms.catalog import health
+from dms.errors import IndexUnavailable
+from dms.index import query as q
 
 
 @dataclass(slots=True)
@@ -25,21 +34,53 @@ class VerifyReport:
 
 def verify(dms: Dms) -> VerifyReport:
     report = VerifyReport()
+    path = dms.settings.catalog_path
+    found = health.integrity_problems(dms.catalog.conn)
+    for line in found:
+        report.fail("catalog", f"SQLite's integrity check of the catalog {path} found: {line}")
+    if found:
+        report.notes.append(f"the catalog {path} is damaged: restore it from a backup; the other checks were "
+                            "skipped, as what a damaged catalog says cannot be trusted")
+        return report
+    try:
+        _audit(dms, report)
+        _originals(dms, report)
+    except sqlite3.DatabaseError as exc:  # damage the integrity check could not see (a page changed meanwhile)
+        if not health.is_damage(exc):
+            raise
+        report.fail("catalog", str(health.damaged(exc, path)))
+        return report
+    try:
+        _index(dms, report)
+    except IndexUnavailable as exc:
+        report.fail("index", str(exc))
+    return report
+
+
+def _audit(dms: Dms, report: VerifyReport) -> None:
     from dms import audit
 
     chain = audit.verify(dms.catalog)
     for problem in chain["problems"]:
         report.fail("audit", problem)
     report.audit = {"entries": chain["entries"], "head": chain["head"], "ok": chain["ok"]}
+
+
+def _originals(dms: Dms, report: VerifyReport) -> None:
     referenced = set()
+    damaged: dict[str, str] = {}
     for sha, size, path in dms.catalog.all_version_blobs():
         referenced.add(sha)
         report.checked += 1
         reason = dms.store.verify(sha)
+        if not reason and dms.store.path_for(sha).stat().st_size != size:
+            reason = f"stored original for {path} has size differing from the catalog"
         if reason:
-            report.fail("original", reason, sha256=sha, path=path)
-        elif dms.store.path_for(sha).stat().st_size != size:
-            report.fail("original", f"stored original for {path} has size differing from the catalog", sha256=sha)
+            if sha not in damaged:
+                report.fail("original", f"{reason}; ingesting the intact source file again repairs it",
+                            sha256=sha, path=path)
+            damaged[sha] = reason
+    health.set_damaged_blobs(dms.catalog, damaged)
     unreferenced = sum(
         1 for p in dms.settings.store_dir.glob("??/??/*") if p.is_file() and p.name not in referenced
     )
@@ -47,12 +88,16 @@ def verify(dms: Dms) -> VerifyReport:
         report.notes.append(
             f"{unreferenced} stored blob(s) are not referenced by the catalog (left by an interrupted ingest; harmless)"
         )
+
+
+def _index(dms: Dms, report: VerifyReport) -> None:
     reason = dms.backend.needs_rebuild()
     if reason:
         report.fail("index", f"{reason}; run `dms reindex`")
-        return report
+        return
     expected = dms.catalog.expected_index()
     actual = dms.backend.indexed()
+    _read_through(dms, len(actual))
     for doc_id, version_id in sorted(expected.items()):
         if doc_id not in actual:
             report.fail("index", f"document {doc_id} is not in the search index", id=doc_id)
@@ -62,4 +107,15 @@ def verify(dms: Dms) -> VerifyReport:
     for doc_id in sorted(set(actual) - set(expected)):
         report.fail("index", f"the search index holds document {doc_id}, which the catalog does not list "
                              "as a current, non-duplicate document", id=doc_id)
-    return report
+
+
+def _read_through(dms: Dms, count: int) -> None:
+    """Read the index as searches do: every document's stored fields in both sort orders, the facets, and
+    the terms and postings of the words of a title; damage met on the way is IndexUnavailable."""
+    limit = max(1, count)
+    for sort in ("relevance", "newest"):
+        result = dms.backend.search(q.MatchAll(), limit=limit, offset=0, sort=sort, facets=sort == "relevance")
+    words = " ".join(hit.title for hit in result.hits[:10]).split()[:10]
+    for word in dict.fromkeys(w.strip(".,;:()[]\"'").lower() for w in words):
+        if word:
+            dms.backend.search(q.Word(word), limit=10, offset=0, sort="relevance")

@@ -24,12 +24,19 @@ def _safe_next(target: str | None) -> str:
 
 
 def same_origin(request: Request) -> None:
-    """A form posted from another site is refused (sign-in has no session yet, so no CSRF token)."""
+    """A form posted from another site is refused (sign-in has no session yet, so no CSRF token).
+
+    `Origin: null` is what a browser sends from a sandboxed frame, a data: or file: page, or after a
+    cross-site redirect: all places an attacker's page can be, so it is refused like another site. A request
+    with neither Origin nor Referer is let through: browsers send Origin with every form POST, so only
+    scripts and tools (which could forge either header anyway) come without one."""
     origin = request.headers.get("origin") or request.headers.get("referer")
-    if origin and origin != "null":
-        host = urlsplit(origin).netloc
-        if host and host != request.headers.get("host"):
-            raise PermissionDenied("this form was posted from another site; sign in from the dms page itself")
+    if origin is None:
+        return
+    host = urlsplit(origin).netloc if origin.strip().lower() != "null" else ""
+    if host != request.headers.get("host"):
+        raise PermissionDenied("this form was posted from another site or from a page with no origin; "
+                               "sign in from the dms page itself")
 
 
 @router.get("/sign-in", include_in_schema=False)

@@ -12,6 +12,7 @@
     ├── IntegrityError            exit 4   HTTP 409   verify found a mismatch
     │   └── CatalogDamaged        exit 4   HTTP 500   the catalog file is not SQLite or its pages are damaged
     ├── Busy                      exit 7   HTTP 503   another ingest holds the archive's lock (DMS_LOCK_WAIT)
+    ├── NotDelivered              exit 1   HTTP 502   done and on record, but a notice could not be sent yet
     └── IndexUnavailable          exit 5   HTTP 503   the search index cannot be opened
 
 Library code raises these; only `dms.cli` and `dms.web` translate them, through
@@ -80,6 +81,10 @@ class Busy(DmsError):
     """Another writer holds the archive's ingest lock, longer than DMS_LOCK_WAIT."""
 
 
+class NotDelivered(DmsError):
+    """The action is done and recorded, but its notice waits in the outbox (the mail server failed)."""
+
+
 class IndexUnavailable(DmsError):
     """The search index is missing or cannot be opened."""
 
@@ -88,7 +93,7 @@ _EXIT = [(ConfigError, 2), (UsageError, 2), (TooLarge, 2), (NotFound, 3), (Integ
          (PermissionDenied, 6), (TooManyAttempts, 6), (Busy, 7)]
 _HTTP = [(ConfigError, 500), (UsageError, 400), (NotFound, 404), (CatalogDamaged, 500), (IntegrityError, 409),
          (IndexUnavailable, 503), (NotSignedIn, 401), (PermissionDenied, 403), (TooLarge, 413), (TooManyAttempts, 429),
-         (Busy, 503)]
+         (Busy, 503), (NotDelivered, 502)]
 
 
 def exit_code(exc: BaseException) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 from dms.app import Dms
 from dms.catalog import intake
 from dms.display import shown, to_text
-from dms.errors import UsageError
+from dms.errors import DmsError, UsageError
 from dms.ingest.pipeline import IngestReport, ingest
 from dms.ingest.scan import SKIPPED_NAMES, scan
 
@@ -113,6 +113,9 @@ class Watcher:
         """Ingest a batch; whatever goes wrong is logged, never the end of the watch (the next rescan retries)."""
         try:
             self.ingest(paths)
+        except DmsError as exc:  # a clear reason (another ingest holds the archive, a damaged catalog): no traceback
+            log.warning("could not ingest %d file(s) (%s%s): %s; the next rescan tries again", len(paths),
+                        ", ".join(map(shown, paths[:3])), ", …" if len(paths) > 3 else "", shown(str(exc)))
         except Exception:
             log.exception("could not ingest %d file(s) (%s%s); the next rescan tries again", len(paths),
                           ", ".join(map(shown, paths[:3])), ", …" if len(paths) > 3 else "")

@@ -18,7 +18,7 @@ from datetime import date
 from dms import audit
 from dms.app import Dms
 from dms.catalog.db import utcnow
-from dms.errors import DmsError, NotFound, PermissionDenied, UsageError
+from dms.errors import NotDelivered, NotFound, PermissionDenied, UsageError
 from dms.users import acting
 
 STATES = ("draft", "submitted", "under review", "assessed", "decided", "authorized", "implemented", "closed")
@@ -269,7 +269,8 @@ def transition(dms: Dms, number: str, action: str, by: str, note: str = "", expe
         tried = _deliver_notices(dms)
     for notice in tried:
         if notice.number == done.number and notice.delivered_at is None:
-            raise DmsError(f"{done.number} is {done.state}; its notice was not delivered: {notice.last_error}")
+            raise NotDelivered(f"{done.number} is {done.state} and on record; its notice was not delivered yet and "
+                               f"waits in the outbox (`dms change notices --retry`): {notice.last_error}")
     return done
 
 

@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/ingest_before_after.py --corpus /tmp/c20k --before 84649d6 [--rounds 2]
 
-The earlier commit is checked out into a temporary git worktree and run from the same venv with
-PYTHONPATH pointing at it (the script checks which `dms` package each side imports). Rounds alternate
+The earlier commit is checked out into a temporary git worktree and run by a bare venv whose only
+site paths are that worktree and this venv's site-packages (so both sides use the same libraries,
+and the editable install of this checkout cannot shadow the earlier code, in the workers too); the
+script prints which `dms` package each side imports. Rounds alternate
 before/after so that drift of the machine hits both sides alike. Each ingest goes into a fresh data
 directory with OCR on (the corpus from `dms sample generate` holds scans). Prints files/s per run,
 the median per side and the ratio after/before. Not part of the test suite.
@@ -28,17 +30,32 @@ def count_files(corpus: Path) -> int:
     return sum(len([f for f in files if not f.startswith(".")]) for _, _, files in os.walk(corpus))
 
 
-def dms_package(env: dict) -> str:
-    out = subprocess.run([sys.executable, "-c", "import dms, os; print(os.path.dirname(dms.__file__))"],
-                         env=env, capture_output=True, text=True, check=True)
+def before_python(worktree: Path, scratch: Path) -> str:
+    """A venv without packages of its own that sees the worktree first, then this venv's libraries."""
+    import site
+    import venv
+
+    env_dir = scratch / "venv-before"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    site_dir = subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    (Path(site_dir) / "dms-before.pth").write_text(f"{worktree}\n{site.getsitepackages()[0]}\n")
+    return str(python)
+
+
+def dms_package(python: str, env: dict) -> str:
+    out = subprocess.run([python, "-c", "import dms, os; print(os.path.dirname(dms.__file__))"],
+                         env=env, capture_output=True, text=True, check=True, cwd=tempfile.gettempdir())
     return out.stdout.strip()
 
 
-def ingest_once(env: dict, corpus: Path, scratch: Path) -> float:
+def ingest_once(python: str, env: dict, corpus: Path, scratch: Path) -> float:
     home = Path(tempfile.mkdtemp(prefix="home-", dir=scratch))
     run_env = dict(env, DMS_HOME=str(home), DMS_USER="bench")
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "dms", "ingest", str(corpus), "--json"], env=run_env,
+    # cwd outside any checkout: `python -m` puts the working directory first on sys.path
+    proc = subprocess.run([python, "-m", "dms", "ingest", str(corpus), "--json"], env=run_env, cwd=scratch,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seconds = time.monotonic() - started
     shutil.rmtree(home, ignore_errors=True)
@@ -61,13 +78,13 @@ def main() -> None:
                    check=True, capture_output=True)
     try:
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("DMS_")}
-        sides = {"before": dict(base_env, PYTHONPATH=str(worktree)), "after": dict(base_env, PYTHONPATH=str(REPO))}
-        for name, env in sides.items():
-            print(f"{name}: dms from {dms_package(env)}")
+        sides = {"before": before_python(worktree, scratch), "after": sys.executable}
+        for name, python in sides.items():
+            print(f"{name}: dms from {dms_package(python, base_env)}")
         times: dict[str, list[float]] = {"before": [], "after": []}
         for round_no in range(1, args.rounds + 1):
-            for name, env in sides.items():
-                seconds = ingest_once(env, corpus, scratch)
+            for name, python in sides.items():
+                seconds = ingest_once(python, base_env, corpus, scratch)
                 times[name].append(seconds)
                 print(f"round {round_no} {name:6}: {seconds:7.1f} s  {files / seconds:7.1f} files/s", flush=True)
         before, after = (statistics.median(times[s]) for s in ("before", "after"))

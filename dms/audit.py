@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from dms.catalog.db import utcnow
 from dms.errors import IntegrityError
 
 GENESIS = "0" * 64
+KEY_CREATED = "audit key created"  # from this entry on, every entry must be signed
 UNSIGNED_NOTE = ("the audit head is not signed (no DMS_AUDIT_KEY_FILE): anyone who can write the data directory "
                  "could rewrite the log and recompute its chain unnoticed; see `dms audit keygen`")
 
@@ -50,7 +52,11 @@ class AuditKey:
         if self._private is None:
             self._private = signing.load_private(self.key_file, self.home)
             if signing.stored_public(self.home) is None:
-                signing.store_public(self.home, self._private.public_key())
+                try:
+                    signing.store_public(self.home, self._private.public_key())
+                except IntegrityError:  # another process kept it meanwhile (a planted link is refused again here)
+                    if signing.stored_public(self.home) is None:
+                        raise
         return self._private
 
     def public(self):
@@ -197,10 +203,18 @@ def verify(catalog: Catalog, public_key=None, statement: dict | None = None) -> 
     if seen.unsigned_after:
         problems.append(f"audit entry {seen.unsigned_after} is not signed although an earlier entry "
                         f"({seen.first_signed}) is: it was added or rewritten without the audit key")
+    elif seen.unsigned_since_key:
+        problems.append(f"{_name(seen.unsigned_since_key)} is not signed, but the log records that the audit key was "
+                        f"created (entry {seen.key_created}), so every entry from then on must be: the signatures "
+                        "were stripped")
+    if seen.key_created and head is not None and not head["sig"] and key is None:
+        problems.append("the audit head is not signed, but the log records that the audit key was created "
+                        f"(entry {seen.key_created}): its signature was stripped")
     if head is not None:
         problems += _head_signature(catalog, head, key, key_info)
-    if key is None and (seen.first_signed or (head and head["sig"])):
-        problems.append("the audit log is signed, but no public key is known to check it (audit_key.pub is "
+    if key is None and (seen.first_signed or seen.key_created or (head and head["sig"])):
+        problems.append("the audit log is signed (or records that its key was created), but no public key is known "
+                        "to check it (audit_key.pub is "
                         "missing from the data directory): give --public-key FILE or set DMS_AUDIT_KEY_FILE")
     elif key is None:
         notes.append(UNSIGNED_NOTE)
@@ -218,6 +232,8 @@ class _Seen:
     def __init__(self, noted_id: int | None):
         self.noted_id, self.noted_hash = noted_id, None
         self.count, self.last, self.first_signed, self.unsigned_after = 0, None, None, None
+        self.key_created = None  # the id of the "audit key created" entry
+        self.unsigned_since_key = None  # the first entry from it on without a signature
         self._rest = iter(())
 
     def track(self, entries):
@@ -229,6 +245,10 @@ class _Seen:
                 self.first_signed = entry["id"]
             elif not entry["sig"] and self.first_signed is not None and self.unsigned_after is None:
                 self.unsigned_after = entry["id"]
+            if entry["action"] == KEY_CREATED and self.key_created is None:
+                self.key_created = entry["id"]
+            if self.key_created is not None and not entry["sig"] and self.unsigned_since_key is None:
+                self.unsigned_since_key = entry
             if entry["id"] == self.noted_id:
                 self.noted_hash = entry["hash"]
             yield entry
@@ -357,13 +377,30 @@ def parse_statement(text: str) -> dict:
             if sep and label.strip() in labels:
                 data[labels[label.strip()]] = None if value.strip() == "-" else value.strip()
     try:
-        data["last_id"] = int(data["last_id"])
-        data["entries"] = int(data.get("entries") or data["last_id"])
-        if not (isinstance(data["hash"], str) and len(data["hash"]) == 64):
+        if not isinstance(data, dict):
+            raise ValueError("it is not an object of fields")
+        data["last_id"] = _entry_number(data.get("last_id"), "last entry")
+        data["entries"] = _entry_number(data.get("entries") or data["last_id"], "entries")
+        if not (isinstance(data.get("hash"), str) and _HEX64.fullmatch(data["hash"])):
             raise ValueError("its hash is not a SHA-256")
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        for field in ("archive", "at", "signature", "fingerprint", "public_key"):
+            if not isinstance(data.get(field), str | None):
+                raise ValueError(f"its {field} is not text")
+    except ValueError as exc:
         raise UsageError(f"not a head statement of `dms audit head` ({exc})") from None
     return data
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _entry_number(value, label: str) -> int:
+    """An entry number of a statement: a whole number from 1 to SQLite's largest id, given as a number or text."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 19:
+        value = int(value.strip())
+    if type(value) is not int or not 1 <= value <= 2**63 - 1:
+        raise ValueError(f"its {label} is not an entry number: {str(value)[:40]!r}")
+    return value
 
 
 def keygen(catalog: Catalog, out: str | Path, by: str) -> dict:
@@ -390,7 +427,7 @@ def keygen(catalog: Catalog, out: str | Path, by: str) -> dict:
         private = signing.generate(out, home)
         public = private.public_key()
         path = signing.store_public(home, public)
-        record(catalog, by, "audit key created", "audit:key",
+        record(catalog, by, KEY_CREATED, "audit:key",
                {"fingerprint": signing.fingerprint(public), "public_key": signing.public_b64(public)}, key=private)
     finally:
         catalog.audit_key = configured

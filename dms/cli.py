@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import sqlite3
 import sys
 
@@ -52,6 +53,13 @@ class DmsGroup(click.Group):
                 raise
             click.echo(f"Error: {damaged(exc)}", err=True)
             ctx.exit(errors.exit_code(damaged(exc)))
+        except UnicodeEncodeError as exc:  # an argument with bytes that are not UTF-8, met where text is needed
+            if "surrogates" not in exc.reason:
+                raise
+            missing = errors.NotFound(f"nothing in the archive is named {shown(exc.object)} (it holds bytes that are "
+                                      "not UTF-8)")
+            click.echo(f"Error: {missing}", err=True)
+            ctx.exit(errors.exit_code(missing))
 
 
 @click.group(cls=DmsGroup)
@@ -113,19 +121,21 @@ def search(query, limit, page, sort, as_of, settings, as_json):
     click.echo(f"{results.total} document(s)" + (f", showing {first}-{first + len(results.hits) - 1}"
                                                    if results.hits else ""))
     if results.did_you_mean:
-        click.echo(f"did you mean: {results.did_you_mean}")
+        click.echo(f"did you mean: {shown(results.did_you_mean)}")
     bold = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]")
     for hit in results.hits:
-        click.echo(f"\n[{hit.id}] {hit.title}  ({hit.type}, {hit.date or 'undated'}, score {hit.score})")
-        click.echo(f"     {hit.path}")
-        if hit.snippet:
-            marked = hit.snippet.replace("<mark>", bold[0]).replace("</mark>", bold[1])
-            click.echo(f"     p.{hit.page}: {html.unescape(marked)}")
+        click.echo(f"\n[{hit.id}] {shown(hit.title)}  ({hit.type}, {hit.date or 'undated'}, score {hit.score})")
+        click.echo(f"     {shown(hit.path)}")
+        if hit.snippet:  # the text between the marks escaped, the marks the terminal's bold
+            marks = {"<mark>": bold[0], "</mark>": bold[1]}
+            marked = "".join(marks.get(part) or shown(html.unescape(part))
+                             for part in re.split(r"(</?mark>)", hit.snippet))
+            click.echo(f"     p.{hit.page}: {marked}")
     if results.facets:
         click.echo("")
         for name, counts in results.facets.items():
             if counts:
-                click.echo(f"{name}: " + ", ".join(f"{k} ({v})" for k, v in list(counts.items())[:8]))
+                click.echo(f"{name}: " + ", ".join(f"{shown(k)} ({v})" for k, v in list(counts.items())[:8]))
 
 
 @cli.command()
@@ -145,14 +155,14 @@ def show(ref, text, as_of, settings, as_json):
         data["record"] = status(dms, data["id"])
 
     def human(d):
-        click.echo(f"[{d['id']}] {d['title']}")
+        click.echo(f"[{d['id']}] {shown(d['title'])}")
         for key in ("path", "stored_path", "sha256", "type", "date", "number", "revision", "products", "parties",
                     "references", "status", "format", "pages"):
             value = d[key]
             if isinstance(value, list):
                 value = ", ".join(value)
             if value not in (None, ""):
-                click.echo(f"  {key:12} {value}")
+                click.echo(f"  {key:12} {shown(value)}")
         if d["date_source"]:
             click.echo(f"  {'date from':12} {d['date_source']}")
         ocr = d["ocr"]
@@ -165,25 +175,26 @@ def show(ref, text, as_of, settings, as_json):
             click.echo(f"  OCR failed   page(s) {', '.join(map(str, ocr['failed']))} (`dms ocr --retry-failed`)")
         rec = d["record"]
         if rec.get("retired_at"):
-            click.echo(f"  RETIRED {rec['retired_at']} by {rec['retired_by']}: {rec['retire_reason']}")
+            click.echo(f"  RETIRED {rec['retired_at']} by {shown(rec['retired_by'])}: {shown(rec['retire_reason'])}")
         if rec.get("purged_at"):
-            click.echo(f"  PURGED {rec['purged_at']} by {rec['purged_by']}: only the tombstone (hashes) is left")
+            click.echo(f"  PURGED {rec['purged_at']} by {shown(rec['purged_by'])}: only the tombstone (hashes) is left")
         if rec.get("holds"):
-            click.echo(f"  ON LEGAL HOLD: {', '.join(rec['holds'])}")
+            click.echo(f"  ON LEGAL HOLD: {shown(', '.join(rec['holds']))}")
         for p in d["problems"]:
-            click.echo(f"  {p['severity']}: {p['reason']}")
+            click.echo(f"  {p['severity']}: {shown(p['reason'])}")
         if d["duplicates"]:
-            click.echo("  same bytes at: " + ", ".join(d["duplicates"]))
+            click.echo("  same bytes at: " + ", ".join(map(shown, d["duplicates"])))
         if d["attachments"]:
-            click.echo("  attachments: " + ", ".join(f"[{a['id']}] {a['name']}" for a in d["attachments"]))
+            click.echo("  attachments: " + ", ".join(f"[{a['id']}] {shown(a['name'])}" for a in d["attachments"]))
         for c in d["citations"]:
             where = "title" if c["page"] == 0 else f"p.{c['page']}"
-            click.echo(f"  cites {c['identifier']} ({where}): …{c['snippet']}…")
+            click.echo(f"  cites {shown(c['identifier'])} ({where}): …{shown(c['snippet'])}…")
         if len(d["versions"]) > 1:
             click.echo("  versions: " + ", ".join(f"{x['version']} ({x['ingested_at']})" for x in d["versions"]))
         if text and d["text"]:
-            for n, page in enumerate(d["text"].split("\f"), start=1):
-                click.echo(f"\n--- page {n} ---\n{page.strip()}")
+            for n, page in enumerate(d["text"].split("\f"), start=1):  # line by line: no control reaches the terminal
+                lines = page.strip().expandtabs().split("\n")
+                click.echo(f"\n--- page {n} ---\n" + "\n".join(shown(line) for line in lines))
 
     emit(as_json, data, human)
 

@@ -74,10 +74,12 @@ def change_show(number, settings, as_json):
     def human(d):
         if d["state"] in ("on file", "cited only"):
             decision = f", {d['decision']}" if d.get("decision") else ""
-            click.echo(f"{d['number']}  {d.get('title', '')}  [{d['state']}{decision}]")
+            from dms.display import shown  # titles of documents on file: a control character stays escaped
+
+            click.echo(f"{d['number']}  {shown(d.get('title', ''))}  [{d['state']}{decision}]")
             for key in ("documents", "decided_in", "amended_by"):
                 for item in d[key]:
-                    click.echo(f"  {key:11} [{item['id']}] {item['title']} ({item['date'] or 'undated'})")
+                    click.echo(f"  {key:11} [{item['id']}] {shown(item['title'])} ({item['date'] or 'undated'})")
             return
         _show(d)
         for h in d["history"]:

@@ -197,8 +197,10 @@ def hold_show(name, settings, as_json):
         click.echo(f"{m['name']}: {m['description']}\n  scope: {m['scope']}\n  placed by {m['created_by']} "
                    f"{m['created_at']}" + (f"; released by {m['released_by']} {m['released_at']}: "
                                            f"{m['release_reason']}" if m["released_at"] else ""))
-        for d in m["documents"]:
-            click.echo(f"  [{d['id']}] {d['title']}  {d['path']}")
+        from dms.display import shown
+
+        for d in m["documents"]:  # escaped: a newline in a file name must not forge a line
+            click.echo(f"  [{d['id']}] {shown(d['title'])}  {shown(d['path'])}")
 
     emit(as_json, matter, human)
 
@@ -284,21 +286,24 @@ def bundle_create(query, trace_ref, matter, as_of, prefix, output, settings, as_
 @bundle_group.command("verify")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--public-key", "public_key", type=click.Path(dir_okay=False),
-              help="The archive's public key (PEM or base64): the bundle must be signed with it.")
+              help="The archive's public key (PEM or base64): the bundle must be signed with it "
+                   "(default: the key of DMS_AUDIT_KEY_FILE, if set).")
 @json_option
 def bundle_verify(path, public_key, as_json):
     """Re-check every file of a bundle against SHA256SUMS, its signature and the manifests, streaming each entry;
     exit 4 and name each mismatch, duplicate or unexpected entry, and each malformed part."""
-    from dms import bundles, signing
+    from dms import bundles
     from dms.config import load_settings
 
-    key = signing.load_public(public_key) if public_key else None
-    result = bundles.verify(path, key, load_settings().bundle_max_ratio)
+    settings = load_settings()
+    key, source = bundles.pinned_key(settings, public_key)
+    result = bundles.verify(path, key, settings.bundle_max_ratio)
+    result["pinned_by"] = source
 
     def human(r):
         sig = r["signature"]
-        signed = (f", signed by {sig['fingerprint']}" + ("" if sig["pinned"] else " (the key inside the bundle)")
-                  if sig and sig["valid"] else "")
+        signed = (f", signed by {sig['fingerprint']} (the key of {r['pinned_by']})"
+                  if sig and sig["valid"] and sig["pinned"] else "")  # else a note: only the bundle's own key
         click.echo(("OK" if r["ok"] else "FAILED") + f": {r['checked']} files, {r.get('documents', 0)} documents"
                    + signed)
         for p in r["problems"]:

@@ -6,6 +6,7 @@ import click
 
 from dms import errors
 from dms.cli_common import as_option, emit, home_option, json_option, open_archive
+from dms.display import shown
 
 
 @click.command("trace")
@@ -32,13 +33,15 @@ def trace_command(ref, depth, limit, page, as_of, settings, as_json):
                   else trace(g, root, depth=depth, limit=limit, offset=offset))
 
     def human(r):
-        shown = len(r["documents"])
-        more = f", showing {shown}" if shown < r["total"] else ""
-        click.echo(f"{r['total']} document(s) tied to {r['root']}{more}")
+        listed = len(r["documents"])
+        more = f", showing {listed}" if listed < r["total"] else ""
+        click.echo(f"{r['total']} document(s) tied to {shown(r['root'])}{more}")
         for d in r["documents"]:
-            click.echo(f"\n[{d['id']}] {d['title']}  ({d['type']}, {d['date'] or 'undated'})\n     {d['path']}")
+            click.echo(f"\n[{d['id']}] {shown(d['title'])}  ({d['type']}, {d['date'] or 'undated'})\n"
+                       f"     {shown(d['path'])}")
             for link in d["via"]:
-                click.echo(f"     {link['from']} -{link['type']}-> {link['to']}: {link['evidence'][:160]}")
+                click.echo(f"     {shown(link['from'])} -{link['type']}-> {shown(link['to'])}: "
+                           f"{shown(link['evidence'][:160])}")
 
     emit(as_json, result.to_dict(), human)
 
@@ -56,12 +59,12 @@ def links_command(ref, settings, as_json):
         data = links(g, node_for(dms, g, ref))
 
     def human(d):
-        click.echo(f"{d['node']}  {d['label']}")
+        click.echo(f"{shown(d['node'])}  {shown(d['label'])}")
         for direction, arrow in (("outgoing", "->"), ("incoming", "<-")):
             for kind, items in sorted(d[direction].items()):
                 click.echo(f"  {arrow} {kind} ({len(items)})")
                 for item in items[:20]:
-                    click.echo(f"     {item['label']}  [{item['node']}]: {item['evidence'][:120]}")
+                    click.echo(f"     {shown(item['label'])}  [{shown(item['node'])}]: {shown(item['evidence'][:120])}")
                 if len(items) > 20:
                     click.echo(f"     … and {len(items) - 20} more")
 
@@ -84,11 +87,12 @@ def path_command(a, b, settings, as_json):
 
     def human(d):
         if not d["paths"]:
-            click.echo(f"{d['from']} and {d['to']} are not connected")
+            click.echo(f"{shown(d['from'])} and {shown(d['to'])} are not connected")
         for n, chain in enumerate(d["paths"], start=1):
             click.echo(f"path {n} ({len(chain)} link(s)):")
             for hop in chain:
-                click.echo(f"  {hop['from_label']} -{hop['type']}-> {hop['to_label']}\n      {hop['evidence'][:150]}")
+                click.echo(f"  {shown(hop['from_label'])} -{hop['type']}-> {shown(hop['to_label'])}\n"
+                           f"      {shown(hop['evidence'][:150])}")
 
     emit(as_json, data, human)
 
@@ -108,7 +112,7 @@ def timeline_command(ref, settings, as_json):
 
     def human(d):
         for e in d["events"]:
-            click.echo(f"{e['date']}  {e['type']:15} {e['title']}  [{e['id']}] ({e['relation']})")
+            click.echo(f"{e['date']}  {e['type']:15} {shown(e['title'])}  [{e['id']}] ({e['relation']})")
         if d["undated"]:
             click.echo(f"and {d['undated']} undated document(s)")
 
@@ -131,7 +135,8 @@ def orphans_command(settings, as_json):
     """Documents no cross-reference ties to other paperwork (product and party links aside)."""
     from dms.graph.explore import orphans
 
-    _graph_report(settings, as_json, orphans, "documents", lambda r: f"[{r['id']}] {r['title']}  {r['path']}")
+    _graph_report(settings, as_json, orphans, "documents",
+                  lambda r: f"[{r['id']}] {shown(r['title'])}  {shown(r['path'])}")
 
 
 @click.command("dangling")
@@ -142,7 +147,7 @@ def dangling_command(settings, as_json):
     from dms.graph.explore import dangling
 
     _graph_report(settings, as_json, dangling, "identifiers",
-                  lambda r: f"{r['identifier']}  ({r['kind']}), cited by {r['cited_by']}")
+                  lambda r: f"{shown(r['identifier'])}  ({r['kind']}), cited by {r['cited_by']}")
 
 
 @click.command("stale")
@@ -153,7 +158,7 @@ def stale_command(settings, as_json):
     from dms.graph.explore import stale
 
     _graph_report(settings, as_json, stale, "documents", lambda r: (
-        f"[{r['id']}] {r['title']} cites {r['cites']}; current is {r['current']}"
+        f"[{r['id']}] {shown(r['title'])} cites {shown(r['cites'])}; current is {shown(r['current'])}"
         + (" (written before it)" if r["predates_current"] else "")))
 
 
@@ -181,7 +186,7 @@ def link_add(a, b, kind, reason, settings, as_json):
         source, target = node_for(dms, g, a), node_for(dms, g, b)
         link_id = add_link(dms, source, target, kind, reason)
     emit(as_json, {"id": link_id, "from": source, "to": target, "type": kind, "by": settings.user},
-         lambda d: click.echo(f"link {d['id']}: {d['from']} -{d['type']}-> {d['to']} (by {d['by']})"))
+         lambda d: click.echo(f"link {d['id']}: {shown(d['from'])} -{d['type']}-> {shown(d['to'])} (by {d['by']})"))
 
 
 @link_group.command("remove")
@@ -211,10 +216,10 @@ def link_list(include_removed, settings, as_json):
 
     def human(d):
         for r in d["links"]:
-            gone = (f"  REMOVED by {r['removed_by']} {r['removed_at'][:10]}: {r['removal_reason']}"
+            gone = (f"  REMOVED by {shown(r['removed_by'])} {r['removed_at'][:10]}: {shown(r['removal_reason'])}"
                     if r["removed_at"] else "")
-            click.echo(f"{r['id']}: {r['source']} -{r['type']}-> {r['target']}  by {r['created_by']} "
-                       f"{r['created_at'][:10]}: {r['reason']}{gone}")
+            click.echo(f"{r['id']}: {shown(r['source'])} -{r['type']}-> {shown(r['target'])}  by "
+                       f"{shown(r['created_by'])} {r['created_at'][:10]}: {shown(r['reason'])}{gone}")
 
     emit(as_json, {"total": len(rows), "links": rows}, human)
 

@@ -5,6 +5,7 @@ No other module reads the environment: they take a `Settings`.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -21,6 +22,8 @@ def _positive(cast: type, what: str) -> Callable[[str, str], object]:
             value = cast(raw)
         except ValueError:
             raise ConfigError(f"{name}={raw!r} is not {what}") from None
+        if not math.isfinite(value):  # nan would disable a bound, inf overflow the clock
+            raise ConfigError(f"{name}={raw!r} must be a finite number")
         if value <= 0:
             raise ConfigError(f"{name}={raw!r} must be greater than 0")
         return value

@@ -7,7 +7,10 @@ import re
 
 from dms.app import Dms
 from dms.catalog import DocumentRow
+from dms.display import shown, to_text
 from dms.errors import NotFound, UsageError
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def resolve(dms: Dms, ref: str) -> DocumentRow:
@@ -17,8 +20,11 @@ def resolve(dms: Dms, ref: str) -> DocumentRow:
         raise UsageError("give a document id, path, identifier or SHA-256")
     if ref.isdigit():
         return dms.catalog.document(int(ref))
-    candidates = [ref, os.path.abspath(os.path.expanduser(ref))]
-    for path in candidates:
+    # an argument with bytes that are not UTF-8 arrives with surrogate escapes: the catalog holds paths as
+    # `to_text` gives them, and SQLite cannot take a lone surrogate
+    full = os.path.abspath(os.path.expanduser(ref))
+    candidates = [p for p in (ref, full, to_text(ref), to_text(full)) if not _SURROGATE.search(p)]
+    for path in dict.fromkeys(candidates):
         found = dms.catalog.documents_where("d.path = ?", (path,))
         if found:
             return found[0]
@@ -38,6 +44,8 @@ def resolve(dms: Dms, ref: str) -> DocumentRow:
             return found[0]
         if len(found) > 1:
             raise UsageError(f"SHA-256 prefix {ref} matches {len(found)} documents; give more characters")
+    if _SURROGATE.search(ref):
+        raise NotFound(f"no document has the path {shown(ref)}")
     raise NotFound(f"no document matches {ref!r} (try an id, a path, an identifier like CR-2023-014, or a SHA-256)")
 
 

@@ -5,7 +5,8 @@ web uploads, the files dms ingests of its own such as change-request renderings)
 `ingest_lock(settings)`. It is two locks in one:
 
 - an `flock` on `ingest.lock` in the data directory, which the kernel releases when its process dies
-  (a SIGKILLed ingest never leaves the archive locked), holding who took it: "pid N, started T";
+  (a SIGKILLed ingest never leaves the archive locked), holding who took it: "pid N, started T".
+  It is opened with `open_own`, never through a symbolic link, FIFO or hard link planted there;
 - a re-entrant lock per process and data directory, so a thread that already holds it (a change
   request filed while the web write lock is held, an ingest that runs OCR) takes it again freely, and
   other threads of the same process wait like other processes do.
@@ -16,9 +17,11 @@ A second writer waits, saying so once on stderr, for at most `DMS_LOCK_WAIT` sec
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import functools
 import os
+import stat
 import sys
 import threading
 import time
@@ -27,7 +30,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from dms.config import Settings
-from dms.errors import Busy
+from dms.errors import Busy, IntegrityError
 
 POLL = 0.05  # seconds between two tries of the file lock
 
@@ -53,7 +56,9 @@ def _held_for(path: str) -> _Held:
 def holder(settings: Settings) -> str:
     """Who holds the lock, as written in the lock file ("pid N, started T"), or "" if unknown."""
     try:
-        return (settings.home / "ingest.lock").read_text(encoding="utf-8").strip()
+        fd = os.open(settings.home / "ingest.lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, encoding="utf-8", errors="replace") as fh:
+            return fh.read(200).strip()
     except OSError:
         return ""
 
@@ -100,7 +105,7 @@ def ingest_lock(settings: Settings) -> Iterator[None]:
 
 def _take_file(settings: Settings, path: str, deadline: float, said: bool):
     settings.home.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (kept open while held; closed on release)
+    fh = os.fdopen(open_own(path), "r+", encoding="utf-8")  # kept open while held; closed on release
     try:
         while True:
             try:
@@ -137,10 +142,35 @@ def one_writer(func):
 @contextmanager
 def try_exclusive(path) -> Iterator[bool]:
     """An flock on path if no other holder has it (yields True), else nothing (yields False); never waits."""
-    with open(path, "a+b") as fh:
+    with os.fdopen(open_own(path), "r+b") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return
         yield True  # closing the file releases the lock
+
+
+def open_own(path) -> int:
+    """A file dms keeps in its data directory, opened to read and write (made if missing, mode 0600), never
+    through a symbolic link, FIFO or second hard link planted there: writing through one would change a file
+    elsewhere (IntegrityError naming the file, which is left as it is)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o600)  # O_NOFOLLOW with O_CREAT: a dangling link is refused, its target not made
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR):
+            raise _planted(path, "a symbolic link" if exc.errno == errno.ELOOP else "a folder") from None
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(fd)
+        raise _planted(path, "not a plain file" if not stat.S_ISREG(info.st_mode) else "a second name (hard link) "
+                       "of another file")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _planted(path, what: str) -> IntegrityError:
+    return IntegrityError(f"{path} is {what}: dms never writes through it, as that would change a file elsewhere. "
+                          "Something was put there in place of dms's own file: remove it and try again")

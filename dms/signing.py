@@ -15,13 +15,14 @@ import base64
 import binascii
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from dms.errors import ConfigError, UsageError
+from dms.errors import ConfigError, IntegrityError, UsageError
 
 PUBLIC_KEY_NAME = "audit_key.pub"  # in the data directory
 
@@ -132,13 +133,30 @@ def check(key: Ed25519PublicKey, message: bytes, signature: str | None) -> bool:
 def stored_public(home: Path) -> Ed25519PublicKey | None:
     """The public key kept in the data directory, if any (untrusted on its own: see the module docstring)."""
     path = home / PUBLIC_KEY_NAME
-    if not path.exists():
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise UsageError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise _planted(path, "a symbolic link" if stat.S_ISLNK(mode) else "not a plain file")
     return load_public(path)
 
 
 def store_public(home: Path, key: Ed25519PublicKey) -> Path:
+    """Keep the public key in the data directory: a new file only, never written through a link planted there."""
     home.mkdir(parents=True, exist_ok=True)
     path = home / PUBLIC_KEY_NAME
-    path.write_text(public_pem(key))
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except FileExistsError:  # also a link, dangling or not: O_EXCL never follows one
+        raise _planted(path, "a symbolic link" if path.is_symlink() else "already there") from None
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(public_pem(key))
     return path
+
+
+def _planted(path: Path, what: str) -> IntegrityError:
+    return IntegrityError(f"{path} is {what}: dms keeps the archive's public key there as a plain file of its own "
+                          "and never reads or writes through anything else. Remove it and try again")

@@ -20,6 +20,7 @@ from typing import BinaryIO
 from dms.errors import UsageError
 
 CHUNK = 1 << 20
+GROWTH_ALLOWED = CHUNK  # bytes a file may gain between the scan and its read before it counts as being written
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,13 @@ def kind_of(mode: int) -> str:
 
 class NotRegularFile(OSError):
     """Where a regular file was expected: a FIFO, socket, device, folder or symbolic link, or another file."""
+
+
+class StillGrowing(NotRegularFile):
+    """A file that kept growing while it was read: not stored now, the next run reads it."""
+
+    def __init__(self) -> None:
+        super().__init__("still being written (it grew while read): not read now; the next run reads it")
 
 
 def open_regular(path: Path | str, expect: tuple[int, int] | None = None) -> BinaryIO:
@@ -98,10 +106,12 @@ class Store:
     def has(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
-    def put_file(self, source: Path | str, expect: tuple[int, int] | None = None) -> Blob:
-        """Store a regular file; `expect` is the (st_dev, st_ino) a scan saw there (see `open_regular`)."""
+    def put_file(self, source: Path | str, expect: tuple[int, int] | None = None, size: int | None = None) -> Blob:
+        """Store a regular file; `expect` is the (st_dev, st_ino) a scan saw there (see `open_regular`), `size`
+        the size it saw: more than GROWTH_ALLOWED bytes beyond it are not read (StillGrowing), so a file that
+        keeps growing is never read without end."""
         with open_regular(source, expect) as fh:
-            return self.put_stream(fh)
+            return self.put_stream(fh, None if size is None else size + GROWTH_ALLOWED)
 
     def put_bytes(self, data: bytes) -> Blob:
         sha = hashlib.sha256(data).hexdigest()
@@ -109,16 +119,20 @@ class Store:
             self._commit_tmp(self._write_tmp([data]), sha)
         return Blob(sha, len(data), self.path_for(sha))
 
-    def put_stream(self, fh: BinaryIO) -> Blob:
+    def put_stream(self, fh: BinaryIO, limit: int | None = None) -> Blob:
+        """Store what `fh` holds; with `limit`, a stream longer than that many bytes is StillGrowing, and at most
+        one byte beyond the limit is read."""
         self._ensure_dir(self._tmp)
         digest = hashlib.sha256()
         size, repaired = 0, False
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := fh.read(CHUNK):
-                    digest.update(chunk)
+                while chunk := fh.read(CHUNK if limit is None else min(CHUNK, limit + 1 - size)):
                     size += len(chunk)
+                    if limit is not None and size > limit:
+                        raise StillGrowing()
+                    digest.update(chunk)
                     out.write(chunk)
             sha = digest.hexdigest()
             if self.has(sha):

@@ -4,7 +4,8 @@ Filesystem events (inotify and the like, through watchdog) say which paths chang
 start and every `rescan` seconds catches what events miss (network shares, a full event queue,
 files that came while dms was not running). A path is ingested once its size and modification
 time have held still for `settle` seconds. The catalog remembers each file's size and mtime,
-so a restart neither misses a file nor ingests one twice.
+so a restart neither misses a file nor ingests one twice. Each watched folder's real path is pinned when
+the watch starts: a folder later replaced by a link to elsewhere is a problem, not followed there.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dms.catalog import intake
 from dms.display import shown, to_text
 from dms.errors import DmsError, UsageError
 from dms.ingest.pipeline import IngestReport, ingest
-from dms.ingest.scan import SKIPPED_NAMES, scan
+from dms.ingest.scan import SKIPPED_NAMES, Tree, pinned_root, scan
 
 log = logging.getLogger("dms.watch")
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".swp")  # renamed when done
@@ -59,6 +60,7 @@ class Watcher:
         for root in self.roots:
             if not os.path.isdir(root):
                 raise UsageError(f"cannot watch {root}: it is not a folder")
+        self.trees = [Tree(root, pinned_root(root)) for root in self.roots]  # real paths pinned now
         self.settle, self.rescan_every, self.on_batch = settle, rescan, on_batch
         self._lock = threading.Lock()
         self._noted: set[str] = set()  # paths events named since the last tick; guarded by _lock
@@ -97,7 +99,7 @@ class Watcher:
             while not stop.is_set():
                 now = time.monotonic()
                 if now >= next_rescan:
-                    self.rescan()
+                    self.try_rescan()
                     next_rescan = now + self.rescan_every
                 ready = self.ready(time.monotonic())
                 while ready and not stop.is_set():
@@ -120,9 +122,18 @@ class Watcher:
             log.exception("could not ingest %d file(s) (%s%s); the next rescan tries again", len(paths),
                           ", ".join(map(shown, paths[:3])), ", …" if len(paths) > 3 else "")
 
+    def try_rescan(self) -> None:
+        """A rescan; whatever goes wrong is one clear line in the log, never the end of the watch."""
+        try:
+            self.rescan()
+        except Exception as exc:
+            log.error("could not rescan the watched folders (%s: %s); the next rescan tries again",
+                      type(exc).__name__, shown(str(exc)))
+            log.debug("the rescan failed", exc_info=True)
+
     def rescan(self) -> None:
         """Every file under the roots that the catalog does not hold as it is now; and what cannot be read."""
-        found = scan(self.roots, self.dms.settings.follow_symlinks)
+        found = scan(self.trees, self.dms.settings.follow_symlinks)
         known = self.dms.catalog.known_files()
         conn = self.dms.catalog.conn
         fresh, pending = 0, {p.path for p in found.problems}
@@ -171,7 +182,7 @@ class Watcher:
         present = [p for p in paths if os.path.lexists(p)]
         if not present:
             return
-        report = ingest(self.dms, present, within=self.roots)  # judged as files met in the watched folders
+        report = ingest(self.dms, present, within=self.trees)  # judged as files met in the watched folders
         after = catalog.known_files()
         outcomes = []
         for path in map(to_text, present):

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from conftest import run_dms, run_json
-from test_watch import watch  # noqa: F401 (the fixture starting real `dms watch` processes)
+from test_watch import WatchProcess, watch  # noqa: F401 (the fixture starting real `dms watch` processes)
 
 from dms.app import Dms
 from dms.ingest.pipeline import ingest
@@ -300,3 +301,246 @@ def test_watch_follows_links_out_only_with_the_setting_and_never_into_system_fol
             reasons = {p["path"]: p["reason"] for p in app.catalog.problems()}
             assert "a system folder: never followed" in reasons[str(inbox / "environ.txt")]
             assert (str(inbox / "secret.txt") in reasons) == (not stored)
+
+
+# -- links that cannot be resolved; system folders named or walked into; a watched folder swapped; a growing file --
+
+NO_PTRACE = "-sys_ptrace"  # without it, /proc/<pid>/root of a process that is not dumpable cannot be read
+
+
+@pytest.fixture
+def guarded_pid():
+    """A real process that is not dumpable: a process without CAP_SYS_PTRACE cannot readlink /proc/<pid>/root."""
+    import subprocess
+    import sys
+
+    code = "import ctypes, time; ctypes.CDLL(None).prctl(4, 0, 0, 0, 0); print(flush=True); time.sleep(300)"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc.stdout.readline()  # PR_SET_DUMPABLE 0 done
+    yield proc.pid
+    proc.kill()
+    proc.wait(10)
+    proc.stdout.close()
+
+
+def without_ptrace(*command: str) -> list[str]:
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is needed to run dms without CAP_SYS_PTRACE")
+    return [setpriv, "--inh-caps", NO_PTRACE, "--bounding-set", NO_PTRACE, "--", *command]
+
+
+def run_without_ptrace(home: Path, *args: str):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DMS_HOME": str(home), "DMS_WORKERS": "1"}
+    return subprocess.run(without_ptrace(sys.executable, "-m", "dms", *args), capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def unresolvable_links(inbox: Path, pid: int) -> None:
+    (inbox / "passwd").symlink_to(f"/proc/{pid}/root/etc/passwd")  # readlink of /proc/<pid>/root: EACCES
+    (inbox / "sub").mkdir()
+    (inbox / "sub" / "etc").symlink_to(f"/proc/{pid}/root/etc", target_is_directory=True)
+    assert os.readlink(f"/proc/{pid}/root") == "/"  # root can; the dms processes below cannot
+
+
+@pytest.mark.timeout(120)
+def test_link_that_cannot_be_resolved_is_a_problem_and_ingest_goes_on(home, inbox, guarded_pid):
+    (inbox / "ok.txt").write_text("kettle lid specification\n")
+    unresolvable_links(inbox, guarded_pid)
+
+    runs = [run_without_ptrace(home, "ingest", str(inbox), "--json") for _ in range(2)]
+    listed = run_without_ptrace(home, "problems", "--json")
+
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    assert "Traceback" not in runs[0].stderr + runs[1].stderr
+    import json
+
+    first, second = (json.loads(r.stdout) for r in runs)
+    assert (first["added"], second["unchanged"]) == (1, 1)
+    assert total(home, "kettle") == 1
+    problems = {p["path"]: p for p in json.loads(listed.stdout)["problems"]}
+    assert set(problems) == {str(inbox / "passwd"), str(inbox / "sub" / "etc")}
+    assert problems[str(inbox / "passwd")]["kind"] == "symlink"
+    assert problems[str(inbox / "passwd")]["reason"] == (
+        f"symbolic link to /proc/{guarded_pid}/root/etc/passwd that cannot be resolved (Permission denied): "
+        "not followed")
+
+
+class WatchWithoutPtrace(WatchProcess):
+    """`dms watch` as a process without CAP_SYS_PTRACE, rescanning every second."""
+
+    def __init__(self, home: Path, folder: Path):
+        import subprocess
+        import sys
+        import threading
+
+        env = {**os.environ, "DMS_HOME": str(home), "DMS_WORKERS": "1"}
+        self.proc = subprocess.Popen(
+            without_ptrace(sys.executable, "-m", "dms", "watch", str(folder), "--settle", "1", "--rescan", "1"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.log: list[str] = []
+        self.out: list[str] = []
+        self._readers = [threading.Thread(target=lambda lines=lines, pipe=pipe: lines.extend(pipe), daemon=True)
+                         for lines, pipe in ((self.log, self.proc.stderr), (self.out, self.proc.stdout))]
+        for reader in self._readers:
+            reader.start()
+
+
+@pytest.mark.timeout(120)
+def test_watch_goes_on_past_a_link_that_cannot_be_resolved(home, inbox, guarded_pid):
+    unresolvable_links(inbox, guarded_pid)
+    w = WatchWithoutPtrace(home, inbox)
+    try:
+        w.wait_for(lambda: sum("cannot be resolved" in line for line in w.log) >= 2, "the links' problems")
+        time.sleep(2.5)  # two more rescans meet the links again
+        (inbox / "good.txt").write_text("kettle lid specification\n")
+        w.wait_for(lambda: any("good.txt as document" in line for line in w.log), "the good file added later")
+        code, _ = w.stop()
+    finally:
+        if w.proc.poll() is None:
+            w.proc.kill()
+            w.proc.wait(10)
+        for pipe in (w.proc.stdout, w.proc.stderr):
+            if not pipe.closed:
+                pipe.close()
+
+    assert code == 0
+    log = "".join(w.log)
+    assert "Traceback" not in log and "could not" not in log
+    assert str(inbox / "passwd") in problems_by_path(home)
+
+
+def test_system_folder_named_or_reached_by_a_named_link_is_never_read(home, tmp_path):
+    (tmp_path / "envfile").symlink_to("/proc/self/environ")
+    (tmp_path / "procdir").symlink_to("/proc/self", target_is_directory=True)
+    env = {"DMS_EXTRACT_TIMEOUT": "5"}
+
+    started = time.monotonic()
+    runs = {name: run_dms(home, "ingest", str(path), env=env, check=False)
+            for name, path in (("envfile", tmp_path / "envfile"), ("procdir", tmp_path / "procdir"),
+                               ("zero", Path("/dev/zero")), ("sys", Path("/sys/kernel")))}
+
+    assert time.monotonic() - started < 60
+    for name, run in runs.items():
+        assert run.returncode == 2, (name, run.stdout, run.stderr)
+        assert "is in a system folder: dms never reads it" in run.stderr and "Traceback" not in run.stderr
+    assert "leads to /proc/" in runs["envfile"].stderr
+    from dms.config import load_settings
+
+    with Dms(load_settings(environ={}, home=home)) as app:
+        assert app.catalog.known_files() == {}
+
+
+CHROOT_SCAN = """
+import json, os, sys
+from dms.ingest.scan import scan
+os.chroot(sys.argv[1]); os.chdir("/")
+found = scan(["/tree"], follow_symlinks=True)
+print(json.dumps({"files": [f.path for f in found.files], "problems": [p.to_dict() for p in found.problems]}))
+"""
+
+
+@pytest.mark.timeout(60)
+def test_follow_symlinks_with_a_link_to_the_root_never_walks_system_folders(tmp_path):
+    """A real root folder of its own: a private mount namespace with a real /proc and /sys mounted in a tiny tree,
+    and the scan run chrooted into it, so that a link to / leads to a real /proc without walking the host's /."""
+    import json
+    import subprocess
+    import sys
+
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("unshare (util-linux) is needed for a private mount namespace")
+    root = tmp_path / "root"
+    for folder in ("proc", "sys", "tree"):
+        (root / folder).mkdir(parents=True)
+    (root / "tree" / "a.txt").write_text("kettle lid specification\n")
+    (root / "tree" / "everything").symlink_to("/", target_is_directory=True)
+    script = (f"mount -t proc proc {root}/proc && mount -t sysfs sysfs {root}/sys && "
+              f"exec {sys.executable} -c '{CHROOT_SCAN}' {root}")
+    started = time.monotonic()
+    proc = subprocess.run([unshare, "--mount", "--propagation", "private", "sh", "-c", script],
+                          capture_output=True, text=True, timeout=60)
+    if proc.returncode and "mount" in proc.stderr and "permission" in proc.stderr.lower():
+        pytest.skip(f"no mount namespace here: {proc.stderr}")
+
+    assert proc.returncode == 0, proc.stderr
+    assert time.monotonic() - started < 30
+    found = json.loads(proc.stdout)
+    assert found["files"] == ["/tree/a.txt"]  # the tree itself is not walked twice through the link
+    assert not [f for f in found["files"] if f.startswith(("/tree/everything/proc/", "/tree/everything/sys/"))]
+    reasons = {p["path"]: p["reason"] for p in found["problems"]}
+    assert reasons["/tree/everything/proc"] == "leads into /proc, a system folder: never walked"
+    assert reasons["/tree/everything/sys"] == "leads into /sys, a system folder: never walked"
+
+
+@pytest.mark.timeout(120)
+def test_watched_folder_replaced_by_a_link_is_not_followed(home, tmp_path, outside, watch):  # noqa: F811
+    watched = tmp_path / "w"
+    watched.mkdir()
+    (outside / "payroll.txt").write_text(f"the {SECRET} payroll\n")
+    w = watch(home, watched)
+    (watched / "first.txt").write_text("kettle lid specification\n")
+    w.wait_for(lambda: any("first.txt as document" in line for line in w.log), "the file in the watched folder")
+
+    watched.rename(tmp_path / "w.real")
+    watched.symlink_to(outside, target_is_directory=True)
+    w.wait_for(lambda: any("no longer leads to the folder watched" in line or "payroll" in line for line in w.log),
+               "the replaced folder to be noticed")
+    time.sleep(3)  # rescans every 2 s, settle 1 s: time enough to ingest payroll.txt, were it followed
+    code, _ = w.stop()
+
+    assert code == 0
+    assert total(home, SECRET) == 0
+    log = "".join(w.log)
+    assert "payroll.txt as document" not in log and "Traceback" not in log
+    assert "no longer leads to the folder watched" in problems_by_path(home)[str(watched)]["reason"]
+
+
+@pytest.mark.timeout(60)
+def test_file_that_keeps_growing_while_read_is_not_stored_and_the_run_ends(settings, inbox):
+    import threading
+
+    from dms.store import GROWTH_ALLOWED
+
+    (inbox / "a.txt").write_text("already in the archive\n")
+    growing = inbox / "b.log"
+    growing.write_text("kettle log line\n" * 10)
+    stop = threading.Event()
+
+    def append():  # a real writer that keeps appending, as a runaway log does
+        with open(growing, "ab") as out:
+            while not stop.wait(0.002):
+                out.write(b"kettle log line\n" * 1024)
+                out.flush()
+
+    with Dms(settings) as app:
+        ingest(app, [inbox / "a.txt"], inline=True)
+        writer = threading.Thread(target=append)
+
+        def start_writing(done, total):  # after the scan saw b.log small, before b.log is read
+            if not writer.is_alive() and not stop.is_set():
+                writer.start()
+                while growing.stat().st_size < 2 * GROWTH_ALLOWED:
+                    time.sleep(0.01)
+
+        try:
+            started = time.monotonic()
+            report = ingest(app, [inbox], on_progress=start_writing, inline=True)
+            seconds = time.monotonic() - started
+        finally:
+            stop.set()
+            writer.join(10)
+
+        assert report.added == 0 and report.unchanged == 1 and seconds < 10
+        assert [(p["path"], p["reason"]) for p in report.problems] == [
+            (str(inbox / "b.log"), "still being written (it grew while read): not read now; the next run reads it")]
+        assert app.catalog.known_files().get(str(inbox / "b.log")) is None
+        assert list((settings.store_dir / "tmp").iterdir()) == []  # no partial copy left behind
+
+        again = ingest(app, [inbox], inline=True)  # it has stopped growing: the next run reads it
+        assert again.added == 1 and again.problems == []
+        assert [x["path"] for x in app.catalog.problems()] == []

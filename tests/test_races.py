@@ -21,6 +21,7 @@ from conftest import password_of, run_dms, run_json
 
 from dms.app import Dms
 from dms.config import load_settings
+from dms.errors import IntegrityError
 from dms.locks import ingest_lock
 
 # -- one ingest writer at a time ---------------------------------------------------------------------------
@@ -82,6 +83,35 @@ def test_a_second_ingest_waits_for_the_first_then_fails_clearly_past_the_wait(tm
 
 
 # -- a real server ----------------------------------------------------------------------------------------
+
+def test_a_symlink_planted_at_the_ingest_lock_is_refused_and_its_target_keeps_its_bytes(tmp_path):
+    home, tree = tmp_path / "home", _tree(tmp_path / "tree", 2)
+    home.mkdir()
+    victim = tmp_path / "victim.conf"
+    victim.write_bytes(b"precious settings someone else relies on\n")
+    (home / "ingest.lock").symlink_to(victim)
+    planted = run_dms(home, "ingest", str(tree), env={"DMS_OCR": "0"}, check=False)
+    assert victim.read_bytes() == b"precious settings someone else relies on\n"
+    assert planted.returncode == 4 and "Traceback" not in planted.stderr, planted.stderr
+    assert "ingest.lock" in planted.stderr and "symbolic link" in planted.stderr
+    (home / "ingest.lock").unlink()
+    (home / "ingest.lock").symlink_to(tmp_path / "not-there.txt")  # dangling: O_CREAT must not create its target
+    dangling = run_dms(home, "ingest", str(tree), env={"DMS_OCR": "0"}, check=False)
+    assert dangling.returncode == 4 and "symbolic link" in dangling.stderr
+    assert not (tmp_path / "not-there.txt").exists()
+
+
+def test_a_symlink_planted_at_the_outbox_lock_is_not_written_through(tmp_path):
+    from dms.locks import try_exclusive
+
+    victim = tmp_path / "victim.conf"
+    victim.write_bytes(b"keep me\n")
+    (tmp_path / "outbox.lock").symlink_to(victim)
+    with pytest.raises(IntegrityError, match="outbox.lock is a symbolic link"):
+        with try_exclusive(tmp_path / "outbox.lock"):
+            pass
+    assert victim.read_bytes() == b"keep me\n"
+
 
 
 def _free_port() -> int:

@@ -179,6 +179,51 @@ def test_a_back_dated_entry_appended_without_the_key_fails(tmp_path, templates):
     assert "the audit head is not signed, though the audit key" in problems
 
 
+def test_a_log_whose_signatures_and_public_key_were_stripped_fails_both_verifies_without_a_key(tmp_path, templates):
+    home = _archive(tmp_path, templates, signed=True)
+    _recompute(home, 3, lambda e: e["details"].update(path="forged.txt"))  # the edit the stripping hides
+    _sql(home, "UPDATE audit_log SET sig = NULL", "UPDATE audit_head SET sig = NULL, key = NULL")
+    (home / "audit_key.pub").unlink()
+    assert "audit key created" in _sql_value(home, "SELECT action FROM audit_log WHERE id = 1")
+    _failed(run_dms(home, "audit", "verify", check=False), "FAILED",
+            "audit entry 1 (audit key created", "records that the audit key was created (entry 1)")
+    _failed(run_dms(home, "verify", check=False), "audit: ", "records that the audit key was created (entry 1)")
+
+
+def test_dms_verify_notes_an_unsigned_head_as_audit_verify_does(tmp_path, templates):
+    shown = run_dms(templates["plain"], "verify").stdout
+    assert "note: the audit head is not signed (no DMS_AUDIT_KEY_FILE)" in shown
+
+
+def _sql_value(home, statement):
+    conn = sqlite3.connect(home / "catalog.sqlite")
+    try:
+        return conn.execute(statement).fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("change", [
+    {"public_key": 5}, {"last_id": 1e400}, {"last_id": -3}, {"last_id": True}, {"entries": 1e400},
+    {"last_id": "99999999999999999999999999"}, {"signature": 5}, {"at": ["2024"]}, {"hash": "z" * 64},
+    {"fingerprint": {}},
+], ids=lambda c: ",".join(f"{k}={v!r}"[:24] for k, v in c.items()))
+def test_a_head_statement_with_values_of_the_wrong_type_or_range_is_a_clear_error(tmp_path, templates, change):
+    statement = {"last_id": 4, "entries": 4, "hash": "a" * 64, "at": "2024-01-01T00:00:00+00:00",
+                 "signature": None, "fingerprint": None, "public_key": None, **change}
+    with pytest.raises(UsageError, match="not a head statement"):
+        audit.parse_statement(json.dumps(statement))
+
+
+def test_a_malformed_head_statement_fails_on_the_command_line_without_a_traceback(tmp_path, templates):
+    for n, value in enumerate(('"public_key": 5', '"last_id": 1e400')):
+        noted = tmp_path / f"head{n}.json"
+        noted.write_text('{"entries": 4, "last_id": 4, "hash": "' + "a" * 64 + '", ' + value + "}")
+        proc = run_dms(templates["plain"], "audit", "verify", "--head", str(noted), check=False)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert "not a head statement" in proc.stderr
+
+
 def test_verify_against_a_noted_head_catches_a_log_cut_back_with_its_head(tmp_path, templates):
     home, key = _archive(tmp_path, templates, signed=True), templates["key"]
     noted = tmp_path / "head.txt"
@@ -219,6 +264,16 @@ def test_the_audit_key_is_kept_outside_the_data_directory_never_overwritten_and_
     key.chmod(0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
         _verify(home, key)
+
+
+def test_a_dangling_link_planted_at_audit_key_pub_is_refused_by_keygen_and_its_target_not_created(tmp_path):
+    home, key, target = tmp_path / "home", tmp_path / "audit.pem", tmp_path / "planted.pub"
+    home.mkdir()
+    (home / "audit_key.pub").symlink_to(target)
+    made = run_dms(home, "audit", "keygen", "-o", str(key), check=False)
+    assert made.returncode == 4 and "Traceback" not in made.stderr, made.stderr
+    assert "audit_key.pub is a symbolic link" in made.stderr
+    assert not target.exists() and not key.exists()  # nothing written through the link, no key left half-made
 
 
 def test_the_api_gives_the_signed_head_and_checks_it_with_the_configured_key(tmp_path, templates):
@@ -381,7 +436,7 @@ def test_a_zip_bomb_entry_is_refused_unread(templates, tmp_path):
     assert forged.stat().st_size < 400_000
     _failed(run_dms(tmp_path, "bundle", "verify", str(forged), check=False),
             "text/BOMB.txt declares 67,108,864 bytes", "refused unread")
-    allowed = _bundle_problems(forged, max_ratio=5000)  # a looser bound: streamed, then found not to belong
+    allowed = _bundle_problems(forged, max_ratio=5000)  # a looser bound: found not to belong, so never read
     assert "text/BOMB.txt is in the bundle but not in SHA256SUMS" in allowed and "refused" not in allowed
 
 
@@ -422,3 +477,78 @@ def test_a_corrupt_entry_is_reported_not_raised(templates, tmp_path):
     forged = tmp_path / "corrupt.zip"
     forged.write_bytes(bytes(data))
     assert f"{info.filename} cannot be read from the zip" in _bundle_problems(forged)
+
+
+def test_bundle_verify_pins_the_configured_key_against_a_bundle_resigned_or_unsigned(templates, tmp_path):
+    files = _files(templates["bundle"])
+    original = _first_original(files)
+    files[original] = b"a different letter"
+    fresh = hashlib.sha256(files[original]).hexdigest()
+    old = next(r["sha256"] for r in json.loads(files["manifest.json"]) if f"originals/{r['file']}" == original)
+    for name in ("manifest.json", "manifest.csv"):
+        files[name] = files[name].replace(old.encode(), fresh.encode())
+    _resum(files)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from dms import signing
+    from dms.bundles.check import sums_message
+
+    mallory = Ed25519PrivateKey.generate()
+    files["SHA256SUMS.sig"] = json.dumps({"signature": signing.sign(mallory, sums_message(files["SHA256SUMS"])),
+                                          "public_key": signing.public_b64(mallory.public_key())}).encode()
+    forged = tmp_path / "forged.zip"
+    _zip(forged, files.items())
+    env = _env(templates["key"])
+    genuine = run_dms(tmp_path, "bundle", "verify", str(templates["bundle"]), env=env)
+    assert genuine.stdout.startswith("OK") and "signed by SHA256:" in genuine.stdout
+    _failed(run_dms(tmp_path, "bundle", "verify", str(forged), env=env, check=False), "FAILED", "not by the key")
+    del files["SHA256SUMS.sig"]
+    _zip(forged, files.items())
+    _failed(run_dms(tmp_path, "bundle", "verify", str(forged), env=env, check=False), "FAILED",
+            "the bundle is not signed")
+
+
+def test_bundle_verify_without_a_pinned_key_says_the_signature_was_checked_only_against_the_bundles_own(
+        templates, tmp_path):
+    shown = run_dms(tmp_path, "bundle", "verify", str(templates["bundle"])).stdout
+    first = shown.splitlines()[0]
+    assert first.startswith("OK") and "signed by" not in first, shown
+    assert "checked only against the key inside the bundle" in shown
+
+
+@pytest.mark.parametrize("sig", [
+    {"public_key": 5, "signature": "x"}, {"public_key": ["a"], "signature": "x"}, {"public_key": {}, "signature": 1},
+], ids=["key 5", "key list", "key object"])
+def test_a_signature_file_with_values_of_the_wrong_type_is_failed_not_raised(templates, tmp_path, sig):
+    files = _files(templates["bundle"])
+    files["SHA256SUMS.sig"] = json.dumps(sig).encode()
+    forged = tmp_path / "forged.zip"
+    _zip(forged, files.items())
+    assert "SHA256SUMS.sig is malformed" in _bundle_problems(forged)
+
+
+def test_many_small_entries_inflating_far_past_the_bundle_are_refused_unread_in_total(templates, tmp_path):
+    forged = tmp_path / "padded.zip"
+    shutil.copy(templates["bundle"], forged)
+    zeros = bytes(1 << 20)
+    with zipfile.ZipFile(forged, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for n in range(200):
+            z.writestr(f"text/PAD-{n:03d}.txt", zeros)
+    assert forged.stat().st_size < 600_000
+    proc = run_dms(tmp_path, "bundle", "verify", str(forged), check=False)
+    _failed(proc, "FAILED", "declare 2", "bytes in all", "refused unread")
+
+
+def test_an_entry_not_in_the_sums_is_reported_without_being_read(templates, tmp_path):
+    forged = tmp_path / "extra.zip"
+    shutil.copy(templates["bundle"], forged)
+    with zipfile.ZipFile(forged, "a", zipfile.ZIP_STORED) as z:
+        z.writestr("text/EXTRA.txt", b"x" * 1000)
+        info = z.getinfo("text/EXTRA.txt")
+    data = bytearray(forged.read_bytes())
+    start = info.header_offset + 30 + len(b"text/EXTRA.txt")
+    data[start + 10] = ord("y")  # its bytes no longer match its CRC: reading it would say so
+    forged.write_bytes(bytes(data))
+    problems = _bundle_problems(forged)
+    assert "text/EXTRA.txt is in the bundle but not in SHA256SUMS" in problems
+    assert "cannot be read" not in problems

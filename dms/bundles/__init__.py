@@ -37,7 +37,7 @@ from dms.bundles.manifest import FIELDS, to_csv
 from dms.errors import NotFound, UsageError
 from dms.ocr.pages import summary as ocr_summary
 
-__all__ = ["FIELDS", "create", "select", "verify"]
+__all__ = ["FIELDS", "create", "pinned_key", "select", "verify"]
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html"]))
 
 
@@ -117,7 +117,8 @@ def create(dms: Dms, out: str | Path, by: str, query: str | None = None, trace: 
 
 def _write(out: Path, originals: dict[str, Path], files: dict[str, bytes], key, max_ratio: float) -> str:
     """Write the zip beside `out` and move it there; returns its SHA-256. An entry that deflates further than
-    `bundle verify` accepts (DMS_BUNDLE_MAX_RATIO) is written again uncompressed, so every bundle verifies."""
+    `bundle verify` accepts (DMS_BUNDLE_MAX_RATIO, per entry or in all) is written again uncompressed, so every
+    bundle verifies."""
     stored: set[str] = set()
     while True:
         fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".zip.tmp")
@@ -162,8 +163,10 @@ def _write_zip(tmp: str, originals: dict[str, Path], files: dict[str, bytes], ke
                 "algorithm": "Ed25519", "signs": f"SHA-256 of {SUMS}", "sha256": hashlib.sha256(listing).hexdigest(),
                 "signature": signing.sign(key, sums_message(listing)), "fingerprint": signing.fingerprint(
                     key.public_key()), "public_key": signing.public_b64(key.public_key())}, indent=1))
-        return {i.filename for i in z.infolist()
-                if i.file_size > max(max_ratio * i.compress_size, 1 << 20) and i.compress_type != zipfile.ZIP_STORED}
+    deflated = [i for i in z.infolist() if i.compress_type != zipfile.ZIP_STORED]
+    if sum(i.file_size for i in z.infolist()) > check.total_bound(os.path.getsize(tmp), max_ratio):
+        return {i.filename for i in deflated if i.file_size > max_ratio * i.compress_size}  # then within in all
+    return {i.filename for i in deflated if check.over_ratio(i, max_ratio)}
 
 
 def _version() -> str:
@@ -175,3 +178,14 @@ def _version() -> str:
 def verify(path: str | Path, public_key=None, max_ratio: float = 200.0) -> dict:
     """Every check a recipient can make with the bundle alone (see dms.bundles.check)."""
     return check.verify(path, public_key, max_ratio)
+
+
+def pinned_key(settings, public_key_file: str | Path | None = None) -> tuple[object, str | None]:
+    """(the key a bundle must be signed with, where it comes from): `--public-key FILE` if given (a bundle of
+    another archive), else the configured audit key (DMS_AUDIT_KEY_FILE), else (None, None): then only the key
+    inside the bundle is at hand, which proves nothing about who signed."""
+    if public_key_file:
+        return signing.load_public(public_key_file), "--public-key"
+    if settings.audit_key_file:
+        return signing.load_private(settings.audit_key_file, settings.home).public_key(), "DMS_AUDIT_KEY_FILE"
+    return None, None

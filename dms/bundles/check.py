@@ -3,8 +3,10 @@
 Memory stays bounded whatever the zip holds: every entry is hashed as it streams (1 MiB at a time,
 once); only the small parts (SHA256SUMS, its signature, the manifests, bundle.json) are read whole, and
 only under a size cap; an entry declaring more bytes than `max_ratio` times its compressed size is
-refused unread (a zip bomb), and zipfile stops any entry at its declared size. Each problem, including
-a malformed part, is a line of the result: nothing raises.
+refused unread (a zip bomb), and so is the whole bundle when its entries declare more than `max_ratio`
+times its size in all (many small bombs); zipfile stops any entry at its declared size. An entry already
+found not to belong (not in SHA256SUMS, not a part of a bundle) is named, never read. Each problem,
+including a malformed part, is a line of the result: nothing raises.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ SUMS, SIGNATURE = "SHA256SUMS", "SHA256SUMS.sig"
 FIXED = {"manifest.json", "manifest.csv", "audit.jsonl", "index.html", "bundle.json", SUMS, SIGNATURE}
 SMALL_PART_MAX = 64 << 20  # the manifests, sums and bundle.json are read whole, up to this
 CHUNK = 1 << 20
+ALLOWANCE = 1 << 20  # bytes any entry, and a bundle in all, may inflate to past `max_ratio` (small parts deflate well)
 _ENTRY_KEYS = {"id", "at", "user", "action", "subject", "also", "details", "prev_hash", "hash"}
 _SUM_LINE = re.compile(r"([0-9a-f]{64})  (.+)")
 
@@ -46,28 +49,33 @@ def verify(path: str | Path, public_key=None, max_ratio: float = 200.0) -> dict:
         problems.append(f"{path} is not a readable zip file: {exc}")
         return result
     with z:
-        infos = _sound_entries(z, os.path.getsize(path), max_ratio, problems)
+        size = os.path.getsize(path)
+        infos = _sound_entries(z, size, max_ratio, problems)
+        readable = _within_total(infos, size, max_ratio, problems)
         sums = _small(z, infos, SUMS, problems)
         listed = _parse_sums(sums, problems) if sums is not None else {}
         result["signature"] = _signature(z, infos, sums, public_key, problems, notes)
         rows = _manifests(z, infos, problems)
-        digests = {name: _stream_hash(z, info, problems) for name, info in sorted(infos.items())}
+        expected = set(FIXED)
+        for row in rows:
+            expected |= {f"originals/{row['file']}", f"text/{row['control_number']}.txt"}
+        wanted = sorted(n for n in infos if n in expected and n not in (SUMS, SIGNATURE)
+                        and (n in listed or sums is None)) if readable else []
+        digests = {name: _stream_hash(z, infos[name], problems) for name in wanted}
         for name, digest in sorted(listed.items()):
-            if name not in digests:
+            if name not in infos:
                 problems.append(f"{name} is listed in SHA256SUMS but missing from the bundle")
             elif digests.get(name) and digests[name] != digest:
                 problems.append(f"{name} does not match its SHA-256 in SHA256SUMS: it was altered")
-        expected = set(FIXED)
         for row in rows:
             name = f"originals/{row['file']}"
-            expected |= {name, f"text/{row['control_number']}.txt"}
-            if name not in digests:
+            if name not in infos:
                 problems.append(f"{row['control_number']}: {name} is missing")
-            elif digests[name] and digests[name] != row["sha256"]:
+            elif digests.get(name) and digests[name] != row["sha256"]:
                 problems.append(f"{row['control_number']}: {name} does not match the SHA-256 in the manifest")
-        for name in sorted(set(digests) - set(listed) - {SUMS, SIGNATURE}):
+        for name in sorted(set(infos) - set(listed) - {SUMS, SIGNATURE}):
             problems.append(f"{name} is in the bundle but not in SHA256SUMS: it was added")
-        for name in sorted(set(digests) - expected):
+        for name in sorted(set(infos) - expected):
             problems.append(f"{name} is not a part of a bundle nor in its manifest: an unexpected entry")
         _audit_slice(z, infos, public_key, problems)
         result.update(checked=len(listed), documents=len(rows))
@@ -88,7 +96,7 @@ def _sound_entries(z: zipfile.ZipFile, size: int, max_ratio: float, problems: li
         if counts[info.filename] > 1:
             sound[info.filename] = None
             continue
-        if info.compress_size > size or info.file_size > max(max_ratio * info.compress_size, 1 << 20):
+        if info.compress_size > size or over_ratio(info, max_ratio):
             problems.append(f"{info.filename} declares {info.file_size:,} bytes from {info.compress_size:,} "
                             f"compressed in a {size:,}-byte bundle (over {max_ratio:g}x): refused unread, "
                             "a zip bomb or a forged size")
@@ -96,6 +104,27 @@ def _sound_entries(z: zipfile.ZipFile, size: int, max_ratio: float, problems: li
         else:
             sound[info.filename] = info
     return sound
+
+
+def over_ratio(info: zipfile.ZipInfo, max_ratio: float) -> bool:
+    """An entry declaring more bytes than `max_ratio` times its compressed size (past the allowance)."""
+    return info.file_size > max(max_ratio * info.compress_size, ALLOWANCE)
+
+
+def total_bound(size: int, max_ratio: float) -> float:
+    """The most bytes all entries of a `size`-byte bundle may declare in all."""
+    return max_ratio * size + ALLOWANCE
+
+
+def _within_total(infos: dict, size: int, max_ratio: float, problems: list) -> bool:
+    """False (and why) when the entries not already refused declare more than the bundle's bound in all."""
+    total = sum(info.file_size for info in infos.values() if info is not None)
+    if total <= total_bound(size, max_ratio):
+        return True
+    problems.append(f"the entries declare {total:,} bytes in all from a {size:,}-byte bundle (over {max_ratio:g}x): "
+                    "refused unread, a zip bomb of many entries or forged sizes; no entry was checked against its "
+                    "SHA-256")
+    return False
 
 
 def _small(z: zipfile.ZipFile, infos: dict, name: str, problems: list, required: bool = True) -> bytes | None:
@@ -135,11 +164,15 @@ def _signature(z, infos, sums: bytes | None, public_key, problems: list, notes: 
         return None
     try:
         sig = json.loads(raw)
+        if not isinstance(sig, dict):
+            raise ValueError("it is not an object of fields")
+        if not isinstance(sig.get("public_key"), str) or not isinstance(sig.get("signature"), str):
+            raise ValueError("its public_key and signature are not both text")
         embedded = signing.public_from_text(sig["public_key"])
         if embedded is None:
             raise ValueError("its public key is not an Ed25519 key")
         signature = sig["signature"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except ValueError as exc:
         problems.append(f"SHA256SUMS.sig is malformed: {exc}")
         return None
     key = public_key or embedded
@@ -150,8 +183,9 @@ def _signature(z, infos, sums: bytes | None, public_key, problems: list, notes: 
     elif sums is not None and signing.check(key, sums_message(sums), signature):
         info["valid"] = True
         if public_key is None:
-            notes.append(f"signed by the key in the bundle, {info['fingerprint']}: compare it with the archive's "
-                         "published fingerprint, or give --public-key")
+            notes.append(f"the signature was checked only against the key inside the bundle ({info['fingerprint']}), "
+                         "which whoever rewrote a bundle could have put there: compare it with the archive's "
+                         "published fingerprint, or pin the archive's key (--public-key or DMS_AUDIT_KEY_FILE)")
     elif sums is not None:
         problems.append(f"SHA256SUMS does not match its signature by {info['fingerprint']}: the sums, and so the "
                         "bundle, were rewritten after signing")

@@ -2,6 +2,11 @@
 
 The stamp counts what the graph is made of: versions (every ingest change adds one), documents,
 duplicates, hand-made links and their removals, and the identifier patterns.
+
+graph.pickle lies in the data directory, where anyone who can write it could plant a pickle that runs
+code when loaded. It is read with `_GraphUnpickler`, which refuses every global but the graph class (the
+rest of the graph is dicts, tuples, strings and numbers), and anything refused, unreadable or of the wrong
+shape is rebuilt from the catalog ("Restricting Globals" in Python's pickle documentation).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import stat
 import tempfile
 
 import networkx as nx
@@ -55,16 +61,42 @@ def forget(dms: Dms) -> None:
     _memory.pop(str(dms.settings.home), None)
 
 
+class _GraphUnpickler(pickle.Unpickler):
+    """Loads only what `refresh` writes: the one graph class may be named, nothing else can be called."""
+
+    _ALLOWED = {("networkx.classes.multidigraph", "MultiDiGraph"): nx.MultiDiGraph}
+
+    def find_class(self, module: str, name: str):
+        allowed = self._ALLOWED.get((module, name))
+        if allowed is None:
+            raise pickle.UnpicklingError(f"graph.pickle names {module}.{name}, which a graph cache never holds")
+        return allowed
+
+
+_PARTS = ("graph", "_node", "_adj", "_succ", "_pred")  # the dicts a MultiDiGraph is made of
+
+
 def _load(dms: Dms, current: tuple) -> nx.MultiDiGraph | None:
-    path = _path(dms)
+    """The saved graph if it is current and well-formed; None (the caller rebuilds) for anything else."""
+    try:  # never through a link, never blocked on a FIFO
+        fd = os.open(_path(dms), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
     try:
-        with open(path, "rb") as fh:
-            saved, graph = pickle.load(fh)
-        if saved == current:
-            return graph
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
-        pass  # missing or unreadable: the caller rebuilds it
-    return None
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
+            loaded = _GraphUnpickler(fh).load()
+    except Exception:  # unreadable, refused or damaged in any way: rebuilt from the catalog
+        return None
+    if not (type(loaded) is tuple and len(loaded) == 2 and type(loaded[0]) is tuple):
+        return None
+    saved, graph = loaded
+    if saved != current or type(graph) is not nx.MultiDiGraph:
+        return None
+    if not all(type(graph.__dict__.get(part)) is dict for part in _PARTS):
+        return None
+    return graph
 
 
 def refresh(dms: Dms, current: tuple | None = None) -> nx.MultiDiGraph:

@@ -105,7 +105,8 @@ class _Run:
             self.fine.append(path)
             return self.on_done()
         try:  # only the regular file the scan saw is read: never a FIFO or device swapped in since (dms.store)
-            blob = self.dms.store.put_file(src.read_from or src.path, (src.dev, src.ino) if src.ino else None)
+            blob = self.dms.store.put_file(src.read_from or src.path, (src.dev, src.ino) if src.ino else None,
+                                           src.size)  # a file still growing is not read without end
         except OSError as exc:
             self.problem(PathProblem(path, "special", "warning", str(exc)) if isinstance(exc, NotRegularFile) else
                          PathProblem(path, "unreadable", "error", "the file could not be read, so it was not "

@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
+
 from dms.catalog.db import Catalog, utcnow
+from dms.model import Reference
 
 # A notice that a bound left pages unread starts like this ("pages 4-30 were not OCRed: …", "page 7 was …").
 STOPPED = ("pages % were not OCRed:%", "page % was not OCRed:%")
@@ -43,3 +47,39 @@ def ingested_by(catalog: Catalog, doc_id: int) -> str | None:
         "SELECT user FROM audit_log WHERE subject = ? AND action = 'ingest' ORDER BY id DESC LIMIT 1",
         (f"doc:{doc_id}",)).fetchone()
     return row[0] if row else None
+
+
+def current_document_of(catalog: Catalog, version_id: int) -> tuple[int, str] | None:
+    """(id, path) of the document whose current version this is; None once a newer version came in."""
+    row = catalog.conn.execute("SELECT id, path FROM documents WHERE current_version_id = ?", (version_id,)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+# The version fields OCR derives again; only these names are ever written by rederive().
+DERIVED_FIELDS = ("doc_type", "doc_date", "date_source", "number", "revision", "products", "parties", "refs")
+
+
+def rederive(catalog: Catalog, version_id: int, values: dict, references: Iterable[Reference]) -> None:
+    """Write metadata derived again from the OCRed text, replace the version's references, and leave the
+    document for the index to refresh."""
+    unknown = set(values) - set(DERIVED_FIELDS)
+    if unknown:
+        raise ValueError(f"not derived fields: {sorted(unknown)}")
+    encoded = {k: json.dumps(val) if isinstance(val, list) else val for k, val in values.items()}
+    if encoded:
+        catalog.conn.execute(f"UPDATE versions SET {', '.join(f'{k} = ?' for k in encoded)} WHERE id = ?",
+                             (*encoded.values(), version_id))
+    catalog.conn.execute("DELETE FROM refs WHERE version_id = ?", (version_id,))
+    catalog.conn.executemany(
+        "INSERT INTO refs (version_id, family, number, revision, page, offset, snippet) VALUES (?,?,?,?,?,?,?)",
+        [(version_id, r.family, r.number, r.revision, r.page, r.offset, r.snippet) for r in references])
+    catalog.conn.execute("UPDATE documents SET indexed_version_id = NULL WHERE current_version_id = ?",
+                         (version_id,))
+
+
+def metadata_edits(catalog: Catalog, doc_id: int) -> Iterator[dict]:
+    """The details of every hand correction of a document's metadata, oldest first."""
+    for (details,) in catalog.conn.execute(
+            "SELECT details FROM audit_log WHERE subject = ? AND action = 'metadata edited' ORDER BY id",
+            (f"doc:{doc_id}",)):
+        yield json.loads(details)

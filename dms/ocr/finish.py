@@ -4,11 +4,11 @@ is left for the index to refresh."""
 
 from __future__ import annotations
 
-import json
 from pathlib import PurePath
 
 from dms import audit
 from dms.app import Dms
+from dms.catalog import ocrwork
 from dms.ingest.metadata import derive
 from dms.ingest.registry import Raw
 from dms.ocr import pages
@@ -19,7 +19,7 @@ def finish_version(dms: Dms, version_id: int, by: str) -> bool:
     corrected by hand), record the OCR in the audit log, and leave the document for the index to refresh."""
     catalog = dms.catalog
     v = catalog.version(version_id)
-    row = catalog.conn.execute("SELECT id, path FROM documents WHERE current_version_id = ?", (version_id,)).fetchone()
+    row = ocrwork.current_document_of(catalog, version_id)
     if row is None:  # a newer version came in meanwhile: its own extraction and OCR decide its metadata
         return False
     doc_id, path = row
@@ -32,16 +32,8 @@ def finish_version(dms: Dms, version_id: int, by: str) -> bool:
         "number": derived.number, "revision": derived.revision, "products": list(derived.products),
         "parties": list(derived.parties), "refs": list(derived.refs),
     }
-    values = {k: val for k, val in values.items() if k not in kept}
-    encoded = {k: json.dumps(val) if isinstance(val, list) else val for k, val in values.items()}
-    catalog.conn.execute(f"UPDATE versions SET {', '.join(f'{k} = ?' for k in encoded)} WHERE id = ?",
-                         (*encoded.values(), version_id))
-    catalog.conn.execute("DELETE FROM refs WHERE version_id = ?", (version_id,))
-    catalog.conn.executemany(
-        "INSERT INTO refs (version_id, family, number, revision, page, offset, snippet) VALUES (?,?,?,?,?,?,?)",
-        [(version_id, r.family, r.number, r.revision, r.page, r.offset, r.snippet) for r in derived.references])
-    catalog.conn.execute("UPDATE documents SET indexed_version_id = NULL WHERE current_version_id = ?",
-                         (version_id,))
+    ocrwork.rederive(catalog, version_id, {k: val for k, val in values.items() if k not in kept},
+                     derived.references)
     summary = pages.summary(catalog, version_id) or {}
     audit.record(catalog, by, "ocr", f"doc:{doc_id}", {
         "version": v.seq, "sha256": v.sha256, "pages": summary.get("ocr_pages", []),
@@ -55,9 +47,8 @@ def _edited_by_hand(dms: Dms, doc_id: int) -> set[str]:
     from dms.records import EDITABLE
 
     kept: set[str] = set()
-    for (details,) in dms.catalog.conn.execute(
-            "SELECT details FROM audit_log WHERE subject = ? AND action = 'metadata edited'", (f"doc:{doc_id}",)):
-        kept |= {EDITABLE[k] for k in json.loads(details).get("after", {}) if k in EDITABLE}
+    for details in ocrwork.metadata_edits(dms.catalog, doc_id):
+        kept |= {EDITABLE[k] for k in details.get("after", {}) if k in EDITABLE}
     if "doc_date" in kept:
         kept.add("date_source")
     return kept

@@ -400,12 +400,7 @@ def test_watch_goes_on_past_a_link_that_cannot_be_resolved(home, inbox, guarded_
         w.wait_for(lambda: any("good.txt as document" in line for line in w.log), "the good file added later")
         code, _ = w.stop()
     finally:
-        if w.proc.poll() is None:
-            w.proc.kill()
-            w.proc.wait(10)
-        for pipe in (w.proc.stdout, w.proc.stderr):
-            if not pipe.closed:
-                pipe.close()
+        w.close()
 
     assert code == 0
     log = "".join(w.log)

@@ -327,14 +327,7 @@ def _bundle_problems(path, public_key=None, **kwargs) -> str:
 def test_a_bundle_rewritten_with_its_manifests_and_sums_fails_on_its_signature(templates, tmp_path):
     path, public = templates["bundle"], templates["signed"] / "audit_key.pub"
     assert run_json(tmp_path, "bundle", "verify", str(path), "--public-key", str(public))["ok"]
-    files = _files(path)
-    original = next(n for n in files if n.startswith("originals/"))
-    files[original] = b"a different letter"
-    fresh = hashlib.sha256(files[original]).hexdigest()
-    old = next(r["sha256"] for r in json.loads(files["manifest.json"]) if f"originals/{r['file']}" == original)
-    for name in ("manifest.json", "manifest.csv"):
-        files[name] = files[name].replace(old.encode(), fresh.encode())
-    _resum(files)
+    files = _rewritten(_files(path))
     forged = tmp_path / "forged.zip"
     _zip(forged, files.items())
     assert "SHA256SUMS does not match its signature" in _bundle_problems(forged)
@@ -374,6 +367,18 @@ def test_an_entry_in_the_sums_but_not_in_the_manifest_fails(templates, tmp_path)
     forged = tmp_path / "forged.zip"
     _zip(forged, files.items())
     assert "originals/EXTRA-000009.exe is not a part of a bundle nor in its manifest" in _bundle_problems(forged)
+
+
+def _rewritten(files: dict) -> dict:
+    """The forger's rewrite: the first original replaced, its hash changed in both manifests, sums redone."""
+    original = _first_original(files)
+    files[original] = b"a different letter"
+    fresh = hashlib.sha256(files[original]).hexdigest()
+    old = next(r["sha256"] for r in json.loads(files["manifest.json"]) if f"originals/{r['file']}" == original)
+    for name in ("manifest.json", "manifest.csv"):
+        files[name] = files[name].replace(old.encode(), fresh.encode())
+    _resum(files)
+    return files
 
 
 def _first_original(files) -> str:
@@ -480,14 +485,7 @@ def test_a_corrupt_entry_is_reported_not_raised(templates, tmp_path):
 
 
 def test_bundle_verify_pins_the_configured_key_against_a_bundle_resigned_or_unsigned(templates, tmp_path):
-    files = _files(templates["bundle"])
-    original = _first_original(files)
-    files[original] = b"a different letter"
-    fresh = hashlib.sha256(files[original]).hexdigest()
-    old = next(r["sha256"] for r in json.loads(files["manifest.json"]) if f"originals/{r['file']}" == original)
-    for name in ("manifest.json", "manifest.csv"):
-        files[name] = files[name].replace(old.encode(), fresh.encode())
-    _resum(files)
+    files = _rewritten(_files(templates["bundle"]))
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from dms import signing

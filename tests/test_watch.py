@@ -53,6 +53,15 @@ class WatchProcess:
         self.proc.stderr.close()
         return self.proc.returncode, "".join(self.out)
 
+    def close(self) -> None:
+        """Kill it if it still runs (a failed test) and close its pipes."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if not pipe.closed:
+                pipe.close()
+
 
 @pytest.fixture
 def watch():
@@ -66,12 +75,7 @@ def watch():
 
     yield start
     for w in started:
-        if w.proc.poll() is None:
-            w.proc.kill()
-            w.proc.wait(10)
-        for pipe in (w.proc.stdout, w.proc.stderr):
-            if not pipe.closed:
-                pipe.close()
+        w.close()
 
 
 def ingests_of(home: Path, path: Path) -> int:

@@ -55,6 +55,7 @@ class Extraction:
     problems: tuple[Problem, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     ocr_pages: tuple[int, ...] = ()  # pages (from 1) with no usable text layer, to be OCRed
+    sources: dict[str, Any] = field(default_factory=dict)  # field -> where its value came from
 
 
 @dataclass(frozen=True, slots=True)

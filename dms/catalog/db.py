@@ -53,6 +53,7 @@ class VersionRow:
     refs: tuple[str, ...]
     meta: dict
     page_count: int
+    sources: dict  # field -> where its value came from (dms.ingest.metadata), "hand" for corrections
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ class DocumentRow:
 _VERSION_COLS = (
     "v.id, v.document_id, v.seq, v.sha256, v.size, v.mtime_ns, v.ingested_at, v.status, v.kind, v.extractor, "
     "v.title, v.doc_type, v.doc_date, v.date_source, v.number, v.revision, v.products, v.parties, v.refs, "
-    "v.meta, v.page_count"
+    "v.meta, v.page_count, v.sources"
 )
 _DOC_COLS = "d.id, d.path, d.name, d.parent_id, d.duplicate_of, d.indexed_version_id, d.created_at"
 
@@ -80,6 +81,7 @@ def _version(row) -> VersionRow:
     for i in (16, 17, 18):
         vals[i] = tuple(json.loads(vals[i]))
     vals[19] = json.loads(vals[19])
+    vals[21] = json.loads(vals[21] or "{}")
     return VersionRow(*vals)
 
 
@@ -177,13 +179,13 @@ class Catalog:
         now = utcnow()
         cur = self.conn.execute(
             "INSERT INTO versions (document_id, seq, sha256, size, mtime_ns, ingested_at, status, kind, extractor, "
-            "title, doc_type, doc_date, date_source, number, revision, products, parties, refs, meta, page_count) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "title, doc_type, doc_date, date_source, number, revision, products, parties, refs, meta, page_count, "
+            "sources) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 doc_id, seq, sha256, size, mtime_ns, now, ex.status, ex.kind, ex.extractor, ex.title,
                 ex.doc_type, ex.doc_date, ex.date_source, ex.number, ex.revision, json.dumps(list(ex.products)),
                 json.dumps(list(ex.parties)), json.dumps(list(ex.refs)), json.dumps(ex.meta, default=str),
-                len(ex.pages),
+                len(ex.pages), json.dumps(ex.sources, default=str),
             ),
         )
         vid = cur.lastrowid
@@ -226,7 +228,7 @@ class Catalog:
             status=src.status, kind=src.kind, extractor=src.extractor, pages=self.pages(source_version_id),
             title=src.title, doc_type=src.doc_type or "other", doc_date=src.doc_date, date_source=src.date_source,
             number=src.number, revision=src.revision, products=src.products, parties=src.parties, refs=src.refs,
-            references=self.references(source_version_id), meta=src.meta,
+            references=self.references(source_version_id), meta=src.meta, sources=src.sources,
             problems=tuple(self._problems_of(source_version_id)),
         )
         vid = self.add_version(doc_id, src.sha256, size, mtime_ns, ex)

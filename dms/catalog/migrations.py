@@ -261,6 +261,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX notice_outbox_pending ON notice_outbox(id) WHERE delivered_at IS NULL;
     """,
+    # provenance (issue 14): where each derived field came from (rule, label, page, line, words, doubt),
+    # shown by `dms explain` and read by `dms review`; "hand" marks a field corrected with `dms edit`.
+    """
+    ALTER TABLE versions ADD COLUMN sources TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

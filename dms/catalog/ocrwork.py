@@ -56,7 +56,8 @@ def current_document_of(catalog: Catalog, version_id: int) -> tuple[int, str] | 
 
 
 # The version fields OCR derives again; only these names are ever written by rederive().
-DERIVED_FIELDS = ("doc_type", "doc_date", "date_source", "number", "revision", "products", "parties", "refs")
+DERIVED_FIELDS = ("doc_type", "doc_date", "date_source", "number", "revision", "products", "parties", "refs",
+                  "sources")
 
 
 def rederive(catalog: Catalog, version_id: int, values: dict, references: Iterable[Reference]) -> None:
@@ -65,7 +66,7 @@ def rederive(catalog: Catalog, version_id: int, values: dict, references: Iterab
     unknown = set(values) - set(DERIVED_FIELDS)
     if unknown:
         raise ValueError(f"not derived fields: {sorted(unknown)}")
-    encoded = {k: json.dumps(val) if isinstance(val, list) else val for k, val in values.items()}
+    encoded = {k: json.dumps(val) if isinstance(val, list | dict) else val for k, val in values.items()}
     if encoded:
         catalog.conn.execute(f"UPDATE versions SET {', '.join(f'{k} = ?' for k in encoded)} WHERE id = ?",
                              (*encoded.values(), version_id))

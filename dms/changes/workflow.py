@@ -75,7 +75,7 @@ def _next_number(dms: Dms, year: int) -> str:
             if (m := pattern.match(n))]
         conn.execute("INSERT INTO cr_counters (year, last) VALUES (?, ?)", (year, max(used, default=0)))
     (last,) = conn.execute("UPDATE cr_counters SET last = last + 1 WHERE year = ? RETURNING last", (year,)).fetchone()
-    return dms.rules.change_number.format(year=year, seq=last)
+    return dms.rules.format_change_number(year, last)
 
 
 def create(dms: Dms, title: str, by: str, **fields) -> ChangeRequest:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import PurePath
 
@@ -67,6 +67,7 @@ class Derived:
     parties: tuple[str, ...]
     refs: tuple[str, ...]
     references: tuple[Reference, ...]
+    sources: dict = field(default_factory=dict)  # field -> where its value came from (see SPEC: provenance)
 
 
 def parse_date(text: str) -> date | None:

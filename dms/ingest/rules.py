@@ -1,4 +1,5 @@
-"""Configurable metadata rules: identifier patterns, product codes, party names, type rules."""
+"""Configurable metadata rules: identifier patterns, change families, labels, date order, phrases, products,
+parties, type rules. Read once from the built-in default_rules.toml and the archive's own rules.toml."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from importlib import resources
 from pathlib import Path
 
 from dms.errors import ConfigError
+from dms.ingest.rules_sections import Sections, read_sections
 
 DOC_TYPES = (
     "specification", "change request", "minutes", "contract", "report", "complaint",
     "correspondence", "plan", "other",
 )
+REVISION_SCHEMES = ("letter", "numeric", "any")
+DATE_ORDERS = ("DMY", "MDY", "YMD")
+OUTCOMES = ("approved", "rejected", "deferred", "undecided", "decided")  # `decided`: outcome not named
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +38,34 @@ class Rules:
     types: tuple[TypeRule, ...]
     change_number: str = "CR-{year}-{seq:03d}"
     metrics: tuple[tuple[str, tuple[str, ...]], ...] = ()  # column role -> header names, lower case
+    change_families: tuple[str, ...] = ("change_request",)
+    revision_schemes: tuple[tuple[str, str], ...] = ()  # (family, letter|numeric|any)
+    number_labels: tuple[str, ...] = ()
+    numbers_from_file_name: bool = True
+    revision_labels: tuple[str, ...] = ("Revision", "Rev")
+    date_labels: tuple[str, ...] = ()
+    date_order: str = "DMY"
+    date_languages: tuple[str, ...] = ("en",)
+    product_aliases: tuple[tuple[str, str], ...] = ()  # (name as written, product code)
+    decision_phrases: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (outcome, phrases of every language)
+    amendment_phrases: tuple[str, ...] = ()
 
     def change_number_regex(self, year: int) -> re.Pattern:
         """Matches numbers of that year made by `change_number`, capturing the running number."""
         head, _, rest = self.change_number.partition("{seq")
         tail = rest.partition("}")[2]
-        return re.compile(re.escape(head.format(year=year)) + r"(\d+)" + re.escape(tail.format(year=year)) + "$")
+        fill = {"year": year, "yy": f"{year % 100:02d}"}
+        return re.compile(re.escape(head.format(**fill)) + r"(\d+)" + re.escape(tail.format(**fill)) + "$")
+
+    def format_change_number(self, year: int, seq: int) -> str:
+        return self.change_number.format(year=year, yy=f"{year % 100:02d}", seq=seq)
+
+    def is_change(self, family: str | None) -> bool:
+        """Whether documents of this identifier family are change requests."""
+        return family in self.change_families
+
+    def revision_scheme(self, family: str | None) -> str:
+        return dict(self.revision_schemes).get(family or "", "any")
 
 
 def _compile(pattern: str, where: str, flags: int = 0, text: str = "") -> re.Pattern:
@@ -94,11 +121,12 @@ def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
     _compile(products.get("pattern", ""), f"{source}: [products] pattern", text=text)
     change_number = data.get("changes", {}).get("number", "CR-{year}-{seq:03d}")
     try:
-        sample = change_number.format(year=2024, seq=7)
+        sample = change_number.format(year=2024, yy="24", seq=7)
     except (KeyError, IndexError, ValueError) as exc:
         raise ConfigError(
-            f"{source}: [changes] number {change_number!r} must use only {{year}} and {{seq}}: {exc}") from None
-    if "{seq" not in change_number or sample == change_number.format(year=2024, seq=8):
+            f"{source}: [changes] number {change_number!r} must use only {{year}}, {{yy}} and {{seq}}: {exc}"
+        ) from None
+    if "{seq" not in change_number or sample == change_number.format(year=2024, yy="24", seq=8):
         raise ConfigError(f"{source}: [changes] number {change_number!r} must contain {{seq}}")
     metrics = data.get("metrics", {})
     for role in ("period", "sold"):
@@ -107,6 +135,8 @@ def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
     for role, names in metrics.items():
         if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
             raise ConfigError(f"{source}: [metrics] {role} must be a list of column names")
+    sections: Sections = read_sections(data, source, families=tuple(ids), schemes=REVISION_SCHEMES,
+                                       orders=DATE_ORDERS, outcomes=OUTCOMES)
     return Rules(
         metrics=tuple((role, tuple(n.strip().lower() for n in names)) for role, names in metrics.items()),
         identifiers=tuple(ids.items()),
@@ -115,6 +145,17 @@ def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
         parties=tuple(parties.get("names", [])),
         types=tuple(type_rules),
         change_number=change_number,
+        change_families=sections.change_families,
+        revision_schemes=sections.revision_schemes,
+        number_labels=sections.number_labels,
+        numbers_from_file_name=sections.numbers_from_file_name,
+        revision_labels=sections.revision_labels,
+        date_labels=sections.date_labels,
+        date_order=sections.date_order,
+        date_languages=sections.date_languages,
+        product_aliases=sections.product_aliases,
+        decision_phrases=sections.decision_phrases,
+        amendment_phrases=sections.amendment_phrases,
     )
 
 

@@ -109,7 +109,7 @@ def _finish(raw: Raw, task: Task, rules: Rules, kind: str, extractor: str, probl
         "ok", kind=kind, extractor=extractor, pages=pages, title=title[:300], doc_type=derived.doc_type,
         doc_date=derived.doc_date, date_source=derived.date_source, number=derived.number,
         revision=derived.revision, products=derived.products, parties=derived.parties, refs=derived.refs,
-        references=derived.references,
+        references=derived.references, sources=derived.sources,
         meta=raw.meta, problems=tuple(problems), attachments=tuple(attachments),
         ocr_pages=tuple(n for n in raw.ocr_pages if n <= len(pages)),  # pages cut by the text bound: no OCR
     )

@@ -14,8 +14,8 @@ from collections import defaultdict
 from datetime import date
 
 from dms.app import Dms
-from dms.documents import _rev_key
 from dms.errors import UsageError
+from dms.revisions import revision_key
 
 _memo: dict[tuple, frozenset[int]] = {}
 
@@ -52,7 +52,7 @@ def known_on(dms: Dms, day: str) -> frozenset[int]:
         else:
             keep.add(d.id)
     for revisions in by_number.values():
-        keep.add(max(revisions, key=lambda d: (_rev_key(d.version.revision), effective_date(d), d.id)).id)
+        keep.add(max(revisions, key=lambda d: (revision_key(d.version.revision), effective_date(d), d.id)).id)
     _memo.clear()  # one date at a time is what a session asks; keep memory flat
     _memo[key] = frozenset(keep)
     return _memo[key]

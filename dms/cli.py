@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from dms import cli_changes, cli_evidence, cli_graph, cli_intake, cli_users, cli_web, errors
+from dms import cli_changes, cli_evidence, cli_graph, cli_intake, cli_meta, cli_users, cli_web, errors
 from dms.cli_common import emit, home_option, json_option, open_archive, progress_bar
 from dms.display import shown
 
@@ -303,7 +303,7 @@ def sample_generate(out, scale, seed, as_json):
 
 
 for _command in (*cli_graph.COMMANDS, cli_users.user_group, cli_changes.change_group, *cli_web.COMMANDS,
-                 *cli_evidence.COMMANDS, *cli_intake.COMMANDS):
+                 *cli_evidence.COMMANDS, *cli_intake.COMMANDS, *cli_meta.COMMANDS):
     cli.add_command(_command)
 
 

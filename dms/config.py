@@ -34,6 +34,13 @@ def _positive(cast: type, what: str) -> Callable[[str, str], object]:
 _positive_float = _positive(float, "a number")
 
 
+def _fraction(name: str, raw: str) -> float:
+    value = _positive_float(name, raw)
+    if value > 1:
+        raise ConfigError(f"{name}={raw!r} must be at most 1")
+    return value
+
+
 ENGINES = ("whoosh", "tantivy")
 
 
@@ -132,6 +139,7 @@ class Settings:
     ocr_document_timeout: float = 1800.0  # seconds OCR may spend on one document in one run; the rest wait likewise
     tesseract: str = "tesseract"  # the Tesseract program, found on PATH unless a path is given
     audit_key_file: Path | None = None  # Ed25519 key signing the audit head and bundles; kept OUTSIDE the home
+    learn_min_confidence: float = 0.6  # dms.learn fills a field the rules left empty only at this confidence or above
     bundle_max_ratio: float = 200.0  # `bundle verify` refuses unread an entry inflating more than this (zip bomb)
 
     @property
@@ -164,6 +172,7 @@ _VARS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "DMS_SMTP_HOST": ("smtp_host", lambda name, raw: raw.strip()),
     "DMS_SMTP_PORT": ("smtp_port", _positive_int),
     "DMS_UPLOAD_MAX_MB": ("upload_max_mb", _positive_float),
+    "DMS_LEARN_MIN_CONFIDENCE": ("learn_min_confidence", _fraction),
     "DMS_SESSION_HOURS": ("session_hours", _positive_float),
     "DMS_SECURE_COOKIES": ("secure_cookies", _flag),
     "DMS_SIGN_IN_ATTEMPTS": ("sign_in_attempts", _positive_int),

@@ -9,6 +9,7 @@ from dms.app import Dms
 from dms.catalog import DocumentRow
 from dms.display import shown, to_text
 from dms.errors import NotFound, UsageError
+from dms.revisions import normalize_revision, revision_key
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -30,13 +31,13 @@ def resolve(dms: Dms, ref: str) -> DocumentRow:
             return found[0]
     m = dms.matcher.fullmatch(ref)
     if m:
-        where, params = "v.number = ? AND d.duplicate_of IS NULL", (m.number,)
+        found = dms.catalog.same_number(m.number)
         if m.revision:
-            where, params = where + " AND v.revision = ?", (m.number, m.revision)
-        found = dms.catalog.documents_where(where, params)
+            # a catalog derived before revisions were normalised may still hold `03` for 3
+            found = [d for d in found if normalize_revision(d.version.revision) == m.revision]
         if found:
             # the latest revision, then the latest dated
-            return max(found, key=lambda d: (_rev_key(d.version.revision), d.version.doc_date or "", d.id))
+            return max(found, key=_chain_order)
         raise NotFound(f"no document has the number {m.number}" + (f" Rev {m.revision}" if m.revision else ""))
     if re.fullmatch(r"[0-9a-fA-F]{8,64}", ref):
         found = dms.catalog.documents_where("v.sha256 LIKE ? AND d.duplicate_of IS NULL", (ref.lower() + "%",))
@@ -49,10 +50,9 @@ def resolve(dms: Dms, ref: str) -> DocumentRow:
     raise NotFound(f"no document matches {ref!r} (try an id, a path, an identifier like CR-2023-014, or a SHA-256)")
 
 
-def _rev_key(revision: str | None) -> tuple[int, str]:
-    if revision is None:
-        return (0, "")
-    return (1, revision.rjust(3, "0") if revision.isdigit() else revision.rjust(3, " "))
+def _chain_order(doc: DocumentRow) -> tuple:
+    """Revisions of one number in order (dms.revisions), then by date, then as catalogued."""
+    return revision_key(doc.version.revision), doc.version.doc_date or "", doc.id
 
 
 def resolve_as_of(dms: Dms, ref: str, day: str) -> DocumentRow:
@@ -90,6 +90,7 @@ def show(dms: Dms, ref: str, as_of: str | None = None, text: bool = True) -> dic
         "type": v.doc_type,
         "date": v.doc_date,
         "date_source": v.date_source,
+        "sources": v.sources,  # field -> where its value came from (see `dms explain`)
         "number": v.number,
         "revision": v.revision,
         "products": list(v.products),
@@ -123,7 +124,6 @@ def revisions(dms: Dms, ref: str) -> list[dict]:
     doc = resolve(dms, ref)
     if not doc.version.number:
         return []
-    chain = sorted(dms.catalog.same_number(doc.version.number),
-                   key=lambda d: (_rev_key(d.version.revision), d.version.doc_date or "", d.id))
+    chain = sorted(dms.catalog.same_number(doc.version.number), key=_chain_order)
     return [{"id": d.id, "number": d.version.number, "revision": d.version.revision, "date": d.version.doc_date,
              "title": d.version.title or d.name, "this": d.id == doc.id} for d in chain]

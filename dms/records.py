@@ -19,15 +19,17 @@ from dms.errors import UsageError
 from dms.holds import holds_on
 from dms.users import acting
 
+_SOURCED = ("type", "date", "number", "revision", "products", "parties")  # fields with a provenance entry
 EDITABLE = {"title": "title", "type": "doc_type", "date": "doc_date", "number": "number", "revision": "revision",
             "products": "products", "parties": "parties"}
 
 
 def _update_version_fields(catalog, version_id: int, fields: dict) -> None:
     """Metadata corrections on a version (the caller audits them)."""
-    allowed = {"title", "doc_type", "doc_date", "number", "revision", "products", "parties"}
+    allowed = {"title", "doc_type", "doc_date", "number", "revision", "products", "parties", "sources"}
     assert set(fields) <= allowed, fields
-    values = {k: json.dumps(list(v)) if k in ("products", "parties") else (v or None) for k, v in fields.items()}
+    values = {k: json.dumps(list(v)) if k in ("products", "parties") else json.dumps(v) if k == "sources"
+              else (v or None) for k, v in fields.items()}
     sets = ", ".join(f"{k} = ?" for k in values)
     catalog.conn.execute(f"UPDATE versions SET {sets} WHERE id = ?", (*values.values(), version_id))
 
@@ -60,7 +62,7 @@ def subject_for(dms: Dms, ref: str) -> str:
     if text.split(":", 1)[0] in ("matter", "user", "link", "change_request", "doc"):
         return text
     m = dms.matcher.fullmatch(text)
-    if m and m.family == "change_request" and m.revision is None:
+    if m and dms.rules.is_change(m.family) and m.revision is None:
         return f"change_request:{m.number}"
     return f"doc:{resolve(dms, text).id}"
 
@@ -96,20 +98,44 @@ def edit(dms: Dms, ref: str, by: str, reason: str, **fields) -> dict:
             date.fromisoformat(changes["date"])
         except ValueError:
             raise UsageError(f"dates are written YYYY-MM-DD, not {changes['date']!r}") from None
+    if changes.get("revision"):
+        from dms.revisions import normalize_revision
+
+        changes["revision"] = normalize_revision(changes["revision"])  # one form in the catalog: 03 is 3
     doc, retired, purged = _live(dms, ref)
     if purged:
         raise UsageError(f"document {doc.id} was purged; only its tombstone is left")
     _not_held(dms, doc.id, "edited")
     v = doc.version
+    from dms.rederive import HAND
+
+    sources = {**v.sources, **{field: HAND for field in changes if field in _SOURCED}}
     before = {k: getattr(v, EDITABLE[k]) for k in changes}
     before = {k: list(b) if isinstance(b, tuple) else b for k, b in before.items()}
     with dms.catalog.transaction():
-        _update_version_fields(dms.catalog, v.id, {EDITABLE[k]: val for k, val in changes.items()})
+        _update_version_fields(dms.catalog, v.id, {EDITABLE[k]: val for k, val in changes.items()} | {
+            "sources": sources})
         dms.catalog.conn.execute("UPDATE documents SET indexed_version_id = NULL WHERE id = ?", (doc.id,))
         audit.record(dms.catalog, by, "metadata edited", f"doc:{doc.id}",
                      {"reason": reason.strip(), "before": before, "after": changes, "version": v.seq})
     dms.sync_index()
+    _learn_from(dms, changes)
     return {"id": doc.id, "before": before, "after": changes}
+
+
+def _learn_from(dms: Dms, changes: dict) -> None:
+    """The classifier learns from corrections of type, products and parties (dms.learn). The correction is
+    committed already: a failure to learn is logged and listed as a problem, never raised."""
+    if not {"type", "products", "parties"} & set(changes):
+        return
+    try:
+        from dms.learn import after_correction
+
+        after_correction(dms, changes)
+    except Exception:
+        import logging
+
+        logging.getLogger("dms.learn").exception("learning from the correction of %s failed", sorted(changes))
 
 
 def retire(dms: Dms, ref: str, by: str, reason: str) -> dict:

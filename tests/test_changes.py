@@ -381,7 +381,7 @@ def test_a_bad_number_pattern_fails_at_load(tmp_path):
 
     rules = tmp_path / "rules.toml"
     rules.write_text("[changes]\nnumber = 'CR-{year}-{serial}'\n")
-    with pytest.raises(ConfigError, match=r"\[changes\] number .* must use only \{year\} and \{seq\}"):
+    with pytest.raises(ConfigError, match=r"\[changes\] number .* must use only \{year\}, \{yy\} and \{seq\}"):
         load_rules(rules)
 
 

@@ -7,7 +7,8 @@ from dms.cli import cli
 
 COMMANDS = ["ingest", "search", "show", "problems", "reindex", "verify", "stats", "trace", "links", "path",
             "timeline", "orphans", "dangling", "stale", "user", "user token", "change", "serve",
-            "audit", "hold", "edit", "retire", "restore", "purge", "bundle", "retro", "ocr", "watch"]
+            "audit", "hold", "edit", "retire", "restore", "purge", "bundle", "retro", "ocr", "watch", "explain",
+            "rules check", "rederive", "review"]
 
 
 def _leaves(group, prefix=""):

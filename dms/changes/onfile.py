@@ -1,52 +1,74 @@
 """Change requests that exist only as documents in the archive (from before dms, or from elsewhere).
 
-They are recognised by their identifier and shown from the cross-reference graph: the documents
-that are the request, the minutes that decided it, the revisions that amend it. They are never
-copied into the workflow, and new numbers are allocated after theirs.
+They are recognised by their identifier, of any change family of the rules ([families] change), and shown
+from the cross-reference graph: the documents that are the request, the minutes that decided it (with the
+outcome they record), the revisions that amend it. They are never copied into the workflow, and new numbers
+are allocated after theirs.
 """
 
 from __future__ import annotations
 
-import re
+import networkx as nx
 
 from dms.app import Dms
 from dms.errors import NotFound
+from dms.graph.build import change_node
 
-DECISION = re.compile(r"\bDecision:\s*(\w+)", re.IGNORECASE)
+UNDECIDED = "undecided"  # minutes that discussed a change without deciding it
 
 
 def on_file(dms: Dms, number: str) -> dict:
     from dms.graph import graph_for
 
     g = graph_for(dms)
-    node = f"change_request:{number.upper()}"
-    if node not in g:
+    node = change_node(dms.matcher, number)
+    if node is None or node not in g:
         raise NotFound(f"there is no change request {number.upper()}, in the workflow or in the archive")
-    record = {"number": number.upper(), "state": "on file", "documents": [], "decided_in": [], "amended_by": []}
+    return _record(g, node)
+
+
+def _record(g: nx.MultiDiGraph, node: str) -> dict:
+    number = node.split(":", 1)[1]
+    record = {"number": number, "state": "on file", "documents": [], "decided_in": [], "amended_by": []}
     for doc, _, data in g.in_edges(node, data=True):
         attrs = g.nodes[doc]
         item = {"id": attrs["id"], "title": attrs["title"], "path": attrs["path"], "date": attrs["date"]}
-        if data["type"] == "identifies":
+        if data["type"] in ("identifies", "revision_of"):
             record["documents"].append(item)
             record.setdefault("title", attrs["title"])
         elif data["type"] == "amends":
             record["amended_by"].append({**item, "revision": attrs.get("revision")})
-    for _, doc, data in g.out_edges(node, data=True):
-        if data["type"] == "decided_in":
-            m = DECISION.search(data["evidence"])
-            attrs = g.nodes[doc]
-            record["decided_in"].append({"id": attrs["id"], "title": attrs["title"], "date": attrs["date"],
-                                         "decision": m.group(1).lower() if m else None})
-            if m:
-                record["decision"] = m.group(1).lower()
+    record["decided_in"] = decisions(g, node)
+    if settled := settling(record["decided_in"]):
+        record["decision"] = settled["decision"]
     if not record["documents"] and not record["decided_in"]:
         record["state"] = "cited only"
     return record
+
+
+def decisions(g: nx.MultiDiGraph, node: str) -> list[dict]:
+    """The minutes that decided a change (edges by hand included), oldest first, each with the outcome."""
+    out = []
+    for _, doc, data in g.out_edges(node, data=True):
+        if data["type"] == "decided_in" and g.nodes[doc]["kind"] == "document":
+            attrs = g.nodes[doc]
+            out.append({"id": attrs["id"], "title": attrs["title"], "date": attrs["date"],
+                        "decision": data.get("outcome")})
+    return sorted(out, key=lambda d: (d["date"] or "", d["id"]))
+
+
+def settling(decided_in: list[dict]) -> dict | None:
+    """The minutes whose outcome stands: the latest that decided (minutes recording "no decision" decide
+    nothing), else the latest that discussed it."""
+    named = [d for d in decided_in if d["decision"]]
+    decisive = [d for d in named if d["decision"] != UNDECIDED]
+    return (decisive or named or [None])[-1]
 
 
 def all_on_file(dms: Dms) -> list[dict]:
     from dms.graph import graph_for
 
     g = graph_for(dms)
-    numbers = sorted(n.split(":", 1)[1] for n, a in g.nodes(data=True) if a["kind"] == "change_request")
-    return [on_file(dms, n) for n in numbers]
+    nodes = sorted((n for n, a in g.nodes(data=True) if dms.rules.is_change(a["kind"])),
+                   key=lambda n: (n.split(":", 1)[1], n))
+    return [_record(g, n) for n in nodes]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from dms.app import Dms
 from dms.changes.archive import _env
+from dms.changes.onfile import decisions, settling
 from dms.changes.workflow import get, listing
-
-OUTCOME = re.compile(r"\bDecision:\s*(\w+)", re.IGNORECASE)
+from dms.revisions import revision_key
 
 
 def report_data(dms: Dms, number: str) -> dict:
@@ -22,8 +21,7 @@ def report_data(dms: Dms, number: str) -> dict:
     affected = []
     for doc_number in cr.data.get("affected", []):
         revisions = [a for _, a in g.nodes(data=True) if a["kind"] == "document" and a.get("number") == doc_number]
-        current = max(revisions, default={}, key=lambda a: (
-            len(a.get("revision") or ""), a.get("revision") or "", a.get("date") or ""))
+        current = max(revisions, default={}, key=lambda a: (revision_key(a.get("revision")), a.get("date") or ""))
         affected.append({"number": doc_number, "revision": current.get("revision"), "date": current.get("date"),
                          "title": current.get("title")})
     products = set(cr.data.get("products", []))
@@ -36,15 +34,14 @@ def report_data(dms: Dms, number: str) -> dict:
             continue
         for doc, _ in g.in_edges(node):
             for _, entity, data in g.out_edges(doc, data=True):
-                if data["type"] == "identifies" and entity.startswith("change_request:"):
+                if data["type"] == "identifies" and dms.rules.is_change(g.nodes[entity]["kind"]):
                     cr_number = entity.split(":", 1)[1]
                     if cr_number in seen or cr_number == cr.number:
                         continue
                     seen.add(cr_number)
                     outcome = "not recorded"
-                    for _, minutes, d in g.out_edges(entity, data=True):
-                        if d["type"] == "decided_in" and (m := OUTCOME.search(d["evidence"])):
-                            outcome = f"{m.group(1).lower()} ({g.nodes[minutes]['title']})"
+                    if settled := settling(decisions(g, entity)):
+                        outcome = f"{settled['decision']} ({settled['title']})"
                     past.append({"number": cr_number, "outcome": outcome, "where": g.nodes[doc]["path"]})
     past.sort(key=lambda p: p["number"])
     worst = max((r["score"] for r in risks), default=0)

@@ -293,12 +293,13 @@ def _deliver_notices(dms: Dms) -> list:
 def check(dms: Dms, number: str, waivers: dict | None = None) -> list[dict]:
     """Each affected document: the revision that amends this request (ingested after authorization), or its waiver."""
     from dms.graph import graph_for
+    from dms.graph.build import change_node
 
     cr = get(dms, number)
     waivers = waivers if waivers is not None else cr.data.get("waivers", {})
     since = cr.data.get("authorized_at")
     g = graph_for(dms)
-    node = f"change_request:{cr.number}"
+    node = change_node(dms.matcher, cr.number)
     amending = {}
     if node in g:
         for doc, _, data in g.in_edges(node, data=True):

@@ -1,9 +1,13 @@
 """The cross-reference graph: a networkx MultiDiGraph built from the catalog, the system of record.
 
 Nodes: `doc:<id>` for every document, and entities `<family>:<NUMBER>` (change_request:CR-2023-014,
-specification:SPEC-KX200-03, meeting:…), `product:<CODE>`, `party:<name>`. An entity exists as soon
-as anything refers to it, so a change request with no document of its own can still be traced.
-Every edge has a `type` and an `evidence` saying why it exists.
+specification:SPEC-KX200-03, meeting:…; the family is the [identifiers] name), `product:<CODE>`,
+`party:<name>`. An entity exists as soon as anything refers to it, so a change request with no document of
+its own can still be traced. Every edge has a `type` and an `evidence` saying why it exists; `decided_in`
+also has the `outcome` (approved, rejected, deferred, undecided, decided).
+
+Which families are change requests ([families] change) and the phrases that make a minutes line a decision
+and a specification line an amendment ([phrases.*]) come from the rules.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from collections import defaultdict
 import networkx as nx
 
 from dms.catalog import Catalog, DocumentRow
-from dms.identifiers import IdentifierMatcher
+from dms.graph.phrases import Phrases, phrases_for
+from dms.graph.textlinks import Citation, amendments, decisions
+from dms.identifiers import IdentifierMatcher, normalize_number
+from dms.revisions import revision_key
 
-DECISION = re.compile(r"\b(decision|decided|approved|rejected|deferred)\b", re.IGNORECASE)
-IMPLEMENTS = re.compile(r"\b(implements?|amends?|amended|incorporates?)\b", re.IGNORECASE)
 DOCUMENT_LINKS = frozenset({"supersedes", "attachment_of", "reply_to", "duplicate_of"})
 
 
@@ -29,13 +34,27 @@ def entity_node(family: str, name: str) -> str:
     return f"{family}:{name}"
 
 
+def change_node(matcher: IdentifierMatcher, number: str) -> str | None:
+    """The graph node of a change number ("eco:ECO-24-0117"): its change family is the first of [families]
+    change whose identifier pattern it matches; None when it is no change family's number."""
+    rules = matcher.rules
+    normal = normalize_number(number)
+    m = matcher.fullmatch(number)
+    if m and m.revision is None and rules.is_change(m.family):
+        return entity_node(m.family, m.number)
+    patterns = dict(rules.identifiers)
+    for family in rules.change_families:
+        if family in patterns and re.fullmatch(patterns[family], normal, re.IGNORECASE):
+            return entity_node(family, normal)
+    return None
+
+
 def _revision_key(doc: DocumentRow) -> tuple:
-    rev = doc.version.revision or ""
-    return (len(rev), rev, doc.version.doc_date or "", doc.id)
+    return (revision_key(doc.version.revision), doc.version.doc_date or "", doc.id)
 
 
 def build_graph(catalog: Catalog, matcher: IdentifierMatcher) -> nx.MultiDiGraph:
-    g = nx.MultiDiGraph()
+    g = nx.MultiDiGraph(change_families=matcher.rules.change_families)  # for pages that link change nodes
     docs = catalog.graph_documents()
     by_message_id: dict[str, int] = {}
     numbered: dict[str, list[DocumentRow]] = defaultdict(list)
@@ -80,26 +99,15 @@ def build_graph(catalog: Catalog, matcher: IdentifierMatcher) -> nx.MultiDiGraph
             g.add_edge(doc_node(newer.id), doc_node(older.id), type="supersedes",
                        evidence=f"{number} Rev {newer.version.revision} supersedes Rev {older.version.revision}")
     doc_types = {doc.id: doc.version.doc_type for doc in docs}
-    versions = {doc.id: doc.version.id for doc in docs}
-    pages_of: dict[int, tuple[str, ...]] = {}
-
-    def line_of(doc_id: int, page: int, offset: int) -> str:
-        """The line that holds a reference: where minutes record a decision or a revision says what it implements."""
-        if doc_id not in pages_of:
-            pages_of[doc_id] = catalog.pages(versions[doc_id])
-        pages = pages_of[doc_id]
-        if not 1 <= page <= len(pages):
-            return ""
-        text = pages[page - 1]
-        start = text.rfind("\n", 0, offset) + 1
-        end = text.find("\n", offset)
-        return " ".join(text[start : end if end >= 0 else len(text)].split())[:300]
-
+    rules = matcher.rules
+    cited_changes: dict[int, list[Citation]] = defaultdict(list)
     seen: set[tuple[int, str]] = set()
     for doc_id, ref in catalog.all_references():
         if doc_id not in doc_types:
             continue
         target = entity_node(ref.family, ref.number)
+        if rules.is_change(ref.family) and ref.page >= 1 and doc_types[doc_id] in ("minutes", "specification"):
+            cited_changes[doc_id].append(Citation(target, ref.page, ref.offset))
         if (doc_id, target) in seen:  # one mention edge per document and entity: the first citation
             continue
         seen.add((doc_id, target))
@@ -109,16 +117,24 @@ def build_graph(catalog: Catalog, matcher: IdentifierMatcher) -> nx.MultiDiGraph
         cited = f"{ref.number} Rev {ref.revision}" if ref.revision else ref.number
         g.add_edge(doc_node(doc_id), target, type="mentions", evidence=evidence, page=ref.page, offset=ref.offset,
                    cited=cited)
-        kind = doc_types[doc_id]
-        if ref.family != "change_request" or kind not in ("minutes", "specification"):
-            continue
-        line = line_of(doc_id, ref.page, ref.offset)
-        if kind == "minutes" and DECISION.search(line):
-            g.add_edge(target, doc_node(doc_id), type="decided_in", evidence=f"{where}: {line}")
-        elif kind == "specification" and IMPLEMENTS.search(line):
-            g.add_edge(doc_node(doc_id), target, type="amends", evidence=f"{where}: {line}")
+    _decisions_and_amendments(g, catalog, phrases_for(rules), cited_changes, {doc.id: doc for doc in docs})
     for link in catalog.manual_links():
         if link["source"] in g and link["target"] in g:
             evidence = f"linked by hand by {link['created_by']} on {link['created_at'][:10]}: {link['reason']}"
             g.add_edge(link["source"], link["target"], type=link["type"], manual=link["id"], evidence=evidence)
     return g
+
+
+def _decisions_and_amendments(g: nx.MultiDiGraph, catalog: Catalog, phrases: Phrases,
+                              cited: dict[int, list[Citation]], by_id: dict[int, DocumentRow]) -> None:
+    """decided_in from minutes and amends from specifications, read from the lines that cite each change."""
+    for doc_id, citations in cited.items():
+        version = by_id[doc_id].version
+        pages = catalog.pages(version.id)
+        if version.doc_type == "minutes":
+            for target, found in decisions(pages, citations, phrases).items():
+                g.add_edge(target, doc_node(doc_id), type="decided_in", evidence=found.evidence,
+                           outcome=found.outcome)
+        else:
+            for target, found in amendments(pages, citations, phrases, version.revision).items():
+                g.add_edge(doc_node(doc_id), target, type="amends", evidence=found.evidence)

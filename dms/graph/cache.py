@@ -1,7 +1,9 @@
-"""The graph kept between runs: rebuilt only when the catalog or the identifier rules changed.
+"""The graph kept between runs: rebuilt only when the catalog or the rules that shape the graph changed.
 
 The stamp counts what the graph is made of: versions (every ingest change adds one), documents,
-duplicates, hand-made links and their removals, and the identifier patterns.
+duplicates, hand-made links and their removals, hand edits, OCR and re-derivations (which rewrite a
+version in place), and the rules the graph is read with (identifier patterns, change families,
+revision schemes, decision and amendment phrases).
 
 graph.pickle lies in the data directory, where anyone who can write it could plant a pickle that runs
 code when loaded. It is read with `_GraphUnpickler`, which refuses every global but the graph class (the
@@ -21,21 +23,30 @@ import networkx as nx
 
 from dms.app import Dms
 from dms.graph.build import build_graph
+from dms.ingest.rules import Rules
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 _memory: dict[str, tuple[tuple, nx.MultiDiGraph]] = {}  # per data directory: the last graph this process used
 
 
 def stamp(dms: Dms) -> tuple:
+    from dms.rederive import ACTION as REDERIVED  # metadata and references rewritten in place
+
     row = dms.catalog.conn.execute(
         "SELECT (SELECT MAX(id) FROM versions), (SELECT COUNT(*) FROM documents), "
         "(SELECT COUNT(*) FROM documents WHERE duplicate_of IS NOT NULL), (SELECT MAX(id) FROM manual_links), "
         "(SELECT COUNT(*) FROM manual_links WHERE removed_at IS NOT NULL), "
         "(SELECT COUNT(*) FROM documents WHERE retired_at IS NOT NULL OR purged_at IS NOT NULL), "
-        "(SELECT COUNT(*) FROM audit_log WHERE action IN ('metadata edited', 'ocr'))"
+        "(SELECT COUNT(*) FROM audit_log WHERE action IN ('metadata edited', 'ocr', ?))", (REDERIVED,)
     ).fetchone()
-    rules = hashlib.sha256(repr(dms.rules.identifiers).encode()).hexdigest()[:16]
-    return (CACHE_FORMAT, *row, rules)
+    return (CACHE_FORMAT, *row, rules_stamp(dms.rules))
+
+
+def rules_stamp(rules: Rules) -> str:
+    """A digest of every rule the graph is built with: a change to any of them rebuilds it."""
+    shaping = (rules.identifiers, rules.change_families, rules.revision_schemes, rules.decision_phrases,
+               rules.amendment_phrases)
+    return hashlib.sha256(repr(shaping).encode()).hexdigest()[:16]
 
 
 def _path(dms: Dms):

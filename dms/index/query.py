@@ -24,6 +24,7 @@ from dms.errors import QueryError
 from dms.identifiers import IdentifierMatcher
 from dms.index.limits import Limits
 from dms.ingest.rules import DOC_TYPES
+from dms.revisions import normalize_revision
 
 FIELDS = {
     "title": "title", "body": "body", "text": "body", "path": "path", "file": "path", "name": "path",
@@ -345,6 +346,8 @@ class _Parser:
                     return And((node, Exact("revision", m.revision.lower()))) if m.revision else node
                 return Exact("ref", m.token)
             return Exact(field, text.strip().lower())
+        if field == "revision":  # rev:03 is revision 3, as the catalog holds it
+            return Exact(field, (normalize_revision(text) or text.strip()).lower())
         return Exact(field, text.strip().lower())
 
     def date_value(self, field: str, tok: _Tok):

@@ -1,41 +1,28 @@
-"""Deriving catalog metadata from what an extractor read: type, date, number, revision, products, parties."""
+"""Deriving catalog metadata from what an extractor read: type, date, number, revision, products, parties,
+each with its provenance (`Derived.sources`, see dms.ingest.provenance).
+
+The parts live in their own modules: the number and revision in dms.ingest.numbers (labels read by
+dms.ingest.labels), products and parties in dms.ingest.products, the date in dms.ingest.dates. Regular
+expressions are compiled once per rules; the head of the first page is all most fields look at.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date
-from pathlib import PurePath
 
 from dms.identifiers import IdentifierMatcher, index_token
+from dms.ingest import dates
+from dms.ingest.numbers import find_own, own_name
+from dms.ingest.products import find_parties, find_products
+from dms.ingest.provenance import entry, line_at
 from dms.ingest.registry import Raw
 from dms.ingest.rules import Rules
 from dms.model import Reference
 
-_MONTHS = {m: i for i, m in enumerate(
-    "january february march april may june july august september october november december".split(), start=1)}
-_MONTHS.update({k[:3]: v for k, v in list(_MONTHS.items())})
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DATE_PATTERNS = [
-    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "ymd"),
-    (re.compile(r"\b(\d{4})/(\d{1,2})/(\d{1,2})\b"), "ymd"),
-    (re.compile(rf"\b(\d{{1,2}})\.?\s+({_MONTH_RE})\.?,?\s+(\d{{4}})\b", re.IGNORECASE), "dmy-name"),
-    (re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.IGNORECASE), "mdy-name"),
-    (re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b"), "dmy"),
-]
-_DATE_LABEL = re.compile(
-    r"(?im)^[ \t*#>|-]*(?:date|dated|issued|issue date|meeting date|date of meeting|effective date|received)"
-    r"[ \t]*[:.|][ \t|]*(.{6,40})$"
-)
-_NUMBER_LABEL = re.compile(
-    r"(?im)^[ \t*#>|-]*(?:document\s*(?:no|number|id)|doc\.?\s*no|number|reference|ref\.?|"
-    r"change request|contract no|complaint no|report no)\.?[ \t]*[:#|][ \t|]*(.+)$"
-)
-_REVISION_LABEL = re.compile(r"(?im)^[ \t*#>|-]*rev(?:ision)?\.?[ \t]*[:|][ \t|]*([A-Z]{1,2}|\d{1,2})\b")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
-
 SNIPPET_CHARS = 60  # either side of a reference
+TYPE_CHARS = 2000  # type rules' content tests read this much of the first page
+_EMAIL_SUFFIXES = (".eml", ".msg")
+NOT_RECORDS = ("correspondence", "other")  # types an e-mail has when it is only a message: it has no number
 
 
 def references(pages: list[str], title: str, matcher: IdentifierMatcher, own: tuple[str | None, str | None]):
@@ -70,117 +57,70 @@ class Derived:
     sources: dict = field(default_factory=dict)  # field -> where its value came from (see SPEC: provenance)
 
 
-def parse_date(text: str) -> date | None:
-    for regex, form in _DATE_PATTERNS:
-        m = regex.search(text)
-        if not m:
-            continue
-        a, b, c = m.groups()
-        try:
-            if form == "ymd":
-                return date(int(a), int(b), int(c))
-            if form == "dmy":
-                return date(int(c), int(b), int(a))
-            if form == "dmy-name":
-                return date(int(c), _MONTHS[b.lower()], int(a))
-            return date(int(c), _MONTHS[a.lower()], int(b))
-        except ValueError:
-            continue
-    return None
+def is_email(raw: Raw, name: str) -> bool:
+    """An e-mail (.eml, .msg, or a message's headers in the metadata): it cites documents, it is not one."""
+    return name.lower().endswith(_EMAIL_SUFFIXES) or "message_id" in raw.meta or "from" in raw.meta
 
 
-def _plausible(d: date | None) -> bool:
-    return d is not None and 1970 <= d.year <= 2100
-
-
-def find_date(raw: Raw, first_page: str) -> tuple[str | None, str | None]:
-    """The best evidence of a document's date, and where it came from."""
-    if raw.meta.get("date"):
-        return raw.meta["date"], "e-mail Date header"
-    for m in _DATE_LABEL.finditer(first_page[:4000]):
-        d = parse_date(m.group(1))
-        if _plausible(d):
-            return d.isoformat(), "dated line in the text"
-    if raw.meta.get("created"):
-        return raw.meta["created"], "embedded metadata"
-    d = parse_date(first_page[:4000])
-    if _plausible(d):
-        return d.isoformat(), "first date in the text"
-    return None, None
-
-
-def classify(rules: Rules, name: str, path: str, first_page: str) -> str:
-    head = first_page[:2000]
-    for rule in rules.types:
-        if rule.name and not rule.name.search(name):
-            continue
-        if rule.path and not rule.path.search(path):
-            continue
-        if rule.content and not rule.content.search(head):
-            continue
-        return rule.doc_type
-    return "other"
+def classify(rules: Rules, name: str, path: str, first_page: str) -> tuple[str, dict]:
+    """The first [[types]] rule whose tests all match, and which one it was."""
+    head = first_page[:TYPE_CHARS]
+    for number, rule in enumerate(rules.types, start=1):
+        tests = (("name", rule.name, name), ("path", rule.path, path), ("content", rule.content, head))
+        matches = []
+        for kind, regex, text in tests:
+            if regex is None:
+                continue
+            m = regex.search(text)
+            if m is None:
+                break
+            matches.append((kind, regex, text, m))
+        else:
+            said = " and ".join(f"{kind} '{regex.pattern}'" for kind, regex, _, _ in matches)
+            kind, _, text, m = matches[-1]
+            line = line_at(text, m.start()) if kind == "content" else text
+            return rule.doc_type, entry(f"rule {number} ({said})", page=1 if kind == "content" else None,
+                                        line=line, words=m.group(0))
+    return "other", entry("no rule matched")
 
 
 def derive(raw: Raw, path: str, rules: Rules) -> Derived:
-    name = PurePath(path.split("#", 1)[-1]).name if "#" in path else PurePath(path).name
+    name = own_name(path)
     matcher = IdentifierMatcher(rules)
-    first = raw.pages[0] if raw.pages else ""
-    full = "\n".join(raw.pages)
+    pages = list(raw.pages)
+    first = pages[0] if pages else ""
     title = raw.title or ""
+    sources: dict[str, dict] = {}
 
-    number = revision = None
-    for m in _NUMBER_LABEL.finditer(first[:3000]):
-        found = matcher.find(m.group(1))
-        if found and found[0].start <= 2:
-            number, revision = found[0].number, found[0].revision
-            break
-    if number is None:
-        found = matcher.find(name.replace("_", " "))
-        if found:
-            number, revision = found[0].number, found[0].revision
-    if number is None and "subject" not in raw.meta:  # an e-mail's subject names what it is about, not itself
-        lines = [line for line in first.splitlines() if line.strip()][:3]  # title lines, maybe a page header
-        for line in (line for line in lines if "|" not in line and "," not in line):  # not table rows
-            # A title names its own document first ("Change Request CR-…", "Minutes MTG-…"); an identifier
-            # further on ("Quotation … for order PO-…") is something the document refers to.
-            found = [m for m in matcher.find(line) if len(line[: m.start].split()) <= 2]
-            if found:
-                number, revision = found[0].number, found[0].revision
-                break
-    if number and revision is None:
-        rev = _REVISION_LABEL.search(first[:3000])
-        if rev:
-            revision = rev.group(1).upper()
-
-    cited = references(raw.pages, title, matcher, (number, revision))
+    doc_type, sources["type"] = classify(rules, name, path, first)
+    own = find_own(matcher, rules, first, name, email=is_email(raw, name), record_kind=doc_type not in NOT_RECORDS)
+    sources.update(own.sources)
+    cited = references(pages, title, matcher, (own.number, own.revision))
     refs: dict[str, None] = {}
     for ref in cited:
         refs[index_token(ref.number, ref.revision)] = None
         if ref.revision:
             refs[ref.number.lower()] = None
 
-    products = sorted(
-        {p.upper() for p in re.findall(rules.product_pattern, f"{name}\n{title}\n{full}")}
-        - rules.product_exclude
-    )
-    parties: dict[str, None] = {}
-    for key in ("from", "to", "cc"):
-        for person in raw.meta.get(key, []):
-            parties[person] = None
-    lowered = full.lower()
-    for party in rules.parties:
-        if party.lower() in lowered:
-            parties[party] = None
-    doc_date, date_source = find_date(raw, first)
+    products, products_source = find_products(rules, name, title, pages)
+    parties, parties_source = find_parties(rules, raw.meta, pages)
+    for key, source in (("products", products_source), ("parties", parties_source)):
+        if source:
+            sources[key] = source
+    found = dates.find_date(pages, raw.meta, rules)
+    doc_date = date_source = None
+    if found is not None:
+        doc_date, sources["date"] = found.value, found.to_source()
+        date_source = sources["date"]["source"]
     return Derived(
-        doc_type=classify(rules, name, path, first),
+        doc_type=doc_type,
         doc_date=doc_date,
         date_source=date_source,
-        number=number,
-        revision=revision,
+        number=own.number,
+        revision=own.revision,
         products=tuple(products),
         parties=tuple(parties),
         refs=tuple(refs),
         references=cited,
+        sources=sources,
     )

@@ -19,6 +19,7 @@ from dms.app import Dms, IndexBatch
 from dms.catalog import intake
 from dms.catalog.db import KnownFile
 from dms.ingest.pool import ExtractPool, InlinePool
+from dms.ingest.postpass import after_ingest
 from dms.ingest.repair import Repairs
 from dms.ingest.scan import PathProblem, SourceFile, scan
 from dms.ingest.worker import Task
@@ -84,6 +85,7 @@ class _Run:
         self.repairs = Repairs(dms.catalog, dms.store, by)
         self.fine: list[str] = []  # paths read (or unchanged) in this run: any lasting problem of theirs is over
         self.met: set[str] = set()  # paths with a problem in this run
+        self.recorded: set[int] = set()  # documents given a version in this run, for the steps after it
 
     def on_done(self) -> None:
         self.finished += 1
@@ -166,6 +168,7 @@ class _Run:
             self.record(*self.pool.next_result())
 
     def after_version(self, job: Job) -> None:
+        self.recorded.add(job.doc_id)
         audit.record(self.catalog, self.by, "ingest", f"doc:{job.doc_id}",
                      {"path": job.path, "sha256": job.sha256, "size": job.size, "replaces": job.old_sha})
         shas = {job.sha256} | ({job.old_sha} if job.old_sha else set())
@@ -293,5 +296,7 @@ def ingest(
             raise
         if not inline and ocr_now:  # else scanned pages wait, marked "needed", for the web's OCR queue
             report.ocr = _ocr(dms, pool, report, by)
+    if run.recorded and after_ingest(dms, run.recorded):  # dates settled by their folder, learned fields
+        dms.sync_index()
     report.seconds = round(time.monotonic() - started, 3)
     return report

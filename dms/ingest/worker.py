@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dms.ingest.metadata import derive
+from dms.ingest.numbers import own_name
 from dms.ingest.registry import ExtractionFailed, Raw, extractor_for
 from dms.ingest.rules import Rules
 from dms.ingest.sniff import NAMES, detect
@@ -39,7 +40,7 @@ class Task:
 
 
 def extract(task: Task, rules: Rules) -> Extraction:
-    name = Path(task.path.split("#", 1)[-1]).name
+    name = own_name(task.path)
     if task.size == 0:
         return Extraction("failed", kind="empty", problems=(Problem("empty", "the file is empty (0 bytes)"),))
     if task.size > task.max_bytes:
@@ -104,7 +105,7 @@ def _finish(raw: Raw, task: Task, rules: Rules, kind: str, extractor: str, probl
             attachments.append(att)
     if not any(p.strip() for p in pages) and not raw.ocr_pages and kind != "image":  # an icon holds no text
         problems.append(Problem("empty", "no text could be extracted (an image-only or blank document?)", "warning"))
-    title = (raw.title or "").strip() or Path(task.path.split("#", 1)[-1]).name
+    title = (raw.title or "").strip() or own_name(task.path)
     return Extraction(
         "ok", kind=kind, extractor=extractor, pages=pages, title=title[:300], doc_type=derived.doc_type,
         doc_date=derived.doc_date, date_source=derived.date_source, number=derived.number,

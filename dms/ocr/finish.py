@@ -10,8 +10,10 @@ from dms import audit
 from dms.app import Dms
 from dms.catalog import ocrwork
 from dms.ingest.metadata import derive
+from dms.ingest.numbers import own_name
 from dms.ingest.registry import Raw
 from dms.ocr import pages
+from dms.rederive import HAND, edited_by_hand
 
 
 def finish_version(dms: Dms, version_id: int, by: str) -> bool:
@@ -24,13 +26,14 @@ def finish_version(dms: Dms, version_id: int, by: str) -> bool:
         return False
     doc_id, path = row
     text = catalog.pages(version_id)
-    title = v.title if v.title and v.title != PurePath(path.split("#", 1)[-1]).name else None
+    title = v.title if v.title and v.title not in (own_name(path), PurePath(path.split("#", 1)[-1]).name) else None
     derived = derive(Raw(pages=list(text), title=title, meta=dict(v.meta)), path, dms.rules)
-    kept = _edited_by_hand(dms, doc_id)
+    kept = edited_by_hand(dms, doc_id)
     values = {
         "doc_type": derived.doc_type, "doc_date": derived.doc_date, "date_source": derived.date_source,
         "number": derived.number, "revision": derived.revision, "products": list(derived.products),
         "parties": list(derived.parties), "refs": list(derived.refs),
+        "sources": _sources(derived.sources, kept),
     }
     ocrwork.rederive(catalog, version_id, {k: val for k, val in values.items() if k not in kept},
                      derived.references)
@@ -43,12 +46,12 @@ def finish_version(dms: Dms, version_id: int, by: str) -> bool:
     return True
 
 
-def _edited_by_hand(dms: Dms, doc_id: int) -> set[str]:
-    from dms.records import EDITABLE
+# a version column -> its key in `sources` (dms.ingest.provenance)
+_SOURCE_KEYS = {"doc_type": "type", "doc_date": "date", "number": "number", "revision": "revision",
+                "products": "products", "parties": "parties"}
 
-    kept: set[str] = set()
-    for details in ocrwork.metadata_edits(dms.catalog, doc_id):
-        kept |= {EDITABLE[k] for k in details.get("after", {}) if k in EDITABLE}
-    if "doc_date" in kept:
-        kept.add("date_source")
-    return kept
+
+def _sources(derived: dict, kept: set[str]) -> dict:
+    """The provenance derived now, but "hand" for the fields corrected by hand (their values are kept)."""
+    hand = {_SOURCE_KEYS[k] for k in kept if k in _SOURCE_KEYS}
+    return {**{k: val for k, val in derived.items() if k not in hand}, **{k: dict(HAND) for k in hand}}

@@ -51,20 +51,18 @@ def _money(pattern: re.Pattern, text: str) -> float | None:
 def change_requests(dms: Dms, product: str) -> list[dict]:
     """Every change request of the product, on file or in the workflow, with decision, dates, lead time, cost."""
     from dms import changes
-    from dms.changes.onfile import on_file
-    from dms.graph import graph_for
+    from dms.changes.onfile import UNDECIDED, all_on_file
 
-    g = graph_for(dms)
     out = {}
-    numbers = sorted(n.split(":", 1)[1] for n, a in g.nodes(data=True) if a["kind"] == "change_request")
-    for number in numbers:
-        record = on_file(dms, number)
+    for record in all_on_file(dms):
+        number = record["number"]
         request_docs = [d for d in record["documents"] if product in dms.catalog.document(d["id"]).version.products]
         if not request_docs:
             continue
         text = "\n".join(dms.catalog.pages(dms.catalog.document(request_docs[0]["id"]).version.id))
         submitted = min((d["date"] for d in request_docs if d["date"]), default=None)
-        decided = min((d["date"] for d in record["decided_in"] if d["date"]), default=None)
+        decided = min((d["date"] for d in record["decided_in"] if d["date"] and d["decision"] != UNDECIDED),
+                      default=None)
         amended = min((d["date"] for d in record["amended_by"] if d["date"]), default=None)
         stopped = record.get("decision") in ("rejected", "deferred")
         effective = None if stopped else (amended or decided)

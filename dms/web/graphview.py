@@ -22,7 +22,7 @@ def elements(g: nx.MultiDiGraph, root: str, radius: int = 1, most: int = MOST_NO
         text = label(part, node)
         nodes.append({"data": {"id": node, "label": text if len(text) <= 40 else text[:38] + "…",
                                "kind": attrs.get("kind", ""), "type": attrs.get("type") or "",
-                               "url": node_url(node), "root": node == root}})
+                               "url": node_url(node, g.graph.get("change_families", ())), "root": node == root}})
     edges = []
     for n, (u, v, attrs) in enumerate(part.edges(data=True)):
         edges.append({"data": {"id": f"e{n}", "source": u, "target": v, "type": attrs["type"],

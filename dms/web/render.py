@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from urllib.parse import quote, urlencode
 
 from fastapi import Request
+from jinja2 import pass_context
 
 
-def node_url(node: str) -> str:
-    """The page of a graph node: a document, a change request, a product, else its trace."""
+def node_url(node: str, change_families: Collection[str] = ()) -> str:
+    """The page of a graph node: a document, a change request (a node of one of the rules' change families),
+    a product, else its trace."""
     family, _, name = node.partition(":")
     if family == "doc":
         return f"/documents/{quote(name)}"
-    if family == "change_request":
+    if family in change_families:
         return f"/changes/{quote(name)}"
     if family == "product":
         return f"/products/{quote(name)}"
@@ -32,5 +35,12 @@ def render(request: Request, template: str, /, status: int = 200, **context):
                                       status_code=status)
 
 
+@pass_context
+def _node_url(context, node: str) -> str:
+    """node_url in templates: the change families come from the rules of the archive serving the request."""
+    request = context.get("request")
+    return node_url(node, request.app.state.web.dms().rules.change_families if request is not None else ())
+
+
 def install_helpers(templates) -> None:
-    templates.env.globals.update(node_url=node_url, query_url=query_url)
+    templates.env.globals.update(node_url=_node_url, query_url=query_url)

@@ -133,7 +133,7 @@ def _predict(dms: Dms, model: store.Model, version_ids: list[int]) -> dict[str, 
 
 def fill(dms: Dms, doc_ids: Collection[int]) -> int:
     """Fill the fields these documents lack from the learned model; returns how many documents changed."""
-    if not doc_ids:
+    if not doc_ids or not learning.last_edit(dms.catalog):  # nothing corrected by hand yet: nothing learned
         return 0
     model = current(dms)
     if model is None or not model.fields:

@@ -345,5 +345,40 @@ def test_ocr_rederives_sources_and_names_hand_the_source_of_fields_corrected_by_
         v = app.catalog.documents_where("d.id = ?", (doc.id,))[0].version
     assert v.number == "CTR-2023-004" and v.sources["number"]["source"] == "label 'Document No'"
     assert v.sources["number"]["line"] == "Document No: CTR-2023-004"
-    assert edited.sources.get("products") is None  # nothing derived from a page not read yet
+    assert edited.sources["products"]["source"] == "hand"  # the correction names its source at once
     assert v.products == ("AQ150",) and v.sources["products"]["source"] == "hand"
+
+
+# Review findings: a user's own identifiers without [families]; negated outcomes; unknown date languages;
+# an alias matched case-insensitively that folds differently.
+
+_BASE = tomllib.loads(default_rules_text())
+
+
+def test_own_identifiers_without_families_load_with_no_change_family():
+    rules = parse_rules("[identifiers]\nds = 'DS-\\d{5}'\neco = 'ECO-\\d{2}-\\d{4}'\n", "rules.toml", base=_BASE)
+    assert rules.change_families == () and rules.revision_scheme("ds") == "any"
+
+
+def test_a_negated_approval_is_a_rejection():
+    from dms.graph.phrases import phrases_for
+
+    rules = parse_rules("", "rules.toml", base=_BASE)
+    phrases = phrases_for(rules)
+    assert phrases.outcome("CR-2024-001 was not approved by the board") == "rejected"
+    assert phrases.outcome("CR-2024-001: nicht genehmigt") == "rejected"
+    assert phrases.outcome("CR-2024-001 approved") == "approved"
+
+
+def test_an_unknown_date_language_is_refused_when_the_rules_are_read():
+    from dms.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[dates\] languages: xx"):
+        parse_rules("[dates]\nlanguages = ['en', 'xx']\n", "rules.toml", base=_BASE)
+
+
+def test_an_alias_that_folds_differently_is_skipped_not_a_crash():
+    rules = parse_rules("[products]\npattern = 'VP-\\d{3}'\n[products.aliases]\n'Vantor Pump Series' = 'VP-300'\n",
+                        "rules.toml", base=_BASE)
+    text = "VANTOR PUMP \u017fERIES, then the Vantor  pump series itself"
+    assert derive(Raw(pages=[text], title=None, meta={}), "a.txt", rules).products == ("VP-300",)

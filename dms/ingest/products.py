@@ -24,7 +24,7 @@ def _pattern(pattern: str) -> re.Pattern:
 def _aliases(aliases: tuple[tuple[str, str], ...]) -> tuple[re.Pattern | None, dict[str, str]]:
     if not aliases:
         return None, {}
-    codes = {" ".join(name.lower().split()): code for name, code in aliases}
+    codes = {" ".join(name.casefold().split()): code for name, code in aliases}
     names = sorted((name.split() for name, _ in aliases), key=lambda w: -len(" ".join(w)))
     alternatives = "|".join(r"\s+".join(re.escape(w) for w in words) for words in names)
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE), codes
@@ -47,7 +47,9 @@ def find_products(rules: Rules, name: str, title: str, pages: list[str]) -> tupl
         if alias_regex is not None:
             for m in alias_regex.finditer(text):
                 written = " ".join(m.group(0).split())
-                code = codes[written.lower()]
+                code = codes.get(written.casefold())
+                if code is None:  # a case-insensitive match that folds differently (ſ, ß): not the alias
+                    continue
                 if code not in rules.product_exclude:
                     found.setdefault(code, (page, text, m.start(), written, f"alias '{written}'"))
     if not found:

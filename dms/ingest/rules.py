@@ -93,7 +93,12 @@ def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     if base is not None:
-        data = {**base, **data}
+        own = data
+        data = {**base, **own}
+        if "identifiers" in own and "families" not in own:
+            # the built-in [families] name the built-in identifier families: an archive with its own
+            # identifiers and no [families] of its own has change requests only if it names a change_request
+            data.pop("families", None)
     try:
         ids = data["identifiers"]
         products = data["products"]

@@ -69,6 +69,11 @@ def read_sections(data: dict, source: str, *, families: tuple[str, ...], schemes
     if bad:
         raise ConfigError(f"{source}: [dates] languages: {', '.join(bad)} is not a language code like en or de")
 
+    from dms.ingest.dates import unknown_languages
+
+    unknown = unknown_languages(languages)
+    if unknown:
+        raise ConfigError(f"{source}: [dates] languages: {', '.join(unknown)} is not a language dateparser knows")
     aliases = _table(data, "products", source).get("aliases", {})
     if not isinstance(aliases, dict) or not all(isinstance(v, str) and v.strip() for v in aliases.values()):
         raise ConfigError(f"{source}: [products.aliases] must map names to product codes")

@@ -30,15 +30,10 @@ _memory: dict[str, tuple[tuple, nx.MultiDiGraph]] = {}  # per data directory: th
 
 
 def stamp(dms: Dms) -> tuple:
+    from dms.catalog.graphstamp import graph_inputs
     from dms.rederive import ACTION as REDERIVED  # metadata and references rewritten in place
 
-    row = dms.catalog.conn.execute(
-        "SELECT (SELECT MAX(id) FROM versions), (SELECT COUNT(*) FROM documents), "
-        "(SELECT COUNT(*) FROM documents WHERE duplicate_of IS NOT NULL), (SELECT MAX(id) FROM manual_links), "
-        "(SELECT COUNT(*) FROM manual_links WHERE removed_at IS NOT NULL), "
-        "(SELECT COUNT(*) FROM documents WHERE retired_at IS NOT NULL OR purged_at IS NOT NULL), "
-        "(SELECT COUNT(*) FROM audit_log WHERE action IN ('metadata edited', 'ocr', ?))", (REDERIVED,)
-    ).fetchone()
+    row = graph_inputs(dms.catalog.conn, ("metadata edited", "ocr", REDERIVED))
     return (CACHE_FORMAT, *row, rules_stamp(dms.rules))
 
 

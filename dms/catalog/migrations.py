@@ -266,6 +266,23 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE versions ADD COLUMN sources TEXT NOT NULL DEFAULT '{}';
     """,
+    # issue 15 (web daily use), one slot per part; a slot's owner replaces its placeholder statement.
+    # accounts (temporary passwords, unlock, known clients)
+    """
+    SELECT 1;
+    """,
+    # saved searches ("views"), pinned to the start page
+    """
+    SELECT 1;
+    """,
+    # parties as entities (renamed and merged names)
+    """
+    SELECT 1;
+    """,
+    # bundle control numbers that continue across bundles
+    """
+    SELECT 1;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

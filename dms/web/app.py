@@ -57,9 +57,11 @@ def create_app(settings: Settings) -> FastAPI:
         pages_graph,
         pages_review,
         pages_search,
+        pages_start,
     )
 
-    for module in (pages_admin, pages_search, pages_docs, pages_evidence, pages_graph, pages_changes, pages_review):
+    for module in (pages_admin, pages_start, pages_search, pages_docs, pages_evidence, pages_graph, pages_changes,
+                   pages_review):
         app.include_router(module.router)
     app.include_router(api.router, prefix="/api/v1")
     app.include_router(api_evidence.router, prefix="/api/v1")

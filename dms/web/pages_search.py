@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from dms import changes
 from dms.errors import UsageError
-from dms.ocr.pages import count_waiting
 from dms.web import uploads
 from dms.web.render import render
 from dms.web.security import Caller, caller
@@ -27,17 +23,6 @@ EXAMPLES = [
     ("linked:CR-2023-003", "everything tied to a change request"),
     ("therm*  warrenty~", "prefix and fuzzy"),
 ]
-
-
-@router.get("/")
-def dashboard(request: Request, who: Caller = caller()):
-    archive = request.app.state.web.dms()
-    requests = changes.listing(archive)
-    return render(request, "dashboard.html", stats=archive.catalog.stats(),
-                  recent=archive.catalog.recent_documents(12),
-                  by_state=Counter(r["state"] for r in requests),
-                  open_requests=[r for r in requests if r["state"] != "closed"][:15],
-                  problems=archive.catalog.problems()[:8], needs_ocr=count_waiting(archive.catalog))
 
 
 @router.get("/search")

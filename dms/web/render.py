@@ -8,6 +8,8 @@ from urllib.parse import quote, urlencode
 from fastapi import Request
 from jinja2 import pass_context
 
+from dms.titles import heading_of
+
 
 def node_url(node: str, change_families: Collection[str] = ()) -> str:
     """The page of a graph node: a document, a change request (a node of one of the rules' change families),
@@ -43,4 +45,4 @@ def _node_url(context, node: str) -> str:
 
 
 def install_helpers(templates) -> None:
-    templates.env.globals.update(node_url=_node_url, query_url=query_url)
+    templates.env.globals.update(node_url=_node_url, query_url=query_url, doc_heading=heading_of)

@@ -79,9 +79,12 @@ class Dms:
         self.catalog.set_indexed_exactly(indexed)
         return count
 
-    def search(self, query: str, as_of: str | None = None, **options):
+    def search(self, query: str, as_of: str | None = None, forgiving: bool = True, **options):
         """Search as users do (`dms search`, the web UI, the API): `linked:` resolved through the graph;
-        with `as_of`, only what the archive held on that date (see dms.asof)."""
+        with `as_of`, only what the archive held on that date (see dms.asof). A query is read as a person types
+        it (`forgiving`, see dms.index.forgive): slips are read as plain words and said in `results.notice`,
+        three or more bare words rank documents by how many they hold; `forgiving=False` reads the query
+        language strictly (a slip is a QueryError), as holds and bundles do."""
         from dms.graph import linked_ids
         from dms.index import search
 
@@ -92,7 +95,7 @@ class Dms:
 
             within = known_on(self, as_of)
         return search(self.catalog, self.backend, self.matcher, query, linked=lambda ref: linked_ids(self, ref),
-                      within=within, **options)
+                      within=within, forgiving=forgiving, **options)
 
     def matching_ids(self, query: str) -> set[int]:
         """The ids of every document a query matches (no ranking, snippets or facets): for holds and bundles."""

@@ -9,7 +9,18 @@ import sys
 
 import click
 
-from dms import cli_changes, cli_evidence, cli_graph, cli_intake, cli_meta, cli_users, cli_web, errors
+from dms import (
+    cli_changes,
+    cli_evidence,
+    cli_graph,
+    cli_intake,
+    cli_meta,
+    cli_parties,
+    cli_users,
+    cli_views,
+    cli_web,
+    errors,
+)
 from dms.cli_common import emit, home_option, json_option, open_archive, progress_bar
 from dms.display import shown
 
@@ -18,6 +29,8 @@ QUERY_HELP = """Search the archive.
 \b
 QUERY syntax:
   kettle lid                  documents with both words (AND is implied)
+  kettle lid hinge cracked    3 or more words: documents with all of them first, then all but one,
+                              then the rest (best matches first within each)
   "heating element"           an exact phrase
   lid OR cover                either word;  NOT recall  or  -recall  excludes
   (lid OR cover) AND seal     parentheses group
@@ -34,6 +47,11 @@ QUERY syntax:
   *                           every document (with --as-of DATE: all the archive held on DATE)
 
 Snippets mark hits with <mark>…</mark> and name the page they come from.
+
+A query typed as a person types it never fails for a slip: an unclosed quote or bracket, a trailing ?,
+a misplaced * or a dangling OR is read as plain words and a note says so; common words of a question
+("what did we agree about the lid hinge?") are left out; operators are AND, OR, NOT in capitals (lowercase
+and/or/not are words of a sentence). --strict refuses a slip instead and requires every word.
 """
 
 
@@ -109,17 +127,23 @@ def ingest(paths, follow_symlinks, settings, as_json):
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--as-of", "as_of", metavar="DATE", help="Only what the archive held on DATE (YYYY-MM-DD), each "
               "document number at the revision then in force.")
+@click.option("--strict", is_flag=True, help="Read the query language strictly: a slip (an unclosed quote, a "
+              "misplaced wildcard) is an error (exit 2), and every word is required.")
 @home_option
 @json_option
-def search(query, limit, page, sort, as_of, settings, as_json):
+def search(query, limit, page, sort, as_of, strict, settings, as_json):
     with open_archive(settings) as dms:
-        results = dms.search(query, limit=limit, page=page, sort=sort, as_of=as_of)
+        results = dms.search(query, limit=limit, page=page, sort=sort, as_of=as_of, forgiving=not strict)
     if as_json:
         emit(True, results.to_dict(), None)
         return
     first = (page - 1) * limit + 1
     click.echo(f"{results.total} document(s)" + (f", showing {first}-{first + len(results.hits) - 1}"
                                                    if results.hits else ""))
+    if results.notice:
+        click.echo(f"note: {shown(results.notice)}")
+    if results.ranked:
+        click.echo(f"ranked by how many of {shown(' '.join(results.ranked))} they hold (all first)")
     if results.did_you_mean:
         click.echo(f"did you mean: {shown(results.did_you_mean)}")
     bold = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]")
@@ -303,7 +327,8 @@ def sample_generate(out, scale, seed, as_json):
 
 
 for _command in (*cli_graph.COMMANDS, cli_users.user_group, cli_changes.change_group, *cli_web.COMMANDS,
-                 *cli_evidence.COMMANDS, *cli_intake.COMMANDS, *cli_meta.COMMANDS):
+                 *cli_evidence.COMMANDS, *cli_intake.COMMANDS, *cli_meta.COMMANDS, *cli_parties.COMMANDS,
+                 *cli_views.COMMANDS):
     cli.add_command(_command)
 
 

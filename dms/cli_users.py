@@ -1,4 +1,5 @@
-"""`dms user add|list|set-role|disable|token`: accounts for the CLI and the web UI, and API tokens."""
+"""`dms user add|list|set-role|disable|enable|passwd|reset-password|unlock|locks|token`: accounts for the CLI and
+the web UI, their passwords and sign-in lockouts, and API tokens."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def user_list(settings, as_json):
     emit(as_json, {"users": rows}, lambda d: [click.echo(
         f"{r['name']:20} {r['role']:12} {r['email'] or '-':30} "
         f"{'disabled ' + r['disabled_at'][:10] if r['disabled_at'] else 'active'}"
+        f"{', temporary password' if r['must_change'] else ''}"
         f"  (added by {r['created_by']} {r['created_at'][:10]})") for r in d["users"]])
 
 
@@ -88,6 +90,96 @@ def user_disable(name, settings, as_json):
     with open_archive(settings) as dms:
         user = users.disable(dms.catalog, name, by=settings.user)
     emit(as_json, {"name": user.name, "disabled": user.disabled}, lambda d: click.echo(f"{d['name']} is disabled"))
+
+
+@user_group.command("enable")
+@click.argument("name")
+@home_option
+@as_option
+@json_option
+def user_enable(name, settings, as_json):
+    """Enable a disabled user again (admins only). API tokens of theirs that were not revoked work again."""
+    from dms.catalog import accounts
+
+    with open_archive(settings) as dms:
+        user = users.enable(dms.catalog, name, by=settings.user)
+        live = accounts.live_token_count(dms.catalog, name)
+    emit(as_json, {"name": user.name, "disabled": user.disabled, "live_api_tokens": live},
+         lambda d: click.echo(f"{d['name']} is enabled" + (
+             f" ({d['live_api_tokens']} API token(s) work again: `dms user token list {d['name']}`)"
+             if d["live_api_tokens"] else "")))
+
+
+@user_group.command("passwd")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the current password from the first line of standard input, the new one from the second.")
+@home_option
+@as_option
+@json_option
+def user_passwd(password_stdin, settings, as_json):
+    """Change your own password (the user of --as / $DMS_USER), giving the current one. Your web sessions end."""
+    if password_stdin:
+        current, new = sys.stdin.readline().rstrip("\n"), sys.stdin.readline().rstrip("\n")
+    else:
+        current = click.prompt("Current password", hide_input=True)
+        new = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with open_archive(settings) as dms:
+        user = users.change_password(dms.catalog, settings.user, current, new)
+    emit(as_json, {"name": user.name, "changed": True},
+         lambda d: click.echo(f"password of {d['name']} changed; their web sessions have ended"))
+
+
+@user_group.command("reset-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the temporary password from the first line of standard "
+              "input (else one is made and printed).")
+@home_option
+@as_option
+@json_option
+def user_reset_password(name, password_stdin, settings, as_json):
+    """Give NAME a temporary password (admins only): printed once, it works for DMS_TEMPORARY_PASSWORD_HOURS and
+    must be changed at the next sign-in. NAME's web sessions end and the lockout of the name is lifted."""
+    given = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    with open_archive(settings) as dms:
+        user, password, until = users.reset_password(dms.catalog, name, settings.user,
+                                                     settings.temporary_password_hours, given)
+    data = {"name": user.name, "valid_until": until, **({} if given else {"temporary_password": password})}
+    emit(as_json, data, lambda d: click.echo(
+        f"temporary password of {d['name']} (valid until {d['valid_until']}; to be changed at the next sign-in)"
+        + (f":\n{d['temporary_password']}" if "temporary_password" in d else "")))
+
+
+@user_group.command("unlock")
+@click.argument("name", required=False)
+@click.option("--client", "address", metavar="ADDR", help="Clear the failed sign-ins from this IP address instead.")
+@home_option
+@as_option
+@json_option
+def user_unlock(name, address, settings, as_json):
+    """Clear the failed sign-ins of NAME (from anywhere), or of an address (--client ADDR), at once (admins only)."""
+    from dms import auth
+
+    with open_archive(settings) as dms:
+        cleared = auth.unlock(dms.catalog, settings.user, name=name, address=address)
+    emit(as_json, {"unlocked": name or address, "cleared": cleared},
+         lambda d: click.echo(f"{d['unlocked']}: {d['cleared']} failed sign-in(s) cleared"))
+
+
+@user_group.command("locks")
+@home_option
+@json_option
+def user_locks(settings, as_json):
+    """Failed sign-ins in the current window, by user name and by address, and which are locked."""
+    from dms import auth
+
+    with open_archive(settings) as dms:
+        rows = auth.lockouts(dms.catalog, settings)
+    emit(as_json, rows, lambda d: [click.echo(line) for line in (
+        [f"user    {r['name'] or '(empty)':30} {r['all']:4} failed  last {r['last']}"
+         f"{'  LOCKED (dms user unlock ' + r['name'] + ')' if r['locked'] else ''}" for r in d["names"]]
+        + [f"address {r['address']:30} {r['unknown']:4} failed  last {r['last']}"
+           f"{'  LOCKED (dms user unlock --client ' + r['address'] + ')' if r['locked'] else ''}"
+           for r in d["addresses"]] or ["no failed sign-ins in the window"])])
 
 
 @user_group.group("token")

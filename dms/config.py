@@ -126,8 +126,13 @@ class Settings:
     page_text_max_chars: int = 100_000  # document text shown by one view of a document page or the /text API
     page_text_max_pages: int = 20  # pages shown by one view (a longer document gets "next" links)
     bates_prefix: str = "DMS"  # control numbers in dispute bundles: DMS-000001, …
-    sign_in_attempts: int = 5  # failed sign-ins per name or client within 15 minutes before a lockout
+    sign_in_attempts: int = 5  # failed sign-ins per browser, per name (unknown browsers) in the window; dms.auth
     trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-For is believed; none by default
+    # accounts (issue 15): sign-in throttling, known browsers, temporary passwords; see dms.auth
+    sign_in_window_minutes: float = 15.0  # failed sign-ins are counted over this many minutes
+    sign_in_attempts_per_address: int = 30  # failed sign-ins from one IP address (unknown browsers) in the window
+    known_client_days: float = 180.0  # a browser that signed in stays known (spared from lockouts) this long
+    temporary_password_hours: float = 72.0  # a temporary password set by an admin works this long, once
     lock_wait: float = 120.0  # seconds a second ingest waits for the one holding the archive's lock, then fails
     notice_retry: float = 300.0  # seconds between two tries of `dms serve` to deliver notices still in the outbox
     follow_symlinks: bool = False  # ingest/watch follow symbolic links out of the folder given (never to /proc, …)
@@ -141,6 +146,11 @@ class Settings:
     audit_key_file: Path | None = None  # Ed25519 key signing the audit head and bundles; kept OUTSIDE the home
     learn_min_confidence: float = 0.6  # dms.learn fills a field the rules left empty only at this confidence or above
     bundle_max_ratio: float = 200.0  # `bundle verify` refuses unread an entry inflating more than this (zip bomb)
+    views_max: int = 200  # saved searches ("views") one user may keep
+    thumbnails: bool = True  # previews (thumbnails, scan page images, HTML renders) made in the ingest workers
+    preview_max_pages: int = 50  # page images (and word boxes) made per document for the viewer
+    preview_max_megapixels: float = 4.0  # one page image of the viewer at most this large (rendered smaller to fit)
+    preview_html_max_mb: float = 2.0  # an HTML render (DOCX, XLSX, PPTX, e-mail) is cut at this size
 
     @property
     def catalog_path(self) -> Path:
@@ -176,6 +186,10 @@ _VARS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "DMS_SESSION_HOURS": ("session_hours", _positive_float),
     "DMS_SECURE_COOKIES": ("secure_cookies", _flag),
     "DMS_SIGN_IN_ATTEMPTS": ("sign_in_attempts", _positive_int),
+    "DMS_SIGN_IN_WINDOW_MINUTES": ("sign_in_window_minutes", _positive_float),
+    "DMS_SIGN_IN_ATTEMPTS_PER_ADDRESS": ("sign_in_attempts_per_address", _positive_int),
+    "DMS_KNOWN_CLIENT_DAYS": ("known_client_days", _positive_float),
+    "DMS_TEMPORARY_PASSWORD_HOURS": ("temporary_password_hours", _positive_float),
     "DMS_TRUSTED_PROXIES": ("trusted_proxies", lambda name, raw: _networks(name, raw)),
     "DMS_LOCK_WAIT": ("lock_wait", _positive_float),
     "DMS_NOTICE_RETRY": ("notice_retry", _positive_float),
@@ -198,6 +212,11 @@ _VARS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "DMS_TESSERACT": ("tesseract", lambda name, raw: raw.strip()),
     "DMS_AUDIT_KEY_FILE": ("audit_key_file", lambda name, raw: Path(raw.strip()).expanduser().absolute()),
     "DMS_BUNDLE_MAX_RATIO": ("bundle_max_ratio", _positive_float),
+    "DMS_VIEWS_MAX": ("views_max", _positive_int),
+    "DMS_THUMBNAILS": ("thumbnails", _flag),
+    "DMS_PREVIEW_MAX_PAGES": ("preview_max_pages", _positive_int),
+    "DMS_PREVIEW_MAX_MEGAPIXELS": ("preview_max_megapixels", _positive_float),
+    "DMS_PREVIEW_HTML_MAX_MB": ("preview_html_max_mb", _positive_float),
 }
 
 

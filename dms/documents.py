@@ -7,6 +7,7 @@ import re
 
 from dms.app import Dms
 from dms.catalog import DocumentRow
+from dms.catalog.parties import canonical as canonical_parties
 from dms.display import shown, to_text
 from dms.errors import NotFound, UsageError
 from dms.revisions import normalize_revision, revision_key
@@ -94,7 +95,7 @@ def show(dms: Dms, ref: str, as_of: str | None = None, text: bool = True) -> dic
         "number": v.number,
         "revision": v.revision,
         "products": list(v.products),
-        "parties": list(v.parties),
+        "parties": list(canonical_parties(dms.catalog, v.parties)),  # as renamed and merged (dms.parties)
         "references": list(v.refs),
         "citations": [
             {"identifier": f"{r.number} Rev {r.revision}" if r.revision else r.number, "family": r.family,

@@ -17,6 +17,7 @@ from dms.catalog.db import utcnow
 from dms.documents import resolve
 from dms.errors import UsageError
 from dms.holds import holds_on
+from dms.preview.cache import forget as forget_previews
 from dms.users import acting
 
 _SOURCED = ("type", "date", "number", "revision", "products", "parties")  # fields with a provenance entry
@@ -186,6 +187,7 @@ def purge(dms: Dms, ref: str, by: str, reason: str) -> dict:
     for sha in {h["sha256"] for h in hashes}:
         if not _sha_in_use(dms.catalog, sha):
             dms.store.delete(sha)
+            forget_previews(dms.settings.home, sha)  # page images, word boxes, HTML: its content too
             deleted.append(sha)
     dms.sync_index()
     return {"id": doc.id, "purged": True, "versions": hashes, "deleted_blobs": sorted(deleted)}

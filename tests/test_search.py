@@ -160,7 +160,8 @@ def test_malformed_query_gets_a_clear_message(archive, query, message):
 
 
 def test_malformed_query_on_the_command_line_exits_2_without_traceback(tmp_path, engine):
-    proc = run_dms(tmp_path / "h", "search", '"lid hinge', check=False, env=engine)
+    """With --strict a slip is an error (without it, it is searched as words: tests/test_search_forgiving.py)."""
+    proc = run_dms(tmp_path / "h", "search", "--strict", '"lid hinge', check=False, env=engine)
     assert proc.returncode == 2
     assert "closing quote" in proc.stderr and "Traceback" not in proc.stderr
 

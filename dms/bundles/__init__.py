@@ -1,7 +1,8 @@
 """Dispute bundles: a production a lawyer can open and anyone can verify.
 
     bundle.zip
-      originals/DMS-000001.pdf   the stored original, byte for byte, under its control number
+      originals/DMS-000001.pdf   the stored original, byte for byte, under its control number (numbers continue
+                                 from the archive's last bundle of the same prefix: dms.catalog.bundlenumbers)
       text/DMS-000001.txt        the extracted text (for scanned pages, the OCR text)
       manifest.csv, manifest.json  control number, SHA-256, source path, dates, type, products, parties, references,
                                  which pages were read by OCR and with what confidence
@@ -34,6 +35,8 @@ from dms.app import Dms
 from dms.bundles import check
 from dms.bundles.check import SIGNATURE, SUMS, sums_message
 from dms.bundles.manifest import FIELDS, to_csv
+from dms.catalog import bundlenumbers
+from dms.catalog.parties import canonical as canonical_parties
 from dms.errors import NotFound, UsageError
 from dms.ocr.pages import summary as ocr_summary
 
@@ -42,18 +45,22 @@ _env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=se
 
 
 def select(dms: Dms, query: str | None = None, trace: str | None = None, matter: str | None = None,
-           as_of: str | None = None) -> tuple[dict, list[int]]:
-    """(the selection as recorded, the ids of the documents it gives)."""
+           as_of: str | None = None, documents=()) -> tuple[dict, list[int]]:
+    """(the selection as recorded, the ids of the documents it gives). `documents`: ids chosen one by one (the
+    results ticked on the search page)."""
     from dms.graph import linked_ids
 
-    chosen = [(k, v) for k, v in (("query", query), ("trace", trace), ("matter", matter)) if v]
+    picked = sorted({int(d) for d in documents})
+    chosen = [(k, v) for k, v in (("query", query), ("trace", trace), ("matter", matter), ("documents", picked)) if v]
     if len(chosen) != 1:
-        raise UsageError("a bundle is made from exactly one of: a query, --trace REF, --matter NAME")
+        raise UsageError("a bundle is made from exactly one of: a query, --trace REF, --matter NAME, chosen documents")
     kind, value = chosen[0]
     if kind == "query":
         ids = dms.matching_ids(value)
     elif kind == "trace":
         ids = linked_ids(dms, value)
+    elif kind == "documents":
+        ids = {dms.catalog.document(i).id for i in picked}  # NotFound for an id that is no document
     else:
         from dms import holds
 
@@ -70,15 +77,16 @@ def select(dms: Dms, query: str | None = None, trace: str | None = None, matter:
 
 
 def create(dms: Dms, out: str | Path, by: str, query: str | None = None, trace: str | None = None,
-           matter: str | None = None, as_of: str | None = None, prefix: str | None = None) -> dict:
+           matter: str | None = None, as_of: str | None = None, prefix: str | None = None, documents=()) -> dict:
     out = Path(out)
     if not out.parent.is_dir():
         raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
-    selection, ids = select(dms, query, trace, matter, as_of)
+    selection, ids = select(dms, query, trace, matter, as_of, documents)
     prefix = prefix or dms.settings.bates_prefix
     docs = sorted((dms.catalog.document(i) for i in ids), key=lambda d: (d.version.doc_date or "9999", d.id))
     rows, files, originals = [], {}, {}
-    for n, doc in enumerate(docs, start=1):
+    start = bundlenumbers.reserve(dms.catalog, prefix, len(docs), out.name, by)  # continues the last bundle's
+    for n, doc in enumerate(docs, start=start):
         v = doc.version
         control = f"{prefix}-{n:06d}"
         suffix = PurePosixPath(doc.name).suffix.lower()[:10]
@@ -89,7 +97,8 @@ def create(dms: Dms, out: str | Path, by: str, query: str | None = None, trace: 
         rows.append({"control_number": control, "file": name, "sha256": v.sha256, "size": v.size,
                      "title": v.title or doc.name, "type": v.doc_type, "date": v.doc_date,
                      "ingested_at": v.ingested_at, "number": v.number, "revision": v.revision,
-                     "products": list(v.products), "parties": list(v.parties), "references": list(v.refs),
+                     "products": list(v.products), "parties": list(canonical_parties(dms.catalog, v.parties)),
+                     "references": list(v.refs),
                      "ocr_pages": [str(p) for p in ocr.get("ocr_pages", [])], "ocr_confidence": ocr.get("confidence"),
                      "source_path": doc.path, "document_id": doc.id})
     subjects = {f"doc:{d.id}" for d in docs}

@@ -335,10 +335,12 @@ class Catalog:
                 yield self.index_record(doc)
 
     def index_record(self, doc: DocumentRow) -> IndexRecord:
+        from dms.catalog.parties import canonical  # parties renamed or merged by hand (dms.parties)
+
         v = doc.version
         return IndexRecord(
             doc_id=doc.id, version_id=v.id, title=v.title or doc.name, path=doc.path, name=doc.name,
-            doc_type=v.doc_type or "other", date=v.doc_date, products=v.products, parties=v.parties,
+            doc_type=v.doc_type or "other", date=v.doc_date, products=v.products, parties=canonical(self, v.parties),
             number=v.number, revision=v.revision, refs=v.refs, pages=self.pages(v.id),
         )
 

@@ -269,19 +269,71 @@ MIGRATIONS: list[str] = [
     # issue 15 (web daily use), one slot per part; a slot's owner replaces its placeholder statement.
     # accounts (temporary passwords, unlock, known clients)
     """
-    SELECT 1;
+    ALTER TABLE users ADD COLUMN temporary_until TEXT;
+    ALTER TABLE users ADD COLUMN password_changed_at TEXT;
+    ALTER TABLE sign_in_failures ADD COLUMN address TEXT NOT NULL DEFAULT '';
+    ALTER TABLE sign_in_failures ADD COLUMN source TEXT NOT NULL DEFAULT 'none';
+    UPDATE sign_in_failures SET address = client;
+    CREATE INDEX sign_in_failures_name ON sign_in_failures(name, at);
+    CREATE INDEX sign_in_failures_client ON sign_in_failures(client, at);
+    CREATE INDEX sign_in_failures_address ON sign_in_failures(address, at);
+    CREATE TABLE known_clients (
+        token_hash TEXT NOT NULL,
+        user TEXT NOT NULL REFERENCES users(name),
+        created_at TEXT NOT NULL,
+        last_used_at TEXT NOT NULL,
+        PRIMARY KEY (token_hash, user)
+    );
+    CREATE INDEX known_clients_user ON known_clients(user);
+    DELETE FROM web_sessions WHERE user IN (SELECT name FROM users WHERE disabled_at IS NOT NULL);
     """,
     # saved searches ("views"), pinned to the start page
     """
-    SELECT 1;
+    CREATE TABLE saved_views (
+        id INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,                -- the user whose view it is
+        name TEXT NOT NULL,
+        query_string TEXT NOT NULL,         -- the search page's query string: q, filters, sort, page size
+        pinned INTEGER NOT NULL DEFAULT 0,  -- shown on the owner's start page
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (owner, name)
+    );
     """,
     # parties as entities (renamed and merged names)
     """
-    SELECT 1;
+    CREATE TABLE party_changes (            -- each rename or merge, as made; undone ones stay on record
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('rename', 'merge')),
+        canonical TEXT NOT NULL,            -- the one name the others now stand for
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        undone_at TEXT,
+        undone_by TEXT
+    );
+    CREATE TABLE party_change_names (       -- the names a change maps to its canonical name
+        change_id INTEGER NOT NULL REFERENCES party_changes(id),
+        name TEXT NOT NULL,
+        PRIMARY KEY (change_id, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE party_aliases (            -- derived from the changes not undone, replayed in order
+        name TEXT PRIMARY KEY,
+        canonical TEXT NOT NULL
+    ) WITHOUT ROWID;
     """,
     # bundle control numbers that continue across bundles
     """
-    SELECT 1;
+    CREATE TABLE bundle_controls (          -- the control numbers each bundle was given, per prefix
+        id INTEGER PRIMARY KEY,
+        prefix TEXT NOT NULL,
+        first INTEGER NOT NULL,
+        last INTEGER NOT NULL,
+        bundle TEXT NOT NULL,               -- the bundle's file name
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    );
+    CREATE INDEX bundle_controls_prefix ON bundle_controls(prefix, last);
     """,
 ]
 

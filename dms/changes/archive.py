@@ -15,10 +15,12 @@ from email.utils import format_datetime, make_msgid
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dms.app import Dms
+from dms.changes.costs import TEMPLATE_GLOBALS
 from dms.changes.workflow import ChangeRequest, history
 
 _env = Environment(loader=PackageLoader("dms.changes", "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
+_env.globals.update(TEMPLATE_GLOBALS)  # cost_label, cost_text (dms.changes.costs)
 
 
 def file_name(number: str) -> str:

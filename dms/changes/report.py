@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from markupsafe import Markup
+
 from dms.app import Dms
 from dms.changes.archive import _env
 from dms.changes.onfile import decisions, settling
@@ -65,3 +67,13 @@ def render_report(dms: Dms, number: str) -> tuple[str, dict]:
     plain = {**{k: v for k, v in data.items() if k not in ("cr", "matrix")}, "number": data["cr"].number,
              "matrix": matrix}
     return html, plain
+
+
+def report_parts(dms: Dms, number: str) -> tuple[str, Markup, Markup]:
+    """The report for a page of the app: the request's number, the report's own styles and its body."""
+    data = report_data(dms, number)
+    template = _env.get_template("report.html")
+    context = template.new_context(data)
+    style = "".join(template.blocks["report_style"](context))
+    body = "".join(template.blocks["report"](context))
+    return data["cr"].number, Markup(style), Markup(body)  # noqa: S704 - rendered by the autoescaping env

@@ -333,5 +333,5 @@ def listing(dms: Dms, state: str | None = None, product: str | None = None, appl
             continue
         if applicant and cr.applicant != applicant:
             continue
-        out.append(cr.to_dict())
+        out.append({**cr.to_dict(), "opened": opened})
     return out

@@ -18,6 +18,7 @@ from collections import defaultdict
 import networkx as nx
 
 from dms.catalog import Catalog, DocumentRow
+from dms.catalog.parties import canonical as canonical_parties
 from dms.graph.phrases import Phrases, phrases_for
 from dms.graph.textlinks import Citation, amendments, decisions
 from dms.identifiers import IdentifierMatcher, normalize_number
@@ -78,7 +79,7 @@ def build_graph(catalog: Catalog, matcher: IdentifierMatcher) -> nx.MultiDiGraph
             g.add_node(entity_node("product", code), kind="product", label=code)
             g.add_edge(doc_node(doc.id), entity_node("product", code), type="about",
                        evidence=f"product code {code} in the document")
-        for party in v.parties:
+        for party in canonical_parties(catalog, v.parties):  # as renamed and merged (dms.parties)
             g.add_node(entity_node("party", party), kind="party", label=party)
             g.add_edge(doc_node(doc.id), entity_node("party", party), type="involves",
                        evidence=f"{party} named in the document")

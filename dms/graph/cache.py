@@ -31,9 +31,10 @@ _memory: dict[str, tuple[tuple, nx.MultiDiGraph]] = {}  # per data directory: th
 
 def stamp(dms: Dms) -> tuple:
     from dms.catalog.graphstamp import graph_inputs
+    from dms.parties import ACTIONS as PARTIES  # parties renamed, merged, undone
     from dms.rederive import ACTION as REDERIVED  # metadata and references rewritten in place
 
-    row = graph_inputs(dms.catalog.conn, ("metadata edited", "ocr", REDERIVED))
+    row = graph_inputs(dms.catalog.conn, ("metadata edited", "ocr", REDERIVED, *PARTIES))
     return (CACHE_FORMAT, *row, rules_stamp(dms.rules))
 
 

@@ -11,6 +11,9 @@
 
 Each engine translates this tree; a malformed query raises QueryError with the position. A query's size and
 cost are bounded by `Limits` (terms, nesting depth, fuzzy/prefix expansion, time), each named by a DMS_ setting.
+Errors a person makes while typing (an unclosed quote or bracket, a stray `?` or `*`, a dangling operator, an
+unknown field) are marked `repairable`: `dms.index.forgive` reads such a query as plain words instead. Errors in
+what the language was asked to do (an unknown type, a bad date, a bound) never are.
 """
 
 from __future__ import annotations
@@ -95,6 +98,18 @@ class Not:
     item: object
 
 
+TIER = 10_000.0  # what matching all words (and again all but one) adds to a Ranked score: more than BM25 gives
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Documents matching any of `items` (words, identifiers): those matching all first, then all but one,
+    then the rest; BM25 orders each tier. How many words a person types is no longer how many a document must
+    hold (see dms.index.forgive for when a query is read this way)."""
+
+    items: tuple
+
+
 @dataclass(frozen=True)
 class MatchAll:
     pass
@@ -116,7 +131,7 @@ def plain_words(tree) -> list[str]:
     """The unfielded (or body) words of a query, for "did you mean" on either engine."""
     if isinstance(tree, Word) and tree.field in (None, "body"):
         return [tree.text]
-    if isinstance(tree, (And, Or)):
+    if isinstance(tree, (And, Or, Ranked)):
         return [w for i in tree.items for w in plain_words(i)]
     return []
 
@@ -125,7 +140,7 @@ def resolve_linked(tree, resolve):
     """The tree with every Linked node replaced by the DocSet `resolve(ref)` returns."""
     if isinstance(tree, Linked):
         return DocSet(frozenset(resolve(tree.ref)))
-    if isinstance(tree, (And, Or)):
+    if isinstance(tree, (And, Or, Ranked)):
         return type(tree)(tuple(resolve_linked(i, resolve) for i in tree.items))
     if isinstance(tree, Not):
         return Not(resolve_linked(tree.item, resolve))
@@ -153,7 +168,17 @@ class _Tok:
     pos: int
 
 
-def _lex(query: str, matcher: IdentifierMatcher | None) -> list[_Tok]:
+def repairable(exc: QueryError) -> QueryError:
+    """Mark a typing slip: a query failing only with these can be read as plain words (dms.index.forgive)."""
+    exc.repairable = True
+    return exc
+
+
+def _lex(query: str, matcher: IdentifierMatcher | None, forgiving: bool = False,
+         capitals: bool = False) -> list[_Tok]:
+    """The query's tokens. `forgiving` never raises: an unclosed quote or range and an unexpected character
+    come back as tokens of kind open_phrase, open_range and stray, for dms.index.forgive to repair. With
+    `capitals`, only AND, OR and NOT written in capitals are operators (and, or, not are words)."""
     idents = []
     if matcher is not None:
         masked = re.sub(r'"[^"]*"?|\[[^\]]*\]?|[A-Za-z_]+:\S+', lambda m: " " * len(m.group(0)), query)
@@ -170,15 +195,23 @@ def _lex(query: str, matcher: IdentifierMatcher | None) -> list[_Tok]:
             continue
         m = _TOKEN.match(query, pos)
         if not m or m.end() == pos:
-            raise QueryError(f"unexpected character {query[pos]!r}", query, pos)
+            if forgiving:
+                tokens.append(_Tok("stray", query[pos], pos))
+                pos += 1
+                continue
+            raise repairable(QueryError(f"unexpected character {query[pos]!r}", query, pos))
         kind = m.lastgroup
         text = m.group(kind)
         start = m.start(kind)
         if kind == "phrase" and (len(text) < 2 or not text.endswith('"')):
-            raise QueryError("a phrase is missing its closing quote", query, start)
+            if not forgiving:
+                raise repairable(QueryError("a phrase is missing its closing quote", query, start))
+            kind = "open_phrase"
         if kind == "range" and not text.endswith("]"):
-            raise QueryError("a date range is missing its closing ]", query, start)
-        if kind == "word" and text.upper() in ("AND", "OR", "NOT"):
+            if not forgiving:
+                raise repairable(QueryError("a date range is missing its closing ]", query, start))
+            kind = "open_range"
+        if kind == "word" and (text if capitals else text.upper()) in ("AND", "OR", "NOT"):
             kind = text.upper()
         tokens.append(_Tok(kind, text, start))
         pos = m.end()
@@ -207,8 +240,9 @@ class _Parser:
         self.i += 1
         return tok
 
-    def error(self, message: str, tok: _Tok | None = None) -> QueryError:
-        return QueryError(message, self.q, tok.pos if tok else len(self.q))
+    def error(self, message: str, tok: _Tok | None = None, slip: bool = False) -> QueryError:
+        exc = QueryError(message, self.q, tok.pos if tok else len(self.q))
+        return repairable(exc) if slip else exc
 
     def parse(self):
         if not self.toks:
@@ -216,7 +250,8 @@ class _Parser:
         node = self.or_expr()
         tok = self.peek()
         if tok is not None:
-            raise self.error("unmatched closing parenthesis" if tok.kind == "rparen" else "unexpected text", tok)
+            message = "unmatched closing parenthesis" if tok.kind == "rparen" else "unexpected text"
+            raise self.error(message, tok, slip=True)
         return node
 
     def or_expr(self):
@@ -224,7 +259,7 @@ class _Parser:
         while (tok := self.peek()) and tok.kind == "OR":
             self.take()
             if self.peek() is None or self.peek().kind in ("rparen", "OR", "AND"):
-                raise self.error("OR needs something after it", self.peek() or tok)
+                raise self.error("OR needs something after it", self.peek() or tok, slip=True)
             items.append(self.and_expr())
         return items[0] if len(items) == 1 else Or(tuple(items))
 
@@ -234,18 +269,18 @@ class _Parser:
             if tok.kind == "AND":
                 self.take()
                 if self.peek() is None or self.peek().kind in ("rparen", "OR", "AND"):
-                    raise self.error("AND needs something after it", self.peek() or tok)
+                    raise self.error("AND needs something after it", self.peek() or tok, slip=True)
             items.append(self.unary())
         return items[0] if len(items) == 1 else And(tuple(items))
 
     def unary(self):
         tok = self.peek()
         if tok is None:
-            raise self.error("the query ends where a word was expected")
+            raise self.error("the query ends where a word was expected", slip=True)
         if tok.kind in ("NOT", "minus"):
             self.take()
             if self.peek() is None:
-                raise self.error(f"{tok.text} needs something after it", tok)
+                raise self.error(f"{tok.text} needs something after it", tok, slip=True)
             self.nested(tok)
             node = Not(self.unary())
             self.depth -= 1
@@ -256,11 +291,11 @@ class _Parser:
         tok = self.take()
         if tok.kind == "lparen":
             if (nxt := self.peek()) and nxt.kind == "rparen":
-                raise self.error("empty parentheses", nxt)
+                raise self.error("empty parentheses", nxt, slip=True)
             self.nested(tok)
             node = self.or_expr()
             if not (close := self.peek()) or close.kind != "rparen":
-                raise self.error("a parenthesis is not closed", tok)
+                raise self.error("a parenthesis is not closed", tok, slip=True)
             self.take()
             self.depth -= 1
             return node
@@ -272,17 +307,17 @@ class _Parser:
         if tok.kind == "phrase":
             return self.phrase(tok, None)
         if tok.kind == "range":
-            raise self.error("a date range needs a field: date:[2022-01 to 2023-06]", tok)
+            raise self.error("a date range needs a field: date:[2022-01 to 2023-06]", tok, slip=True)
         if tok.kind == "word":
             return word_node(tok.text, None, self, tok)
         if tok.kind in ("AND", "OR"):
-            raise self.error(f"{tok.kind} needs something before it", tok)
-        raise self.error("unexpected closing parenthesis", tok)
+            raise self.error(f"{tok.kind} needs something before it", tok, slip=True)
+        raise self.error("unexpected closing parenthesis", tok, slip=True)
 
     def phrase(self, tok: _Tok, field: str | None):
         inner = tok.text[1:-1].strip()
         if not inner:
-            raise self.error("empty phrase", tok)
+            raise self.error("empty phrase", tok, slip=True)
         if field is None and self.matcher is not None and (m := self.matcher.fullmatch(inner)):
             return Ident(m.number, m.revision)
         return Phrase(inner, field)
@@ -293,16 +328,16 @@ class _Parser:
         if field is None:
             known = ", ".join(sorted(set(FIELDS) - {"text", "file", "name", "no", "rev"}))
             raise self.error(
-                f"unknown field {name!r}; fields are: {known} (quote the text to search it literally)", tok)
+                f"unknown field {name!r}; fields are: {known} (quote the text to search it literally)", tok, slip=True)
         value = self.peek()
         if value is None:
-            raise self.error(f"{name}: needs a value", tok)
+            raise self.error(f"{name}: needs a value", tok, slip=True)
         if field in ("date", "year"):
             return self.date_value(field, self.take())
         if field == "linked":
             tok = self.take()
             if tok.kind not in ("word", "phrase", "ident"):
-                raise self.error("linked: needs an identifier, product, party or document", tok)
+                raise self.error("linked: needs an identifier, product, party or document", tok, slip=True)
             return Linked(tok.text[1:-1] if tok.kind == "phrase" else tok.text)
         if value.kind == "lparen":
             if field in ("title", "body", "path", "party"):
@@ -310,7 +345,7 @@ class _Parser:
             raise self.error(f"{name}: takes one value", value)
         value = self.take()
         if value.kind not in ("word", "phrase", "ident"):
-            raise self.error(f"{name}: needs a value", value)
+            raise self.error(f"{name}: needs a value", value, slip=True)
         text = value.text[1:-1] if value.kind == "phrase" else value.text
         if field in ("title", "body", "path", "party"):
             if value.kind == "phrase":
@@ -389,7 +424,7 @@ def word_node(text: str, field: str | None, parser: _Parser, tok: _Tok):
     if text.endswith("*"):
         stem = text.rstrip("*")
         if len(stem) < 2 or "*" in stem:
-            raise parser.error("a prefix search needs at least two letters before a trailing *", tok)
+            raise parser.error("a prefix search needs at least two letters before a trailing *", tok, slip=True)
         return Prefix(stem.lower(), field)
     m = re.fullmatch(r"(.+?)~(\d)?", text)
     if m:
@@ -398,19 +433,27 @@ def word_node(text: str, field: str | None, parser: _Parser, tok: _Tok):
             raise parser.error("fuzzy distance must be 1 or 2, e.g. warrenty~2", tok)
         return Fuzzy(m.group(1).lower(), distance, field)
     if "*" in text or "?" in text:
-        raise parser.error("wildcards are only supported at the end of a word (therm*)", tok)
+        raise parser.error("wildcards are only supported at the end of a word (therm*)", tok, slip=True)
     return Word(text, field)
 
 
-def parse(query: str, matcher: IdentifierMatcher | None = None, limits: Limits = Limits()):
-    """Parse a query string into the tree above; raises QueryError (also past `limits.terms` and `.depth`)."""
+def parse(query: str, matcher: IdentifierMatcher | None = None, limits: Limits = Limits(), capitals: bool = False):
+    """Parse a query string into the tree above; raises QueryError (also past `limits.terms` and `.depth`).
+    `capitals`: only AND, OR, NOT in capitals are operators (the forgiving reading of typed sentences)."""
     if len(query) > 2000:
         raise QueryError("the query is longer than 2,000 characters")
     if query.strip() == "*":
         return MatchAll()  # every document (with --as-of: everything the archive held then)
-    tokens = _lex(query, matcher)
+    tokens = _lex(query, matcher, capitals=capitals)
     terms = [t for t in tokens if t.kind in ("word", "phrase", "ident", "range")]
     if len(terms) > limits.terms:
-        raise QueryError(f"the query has {len(terms)} terms; DMS_QUERY_MAX_TERMS={limits.terms} is the most one "
+        exc = QueryError(f"the query has {len(terms)} terms; DMS_QUERY_MAX_TERMS={limits.terms} is the most one "
                          "query may have", query, terms[limits.terms].pos)
+        exc.bound = "terms"  # a forgiving reading may retry without the stop words of a pasted paragraph
+        raise exc
     return _Parser(query, tokens, matcher, limits).parse()
+
+
+def tokens(query: str, matcher: IdentifierMatcher | None = None) -> list[_Tok]:
+    """The query's tokens as a forgiving reader sees them (never raises; operators in capitals; see `_lex`)."""
+    return _lex(query, matcher, forgiving=True, capitals=True)

@@ -9,6 +9,7 @@ from dms.catalog import Catalog
 from dms.config import Settings
 from dms.errors import UsageError
 from dms.identifiers import IdentifierMatcher
+from dms.index import forgive
 from dms.index import query as q
 from dms.index.backend import SearchBackend
 from dms.index.limits import Deadline, Limits
@@ -52,6 +53,8 @@ class SearchResults:
     hits: list[SearchHit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     did_you_mean: str | None = None
+    notice: str | None = None  # one line when part of the query was read as plain words (forgiving searches)
+    ranked: tuple[str, ...] = ()  # words ranked by how many a document holds (all first); empty: all required
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,9 +72,12 @@ def search(
     snippets: bool = True,
     linked=None,
     within: frozenset[int] | None = None,
+    forgiving: bool = False,
 ) -> SearchResults:
     """`linked(ref)` gives the ids of the documents tied to ref, for `linked:` in the query;
-    `within` keeps the results to these documents (as-of retrieval)."""
+    `within` keeps the results to these documents (as-of retrieval). `forgiving` reads the query as a person
+    types it (dms.index.forgive: slips read as plain words and said in `notice`, many words ranked); without it
+    the query language is read strictly and a slip is a QueryError."""
     if sort not in SORTS:
         raise UsageError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     if not 1 <= limit <= MAX_LIMIT:
@@ -79,11 +85,19 @@ def search(
     if page < 1:
         raise UsageError("page numbers start at 1")
     deadline = Deadline(backend.limits.timeout)  # the engine keeps its own; this one covers the snippets too
-    tree = q.parse(query, matcher, backend.limits)
-    if linked is not None:
-        tree = q.resolve_linked(tree, linked)
-    if within is not None:
-        tree = q.And((tree, q.DocSet(frozenset(within))))
+    if forgiving:
+        reading = forgive.read(query, matcher, backend.limits)
+    else:
+        reading = forgive.Reading(q.parse(query, matcher, backend.limits), query, None)
+    if reading.tree is None:  # nothing but punctuation: nothing to find, and the notice says so
+        return SearchResults(query, 0, page, limit, sort, [], {}, None, reading.notice)
+
+    def prepared(tree):
+        if linked is not None:
+            tree = q.resolve_linked(tree, linked)
+        return q.And((tree, q.DocSet(frozenset(within)))) if within is not None else tree
+
+    tree = prepared(reading.tree)
     result = backend.search(tree, limit=limit, offset=(page - 1) * limit, sort=sort)
     terms = query_terms(tree, result.expanded)
     hits = []
@@ -97,25 +111,51 @@ def search(
         hits.append(SearchHit(h.doc_id, h.title, h.path, h.doc_type, h.date, h.score, page_no, text))
     did_you_mean = None
     if result.suggestions:
-        did_you_mean = query
+        did_you_mean = reading.text
         for word, (term, version_id) in result.suggestions.items():
             better = surface_form(catalog.pages(version_id), term)
             did_you_mean = re.sub(rf"(?<![\w:]){re.escape(word)}(?!\w)", better, did_you_mean)
-    return SearchResults(query, result.total, page, limit, sort, hits, result.facets, did_you_mean)
+        if not _finds_more(backend, matcher, prepared, reading.tree, result.total, did_you_mean, forgiving):
+            did_you_mean = None
+    return SearchResults(query, result.total, page, limit, sort, hits, result.facets, did_you_mean, reading.notice,
+                         reading.ranked)
+
+
+def _finds_more(backend: SearchBackend, matcher: IdentifierMatcher, prepared, tree, total: int, better: str,
+                forgiving: bool) -> bool:
+    """Whether the corrected query finds more than the query did: counted with every word required, so a
+    correction of a many-word query must raise the documents holding all its words."""
+    try:
+        if forgiving:
+            corrected = forgive.read(better, matcher, backend.limits).tree
+        else:
+            corrected = q.parse(better, matcher, backend.limits)
+    except UsageError:
+        return False
+    if corrected is None:
+        return False
+    before = total
+    if forgive.has_ranked(tree):
+        before = backend.search(prepared(forgive.all_required(tree)), limit=1, offset=0, sort="relevance",
+                                facets=False).total
+    after = backend.search(prepared(forgive.all_required(corrected)), limit=1, offset=0, sort="relevance",
+                           facets=False).total
+    return after > before
 
 
 def _highlighted_terms(matcher: IdentifierMatcher, query: str):
+    """The terms to mark for a query as the search read it (forgivingly: the words of '"lid hinge' too)."""
     try:
-        terms = query_terms(q.parse(query, matcher)) if query.strip() else None
+        tree = forgive.read(query, matcher).tree if query.strip() else None
     except UsageError:
-        terms = None
-    return query_terms(q.And(())) if terms is None else terms
+        tree = None
+    return query_terms(q.And(()) if tree is None else tree)
 
 
 def highlight_pages(matcher: IdentifierMatcher, pages: tuple[str, ...], query: str) -> list[tuple[str, int]]:
     """Each page (or the slice of it shown) as safe HTML with the query's hits marked, and its hit count
-    (for a document's text view). A query that does not parse highlights nothing: the text is still shown,
-    escaped."""
+    (for a document's text view). A query read as plain words marks its words; one that cannot be read at
+    all (a bound, a bad date) marks nothing: the text is still shown, escaped."""
     terms = _highlighted_terms(matcher, query)
     return [highlight(page, terms) for page in pages]
 

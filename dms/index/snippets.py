@@ -80,7 +80,7 @@ def query_terms(tree, expanded: frozenset[str] = frozenset()) -> Terms:
                 sequence(f"{n.number} rev {n.revision}")
         elif isinstance(n, q.Prefix) and n.field in (None, "body", "title"):
             prefixes.append(n.text.lower())
-        elif isinstance(n, (q.And, q.Or)):
+        elif isinstance(n, (q.And, q.Or, q.Ranked)):
             for i in n.items:
                 walk(i)
         # NOT parts and field filters are not highlighted

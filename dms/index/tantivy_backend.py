@@ -22,6 +22,7 @@ from dms.errors import ConfigError, IndexUnavailable, QueryError
 from dms.identifiers import index_token
 from dms.index import query as q
 from dms.index.backend import EngineHit, EngineResult, fresh_dir, marker_problem, swap_in
+from dms.index.forgive import correction_distance, has_ranked
 from dms.index.guard import reading
 from dms.index.limits import Deadline, Expansion, Limits
 from dms.index.snippets import stem
@@ -223,7 +224,7 @@ class TantivyBackend:
                       else None)))
         total = result.count
         found = counting.result() if counting else {}
-        suggestions = self._suggest(s, translator.schema, tree, deadline) if total == 0 else {}
+        suggestions = self._suggest(s, translator.schema, tree, deadline) if total == 0 or has_ranked(tree) else {}
         return EngineResult(total, hits, found, frozenset(translator.expanded), suggestions)
 
     @staticmethod
@@ -243,9 +244,10 @@ class TantivyBackend:
         for word in q.plain_words(tree):
             deadline.check()
             terms = words("body", word)
-            if len(terms) != 1 or searcher.doc_freq("body", terms[0]):
+            distance = correction_distance(word)
+            if len(terms) != 1 or not distance or searcher.doc_freq("body", terms[0]):
                 continue
-            close = _within(searcher, "body", terms[0], 2, deadline)
+            close = _within(searcher, "body", terms[0], distance, deadline)
             if close:
                 best = min(close, key=lambda t: (_distance(t, terms[0]), -searcher.doc_freq("body", t), t))
                 hit = searcher.search(tantivy.Query.term_query(schema, "body", best), 1).hits
@@ -323,6 +325,15 @@ class _Translator:
     def fields(self, field: str | None) -> tuple[str, ...]:
         return (field,) if field else DEFAULT_FIELDS
 
+    def ranked(self, subs: list):
+        """Any of the parts; q.TIER more for holding all of them, and again for all but one: BM25 within."""
+        Q = tantivy.Query
+        tiers = [Q.const_score_query(self.all_of(subs), q.TIER)]
+        if len(subs) >= 3:
+            most = [self.all_of(subs[:k] + subs[k + 1:]) for k in range(len(subs))]
+            tiers.append(Q.const_score_query(self.any_of(most), q.TIER))
+        return self.any_of([*tiers, self.any_of(subs)])
+
     def expand(self, field: str, terms: list[str]):
         if field in ("body", "title"):
             self.expanded.update(terms)
@@ -378,6 +389,8 @@ class _Translator:
             return self.all_of([self.node(i) for i in n.items])
         if isinstance(n, q.Or):
             return self.any_of([self.node(i) for i in n.items])
+        if isinstance(n, q.Ranked):
+            return self.ranked([self.node(i) for i in n.items])
         if isinstance(n, q.Not):
             return Q.boolean_query([(tantivy.Occur.Must, Q.all_query()), (tantivy.Occur.MustNot, self.node(n.item))])
         if isinstance(n, q.MatchAll):

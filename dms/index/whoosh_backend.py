@@ -22,10 +22,12 @@ from dms.errors import IndexUnavailable, QueryError
 from dms.identifiers import index_token
 from dms.index import query as q
 from dms.index.backend import EngineHit, EngineResult, fresh_dir, marker_problem, swap_in
+from dms.index.forgive import correction_distance, has_ranked
 from dms.index.guard import reading
 from dms.index.limits import Deadline, Expansion, Limits
 from dms.index.whoosh_docset import DocIds
 from dms.index.whoosh_phrase import ExactPhrase
+from dms.index.whoosh_tiered import Tiered
 from dms.index.whoosh_timed import Timed
 from dms.model import IndexRecord
 
@@ -221,7 +223,7 @@ class WhooshBackend:
             for field, text in translated.existing_terms(s.reader(), expand=True)
             if field in ("body", "title")
         ) if _has_expansion(tree) else frozenset()
-        suggestions = self._suggest(s, tree, deadline) if total == 0 else {}
+        suggestions = self._suggest(s, tree, deadline) if total == 0 or has_ranked(tree) else {}
         return EngineResult(total, hits, found, expanded, suggestions)
 
     def _count_facets(self, searcher, docs: list[int]) -> dict[str, dict[str, int]]:
@@ -246,9 +248,10 @@ class WhooshBackend:
         for word in q.plain_words(tree):
             deadline.check()
             terms = [t.text for t in analyzer(word)]
-            if len(terms) != 1 or reader.doc_frequency("body", terms[0]):
+            distance = correction_distance(word)
+            if len(terms) != 1 or not distance or reader.doc_frequency("body", terms[0]):
                 continue
-            close = corrector.suggest(terms[0], limit=1, maxdist=2, prefix=1)  # first letter kept: 200x faster
+            close = corrector.suggest(terms[0], limit=1, maxdist=distance, prefix=1)  # first letter kept: 200x faster
             if close:
                 docnum = next(iter(reader.postings("body", close[0]).all_ids()))
                 out[word] = (close[0], searcher.stored_fields(docnum)["version_id"])
@@ -292,7 +295,7 @@ def _facet_sets(reader) -> dict[str, dict[str, set[int]]]:
 def _has_expansion(tree) -> bool:
     if isinstance(tree, (q.Prefix, q.Fuzzy)):
         return True
-    if isinstance(tree, (q.And, q.Or)):
+    if isinstance(tree, (q.And, q.Or, q.Ranked)):
         return any(_has_expansion(i) for i in tree.items)
     return False
 
@@ -353,6 +356,7 @@ class _Translator:
     def fields(self, field: str | None) -> tuple[str, ...]:
         return (field,) if field else DEFAULT_FIELDS
 
+
     def node(self, n):
         if isinstance(n, (q.Word, q.Phrase)):
             return wq.Or([self.text_query(f, n.text) for f in self.fields(n.field)])
@@ -379,6 +383,8 @@ class _Translator:
             return wq.And([self.node(i) for i in n.items])
         if isinstance(n, q.Or):
             return wq.Or([self.node(i) for i in n.items])
+        if isinstance(n, q.Ranked):
+            return Tiered([self.node(i) for i in n.items], q.TIER)
         if isinstance(n, q.Not):
             return wq.Not(self.node(n.item))
         if isinstance(n, q.MatchAll):

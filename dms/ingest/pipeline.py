@@ -86,6 +86,10 @@ class _Run:
         self.fine: list[str] = []  # paths read (or unchanged) in this run: any lasting problem of theirs is over
         self.met: set[str] = set()  # paths with a problem in this run
         self.recorded: set[int] = set()  # documents given a version in this run, for the steps after it
+        from dms.preview.task import spec_for
+
+        # made in the workers; not in this process (InlinePool): the web server's preview queue makes those
+        self.preview = spec_for(dms.settings) if dms.settings.thumbnails and not isinstance(pool, InlinePool) else None
 
     def on_done(self) -> None:
         self.finished += 1
@@ -163,7 +167,7 @@ class _Run:
         blob = self.dms.store.path_for(job.sha256)
         self.waiting[job.sha256] = []
         self.pool.submit(job, Task(blob=blob, path=job.path, size=job.size, max_bytes=self.max_bytes,
-                                   max_text_chars=self.max_text_chars))
+                                   max_text_chars=self.max_text_chars, preview=self.preview))
         while self.pool.in_flight >= self.window:
             self.record(*self.pool.next_result())
 

@@ -2,13 +2,14 @@
 
 Products: codes matching [products] pattern in the file name, the title and the text (less [products] exclude),
 and the names and old codes of [products.aliases] (whole words, case-insensitive, any run of spaces between
-their words) as the codes they stand for. Parties: the e-mail's From, To and Cc, then the [parties] names
-found in the text.
+their words) as the codes they stand for. Parties: the e-mail's From, To and Cc (each with the organisation
+[parties.organisations] maps its address or domain to), then the [parties] names found in the text.
 """
 
 from __future__ import annotations
 
 import re
+from email.utils import parseaddr
 from functools import lru_cache
 
 from dms.ingest.provenance import entry, line_at
@@ -63,12 +64,35 @@ def find_products(rules: Rules, name: str, title: str, pages: list[str]) -> tupl
     return products, source
 
 
+def organisation_of(rules: Rules, identity: str) -> str | None:
+    """The organisation [parties.organisations] maps an e-mail identity to ("Anna <anna@nordlicht.example>"):
+    by its whole address first, then by its domain or a domain above it (mail.nordlicht.example)."""
+    address = parseaddr(identity)[1].strip().lower()
+    if "@" not in address:
+        return None
+    table = dict(rules.party_organisations)
+    if address in table:
+        return table[address]
+    labels = address.rpartition("@")[2].split(".")
+    for start in range(len(labels) - 1):
+        organisation = table.get(".".join(labels[start:]))
+        if organisation:
+            return organisation
+    return None
+
+
 def find_parties(rules: Rules, meta: dict, pages: list[str]) -> tuple[list[str], dict | None]:
-    """Parties (e-mail headers first, then the [parties] names in their order), and where they came from."""
+    """Parties (e-mail headers first, each followed by the organisation [parties.organisations] maps it to,
+    then the [parties] names in their order), and where they came from."""
     parties: dict[str, None] = {}
+    mapped = False
     for key in ("from", "to", "cc"):
         for person in meta.get(key, []):
             parties[person] = None
+            organisation = organisation_of(rules, person) if rules.party_organisations else None
+            if organisation:
+                parties[organisation] = None
+                mapped = True
     headers = list(parties)
     lowered = [page.lower() for page in pages]
     first = None  # (page, at) of the first name found in the text
@@ -84,6 +108,7 @@ def find_parties(rules: Rules, meta: dict, pages: list[str]) -> tuple[list[str],
         return [], None
     words = ", ".join(parties)
     if headers:
-        return list(parties), entry("e-mail headers" + (" and party names" if first else ""), words=words)
+        how = "e-mail headers" + (" (organisations by [parties.organisations])" if mapped else "")
+        return list(parties), entry(how + (" and party names" if first else ""), words=words)
     page_no, at = first
     return list(parties), entry("party names", page=page_no, line=line_at(pages[page_no - 1], at), words=words)

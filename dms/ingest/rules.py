@@ -49,6 +49,7 @@ class Rules:
     product_aliases: tuple[tuple[str, str], ...] = ()  # (name as written, product code)
     decision_phrases: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (outcome, phrases of every language)
     amendment_phrases: tuple[str, ...] = ()
+    party_organisations: tuple[tuple[str, str], ...] = ()  # (e-mail domain or address, organisation)
 
     def change_number_regex(self, year: int) -> re.Pattern:
         """Matches numbers of that year made by `change_number`, capturing the running number."""
@@ -161,6 +162,7 @@ def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
         product_aliases=sections.product_aliases,
         decision_phrases=sections.decision_phrases,
         amendment_phrases=sections.amendment_phrases,
+        party_organisations=sections.party_organisations,
     )
 
 

@@ -1,6 +1,7 @@
 """The sections of the rules file that say how an archive writes its metadata: change families, revision
 schemes, the labels of numbers, revisions and dates, the date order, product aliases and the phrases that
-record decisions and amendments. Each is checked here, with an error that names the section."""
+record decisions and amendments, the organisations of e-mail identities. Each is checked here, with an error
+that names the section."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class Sections:
     product_aliases: tuple[tuple[str, str], ...]
     decision_phrases: tuple[tuple[str, tuple[str, ...]], ...]
     amendment_phrases: tuple[str, ...]
+    party_organisations: tuple[tuple[str, str], ...] = ()  # (e-mail domain or address, lower case; organisation)
 
 
 def _table(data: dict, name: str, source: str) -> dict:
@@ -92,6 +94,7 @@ def read_sections(data: dict, source: str, *, families: tuple[str, ...], schemes
             else:
                 raise ConfigError(f"{source}: [phrases.{lang}] {key}: use {', '.join((*outcomes, 'amendment'))}")
     return Sections(
+        party_organisations=_organisations(_table(data, "parties", source).get("organisations", {}), source),
         change_families=change,
         revision_schemes=tuple(revisions.items()),
         number_labels=_words(numbers.get("labels", []), "[numbers] labels", source),
@@ -105,3 +108,21 @@ def read_sections(data: dict, source: str, *, families: tuple[str, ...], schemes
         decision_phrases=tuple((o, tuple(dict.fromkeys(p))) for o, p in decision.items()),
         amendment_phrases=tuple(dict.fromkeys(amendment)),
     )
+
+
+def _organisations(table, source: str) -> tuple[tuple[str, str], ...]:
+    """[parties.organisations]: an e-mail domain (nordlicht.example, also its subdomains) or a whole address
+    (service@brightwater.example) = the organisation its identities belong to."""
+    where = f"{source}: [parties.organisations]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table of domain or address = organisation")
+    pairs = []
+    for key, organisation in table.items():
+        if not isinstance(organisation, str) or not organisation.strip():
+            raise ConfigError(f"{where} {key}: the organisation must be a non-empty string")
+        address = key.strip().lower()
+        if not re.fullmatch(r"([^@\s]+@)?[a-z0-9-]+(\.[a-z0-9-]+)+", address):
+            raise ConfigError(f"{where} {key!r}: write an e-mail domain (nordlicht.example) or an address "
+                              "(service@brightwater.example)")
+        pairs.append((address, " ".join(organisation.split())))
+    return tuple(pairs)

@@ -13,6 +13,7 @@ from dms.ingest.rules import Rules
 from dms.ingest.sniff import NAMES, detect
 from dms.ingest.textbound import bound_pages, truncated
 from dms.model import Extraction, Problem
+from dms.preview.task import at_ingest  # here, so the workers' fork server loads the renderers once
 
 MAX_ATTACHMENT_BYTES = 64 << 20
 
@@ -24,6 +25,7 @@ class Task:
     size: int
     max_bytes: int
     max_text_chars: int = 20_000_000  # DMS_MAX_TEXT_MB: text kept per document, the rest cut here
+    preview: object = None  # a dms.preview.task.PreviewSpec: make its previews too (None: DMS_THUMBNAILS=0)
 
     def run(self, rules: Rules) -> Extraction:
         return extract(self, rules)
@@ -89,7 +91,10 @@ def extract(task: Task, rules: Rules) -> Extraction:
     raw.pages = kept
     if total > used:
         problems.append(truncated(used, total))
-    return _finish(raw, task, rules, detected.kind, extractor.name, problems)
+    done = _finish(raw, task, rules, detected.kind, extractor.name, problems)
+    if task.preview is not None:  # thumbnail, scan pages, HTML render; never fails the file (dms.preview)
+        at_ingest(task.preview, task.blob, detected.kind, task.blob.name)
+    return done
 
 
 def _finish(raw: Raw, task: Task, rules: Rules, kind: str, extractor: str, problems: list[Problem]) -> Extraction:

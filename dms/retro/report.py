@@ -18,6 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dms.app import Dms
+from dms.changes.costs import TEMPLATE_GLOBALS
 from dms.errors import UsageError
 from dms.retro.charts import line_chart
 from dms.retro.metrics import for_product
@@ -26,6 +27,7 @@ WINDOW = 6  # months before and after a change
 COST = re.compile(r"One-off cost\s*\|?\s*EUR\s*([\d.,]+)", re.IGNORECASE)
 RECURRING = re.compile(r"Recurring cost\s*\|?\s*EUR\s*([\d.,]+)", re.IGNORECASE)
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html"]))
+_env.globals.update(TEMPLATE_GLOBALS)  # cost_label (dms.changes.costs): the same unit as the request's pages
 
 
 def _month(day: str | None) -> str | None:

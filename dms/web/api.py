@@ -50,8 +50,11 @@ def me(who: Caller = caller()):
 
 @router.get("/search", summary="Search (the query language of `dms search --help`)")
 def search(request: Request, q: str, sort: Literal["relevance", "newest", "oldest"] = "relevance", page: int = 1,
-           limit: int = 10, as_of: str | None = None, who: Caller = caller()):
-    return _archive(request).search(q, sort=sort, page=page, limit=limit, as_of=as_of).to_dict()
+           limit: int = 10, as_of: str | None = None, strict: bool = False, who: Caller = caller()):
+    """A typing slip (an unclosed quote, a stray bracket, a trailing "?") is searched as words and `notice` says so;
+    `strict=true` refuses it instead, as a script that builds queries may prefer."""
+    return _archive(request).search(q, sort=sort, page=page, limit=limit, as_of=as_of,
+                                    forgiving=not strict).to_dict()
 
 
 @router.get("/documents/{ref}", summary="A document's metadata (ref: id, path, identifier or SHA-256 prefix)")

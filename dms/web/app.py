@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import asynccontextmanager
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -63,8 +63,17 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (pages_admin, pages_start, pages_search, pages_docs, pages_evidence, pages_graph, pages_changes,
                    pages_review):
         app.include_router(module.router)
+    from dms.web import pages_products
+
+    app.include_router(pages_products.router)
+    from dms.web import pages_parties  # parties renamed and merged (dms.parties)
+
+    app.include_router(pages_parties.router)
     app.include_router(api.router, prefix="/api/v1")
     app.include_router(api_evidence.router, prefix="/api/v1")
+    from dms.web.pages_preview import router as preview_router  # thumbnails, page images, the viewer
+
+    app.include_router(preview_router)
     _error_handlers(app)
 
     from dms.web.security import ResponseGuard
@@ -84,11 +93,36 @@ def _wants_json(request: Request) -> bool:
 
 
 def _error(request: Request, status: int, kind: str, message: str):
+    """The error as JSON under /api/, else as a page that keeps the navigation of whoever is signed in (also
+    when the error came before the route knew them: a page that does not exist, a role that is too low)."""
     if _wants_json(request):
         return JSONResponse({"error": {"type": kind, "status": status, "message": message}}, status_code=status)
     from dms.web.render import render
 
-    return render(request, "error.html", status=status, kind=kind, message=message)
+    if getattr(request.state, "caller", None) is None:
+        request.state.caller = _signed_in(request)
+    return render(request, "error.html", status=status, kind=kind, message=message, back=_back(request))
+
+
+def _signed_in(request: Request):
+    """Who the session cookie belongs to, for the navigation of an error page; None if nobody (or the catalog
+    cannot tell: the page then shows the error without the navigation)."""
+    from dms import auth
+    from dms.web.security import SESSION_COOKIE, Caller
+
+    try:
+        live = auth.session(request.app.state.web.dms().catalog, request.cookies.get(SESSION_COOKIE))
+    except (errors.DmsError, sqlite3.DatabaseError):
+        return None
+    return Caller(live.user, live)
+
+
+def _back(request: Request) -> str | None:
+    """The page of this site the person came from (the Referer, same origin only), to offer a way back."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path == request.url.path:
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def _error_handlers(app: FastAPI) -> None:

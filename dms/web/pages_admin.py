@@ -1,16 +1,17 @@
-"""Signing in and out, one's own account and API tokens, and (for admins) users and roles."""
+"""Signing in and out, one's own account, password and API tokens, and (for admins) users, roles, temporary
+passwords and sign-in lockouts."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from dms import auth, users
-from dms.errors import DmsError, PermissionDenied, TooManyAttempts, UsageError
+from dms.errors import DmsError, NotSignedIn, PermissionDenied, TooManyAttempts, UsageError, http_status
 from dms.web.render import render
-from dms.web.security import SESSION_COOKIE, Caller, caller, client_of
+from dms.web.security import SESSION_COOKIE, Caller, browser_of, caller, set_client_cookie
 
 router = APIRouter()
 
@@ -39,29 +40,53 @@ def same_origin(request: Request) -> None:
                                "sign in from the dms page itself")
 
 
+def _password_form(next: str) -> str:
+    return "/account/password" + (f"?next={quote(next, safe='')}" if next != "/" else "")
+
+
 @router.get("/sign-in", include_in_schema=False)
 def sign_in_page(request: Request, next: str = "/"):
-    return render(request, "sign_in.html", next=_safe_next(next))
+    """The form. A session that must first set its own password is sent to that form instead (every page a
+    must-change session asks for comes here, see dms.web.security.caller). The browser gets its cookie here."""
+    state = request.app.state.web
+    try:
+        live = auth.session(state.dms().catalog, request.cookies.get(SESSION_COOKIE))
+    except NotSignedIn:
+        live = None
+    if live is not None and live.user.must_change:
+        return RedirectResponse(_password_form(_safe_next(next)), status_code=303)
+    browser = browser_of(request)
+    response = render(request, "sign_in.html", next=_safe_next(next))
+    if browser.fresh:
+        set_client_cookie(response, state.settings, browser.cookie)
+    return response
 
 
 @router.post("/sign-in", include_in_schema=False)
 def sign_in(request: Request, name: str = Form(""), password: str = Form(""), next: str = Form("/")):
     same_origin(request)
     state = request.app.state.web
+    browser = browser_of(request)
     try:
-        live = auth.sign_in(state.dms().catalog, state.settings, name, password, client_of(request))
-    except TooManyAttempts as exc:
-        return render(request, "sign_in.html", status=429, message=str(exc), name=name, next=_safe_next(next))
+        signed = auth.sign_in(state.dms().catalog, state.settings, name, password, browser)
     except DmsError as exc:
-        return render(request, "sign_in.html", status=401, message=str(exc), name=name, next=_safe_next(next))
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, live.token, httponly=True, samesite="lax", path="/",
+        status = 429 if isinstance(exc, TooManyAttempts) else 401
+        response = render(request, "sign_in.html", status=status, message=str(exc), name=name, next=_safe_next(next))
+        if browser.fresh:  # from now on this browser's failures are its own
+            set_client_cookie(response, state.settings, browser.cookie)
+        return response
+    request.state.signed_in = signed.session.user.name  # for the access log
+    target = _safe_next(next)
+    response = RedirectResponse(_password_form(target) if signed.session.user.must_change else target,
+                                status_code=303)
+    response.set_cookie(SESSION_COOKIE, signed.session.token, httponly=True, samesite="lax", path="/",
                         secure=state.settings.secure_cookies, max_age=int(state.settings.session_hours * 3600))
+    set_client_cookie(response, state.settings, signed.client_cookie)
     return response
 
 
 @router.post("/sign-out", include_in_schema=False)
-def sign_out(request: Request, who: Caller = caller()):
+def sign_out(request: Request, who: Caller = caller(temporary_ok=True)):
     auth.sign_out(request.app.state.web.dms().catalog, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -85,10 +110,43 @@ def api_docs(request: Request, who: Caller = caller()):
 
 
 @router.get("/account", include_in_schema=False)
-def account(request: Request, who: Caller = caller()):
+def account(request: Request, password: str = "", who: Caller = caller()):
     catalog = request.app.state.web.dms().catalog
     return render(request, "account.html", tokens=auth.tokens(catalog, who.name), new_token=None,
-                  email=users.get(catalog, who.name).email)
+                  email=users.get(catalog, who.name).email, changed=password == "changed")
+
+
+@router.get("/account/password", include_in_schema=False)
+def password_page(request: Request, next: str = "/", who: Caller = caller(temporary_ok=True)):
+    """Change one's password; the only page a user who signed in with a temporary password can reach."""
+    if not who.user.must_change:
+        return RedirectResponse("/account#password", status_code=303)
+    return render(request, "account.html", must_change=True, next=_safe_next(next))
+
+
+@router.post("/account/password", include_in_schema=False)
+def change_password(request: Request, current: str = Form(""), new: str = Form(""), repeat: str = Form(""),
+                    next: str = Form("/"), who: Caller = caller(temporary_ok=True)):
+    state = request.app.state.web
+    catalog = state.dms().catalog
+
+    def again(message: str, status: int):
+        if who.user.must_change:
+            return render(request, "account.html", status=status, must_change=True, next=_safe_next(next),
+                          password_message=message)
+        return render(request, "account.html", status=status, tokens=auth.tokens(catalog, who.name), new_token=None,
+                      email=users.get(catalog, who.name).email, password_message=message)
+
+    if new != repeat:
+        return again("the new password and its repetition differ; nothing was changed", 400)
+    try:
+        _, cookie = auth.change_password(catalog, state.settings, who.session, current, new, browser_of(request))
+    except (PermissionDenied, UsageError, TooManyAttempts) as exc:
+        return again(str(exc), http_status(exc))
+    target = _safe_next(next) if who.user.must_change else "/account?password=changed"
+    response = RedirectResponse(target, status_code=303)
+    set_client_cookie(response, state.settings, cookie)
+    return response
 
 
 @router.post("/account/tokens", include_in_schema=False)
@@ -115,9 +173,16 @@ def revoke_token(request: Request, token_id: int, who: Caller = caller()):
 # -- users (admins) --------------------------------------------------------------------------
 
 
+def _users_page(request: Request, status: int = 200, **extra):
+    state = request.app.state.web
+    catalog = state.dms().catalog
+    return render(request, "users.html", status=status, users=users.listing(catalog), roles=users.ROLES,
+                  lockouts=auth.lockouts(catalog, state.settings), settings=state.settings, **extra)
+
+
 @router.get("/users", include_in_schema=False)
 def users_page(request: Request, who: Caller = caller("admin")):
-    return render(request, "users.html", users=users.listing(request.app.state.web.dms().catalog), roles=users.ROLES)
+    return _users_page(request)
 
 
 @router.post("/users", include_in_schema=False)
@@ -139,6 +204,36 @@ def disable_user(request: Request, name: str, who: Caller = caller("admin")):
         raise UsageError("which user?")
     users.disable(request.app.state.web.dms().catalog, name, who.name)
     return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{name}/enable", include_in_schema=False)
+def enable_user(request: Request, name: str, who: Caller = caller("admin")):
+    users.enable(request.app.state.web.dms().catalog, name, who.name)
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{name}/password", include_in_schema=False)
+def reset_password(request: Request, name: str, who: Caller = caller("admin")):
+    """A temporary password, made here and shown once on the page that answers (never in a URL)."""
+    state = request.app.state.web
+    user, password, until = users.reset_password(state.dms().catalog, name, who.name,
+                                                  state.settings.temporary_password_hours)
+    response = _users_page(request, temporary={"name": user.name, "password": password, "until": until,
+                                               "hours": state.settings.temporary_password_hours})
+    response.headers["Cache-Control"] = "no-store"  # the password is on this page: keep it out of caches
+    return response
+
+
+@router.post("/users/{name}/unlock", include_in_schema=False)
+def unlock_user(request: Request, name: str, who: Caller = caller("admin")):
+    cleared = auth.unlock(request.app.state.web.dms().catalog, who.name, name=name)
+    return _users_page(request, unlocked=f"{name}: {cleared} failed sign-in(s) cleared")
+
+
+@router.post("/users/unlock-client", include_in_schema=False)
+def unlock_client(request: Request, address: str = Form(""), who: Caller = caller("admin")):
+    cleared = auth.unlock(request.app.state.web.dms().catalog, who.name, address=address.strip())
+    return _users_page(request, unlocked=f"{address.strip()}: {cleared} failed sign-in(s) cleared")
 
 
 

@@ -1,4 +1,8 @@
-"""Change requests in the browser: list, new, a request's page with the actions the user may take, the report."""
+"""Change requests in the browser: list, new, a request's page with the actions the user may take, the report.
+
+A form that is refused (a rule of the workflow, a bad value, a stale revision) comes back as the same page
+with the reason beside the form and what was typed still in it; nothing was changed.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,27 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from dms import changes
-from dms.changes.views import catalogue, describe
+from dms import changes, errors
+from dms.changes.views import ON_FILE_STATES, SOURCES, catalogue, describe
+from dms.changes.waiting import actions_for
 from dms.changes.workflow import ACTIONS, ASSESSMENT, OUTCOMES
 from dms.errors import UsageError
 from dms.web.render import render
 from dms.web.security import Caller, caller
 
 router = APIRouter(include_in_schema=False)
+# the standalone printable report: its own inline styles and no scripts at all
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+# the report inside the app's pages (with the navigation): the app's stylesheet, the report's inline one, no scripts
+REPORT_PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline' 'self'; img-src 'self' data:; base-uri 'none'; "
+                   "form-action 'self'; frame-ancestors 'none'")
+# refusals shown beside the form (anything else is the error page)
+REFUSALS = (errors.UsageError, errors.NotFound, errors.PermissionDenied, errors.Busy)
 
 LIST_FIELDS = ("products", "affected", "attachments")
 TEXT_FIELDS = ("title", "description", "reason", "need_date", "relevance", "benefits", "schedule_impact",
                "cost_once", "cost_recurring")
+KEPT_FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "risks", "outcome", "rationale", "effective_date", "waivers", "note")
 
 
 def fields_from_form(form) -> dict:
@@ -41,6 +53,30 @@ def fields_from_form(form) -> dict:
     return out
 
 
+def kept(form) -> dict[str, str]:
+    """What the person typed, to put back into a refused form."""
+    return {k: v for k in KEPT_FIELDS if isinstance(v := form.get(k), str)}
+
+
+def _shown(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def form_values(cr: dict | None) -> dict[str, str]:
+    """A request's fields as its forms show them (lists joined, risks one per line)."""
+    cr = cr or {}
+    values = {k: _shown(cr.get(k)) for k in TEXT_FIELDS}
+    for key in ("products", "affected"):
+        values[key] = ", ".join(cr.get(key) or [])
+    values["attachments"] = ""  # given, they replace the attachments; left empty, they stay as they are
+    values["risks"] = "".join(f"{r['risk']}:{r['likelihood']}:{r['severity']}\n" for r in cr.get("risks") or [])
+    return values
+
+
 def _revision(form) -> int | None:
     raw = form.get("revision")
     if raw in (None, ""):
@@ -50,36 +86,19 @@ def _revision(form) -> int | None:
     return int(raw)
 
 
-def allowed_actions(cr: dict, who: Caller) -> list[str]:
-    """The transitions this user may try now (the workflow still checks every rule when they do)."""
-    out = []
-    for action, (sources, _, role) in ACTIONS.items():
-        if cr["state"] not in sources:
-            continue
-        if action == "close" and cr["state"] == "decided" and cr.get("decision") == "approved":
-            continue  # an approved request closes only after authorization and implementation
-        if action == "submit" and (who.name == cr["applicant"] or who.user.at_least("coordinator")):
-            out.append(action)
-        elif action != "submit" and who.user.at_least(role):
-            out.append(action)
-    return out
-
-
 @router.get("/changes")
 def changes_page(request: Request, state: str = "", product: str = "", applicant: str = "", since: str = "",
-                 until: str = "", archive: bool = False, who: Caller = caller()):
-    if state and state not in changes.STATES:
-        raise UsageError(f"state is one of: {', '.join(changes.STATES)}")
+                 until: str = "", source: str = "all", who: Caller = caller()):
     rows = catalogue(request.app.state.web.dms(), state or None, product or None, applicant or None, since or None,
-                     until or None, archive)
-    return render(request, "changes.html", rows=rows, states=changes.STATES,
+                     until or None, source=source or "all")
+    return render(request, "changes.html", rows=rows, states=(*changes.STATES, ON_FILE_STATES[0]), sources=SOURCES,
                   filters={"state": state, "product": product, "applicant": applicant, "since": since,
-                           "until": until, "archive": archive})
+                           "until": until, "source": source or "all"})
 
 
 @router.get("/changes/new")
 def new_page(request: Request, who: Caller = caller()):
-    return render(request, "change_new.html")
+    return render(request, "change_new.html", values=form_values(None), error=None)
 
 
 @router.post("/changes")
@@ -87,45 +106,66 @@ async def create(request: Request, who: Caller = caller()):
     form = await request.form()
     fields = fields_from_form(form)
     title = fields.pop("title", "")
-    cr = await run_in_threadpool(request.app.state.web.write, changes.create, title, who.name, **fields)
+    try:
+        cr = await run_in_threadpool(request.app.state.web.write, changes.create, title, who.name, **fields)
+    except REFUSALS as exc:
+        return render(request, "change_new.html", status=errors.http_status(exc), values=kept(form), error=str(exc))
     return RedirectResponse(f"/changes/{cr.number}", status_code=303)
+
+
+def _page(request: Request, number: str, who: Caller, status: int = 200, failed: dict | None = None):
+    """The request's page; `failed` = {"form": action or "edit", "message", "values"} puts a refusal beside
+    its form, with what was typed."""
+    from dms import audit
+    from dms.changes.related import related
+
+    archive = request.app.state.web.dms()
+    data = describe(archive, number)
+    on_file = data["state"] in ON_FILE_STATES
+    shown = {d["id"] for key in ("documents", "decided_in", "amended_by") for d in data.get(key, [])}
+    values = {"edit": form_values(data), "assess": form_values(data)}
+    if failed:
+        values[failed["form"]] = {**values.get(failed["form"], {}), **failed["values"]}
+    return render(request, "change.html", status=status, cr=data, on_file=on_file,
+                  links=related(archive, data["number"], workflow=not on_file, exclude=shown),
+                  history=audit.history(archive.catalog, f"change_request:{data['number']}"),
+                  actions=[] if on_file else actions_for(data, who.user), outcomes=OUTCOMES, assessment=ASSESSMENT,
+                  editable=not on_file and data["state"] in ("draft", "submitted", "under review")
+                  and (who.name == data.get("applicant") or who.user.at_least("coordinator")),
+                  values=values, failed=failed)
 
 
 @router.get("/changes/{number}")
 def change_page(request: Request, number: str, who: Caller = caller()):
-    archive = request.app.state.web.dms()
-    data = describe(archive, number)
-    on_file = data["state"] in ("on file", "cited only")
-    from dms import audit
+    return _page(request, number, who)
 
-    return render(request, "change.html", cr=data, on_file=on_file,
-                  history=audit.history(archive.catalog, f"change_request:{data['number']}"),
-                  actions=[] if on_file else allowed_actions(data, who), outcomes=OUTCOMES, assessment=ASSESSMENT,
-                  editable=not on_file and data["state"] in ("draft", "submitted", "under review")
-                  and (who.name == data.get("applicant") or who.user.at_least("coordinator")))
+
+async def _refused(request: Request, number: str, who: Caller, form_name: str, exc: Exception, form):
+    """The page again with the refusal beside the form; a stale form gets the current revision, so that what
+    was typed can be sent again once the person has looked at what changed meanwhile."""
+    failed = {"form": form_name, "message": str(exc), "values": kept(form)}
+    return await run_in_threadpool(_page, request, number, who, errors.http_status(exc), failed)
 
 
 @router.post("/changes/{number}/edit")
 async def edit(request: Request, number: str, who: Caller = caller()):
     form = await request.form()
-    fields, revision = fields_from_form(form), _revision(form)
-    cr = await run_in_threadpool(request.app.state.web.write, changes.edit, number, who.name, revision, **fields)
+    try:
+        fields, revision = fields_from_form(form), _revision(form)
+        cr = await run_in_threadpool(request.app.state.web.write, changes.edit, number, who.name, revision, **fields)
+    except REFUSALS as exc:
+        return await _refused(request, number, who, "edit", exc, form)
     return RedirectResponse(f"/changes/{cr.number}", status_code=303)
 
 
-@router.post("/changes/{number}/{action}")
-async def act(request: Request, number: str, action: str, who: Caller = caller()):
-    if action not in ACTIONS:
-        raise UsageError(f"unknown action {action!r}; actions are: {', '.join(ACTIONS)}")
-    form = await request.form()
-    params: dict = {}
+def _params(action: str, form) -> dict:
     if action == "assess":
-        params = {k: v for k, v in fields_from_form(form).items() if k in ASSESSMENT}
-    elif action == "decide":
-        params = {"outcome": form.get("outcome"), "rationale": form.get("rationale") or ""}
-    elif action == "authorize":
-        params = {"effective_date": form.get("effective_date") or None}
-    elif action == "close":
+        return {k: v for k, v in fields_from_form(form).items() if k in ASSESSMENT}
+    if action == "decide":
+        return {"outcome": form.get("outcome"), "rationale": form.get("rationale") or ""}
+    if action == "authorize":
+        return {"effective_date": form.get("effective_date") or None}
+    if action == "close":
         waivers = {}
         for line in str(form.get("waivers") or "").splitlines():
             if line.strip():
@@ -133,17 +173,38 @@ async def act(request: Request, number: str, action: str, who: Caller = caller()
                 if not sep or not reason.strip():
                     raise UsageError(f"write each waiver as DOCUMENT=REASON, not {line.strip()!r}")
                 waivers[doc.strip().upper()] = reason.strip()
-        params = {"waivers": waivers}
-    note, revision = str(form.get("note") or ""), _revision(form)
-    cr = await run_in_threadpool(request.app.state.web.write, changes.transition, number, action, who.name, note,
-                                 revision, **params)
+        return {"waivers": waivers}
+    return {}
+
+
+@router.post("/changes/{number}/{action}")
+async def act(request: Request, number: str, action: str, who: Caller = caller()):
+    if action not in ACTIONS:
+        raise UsageError(f"unknown action {action!r}; actions are: {', '.join(ACTIONS)}")
+    form = await request.form()
+    try:
+        params, note, revision = _params(action, form), str(form.get("note") or ""), _revision(form)
+        cr = await run_in_threadpool(request.app.state.web.write, changes.transition, number, action, who.name,
+                                     note, revision, **params)
+    except REFUSALS as exc:
+        return await _refused(request, number, who, action, exc, form)
+    except errors.NotDelivered as exc:  # done and on record: the page as it now stands, with the warning
+        failed = {"form": action, "message": str(exc), "values": {}}
+        return await run_in_threadpool(_page, request, number, who, errors.http_status(exc), failed)
     return RedirectResponse(f"/changes/{cr.number}", status_code=303)
 
 
 @router.get("/changes/{number}/report")
-def report(request: Request, number: str, who: Caller = caller()):
-    from dms.changes.report import render_report
+def report(request: Request, number: str, standalone: bool = False, who: Caller = caller()):
+    """The assessment report inside the app's page (with the navigation); `?standalone=1`: the printable file
+    `dms change report` writes."""
+    from dms.changes.report import render_report, report_parts
 
-    html, _ = render_report(request.app.state.web.dms(), number)
-    # a printable page with its own inline styles and no scripts at all
-    return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
+    archive = request.app.state.web.dms()
+    if standalone:
+        html, _ = render_report(archive, number)
+        return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
+    number_, style, body = report_parts(archive, number)
+    response = render(request, "change_report.html", number=number_, style=style, body=body)
+    response.headers["Content-Security-Policy"] = REPORT_PAGE_CSP
+    return response

@@ -21,12 +21,14 @@ def _lines(text: str) -> list[str]:
     return [x.strip() for x in text.replace(",", "\n").splitlines() if x.strip()]
 
 
-def bundle_response(archive, who: Caller, query: str = "", trace: str = "", matter: str = "", as_of: str = ""):
+def bundle_response(archive, who: Caller, query: str = "", trace: str = "", matter: str = "", as_of: str = "",
+                    documents=()):
     """Make a bundle in a temporary file and send it as a download; the file goes once sent."""
     fd, tmp = tempfile.mkstemp(suffix=".zip")
     os.close(fd)
     try:
-        result = bundles.create(archive, tmp, who.name, query or None, trace or None, matter or None, as_of or None)
+        result = bundles.create(archive, tmp, who.name, query or None, trace or None, matter or None, as_of or None,
+                                documents=documents)
     except BaseException:
         os.unlink(tmp)
         raise

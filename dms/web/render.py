@@ -46,3 +46,6 @@ def _node_url(context, node: str) -> str:
 
 def install_helpers(templates) -> None:
     templates.env.globals.update(node_url=_node_url, query_url=query_url, doc_heading=heading_of)
+    from dms.changes.costs import TEMPLATE_GLOBALS  # cost_label, cost_text: one unit on form, page and report
+
+    templates.env.globals.update(TEMPLATE_GLOBALS)

@@ -4,6 +4,10 @@
   `Authorization: Bearer dms_…` token, checks their role, and, for a cookie-signed request that
   changes something, checks the CSRF token (form field `csrf` or header `X-CSRF-Token`).
   Bearer tokens are not sent by browsers on their own, so they need no CSRF token.
+  A session whose user signed in with a temporary password may do nothing but change it
+  (`PasswordChangeRequired`; a page asked for is sent there by way of the sign-in page).
+- `browser_of(request)`: the client a sign-in is counted against (dms.auth): the IP address and the
+  browser's own `dms_client` cookie (a fresh one when it sent none).
 - `ResponseGuard`: an ASGI middleware that refuses bodies over the upload limit (413) before
   reading them, adds security headers and a Server-Timing header to every response.
 """
@@ -11,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 
@@ -23,6 +28,8 @@ from dms.errors import NotSignedIn, PermissionDenied, TooLarge
 from dms.users import User
 
 SESSION_COOKIE = "dms_session"
+CLIENT_COOKIE = "dms_client"  # names the browser (dms.auth.Client): only the sign-in pages read or set it
+_CLIENT_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")  # what auth.new_client_cookie() hands out
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -54,6 +61,19 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def browser_of(request: Request) -> auth.Client:
+    """The address and the browser cookie; a caller without a (well-formed) cookie gets a fresh one."""
+    cookie = request.cookies.get(CLIENT_COOKIE)
+    if cookie and _CLIENT_VALUE.fullmatch(cookie):
+        return auth.Client(client_of(request), cookie)
+    return auth.Client(client_of(request), auth.new_client_cookie(), fresh=True)
+
+
+def set_client_cookie(response, settings, value: str) -> None:
+    response.set_cookie(CLIENT_COOKIE, value, httponly=True, samesite="lax", path="/", secure=settings.secure_cookies,
+                        max_age=int(settings.known_client_days * 86400))
+
+
 def _identify(request: Request) -> Caller:
     state = request.app.state.web
     catalog = state.dms().catalog
@@ -70,11 +90,16 @@ def _identify(request: Request) -> Caller:
 _bearer = HTTPBearer(auto_error=False, description="An API token: `dms user token create NAME --label …`")
 
 
-def caller(role: str = "viewer"):
-    """Depends(caller("coordinator")): the signed-in user, who holds at least this role."""
+def caller(role: str = "viewer", temporary_ok: bool = False):
+    """Depends(caller("coordinator")): the signed-in user, who holds at least this role. Only routes with
+    `temporary_ok` serve a session signed in with a temporary password (changing it, signing out)."""
 
     async def dependency(request: Request, _token=Depends(_bearer)) -> Caller:  # _token: for the OpenAPI docs
         who = await run_in_threadpool(_identify, request)
+        if who.session is not None and who.user.must_change and not temporary_ok:
+            request.state.caller = who  # for the access log
+            raise auth.PasswordChangeRequired("you signed in with a temporary password: set your own first, "
+                                              "at /account/password")
         if request.method not in SAFE_METHODS and who.session is not None:
             given = request.headers.get("x-csrf-token")
             if given is None and request.headers.get("content-type", "").startswith(

@@ -1,4 +1,5 @@
-"""XLSX via openpyxl: the text of every cell, one page per sheet. (CSV is read as text.)"""
+"""XLSX via openpyxl: the text of every cell, one page per sheet; a workbook without a title property is named
+from its first rows (dms.ingest.extractors.tabletitle). (CSV is read as text.)"""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
+from dms.ingest.extractors.tabletitle import title_from_rows
 from dms.ingest.registry import ExtractionFailed, Raw, register
 from dms.model import Problem
 
@@ -55,12 +57,12 @@ class XlsxExtractor:
             raise ExtractionFailed("malformed", f"XLSX is damaged and cannot be read: {exc}") from None
         except Exception as exc:  # broken XML inside the package
             raise ExtractionFailed("malformed", f"XLSX is damaged and cannot be read: {exc}") from None
-        pages, cells, long_cells = [], 0, []
+        pages, cells, long_cells, first_rows = [], 0, [], []
         try:
             for sheet in wb.worksheets:
                 rows = (_cut([_cell(v) for v in row], sheet.title, long_cells)
                         for row in sheet.iter_rows(values_only=True))
-                page, cells = sheet_page(sheet.title, rows, cells)
+                page, cells = sheet_page(sheet.title, _noting(rows, first_rows, not pages), cells)
                 pages.append(page)
             props = wb.properties
             meta = {"sheets": [ws.title for ws in wb.worksheets]}
@@ -68,11 +70,20 @@ class XlsxExtractor:
                 meta["author"] = props.creator
             if props.created:
                 meta["created"] = props.created.date().isoformat()
-            title = (props.title or "").strip() or None
+            # no title property: named from the first sheet's first rows, as a CSV table is
+            title = (props.title or "").strip() or title_from_rows(first_rows)
         finally:
             wb.close()
         warnings = [_long_cells_problem(long_cells)] if long_cells else []
         return Raw(pages=pages, title=title, meta=meta, warnings=warnings)
+
+
+def _noting(rows: Iterable[list[str]], kept: list[list[str]], keep: bool) -> Iterable[list[str]]:
+    """The rows, passed on; the first three non-empty ones also kept (for the title) when `keep`."""
+    for values in rows:
+        if keep and len(kept) < 3 and any(values):
+            kept.append(values)
+        yield values
 
 
 def _cut(values: list[str], sheet: str, long_cells: list[tuple[str, int]]) -> list[str]:

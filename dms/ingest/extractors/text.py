@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+from dms.ingest.extractors.tabletitle import csv_title
 from dms.ingest.registry import Raw, register
 from dms.ingest.textbound import PAGE_CHARS, split_page
 from dms.ingest.textcodec import decode
@@ -52,20 +53,35 @@ def _stream(path: Path, encoding: str) -> Iterator[str]:
 
 class TextExtractor:
     name = "text"
-    kinds = frozenset({"text", "markdown", "csv"})
+    kinds = frozenset({"text", "markdown"})
+
+    @staticmethod
+    def title(first_page: str) -> str | None:
+        return first_line_title(first_page)
 
     def extract(self, path: Path) -> Raw:
         if path.stat().st_size <= WHOLE_BYTES:
             text, encoding = decode(path.read_bytes())
             text = text.replace("\r\n", "\n")
-            return Raw(pages=list(paginate(text)), title=first_line_title(text), meta={"encoding": encoding})
+            return Raw(pages=list(paginate(text)), title=self.title(text), meta={"encoding": encoding})
         with open(path, "rb") as fh:
             sample = fh.read(SAMPLE_BYTES)
         cut = sample.rfind(b"\n")  # whole lines, so a character is not judged by half its bytes
         _, encoding = decode(sample[: cut + 1] if cut > 0 else sample)
         pages = _stream(path, encoding)
         first = next(pages, "")
-        return Raw(pages=_chain(first, pages), title=first_line_title(first), meta={"encoding": encoding})
+        return Raw(pages=_chain(first, pages), title=self.title(first), meta={"encoding": encoding})
+
+
+class CsvExtractor(TextExtractor):
+    """CSV is read as text; its title is named from its first rows (dms.ingest.extractors.tabletitle), not
+    taken as the raw first line."""
+
+    kinds = frozenset({"csv"})
+
+    @staticmethod
+    def title(first_page: str) -> str | None:
+        return csv_title(first_page)
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
@@ -74,3 +90,4 @@ def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
 
 
 register(TextExtractor())
+register(CsvExtractor())

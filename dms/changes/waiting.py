@@ -1,0 +1,68 @@
+"""What waits for whom: the steps of the workflow a user may take now, by role, and a user's own requests.
+
+One table (`PANELS`) says which workflow actions make up each panel of the start page's "waiting for me":
+
+    review     submitted requests to review, and requests under review to assess   (coordinator)
+    decide     assessed requests                                                     (manager)
+    authorize  approved requests to authorize                                        (manager)
+    implement  authorized requests                                                   (coordinator)
+    release    implemented requests to close once their revisions are released, and
+               rejected or deferred requests to close                                (coordinator)
+
+The roles come from the workflow's own ACTIONS. Nobody is asked to decide or authorize their own request
+(the workflow refuses the applicant's approval and authorization), and drafts wait for their applicant
+under "my requests", not here.
+"""
+
+from __future__ import annotations
+
+from dms.app import Dms
+from dms.changes.workflow import ACTIONS, listing
+from dms.users import User, get
+
+PANELS = {
+    "review": ("review", "assess"),
+    "decide": ("decide",),
+    "authorize": ("authorize",),
+    "implement": ("implement",),
+    "release": ("close",),
+}
+NOT_FOR_THE_APPLICANT = ("decide", "authorize")
+
+
+def actions_for(cr: dict, user: User) -> list[str]:
+    """The transitions this user may try on the request now (the workflow still checks every rule when they do)."""
+    out = []
+    for action, (sources, _, role) in ACTIONS.items():
+        if cr["state"] not in sources:
+            continue
+        if action == "close" and cr["state"] == "decided" and cr.get("decision") == "approved":
+            continue  # an approved request closes only after authorization and implementation
+        if action == "submit" and (user.name == cr["applicant"] or user.at_least("coordinator")):
+            out.append(action)
+        elif action != "submit" and user.at_least(role):
+            out.append(action)
+    return out
+
+
+def waiting_for(dms: Dms, user: str) -> dict[str, list[dict]]:
+    """panel -> the open requests in the workflow on which this user's role takes the next step, oldest first."""
+    who = get(dms.catalog, user)
+    panels: dict[str, list[dict]] = {panel: [] for panel in PANELS}
+    if who.disabled:
+        return panels
+    for cr in listing(dms):
+        mine = cr["applicant"] == who.name
+        may = set(actions_for(cr, who))
+        for panel, actions in PANELS.items():
+            steps = [a for a in actions if a in may and not (mine and a in NOT_FOR_THE_APPLICANT)]
+            if steps:
+                panels[panel].append({**cr, "next": steps[0]})
+    return panels
+
+
+def mine(dms: Dms, user: str) -> list[dict]:
+    """The requests this user applied for: open ones first (drafts first among them), then closed; by number."""
+    order = {"draft": 0, "closed": 2}
+    rows = listing(dms, applicant=user)
+    return sorted(rows, key=lambda r: (order.get(r["state"], 1), r["number"]))

@@ -23,6 +23,7 @@ from dms.graph.phrases import Phrases, phrases_for
 from dms.graph.textlinks import Citation, amendments, decisions
 from dms.identifiers import IdentifierMatcher, normalize_number
 from dms.revisions import revision_key
+from dms.titles import heading
 
 DOCUMENT_LINKS = frozenset({"supersedes", "attachment_of", "reply_to", "duplicate_of"})
 
@@ -61,7 +62,8 @@ def build_graph(catalog: Catalog, matcher: IdentifierMatcher) -> nx.MultiDiGraph
     numbered: dict[str, list[DocumentRow]] = defaultdict(list)
     for doc in docs:
         v = doc.version
-        g.add_node(doc_node(doc.id), kind="document", id=doc.id, title=v.title or doc.name, path=doc.path,
+        g.add_node(doc_node(doc.id), kind="document", id=doc.id, title=heading(v.number, v.revision, v.title, doc.name),
+                   path=doc.path,
                    type=v.doc_type, date=v.doc_date, number=v.number, revision=v.revision)
         if v.meta.get("message_id"):
             by_message_id[v.meta["message_id"]] = doc.id

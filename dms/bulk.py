@@ -69,13 +69,19 @@ def link(dms: Dms, doc_ids, target: str, kind: str, reason: str, by: str) -> dic
         raise UsageError(f"unknown link type {kind!r}; types are: {', '.join(TYPES)}")
     if not (reason or "").strip():
         raise UsageError("a link needs a reason: say why these belong together")
+    graph = graph_for(dms)  # one graph checks every end, before anything is written
     try:
-        node = node_for(dms, graph_for(dms), target)
+        node = node_for(dms, graph, target)
     except NotFound as exc:
         raise NotFound(f"cannot link to {target!r}: {exc}") from None
     sources = [f"doc:{i}" for i in ids if f"doc:{i}" != node]
     if not sources:
         raise UsageError("a document cannot be linked to itself: select others")
+    missing = [s for s in sources if s not in graph]
+    if missing:  # retired or purged: not in the graph
+        raise UsageError(f"cannot link {', '.join(missing)}: not in the archive's graph (retired or purged)")
+    existing = {(m["source"], m["target"], m["type"]) for m in dms.catalog.manual_links() if not m.get("removed_at")}
+    new = [s for s in sources if (s, node, kind) not in existing]  # linked so already: not twice
     with dms.catalog.transaction():  # all the links or none
-        made = [add_link(dms, source, node, kind, reason, by) for source in sources]
-    return {"target": node, "links": made}
+        made = [add_link(dms, source, node, kind, reason, by, graph=graph) for source in new]
+    return {"target": node, "links": made, "already": [s for s in sources if s not in new]}

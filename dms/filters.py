@@ -85,7 +85,9 @@ def _norm(field: str, value: str) -> str:
 
 
 def _term(field: str, value: str) -> str:
-    return f'{field}:"{value}"' if re.search(r"[\s():\[\]]", value) else f"{field}:{value}"
+    """field:value, quoted when the value holds spaces or query syntax: a filter matches exactly, never as a
+    wildcard (party:Pol* is the party named so, not every party starting Pol)."""
+    return f'{field}:"{value}"' if re.search(r"[\s():\[\]*~?]", value) else f"{field}:{value}"
 
 
 def parse(f: list[str] | tuple[str, ...] = (), date_from: str = "", date_to: str = "") -> Filters:

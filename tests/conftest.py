@@ -204,15 +204,31 @@ def password_of(name: str) -> str:
     return f"{name}-password-1"
 
 
-def make_web_home(home: Path) -> Path:
-    """A data directory with the sample archive ingested and one user of each role (see WEB_USERS)."""
-    from dms import users
-    from dms.ingest.pipeline import ingest
+_SAMPLE_HOME: list[Path] = []  # the sample archive ingested once per test process, copied for each module
 
-    with Dms(load_settings(environ={}, home=home)) as app:
-        ingest(app, [REPO / "archive"])
-        for name, role in WEB_USERS.items():
-            users.add(app.catalog, name, role, password_of(name), by="ada")
+
+def make_web_home(home: Path) -> Path:
+    """A data directory with the sample archive ingested and one user of each role (see WEB_USERS): a copy of one
+    ingested once per test process (the archive is ingested for real, once; every module gets its own copy to
+    change as it likes)."""
+    if not _SAMPLE_HOME:
+        import atexit
+        import shutil
+        import tempfile
+
+        from dms import users
+        from dms.ingest.pipeline import ingest
+
+        first = Path(tempfile.mkdtemp(prefix="dms-sample-home-")) / "home"
+        atexit.register(shutil.rmtree, first.parent, True)
+        with Dms(load_settings(environ={}, home=first)) as app:
+            ingest(app, [REPO / "archive"])
+            for name, role in WEB_USERS.items():
+                users.add(app.catalog, name, role, password_of(name), by="ada")
+        _SAMPLE_HOME.append(first)
+    import shutil
+
+    shutil.copytree(_SAMPLE_HOME[0], home, symlinks=True)
     return home
 
 

@@ -374,6 +374,37 @@ def test_selected_hits_are_linked_to_a_change_request_with_a_reason(as_user, lis
     assert unexplained.status_code == 400 and "reason" in unexplained.text
 
 
+def test_a_bulk_link_that_fails_halfway_writes_nothing_leaves_no_stale_graph_and_links_none_twice(as_user,
+                                                                                                     lists_settings):
+    from dms.graph import graph_for
+    from dms.graph.manual import add_link
+    from dms.records import retire
+
+    cora = as_user("cora")
+    ids = _ids(cora.get("/search", params={"q": "thermostat", "limit": 6}).text)[:3]
+    with Dms(lists_settings) as archive:
+        retire(archive, str(ids[2]), "cora", "superseded copy")
+        before = archive.catalog.manual_links()
+    refused = cora.post("/bulk", data={"csrf": _csrf(cora), "action": "link", "target": "CR-2023-004",
+                                       "reason": "thermostat question", "doc": ids})
+    assert refused.status_code == 400 and f"doc:{ids[2]}" in refused.text
+    with Dms(lists_settings) as archive:
+        assert archive.catalog.manual_links() == before
+        # links made after the failure get their own ids: the graph shows them, not the ones never saved
+        made = [add_link(archive, f"doc:{a}", f"doc:{b}", "relates_to", "after the refusal", "cora")
+                for a, b in ((1, 2), (3, 4))]  # as many as the refused ones: the ids they would have had
+        manual = {d["manual"]: (u, v) for u, v, d in graph_for(archive).edges(data=True) if "manual" in d}
+        assert [manual[m] for m in made] == [("doc:1", "doc:2"), ("doc:3", "doc:4")]
+        assert manual == {m["id"]: (m["source"], m["target"]) for m in archive.catalog.manual_links()
+                          if m["source"] in manual.get(m["id"], ())}  # every hand link in the graph is on record
+    for _ in range(2):  # the same links asked for twice are made once
+        done = cora.post("/bulk", data={"csrf": _csrf(cora), "action": "link", "target": "CR-2023-004",
+                                        "reason": "thermostat question", "doc": ids[:2]})
+        assert done.status_code == 303
+    with Dms(lists_settings) as archive:
+        assert len([m for m in archive.catalog.manual_links() if m["reason"] == "thermostat question"]) == 2
+
+
 # -- titles of tables ---------------------------------------------------------------------------------------
 
 def test_csv_reports_and_untitled_workbooks_get_titles_a_person_would_give(dms, tmp_path):

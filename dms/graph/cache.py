@@ -52,6 +52,10 @@ def _path(dms: Dms):
 def load_or_build(dms: Dms) -> nx.MultiDiGraph:
     """The graph for the catalog as it is now: kept in memory while it stays current (a long-running
     server asks many times), else read from graph.pickle, else built. Callers must not modify it."""
+    if dms.catalog.conn.in_transaction:
+        # rows not yet committed may be rolled back and their ids given again, so a graph seen inside a
+        # transaction is never kept (in memory or on disk) under a stamp that could match the catalog later
+        return build_graph(dms.catalog, dms.matcher)
     current = stamp(dms)
     held = _memory.get(str(dms.settings.home))
     if held and held[0] == current:

@@ -10,7 +10,10 @@ TYPES = ("relates_to", "supersedes", "amends", "decided_in", "responds_to", "par
          "attachment_of", "reply_to", "duplicate_of")
 
 
-def add_link(dms: Dms, source: str, target: str, kind: str, reason: str, by: str | None = None) -> int:
+def add_link(dms: Dms, source: str, target: str, kind: str, reason: str, by: str | None = None,
+             graph=None) -> int:
+    """Record a link by hand. `graph`: the graph both ends were checked against already (a caller adding many
+    links in one transaction checks them all first, on one graph)."""
     if kind not in TYPES:
         raise UsageError(f"unknown link type {kind!r}; types are: {', '.join(TYPES)}")
     if not reason.strip():
@@ -19,7 +22,7 @@ def add_link(dms: Dms, source: str, target: str, kind: str, reason: str, by: str
         raise UsageError("a link needs two different ends")
     from dms.graph import graph_for
 
-    g = graph_for(dms)
+    g = graph if graph is not None else graph_for(dms)
     for node in (source, target):
         if node not in g:
             raise UsageError(f"{node} is not in the graph")

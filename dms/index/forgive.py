@@ -79,16 +79,52 @@ def read(query: str, matcher: IdentifierMatcher | None = None, limits: Limits = 
             raise
         shorter = _join([(t.kind, t.text) for t in q.tokens(query, matcher)
                          if not (t.kind == "word" and is_stop(t.text))])
-        if shorter == query.strip():
-            raise
-        try:
-            return _read(shorter, matcher, limits)
-        except QueryError as again:
-            raise (exc if getattr(again, "bound", None) == "terms" else again) from None
+        if shorter != query.strip():
+            try:
+                return _read(shorter, matcher, limits)
+            except QueryError as again:
+                if getattr(again, "bound", None) != "terms":
+                    raise
+        # still too long: a pasted paragraph (prose, no query syntax: a query of 300 fuzzy words stays refused) is
+        # searched for its distinct words, as many as the bound allows, said in a notice
+        if re.search(r"[~*:\[\]]|\w\?\w", query):
+            raise exc from None
+        words = list(dict.fromkeys(w.lower() for w in _PLAIN.findall(query)
+                                   if not is_stop(w) and w.upper() not in OPERATORS))
+        if len(words) <= 1:
+            raise exc from None
+        kept = words[: max(1, limits.terms - 1)]
+        reading = _read(" ".join(kept), matcher, limits)
+        note = f"the text was long: searched for its first {len(kept)} of {len(words)} distinct words"
+        return Reading(reading.tree, reading.text, "; ".join(filter(None, (reading.notice, note))), reading.ranked)
+
+
+_CLITIC = re.compile(r"(?:n't|'(?:s|t|re|ve|ll|d|m)?)$", re.IGNORECASE)
+
+
+def _without_clitics(query: str, matcher: IdentifierMatcher | None) -> str:
+    """Bare words as people write them: "customer's" and "lid's" are customer and lid (not the phrase "lid s"
+    the analyser would make of them); "don't" and other contracted stop words go."""
+    if "'" not in query:
+        return query
+    out = []
+    for t in q.tokens(query, matcher):
+        if t.kind == "word" and "'" in t.text and not t.text.startswith("'"):
+            bare = _CLITIC.sub("", t.text)
+            if not bare or is_stop(t.text) or is_stop(bare):
+                continue
+            out.append((t.kind, bare))
+        else:
+            out.append((t.kind, t.text))
+    return _join(out)
 
 
 def _read(query: str, matcher: IdentifierMatcher | None, limits: Limits) -> Reading:
     slips = _Slips()
+    try:
+        query = _without_clitics(query, matcher)
+    except QueryError:
+        pass  # what cannot be split into tokens is left to the repair below
     text = query
     try:
         tree = q.parse(query, matcher, limits, capitals=True)

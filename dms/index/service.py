@@ -91,6 +91,9 @@ def search(
         reading = forgive.Reading(q.parse(query, matcher, backend.limits), query, None)
     if reading.tree is None:  # nothing but punctuation: nothing to find, and the notice says so
         return SearchResults(query, 0, page, limit, sort, [], {}, None, reading.notice)
+    if sort != "relevance" and forgive.has_ranked(reading.tree):
+        # ranking by how many words a document holds means nothing in date order: then every word is required
+        reading = forgive.Reading(forgive.all_required(reading.tree), reading.text, reading.notice, ())
 
     def prepared(tree):
         if linked is not None:

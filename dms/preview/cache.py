@@ -3,7 +3,8 @@ the same bytes ingested again (or under another name) find their previews made a
 
 Per original: `thumb.png` (page 1, small), `page-0001.png`… (page images for the viewer), `words-0001.json`…
 (word boxes of a page, for hits), `view.html` (an HTML render of an office file or e-mail, sanitised), and
-`failed-<what>` markers saying why something could not be made (so it is not tried again and again).
+`failed-<what>` markers saying why something could not be made (so it is not tried again and again; after
+FAILURE_KEPT it is).
 Files are written to a temporary name and renamed, so a reader never sees half a file.
 """
 
@@ -12,10 +13,12 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 VERSION = "v1"  # bump when the renderings change, so old ones are made again
+FAILURE_KEPT = 6 * 3600.0  # seconds a failure is remembered before it is tried again
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -43,9 +46,15 @@ class PreviewDir:
         return self.path / f"failed-{what}"
 
     def failure(self, what: str) -> str | None:
-        """Why `what` (thumb, html, page-N, words-N) could not be made, or None."""
+        """Why `what` (thumb, html, page-N, words-N) could not be made, or None. A failure is remembered for
+        FAILURE_KEPT seconds, then tried again: a timeout on a busy machine or a missing Tesseract since
+        installed does not leave a placeholder for good."""
+        marker = self.failed(what)
         try:
-            return self.failed(what).read_text(encoding="utf-8")
+            if time.time() - marker.stat().st_mtime > FAILURE_KEPT:
+                marker.unlink(missing_ok=True)
+                return None
+            return marker.read_text(encoding="utf-8")
         except OSError:
             return None
 

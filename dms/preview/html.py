@@ -24,6 +24,7 @@ TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "d
 ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}, "td": {"colspan", "rowspan"},
               "th": {"colspan", "rowspan", "scope"}, "section": {"class"}, "div": {"class"}, "dl": {"class"},
               "p": {"class"}, "table": {"class"}}
+OWN_CLASSES = frozenset({"preview-cut", "sheet", "slide", "notes", "mail-headers", "mail-body"})
 _EMBEDDED_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+\Z")
 _LINK = re.compile(r"(https?:|mailto:)", re.IGNORECASE)
 
@@ -33,6 +34,9 @@ def _keep(tag: str, attr: str, value: str) -> str | None:
         return value if tag == "img" and _EMBEDDED_IMAGE.match(value) else None
     if attr == "href":
         return value if _LINK.match(value.strip()) else None
+    if attr == "class":  # only the renderer's own classes: a document may not dress up as the app's interface
+        kept = [c for c in value.split() if c in OWN_CLASSES]
+        return " ".join(kept) or None
     return value
 
 

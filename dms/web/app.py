@@ -34,6 +34,8 @@ def create_app(settings: Settings) -> FastAPI:
         state.ocr.start()  # scanned pages left waiting are read in the background (dms.ocr.queue)
         yield
         courier.stop()
+        if getattr(state, "preview_queue", None) is not None:  # made on the first preview asked for
+            state.preview_queue.stop()
         state.close()
 
     app = FastAPI(title="dms", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -120,7 +122,8 @@ def _signed_in(request: Request):
 def _back(request: Request) -> str | None:
     """The page of this site the person came from (the Referer, same origin only), to offer a way back."""
     referer = urlsplit(request.headers.get("referer", ""))
-    if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path == request.url.path:
+    if (referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path.startswith("//")
+            or "\\" in referer.path or referer.path == request.url.path):  # //host would leave the site
         return None
     return referer.path + (f"?{referer.query}" if referer.query else "")
 

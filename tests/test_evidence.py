@@ -84,8 +84,8 @@ def test_sign_ins_are_audited(small):
 
     settings = small.settings
     with pytest.raises(PermissionDenied):
-        auth.sign_in(small.catalog, settings, "vera", "wrong password", "10.0.0.1")
-    auth.sign_in(small.catalog, settings, "vera", PASSWORD, "10.0.0.1")
+        auth.sign_in(small.catalog, settings, "vera", "wrong password", auth.Client("10.0.0.1", "browser-1"))
+    auth.sign_in(small.catalog, settings, "vera", PASSWORD, auth.Client("10.0.0.1", "browser-1"))
     actions = [e["action"] for e in audit.history(small.catalog, "user:vera")]
     assert actions[-2:] == ["sign-in failed", "signed in"]
 

@@ -62,8 +62,8 @@ def build_graph(catalog: Catalog, matcher: IdentifierMatcher) -> nx.MultiDiGraph
     numbered: dict[str, list[DocumentRow]] = defaultdict(list)
     for doc in docs:
         v = doc.version
-        g.add_node(doc_node(doc.id), kind="document", id=doc.id, title=heading(v.number, v.revision, v.title, doc.name),
-                   path=doc.path,
+        g.add_node(doc_node(doc.id), kind="document", id=doc.id, title=v.title or doc.name, path=doc.path,
+                   heading=heading(v.number, v.revision, v.title, doc.name),  # what people read: number, rev, title
                    type=v.doc_type, date=v.doc_date, number=v.number, revision=v.revision)
         if v.meta.get("message_id"):
             by_message_id[v.meta["message_id"]] = doc.id

@@ -46,7 +46,8 @@ def timeline(g: nx.MultiDiGraph, root: str) -> dict:
     """The dated documents tied to a product, change request, party or document, in date order."""
     result = trace(g, root, depth=1, limit=10**9)
     events = [
-        {"date": d["date"], "id": d["id"], "title": d["title"], "type": d["type"], "path": d["path"],
+        {"date": d["date"], "id": d["id"], "title": d["title"], "heading": d.get("heading", d["title"]),
+         "type": d["type"], "path": d["path"],
          "relation": d["via"][-1]["type"] if d["via"] else None}
         for d in result.documents if d["date"]
     ]
@@ -127,5 +128,6 @@ def distances(g: nx.MultiDiGraph, root: str, radius: int) -> dict[str, int]:
 
 
 def _doc(attrs: dict) -> dict:
-    return {"id": attrs["id"], "title": attrs["title"], "path": attrs["path"], "type": attrs["type"],
+    return {"id": attrs["id"], "title": attrs["title"], "heading": attrs.get("heading", attrs["title"]),
+            "path": attrs["path"], "type": attrs["type"],
             "date": attrs["date"]}

@@ -102,7 +102,8 @@ def trace(g: nx.MultiDiGraph, root: str, depth: int = 2, limit: int = DEFAULT_LI
     for n in page:
         attrs = g.nodes[n]
         documents.append({
-            "id": attrs["id"], "title": attrs["title"], "path": attrs["path"], "type": attrs["type"],
+            "id": attrs["id"], "title": attrs["title"], "heading": attrs.get("heading", attrs["title"]),
+            "path": attrs["path"], "type": attrs["type"],
             "date": attrs["date"], "depth": level[n], "via": [link.to_dict() for link in via[n]],
         })
     return TraceResult(root, len(found), depth, documents)

@@ -51,7 +51,7 @@ def elements(g: nx.MultiDiGraph, root: str, radius: int = 1, most: int = MOST_NO
     part = g.subgraph(keep)
     nodes = []
     for node, attrs in part.nodes(data=True):
-        text = label(part, node)
+        text = part.nodes[node].get("heading") or label(part, node)  # a document: number, revision and title
         nodes.append({"data": {"id": node, "label": text if len(text) <= 40 else text[:38] + "…",
                                "name": text, "kind": attrs.get("kind", ""), "type": attrs.get("type") or "",
                                "url": node_url(node, g.graph.get("change_families", ())), "root": node == root,

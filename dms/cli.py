@@ -12,10 +12,13 @@ import click
 from dms import (
     cli_changes,
     cli_evidence,
+    cli_followup,
     cli_graph,
     cli_intake,
     cli_meta,
     cli_parties,
+    cli_plancheck,  # noqa: F401 - adds check and order-draft to the plan group
+    cli_plans,
     cli_users,
     cli_views,
     cli_web,
@@ -328,7 +331,7 @@ def sample_generate(out, scale, seed, as_json):
 
 for _command in (*cli_graph.COMMANDS, cli_users.user_group, cli_changes.change_group, *cli_web.COMMANDS,
                  *cli_evidence.COMMANDS, *cli_intake.COMMANDS, *cli_meta.COMMANDS, *cli_parties.COMMANDS,
-                 *cli_views.COMMANDS):
+                 *cli_views.COMMANDS, *cli_plans.COMMANDS, *cli_followup.COMMANDS):
     cli.add_command(_command)
 
 

@@ -26,6 +26,8 @@ def field_options(f):
         click.option("--cost-once", "cost_once", type=float),
         click.option("--cost-recurring", "cost_recurring", type=float),
         click.option("--attach", "attachments", multiple=True, help="An archived document: id, path or number."),
+        click.option("--moves", "milestones", multiple=True,
+                     help="A plan milestone the change moves, PLAN-NUMBER:KEY (repeatable)."),
     ]
     for option in reversed(options):
         f = option(f)

@@ -151,6 +151,9 @@ class Settings:
     preview_max_pages: int = 50  # page images (and word boxes) made per document for the viewer
     preview_max_megapixels: float = 4.0  # one page image of the viewer at most this large (rendered smaller to fit)
     preview_html_max_mb: float = 2.0  # an HTML render (DOCX, XLSX, PPTX, e-mail) is cut at this size
+    # plans (issue 16): dms.plans, dms.supply, dms.followup
+    plan_max_rows: int = 20_000  # rows of one plan workbook (milestones, materials and staff together)
+    supply_max_rows: int = 200_000  # rows of evidence (stock, orders, roster, leave) read from one document
 
     @property
     def catalog_path(self) -> Path:
@@ -217,6 +220,8 @@ _VARS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "DMS_PREVIEW_MAX_PAGES": ("preview_max_pages", _positive_int),
     "DMS_PREVIEW_MAX_MEGAPIXELS": ("preview_max_megapixels", _positive_float),
     "DMS_PREVIEW_HTML_MAX_MB": ("preview_html_max_mb", _positive_float),
+    "DMS_PLAN_MAX_ROWS": ("plan_max_rows", _positive_int),
+    "DMS_SUPPLY_MAX_ROWS": ("supply_max_rows", _positive_int),
 }
 
 

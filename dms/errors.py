@@ -49,6 +49,23 @@ class QueryError(UsageError):
         return msg
 
 
+class PlanError(UsageError):
+    """A plan workbook dms cannot take: every problem names its sheet, row and column; nothing is stored."""
+
+    def __init__(self, problems: list[tuple[str, int | None, str | None, str]], source: str = ""):
+        self.problems = problems  # (sheet, row or None, column or None, what is wrong)
+        self.source = source
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        lines = [f"{self.source or 'the plan workbook'}: {len(self.problems)} problem(s), nothing was stored"]
+        for sheet, row, column, what in self.problems:
+            at = ", ".join(x for x in (f"sheet {sheet}" if sheet else "", f"row {row}" if row else "",
+                                       f"column {column}" if column else "") if x)
+            lines.append(f"  {at}: {what}" if at else f"  {what}")
+        return "\n".join(lines)
+
+
 class NotFound(DmsError):
     """No document, version or identifier matches the reference given."""
 
@@ -89,6 +106,8 @@ class IndexUnavailable(DmsError):
     """The search index is missing or cannot be opened."""
 
 
+# `dms plan check`: the plan's readiness as its exit code, for scripts (errors keep theirs, below)
+READINESS_EXIT = {"ready": 0, "at risk": 8, "blocked": 9}  # 1-7 are errors
 _EXIT = [(ConfigError, 2), (UsageError, 2), (TooLarge, 2), (NotFound, 3), (IntegrityError, 4), (IndexUnavailable, 5),
          (PermissionDenied, 6), (TooManyAttempts, 6), (Busy, 7)]
 _HTTP = [(ConfigError, 500), (UsageError, 400), (NotFound, 404), (CatalogDamaged, 500), (IntegrityError, 409),

@@ -335,6 +335,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX bundle_controls_prefix ON bundle_controls(prefix, last);
     """,
+    # slot: issue 16 part "plans" (replace only this SELECT 1 with your SQL)
+    "SELECT 1;",
+    # slot: issue 16 part "supply" (replace only this SELECT 1 with your SQL)
+    "SELECT 1;",
+    # slot: issue 16 part "followup" (replace only this SELECT 1 with your SQL)
+    "SELECT 1;",
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

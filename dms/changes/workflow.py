@@ -24,7 +24,10 @@ from dms.users import acting
 STATES = ("draft", "submitted", "under review", "assessed", "decided", "authorized", "implemented", "closed")
 OUTCOMES = ("approved", "rejected", "deferred")
 ASSESSMENT = ("relevance", "risks", "benefits", "cost_once", "cost_recurring", "schedule_impact")
-EDITABLE = ("title", "products", "affected", "description", "reason", "need_date", "attachments", *ASSESSMENT)
+EDITABLE = ("title", "products", "affected", "description", "reason", "need_date", "attachments", "milestones",
+            *ASSESSMENT)
+# a plan milestone a request moves (its schedule impact): PLAN-NUMBER:KEY, e.g. PLAN-KX200-2025:M3
+MILESTONE_REF = re.compile(r"\s*([^\s:/#]+)\s*[:/#]\s*([^\s:/#]+)\s*")
 
 
 class RuleBroken(UsageError):
@@ -122,8 +125,18 @@ def _clean(dms: Dms, fields: dict) -> dict:
             value = [str(v).strip().upper() for v in value if str(v).strip()]
         if key == "attachments":
             value = [_archived(dms, ref) for ref in value]
+        if key == "milestones":
+            value = [milestone_ref(v) for v in value if str(v).strip()]
         data[key] = value
     return data
+
+
+def milestone_ref(value) -> str:
+    """A milestone reference as people write it (`plan-kx200-2025 / m3`) in its normal form PLAN-KX200-2025:M3."""
+    m = MILESTONE_REF.fullmatch(str(value))
+    if not m:
+        raise UsageError(f"a moved milestone is written PLAN-NUMBER:KEY (e.g. PLAN-KX200-2025:M3), not {value!r}")
+    return f"{m.group(1).upper()}:{m.group(2).upper()}"
 
 
 def _archived(dms: Dms, ref) -> dict:

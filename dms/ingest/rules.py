@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from dms.errors import ConfigError
+from dms.ingest.rules_plans import PlanRules, read_plan_rules
 from dms.ingest.rules_sections import Sections, read_sections
 
 DOC_TYPES = (
@@ -50,6 +51,7 @@ class Rules:
     decision_phrases: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (outcome, phrases of every language)
     amendment_phrases: tuple[str, ...] = ()
     party_organisations: tuple[tuple[str, str], ...] = ()  # (e-mail domain or address, organisation)
+    plans: PlanRules = PlanRules()  # [supply] and [followup]: dms.ingest.rules_plans
 
     def change_number_regex(self, year: int) -> re.Pattern:
         """Matches numbers of that year made by `change_number`, capturing the running number."""
@@ -163,6 +165,7 @@ def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
         decision_phrases=sections.decision_phrases,
         amendment_phrases=sections.amendment_phrases,
         party_organisations=sections.party_organisations,
+        plans=read_plan_rules(data, source),
     )
 
 

@@ -76,6 +76,10 @@ def create_app(settings: Settings) -> FastAPI:
     from dms.web.pages_preview import router as preview_router  # thumbnails, page images, the viewer
 
     app.include_router(preview_router)
+    from dms.web import api_plans, pages_plans  # lifecycle plans, checks and follow-ups (issue 16)
+
+    app.include_router(pages_plans.router)
+    app.include_router(api_plans.router, prefix="/api/v1")
     _error_handlers(app)
 
     from dms.web.security import ResponseGuard

@@ -29,7 +29,7 @@ REPORT_PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline' 'self'; img-sr
 # refusals shown beside the form (anything else is the error page)
 REFUSALS = (errors.UsageError, errors.NotFound, errors.PermissionDenied, errors.Busy)
 
-LIST_FIELDS = ("products", "affected", "attachments")
+LIST_FIELDS = ("products", "affected", "attachments", "milestones")
 TEXT_FIELDS = ("title", "description", "reason", "need_date", "relevance", "benefits", "schedule_impact",
                "cost_once", "cost_recurring")
 KEPT_FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "risks", "outcome", "rationale", "effective_date", "waivers", "note")
@@ -70,7 +70,7 @@ def form_values(cr: dict | None) -> dict[str, str]:
     """A request's fields as its forms show them (lists joined, risks one per line)."""
     cr = cr or {}
     values = {k: _shown(cr.get(k)) for k in TEXT_FIELDS}
-    for key in ("products", "affected"):
+    for key in ("products", "affected", "milestones"):
         values[key] = ", ".join(cr.get(key) or [])
     values["attachments"] = ""  # given, they replace the attachments; left empty, they stay as they are
     values["risks"] = "".join(f"{r['risk']}:{r['likelihood']}:{r['severity']}\n" for r in cr.get("risks") or [])

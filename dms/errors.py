@@ -52,13 +52,15 @@ class QueryError(UsageError):
 class PlanError(UsageError):
     """A plan workbook dms cannot take: every problem names its sheet, row and column; nothing is stored."""
 
-    def __init__(self, problems: list[tuple[str, int | None, str | None, str]], source: str = ""):
+    def __init__(self, problems: list[tuple[str, int | None, str | None, str]], source: str = "",
+                 outcome: str = "nothing was stored"):
         self.problems = problems  # (sheet, row or None, column or None, what is wrong)
         self.source = source
+        self.outcome = outcome  # what became of it (a plan already on file that no longer reads says so)
         super().__init__(self._text())
 
     def _text(self) -> str:
-        lines = [f"{self.source or 'the plan workbook'}: {len(self.problems)} problem(s), nothing was stored"]
+        lines = [f"{self.source or 'the plan workbook'}: {len(self.problems)} problem(s), {self.outcome}"]
         for sheet, row, column, what in self.problems:
             at = ", ".join(x for x in (f"sheet {sheet}" if sheet else "", f"row {row}" if row else "",
                                        f"column {column}" if column else "") if x)

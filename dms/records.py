@@ -36,9 +36,11 @@ def _update_version_fields(catalog, version_id: int, fields: dict) -> None:
 
 
 def _purge_rows(catalog, doc_id: int, by: str, at: str) -> None:
-    """Drop a document's text, references, metrics and content-derived metadata (titles and e-mail subjects
-    and senders come from the content); keep its row and versions (path, hashes, sizes, type, date, number)."""
-    for table in ("pages", "refs", "metrics", "metrics_read"):
+    """Drop a document's text, references, metrics, plan and supply rows and content-derived metadata (titles and
+    e-mail subjects and senders come from the content); keep its row and versions (path, hashes, sizes, type, date,
+    number)."""
+    for table in ("pages", "refs", "metrics", "metrics_read", "plan_cache", "supply_read", "supply_stock",
+                  "supply_orders", "supply_roster", "supply_absences"):
         catalog.conn.execute(f"DELETE FROM {table} WHERE version_id IN (SELECT id FROM versions WHERE document_id = ?)",
                              (doc_id,))
     catalog.conn.execute("UPDATE versions SET title = NULL, meta = '{}', parties = '[]' WHERE document_id = ?",

@@ -30,7 +30,7 @@ def test_archive_has_the_breadth_the_quick_start_promises():
     truth = json.loads((ARCHIVE / TRUTH_FILE).read_text())
     files = truth["files"]
     assert len(files) + len(truth["problems"]) >= 150
-    assert {f["format"] for f in files} == {"pdf", "docx", "txt", "md", "html", "eml", "csv", "xlsx", "pptx"}
+    assert {f["format"] for f in files} == {"pdf", "docx", "txt", "md", "html", "eml", "csv", "xlsx", "pptx", "ics"}
     assert len({p for f in files for p in f["products"]}) >= 3
     assert {f["date"][:4] for f in files} >= {"2022", "2023", "2024"}
     assert any(f["revision"] == "C" for f in files)

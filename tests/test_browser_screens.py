@@ -54,6 +54,12 @@ PAGES = {
     "password": "/account/password",
     "parties": "/parties",
     "views": "/views",
+    "plans": "/plans",
+    "plan": "/plans/PLAN-KX200-2025",
+    "plan-as-of": "/plans/PLAN-KX200-2025?as_of=2025-02-24",
+    "plan-edit": "/plans/PLAN-KX200-2025/edit",
+    "plan-new": "/plans/new",
+    "followup": "/followup?as_of=2025-03-20",
     "viewer": "/documents/{doc}/view",
     "api-docs": "/docs",
     "not-found": "/documents/987654",
@@ -62,7 +68,8 @@ SIGNED_OUT_PAGES = {"sign-in": "/sign-in"}
 # The printable retrospective is a page of its own (dms/retro/retro.html, its own <style>, no dms.css).
 RETRO_REPORT = "/products/KX200/retro"
 # GET routes of the page routers that are not pages a person reads (downloads, images, redirects, probes).
-NOT_PAGES = {"/health", "/favicon.ico", "/graph/export", "/documents/{doc_id}/original", "/sign-out",
+NOT_PAGES = {"/health", "/favicon.ico", "/graph/export", "/plans/template.xlsx", "/documents/{doc_id}/original",
+             "/sign-out",
              "/documents/{doc_id}/thumb", "/documents/{doc_id}/pages/{n}.png", "/documents/{doc_id}/pages/{n}/boxes",
              "/documents/{doc_id}/preview.json",
              "/documents/{doc_id}/preview.html"}  # a sanitised fragment that the document page's viewer shows

@@ -336,11 +336,58 @@ MIGRATIONS: list[str] = [
     CREATE INDEX bundle_controls_prefix ON bundle_controls(prefix, last);
     """,
     # slot: issue 16 part "plans" (replace only this SELECT 1 with your SQL)
-    "SELECT 1;",
+    """
+    CREATE TABLE plan_cache (               -- plan workbooks as dms.plans read them (derived: safe to empty)
+        version_id INTEGER PRIMARY KEY REFERENCES versions(id),
+        digest TEXT NOT NULL,               -- of the rules and bounds it was read with; another digest: read again
+        data TEXT NOT NULL                  -- the Plan as JSON (dms.plans.codec)
+    );
+    """,
     # slot: issue 16 part "supply" (replace only this SELECT 1 with your SQL)
-    "SELECT 1;",
+    """
+    CREATE TABLE supply_read (              -- versions whose evidence tables were read, and with which columns
+        version_id INTEGER PRIMARY KEY REFERENCES versions(id),
+        columns TEXT NOT NULL,              -- digest of the rules' [supply] column names it was read with
+        row_count INTEGER NOT NULL
+    );
+    CREATE TABLE supply_stock (             -- stock counts (dms.supply): one row of a stock report
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        sheet TEXT NOT NULL, row_no INTEGER NOT NULL,
+        part TEXT NOT NULL, on_hand REAL NOT NULL, unit TEXT NOT NULL,
+        day TEXT,                           -- the row's own date; NULL: the report's date counts
+        description TEXT NOT NULL, supplier TEXT NOT NULL
+    );
+    CREATE INDEX supply_stock_version ON supply_stock(version_id);
+    CREATE TABLE supply_orders (            -- purchase order lines
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        sheet TEXT NOT NULL, row_no INTEGER NOT NULL,
+        order_no TEXT NOT NULL, part TEXT NOT NULL, quantity REAL NOT NULL, unit TEXT NOT NULL,
+        due TEXT NOT NULL, supplier TEXT NOT NULL, status TEXT NOT NULL
+    );
+    CREATE INDEX supply_orders_version ON supply_orders(version_id);
+    CREATE TABLE supply_roster (            -- people of a roster; capacity as written, converted when read
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        sheet TEXT NOT NULL, row_no INTEGER NOT NULL,
+        person TEXT NOT NULL, role TEXT NOT NULL, capacity REAL, written TEXT NOT NULL, email TEXT NOT NULL
+    );
+    CREATE INDEX supply_roster_version ON supply_roster(version_id);
+    CREATE TABLE supply_absences (          -- leave records and calendar events
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        sheet TEXT NOT NULL, row_no INTEGER NOT NULL,
+        person TEXT NOT NULL, first_day TEXT NOT NULL, last_day TEXT NOT NULL, kind TEXT NOT NULL
+    );
+    CREATE INDEX supply_absences_version ON supply_absences(version_id);
+    """,
     # slot: issue 16 part "followup" (replace only this SELECT 1 with your SQL)
-    "SELECT 1;",
+    """
+    CREATE TABLE followup_done (            -- follow-ups marked done by hand (dms.followup.listing.mark_done)
+        key TEXT PRIMARY KEY,               -- the follow-up's key: action:<doc_id>:<line>, reply:<doc_id>, ...
+        kind TEXT NOT NULL,
+        done_by TEXT NOT NULL,
+        done_at TEXT NOT NULL,
+        note TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

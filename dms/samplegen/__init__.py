@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dms.samplegen.plans import WRITERS as PLAN_WRITERS
+from dms.samplegen.plans import plan_documents
+from dms.samplegen.plans_truth import truth as plan_truth
 from dms.samplegen.scans import paper_files
 from dms.samplegen.world import World
 from dms.samplegen.writers import WRITERS, write_pdf
@@ -43,11 +46,13 @@ def generate(out: str | Path, scale: int = 1, seed: int = 2022) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     docs = World(seed, scale).build()
+    docs += plan_documents(seed, scale)  # after the World's: every earlier document stays byte-identical
+    writers = {**WRITERS, **PLAN_WRITERS}
     files = []
     for doc in docs:
         path = out / doc.rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        WRITERS[doc.fmt](doc, path)
+        writers[doc.fmt](doc, path)
         files.append({
             "path": doc.rel, "format": doc.fmt, "type": doc.doc_type, "title": doc.title,
             "date": doc.date.isoformat(), "number": doc.number, "revision": doc.revision,
@@ -55,6 +60,7 @@ def generate(out: str | Path, scale: int = 1, seed: int = 2022) -> dict:
             "message_id": doc.mail["message_id"] if doc.mail else None,
             "attachments": [{"name": a.rel, "mentions": a.mentions()} for a in doc.attachments],
         })
-    truth = {"seed": seed, "scale": scale, "files": files, "problems": _damaged_files(out), "scans": paper_files(out)}
+    truth = {"seed": seed, "scale": scale, "files": files, "problems": _damaged_files(out), "scans": paper_files(out),
+             **plan_truth(docs)}
     (out / TRUTH_FILE).write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return truth

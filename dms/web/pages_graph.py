@@ -16,6 +16,7 @@ from dms.graph.explore import paths, timeline
 from dms.graph.export import write
 from dms.graph.trace import label
 from dms.web.graphview import elements
+from dms.web.pages_products import plans_of
 from dms.web.render import render
 from dms.web.security import Caller, caller
 
@@ -106,4 +107,5 @@ def product_page(request: Request, code: str, who: Caller = caller()):
 
     code = node.split(":", 1)[1]
     return render(request, "product.html", code=code, node=node, events=events, by_type=dict(sorted(by_type.items())),
-                  requests=changes.listing(archive, product=code), retro=retro_data(archive, code))
+                  requests=changes.listing(archive, product=code), retro=retro_data(archive, code),
+                  plans=plans_of(archive, code))

@@ -1,4 +1,5 @@
-"""The start page: what is in the archive, what is open, and what waits for the person signed in."""
+"""The start page: what is in the archive, what is open, and what waits for the person signed in (change requests
+on a step their role takes, and their follow-ups: open actions, replies owed or awaited, plan findings)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from fastapi import APIRouter, Request
 
 from dms import changes, views
 from dms.changes.views import counts
+from dms.followup.listing import followups
 from dms.ocr.pages import count_waiting
 from dms.web.render import render
 from dms.web.security import Caller, caller
@@ -21,7 +23,8 @@ def dashboard(request: Request, who: Caller = caller()):
     requests = changes.listing(archive)
     from dms.retro.overview import product_codes
 
-    return render(request, "dashboard.html", stats=archive.catalog.stats(),
+    follow = [f for f in followups(archive, user=who.name) if f.kind != "change request"]  # those are the panels
+    return render(request, "dashboard.html", stats=archive.catalog.stats(), followups=follow,
                   recent=archive.catalog.recent_documents(12), requests=counts(archive),
                   open_requests=[r for r in requests if r["state"] != "closed"][:15],
                   waiting=changes.waiting_for(archive, who.name), panel_titles=PANEL_TITLES,

@@ -317,7 +317,8 @@ def sample():
 
 @sample.command("generate")
 @click.argument("out", type=click.Path(file_okay=False))
-@click.option("--scale", default=1, show_default=True, help="Multiply the number of documents (about 170 x N).")
+@click.option("--scale", default=1, show_default=True,
+              help="Multiply the number of documents (about 157 x N, plus 24 planning files).")
 @click.option("--seed", default=2022, show_default=True)
 @json_option
 def sample_generate(out, scale, seed, as_json):

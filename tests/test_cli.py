@@ -8,7 +8,8 @@ from dms.cli import cli
 COMMANDS = ["ingest", "search", "show", "problems", "reindex", "verify", "stats", "trace", "links", "path",
             "timeline", "orphans", "dangling", "stale", "user", "user token", "change", "serve",
             "audit", "hold", "edit", "retire", "restore", "purge", "bundle", "retro", "ocr", "watch", "explain",
-            "rules check", "rederive", "review"]
+            "rules check", "rederive", "review", "plan template", "plan import", "plan list", "plan show",
+            "plan check", "plan order-draft", "followup"]
 
 
 def _leaves(group, prefix=""):

@@ -8,6 +8,7 @@ the worker keeps only what the text bound lets through.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,23 @@ WHOLE_BYTES = 8 << 20  # files up to this size are decoded in one piece (the mos
 SAMPLE_BYTES = 1 << 20  # the part of a larger file its encoding is judged from
 
 
+_CALENDAR_NAME = re.compile(r"^X-WR-CALNAME[^:\n]*:(.+)$", re.MULTILINE)
+_SUMMARY = re.compile(r"^SUMMARY[^:\n]*:(.+)$", re.MULTILINE)
+
+
+def calendar_title(text: str) -> str | None:
+    """An iCalendar file (leave records) is titled by its calendar name, else its first event's summary: never
+    by its first line, BEGIN:VCALENDAR."""
+    if not text.lstrip("\ufeff \t\r\n").upper().startswith("BEGIN:VCALENDAR"):
+        return None
+    found = _CALENDAR_NAME.search(text) or _SUMMARY.search(text)
+    name = " ".join(found.group(1).replace("\\,", ",").split())[:160] if found else ""
+    return f"Calendar: {name}" if name else "Calendar"
+
+
 def first_line_title(text: str) -> str | None:
+    if (calendar := calendar_title(text)) is not None:
+        return calendar
     for line in text.splitlines():
         line = line.strip().lstrip("#").strip()
         if line:

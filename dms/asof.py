@@ -28,6 +28,8 @@ def check_date(day: str) -> str:
         date.fromisoformat(day)
     except ValueError as exc:  # 2023-02-30, 2023-13-01: well written, but no such day
         raise UsageError(f"--as-of {day}: there is no such day ({exc})") from None
+    if not "1900-01-01" <= day <= "2199-12-31":  # dms.plans.model's range: date arithmetic stays safe
+        raise UsageError(f"--as-of {day}: dms answers for days from 1900-01-01 to 2199-12-31")
     return day
 
 

@@ -417,6 +417,7 @@ def test_check_plan_on_the_archive_as_of_three_days(planned):
 
 def test_change_requests_that_move_a_milestone_are_named_unless_rejected_and_closed(planned):
     from dms import changes
+    from dms.errors import UsageError
     from dms.plans.check import check_plan
 
     moving = changes.create(planned, "Later pilot", "sofia", milestones=["plan-kx200-2025 / m2"])
@@ -427,9 +428,14 @@ def test_change_requests_that_move_a_milestone_are_named_unless_rejected_and_clo
                        cost_once=0, cost_recurring=0, schedule_impact="none")
     changes.transition(planned, dropped.number, "decide", "marco", outcome="rejected", rationale="not needed")
     changes.transition(planned, dropped.number, "close", "anna")
-    other = changes.create(planned, "Other plan", "sofia", milestones=["PLAN-AQ150-2025:M2"])
-    result = check_plan(planned, "PLAN-KX200-2025", D("2025-02-20"))
-    assert [m.moved_by for m in result.milestones] == [(), (moving.number,), ()] and other.number
+    with pytest.raises(UsageError, match="no plan PLAN-AQ150-2025 on file"):  # a typo links nothing silently
+        changes.create(planned, "Other plan", "sofia", milestones=["PLAN-AQ150-2025:M2"])
+    with pytest.raises(UsageError, match=r"has no milestone M9 \(its milestones: M1, M2, M3\)"):
+        changes.create(planned, "No such milestone", "sofia", milestones=["PLAN-KX200-2025:M9"])
+    result = check_plan(planned, "PLAN-KX200-2025")
+    assert [m.moved_by for m in result.milestones] == [(), (moving.number,), ()]
+    # as of a day before the requests were made, nothing moved the milestone yet
+    assert all(m.moved_by == () for m in check_plan(planned, "PLAN-KX200-2025", D("2025-02-20")).milestones)
 
 
 def test_plan_check_command_exit_codes_json_and_order_draft(planned, tmp_path):

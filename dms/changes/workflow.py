@@ -27,7 +27,7 @@ ASSESSMENT = ("relevance", "risks", "benefits", "cost_once", "cost_recurring", "
 EDITABLE = ("title", "products", "affected", "description", "reason", "need_date", "attachments", "milestones",
             *ASSESSMENT)
 # a plan milestone a request moves (its schedule impact): PLAN-NUMBER:KEY, e.g. PLAN-KX200-2025:M3
-MILESTONE_REF = re.compile(r"\s*([^\s:/#]+)\s*[:/#]\s*([^\s:/#]+)\s*")
+MILESTONE_REF = re.compile(r"\s*([^\s:/#]+)\s*[:/#]\s*([^:/#]*[^\s:/#])\s*")
 
 
 class RuleBroken(UsageError):
@@ -126,7 +126,7 @@ def _clean(dms: Dms, fields: dict) -> dict:
         if key == "attachments":
             value = [_archived(dms, ref) for ref in value]
         if key == "milestones":
-            value = [milestone_ref(v) for v in value if str(v).strip()]
+            value = [_known_milestone(dms, milestone_ref(v)) for v in value if str(v).strip()]
         data[key] = value
     return data
 
@@ -137,6 +137,24 @@ def milestone_ref(value) -> str:
     if not m:
         raise UsageError(f"a moved milestone is written PLAN-NUMBER:KEY (e.g. PLAN-KX200-2025:M3), not {value!r}")
     return f"{m.group(1).upper()}:{m.group(2).upper()}"
+
+
+def _known_milestone(dms: Dms, ref: str) -> str:
+    """The reference, if it names a milestone of a plan on file (its current revision); else a UsageError saying
+    which milestones there are: a typo must not link nothing silently."""
+    from dms.plans.library import load_plan
+
+    number, key = ref.split(":", 1)
+    try:
+        plan = load_plan(dms, number)
+    except (NotFound, UsageError):
+        raise UsageError(f"moved milestone {ref}: there is no plan {number} on file that reads (dms plan list)") \
+            from None
+    keys = {m.key.upper(): m.key for m in plan.milestones}
+    if key not in keys:
+        raise UsageError(f"moved milestone {ref}: {number} has no milestone {key} (its milestones: "
+                         f"{', '.join(m.key for m in plan.milestones)})")
+    return f"{number}:{keys[key].upper()}"
 
 
 def _archived(dms: Dms, ref) -> dict:

@@ -80,15 +80,17 @@ def check_plan(dms, number: str, as_of: date | None = None) -> CheckResult:
 
     day = as_of or date.today()
     plan = load_plan(dms, number, as_of)
-    return check(plan, supply_on(dms, day), for_plan(dms, plan), day, dms.rules.plans, moved_by(dms, plan.number))
+    return check(plan, supply_on(dms, day), for_plan(dms, plan), day, dms.rules.plans,
+                 moved_by(dms, plan.number, day))
 
 
-def moved_by(dms, number: str) -> dict[str, tuple[str, ...]]:
-    """PLAN:KEY -> the change requests whose `milestones` field names it (any state but closed-rejected)."""
+def moved_by(dms, number: str, as_of: date | None = None) -> dict[str, tuple[str, ...]]:
+    """PLAN:KEY -> the change requests whose `milestones` field names it (any state but closed-rejected), of
+    those opened by as_of (a request's field as it stands now: its history is in the audit log)."""
     from dms.changes.workflow import listing
 
     out: dict[str, list[str]] = defaultdict(list)
-    for cr in listing(dms):
+    for cr in listing(dms, until=as_of.isoformat() if as_of else None):
         if cr["state"] == "closed" and cr.get("decision") == "rejected":
             continue
         for ref in cr.get("milestones", []):

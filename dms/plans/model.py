@@ -10,6 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+# Dates a plan, a stock count, an order, a leave record or a check may name: outside, a date is a typo (9999 for
+# 2025), refused where a person wrote it and skipped with a problem where a report did; date arithmetic (working
+# days, timelines) then never leaves what Python's dates can hold.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
+
+
+def in_range(day: date) -> bool:
+    return EARLIEST <= day <= LATEST
+
+
+def out_of_range(day: date) -> str:
+    return f"{day.isoformat()} is outside the dates dms plans with ({EARLIEST.year}-{LATEST.year}): a typo?"
+
+
 READINESS = ("ready", "at risk", "blocked")  # worst last: a milestone's readiness is its worst finding's
 FINDING_KINDS = {  # kind -> readiness it makes its milestone
     "shortage": "blocked",  # a material short on its need-by date, after what earlier milestones consume

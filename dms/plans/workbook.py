@@ -16,7 +16,7 @@ from pathlib import Path
 from dms.errors import PlanError
 from dms.ingest.rules import Rules
 from dms.plans import sheets as vocab
-from dms.plans.model import Deliverable, MaterialNeed, Milestone, Plan, StaffNeed
+from dms.plans.model import Deliverable, MaterialNeed, Milestone, Plan, StaffNeed, in_range, out_of_range
 from dms.plans.units import UnknownUnit, convert
 from dms.plans.writer import about_lines, write_template, write_workbook
 from dms.revisions import fits_scheme, normalize_revision
@@ -69,6 +69,13 @@ def _text(value) -> str:
 
 
 def _date(value) -> date:
+    day = _any_date(value)
+    if not in_range(day):
+        raise ValueError(out_of_range(day))
+    return day
+
+
+def _any_date(value) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from dms.ingest.dates import find_date
 from dms.ingest.rules import Rules
+from dms.plans.model import in_range, out_of_range
 from dms.plans.units import UnknownUnit, convert
 
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+Z?)?")
@@ -53,6 +54,12 @@ class DateReader:
         self._seen: dict[str, date | None] = {}
 
     def __call__(self, value, what: str) -> date:
+        day = self._any(value, what)
+        if not in_range(day):
+            raise BadCell(f"bad {what}: {out_of_range(day)}")
+        return day
+
+    def _any(self, value, what: str) -> date:
         if isinstance(value, datetime):
             return value.date()
         if isinstance(value, date):

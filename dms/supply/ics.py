@@ -20,6 +20,7 @@ import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from dms.plans.model import LATEST, in_range, out_of_range
 from dms.retro.metrics import TooLarge
 from dms.supply import recur
 from dms.supply.cells import MAX_NAME
@@ -161,6 +162,9 @@ def read_calendar(path: Path, *, max_rows: int, max_bytes: int) -> Found:
             continue
         if length == 0:
             continue
+        if not in_range(first) or (LATEST - first).days < length:  # 9999 for 2025: that event only is left out
+            skip(f"event {number}: not read: {out_of_range(first if not in_range(first) else LATEST)}")
+            continue
         people = _people(event)
         if not people:
             skip(f"event {number}: no person (no ATTENDEE or ORGANIZER CN, no 'Name – kind' SUMMARY)")
@@ -177,6 +181,7 @@ def read_calendar(path: Path, *, max_rows: int, max_bytes: int) -> Found:
                 skip(f"event {number}: recurrence not expanded ({exc}): its first occurrence counts")
         excluded = set(_dates(event.get("EXDATE")))
         days = [d for d in days if d not in excluded] + _dates(event.get("RDATE"))[:recur.MAX_OCCURRENCES]
+        days = [d for d in days if in_range(d) and d <= LATEST - timedelta(days=length)]
         for start, end in _runs(days, length):
             for person in people:
                 if len(rows) >= max_rows:

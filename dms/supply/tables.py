@@ -243,19 +243,33 @@ def _named(path: Path, kind: str, sheets: Iterator[Iterator[list]]) -> Iterator[
     yield from zip(names, sheets)
 
 
-def delimiter_of(path: Path) -> str:
+def encoding_of(path: Path) -> str:
+    """A CSV file's encoding, judged from its first megabyte as the text extractor judges it (BOMs, UTF-8,
+    UTF-16 without a BOM — Excel's "Unicode text" —, then cp1252 and the like), so no export reads as nothing."""
+    from dms.ingest.textcodec import decode
+
+    with open(path, "rb") as fh:
+        sample = fh.read(1 << 20)
+    cut = sample.rfind(b"\n")
+    if cut > 0 and not sample.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in sample[:4096]:
+        sample = sample[: cut + 1]  # whole lines, so a character is not judged by half its bytes
+    encoding = decode(sample)[1]
+    return "utf-8-sig" if encoding in ("utf-8", "ascii") else encoding
+
+
+def delimiter_of(path: Path, encoding: str = "utf-8-sig") -> str:
     """The field separator of a CSV file: the one of `,`, `;` and tab most used in its first lines (German
     spreadsheet exports write `;` and decimal commas)."""
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
         head = fh.read(8192)
     lines = [line for line in head.splitlines()[:20] if line.strip()]
     counts = {d: sum(line.count(d) for line in lines) for d in (",", ";", "\t")}
     return max(counts, key=lambda d: (counts[d], d == ","))
 
 
-def _csv_rows(path: Path, delimiter: str) -> Iterator[Iterator[list]]:
-    """metrics.sheets_of for a CSV, with another delimiter than the comma."""
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+def _csv_rows(path: Path, delimiter: str, encoding: str) -> Iterator[Iterator[list]]:
+    """metrics.sheets_of for a CSV, with the file's own delimiter and encoding."""
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
         yield ([metrics._short(v) for v in row] for row in csv.reader(fh, delimiter=delimiter))  # noqa: SLF001
 
 
@@ -264,8 +278,11 @@ def read_file(path: Path, kind: str, columns: dict[str, tuple[str, ...]], rules:
     """The evidence of a CSV or XLSX file; TooLarge (the reason a person reads) over a bound."""
     try:
         metrics.check_size(path, kind, max_bytes)
-        delimiter = delimiter_of(path) if kind == "csv" else ","
-        rows = metrics.sheets_of(path, kind) if delimiter == "," else _csv_rows(path, delimiter)
+        if kind == "csv":
+            encoding = encoding_of(path)
+            rows = _csv_rows(path, delimiter_of(path, encoding), encoding)
+        else:
+            rows = metrics.sheets_of(path, kind)
         sheets = metrics._counted(rows)  # noqa: SLF001 - the one bounded reader
         return read_sheets(_named(path, kind, sheets), columns, rules, max_rows)
     except TooLarge as exc:

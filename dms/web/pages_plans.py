@@ -32,10 +32,9 @@ def as_of_date(text: str | None) -> date | None:
     """The as-of date asked for (YYYY-MM-DD), None for today."""
     if not text or not text.strip():
         return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise errors.UsageError(f"the as-of date is written YYYY-MM-DD, not {text.strip()!r}") from None
+    from dms.asof import check_date
+
+    return date.fromisoformat(check_date(text))
 
 
 def readiness_of(archive, plans, as_of: date | None = None) -> list[dict]:

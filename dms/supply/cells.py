@@ -14,11 +14,11 @@ from datetime import date, datetime
 from dms.ingest.dates import find_date
 from dms.ingest.rules import Rules
 from dms.plans.model import in_range, out_of_range
+from dms.plans.numbers import Ambiguous, NotANumber, read_number
 from dms.plans.units import UnknownUnit, convert
 
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+Z?)?")
 _AMOUNT = re.compile(r"([-+]?\d[\d,.' ]*|[-+]?\.\d+)\s*(.*)")
-_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # 1,234 and 1,234,567.5: commas group thousands
 MAX_NAME = 200  # a part, person, role or order number longer than this is not one
 
 
@@ -88,33 +88,26 @@ class DateReader:
         return date.fromisoformat(finding.value)
 
 
-def number(value, what: str) -> float:
-    """A plain number: 1,234.5, 1 234 and 1'234 read too, and a decimal comma (12,5 and 1.234,5)."""
-    if isinstance(value, bool):
-        raise BadCell(f"bad {what} {value!r}")
-    if isinstance(value, (int, float)):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise BadCell(f"bad {what} {value!r}")
-        return float(value)
+def number(value, what: str, decimal_comma: bool = False) -> float:
+    """A plain number, read by dms.plans.numbers (the one reader of numbers in cells: 1,234.5, 1 234, 1'234, a
+    decimal comma 12,5 and 1.234,5; 1.000 only when the table writes the German way, `decimal_comma`)."""
     written = text(value)
-    if not written:
+    if not written and not isinstance(value, (int, float)):
         raise BadCell(f"no {what}")
-    digits = written.replace("'", "").replace(" ", "")
-    if "," in digits and ("." in digits and digits.rindex(",") > digits.rindex(".")
-                          or "." not in digits and not _THOUSANDS.fullmatch(digits)):
-        digits = digits.replace(".", "").replace(",", ".")  # a decimal comma: 12,5 and 1.234,5
     try:
-        return float(digits.replace(",", ""))
-    except ValueError:
+        return read_number(value, decimal_comma=decimal_comma)
+    except Ambiguous as exc:
+        raise BadCell(f"{what} {exc}") from None
+    except NotANumber:
         raise BadCell(f"bad {what} {written[:40]!r}") from None
 
 
-def quantity(value, unit_cell, what: str) -> tuple[float, str]:
+def quantity(value, unit_cell, what: str, decimal_comma: bool = False) -> tuple[float, str]:
     """(quantity in its canonical unit, that unit): the unit from the unit column, else written in the cell
     after the number ("120 pcs"), else pieces."""
     unit = text(unit_cell)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        amount = number(value, what)
+        amount = number(value, what, decimal_comma)
     else:
         written = text(value)
         m = _AMOUNT.fullmatch(written)
@@ -122,7 +115,7 @@ def quantity(value, unit_cell, what: str) -> tuple[float, str]:
             raise BadCell(f"no {what}")
         if not m:
             raise BadCell(f"bad {what} {written[:40]!r}")
-        amount = number(m.group(1), what)
+        amount = number(m.group(1), what, decimal_comma)
         if m.group(2):
             if unit and unit.lower() != m.group(2).lower():
                 raise BadCell(f"{what} {written[:40]!r} names another unit than the unit column ({unit!r})")
@@ -133,7 +126,7 @@ def quantity(value, unit_cell, what: str) -> tuple[float, str]:
         raise BadCell(str(exc)) from None
 
 
-def capacity(value) -> tuple[float | None, str]:
+def capacity(value, decimal_comma: bool = False) -> tuple[float | None, str]:
     """(number, how written): None when empty (the roster's default); "percent" when written with %,
     "hours" with h/hrs/hours, "fte" with FTE, else "" (the rules' capacity_unit)."""
     written = text(value).lower()
@@ -144,7 +137,7 @@ def capacity(value) -> tuple[float | None, str]:
         if written.endswith(suffix):
             written, how = written[: -len(suffix)].strip(), kind
             break
-    amount = number(value if not how else written, "capacity")
+    amount = number(value if not how else written, "capacity", decimal_comma)
     if amount < 0:
         raise BadCell(f"negative capacity {text(value)!r}")
     return amount, how

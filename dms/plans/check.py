@@ -39,6 +39,7 @@ from dms.plans.model import (
 )
 
 EPS = 1e-6  # quantities and hours are compared with this slack (running sums round)
+CITED = 10  # rows of one kind a finding cites by name (the nearest); the rest are summed up in one line
 
 
 def check(plan: Plan, supply: Supply, on_file: OnFile, as_of: date, rules: PlanRules,
@@ -176,17 +177,30 @@ def _materials(plan: Plan, supply: Supply, as_of: date, rules: PlanRules):
             elif st:
                 ev.append(_ev(st.source, f"on hand {_q(st.on_hand)} {st.unit} on {st.as_of}: another unit than "
                                          f"{unit}, not counted"))
-            ev += [_ev(o.source, f"{o.order}: {_q(o.quantity)} {unit} due {o.due} ({o.status or 'open'}), counted")
-                   for o in eligible[:k]]
-            ev += [_ev(o.source, f"{o.order}: {_q(o.quantity)} {unit} due {o.due}, after the need date "
-                                 f"{n.needed_by}: not counted") for o in eligible[k:]]
-            ev += [_plan_ev(plan, "Materials", e.row, f"{e.milestone} takes {_q(e.quantity)} {unit} by {e.needed_by}")
-                   for e in group[:i]]
+            counted, late, earlier = eligible[:k], eligible[k:], group[:i]
+            ev += _cited([_ev(o.source, f"{o.order}: {_q(o.quantity)} {unit} due {o.due} ({o.status or 'open'}), "
+                                        "counted") for o in counted[-CITED:]],
+                         len(counted), arriving[k], unit, "more order lines, counted")
+            ev += _cited([_ev(o.source, f"{o.order}: {_q(o.quantity)} {unit} due {o.due}, after the need date "
+                                        f"{n.needed_by}: not counted") for o in late[:CITED]],
+                         len(late), arriving[-1] - arriving[k], unit, "more order lines due later")
+            ev += _cited([_plan_ev(plan, "Materials", e.row, f"{e.milestone} takes {_q(e.quantity)} {unit} by "
+                                                             f"{e.needed_by}") for e in earlier[-CITED:]],
+                         len(earlier), consumed - n.quantity, unit, "earlier needs")
             name = f"{n.description} {part}" if n.description else part
             message = (f"{name}: {_q(short)} {unit} short on {n.needed_by} (need {_q(n.quantity)}; on hand "
                        f"{_q(on_hand)}{f' on {since}' if since else ''}; on order in time {_q(arriving[k])}; "
                        f"earlier milestones take {_q(consumed - n.quantity)})")
             yield Finding(n.milestone, "shortage", part, message, tuple(ev), short, unit, n.needed_by, supplier)
+
+
+def _cited(cited: list[Evidence], total: int, amount: float, unit: str, what: str) -> list[Evidence]:
+    """The nearest rows cited one by one; when there are more, one line saying how many and how much in all (a
+    part needed by a thousand milestones must not make each shortage cite a thousand rows)."""
+    if total > len(cited):
+        cited.append(Evidence(None, None, "", 0, f"{total - len(cited)} {what} not listed ({total} in all, "
+                                                 f"{_q(amount)} {unit} together)"))
+    return cited
 
 
 def _no_data_reason(part: str, unit: str, st: StockRow | None, lines: list[OrderRow]) -> str:
@@ -238,7 +252,9 @@ def _person(plan: Plan, ppl: People, n: StaffNeed, p: str):
                       f"{b}", (_need_ev(plan, n), *_absence_ev(ppl, p, a, b)), needed_by=a)
     load, have = ppl.load(p, a, b), ppl.hours(p, a, b)
     if load > have + EPS:
-        loading = [_need_ev(plan, o) for o in ppl.named[p] if share(o, a, b) > 0]
+        overlapping = [o for o in ppl.named[p] if share(o, a, b) > 0]
+        loading = _cited([_need_ev(plan, o) for o in overlapping[:CITED]], len(overlapping), load, "h",
+                         "more needs in the period")
         away = f", absent {absent} working days" if absent else ""
         yield Finding(n.milestone, "over capacity", n.who,
                       f"{n.who}: {_q(load)} h needed from {a} to {b}, {_q(have)} h available "
@@ -251,10 +267,12 @@ def _role(plan: Plan, ppl: People, n: StaffNeed, role: str):
     members = ppl.roles[role]
     pool, load = ppl.role_pool(role, a, b), ppl.role_load(role, a, b)
     if load > pool + EPS:
-        ev = [_roster_ev(ppl, p) for p in members]
-        ev += [e for p in members for e in _absence_ev(ppl, p, a, b)]
-        ev += [_need_ev(plan, o) for o in ppl.by_role[role] if share(o, a, b) > 0]
-        ev += [_need_ev(plan, o) for p in members for o in ppl.named.get(p, ()) if share(o, a, b) > 0]
+        ev = _cited([_roster_ev(ppl, p) for p in members[:CITED]], len(members), pool, "h",
+                    "more people of the role (their free hours)")
+        ev += [e for p in members[:CITED] for e in _absence_ev(ppl, p, a, b)]
+        needs = [o for o in ppl.by_role[role] if share(o, a, b) > 0]
+        needs += [o for p in members for o in ppl.named.get(p, ()) if share(o, a, b) > 0]
+        ev += _cited([_need_ev(plan, o) for o in needs[:CITED]], len(needs), load, "h", "more needs in the period")
         yield Finding(n.milestone, "over capacity", n.who,
                       f"{n.who} ({len(members)} people): {_q(load)} h needed from {a} to {b}, {_q(pool)} h free "
                       "after their named work and absences", tuple(ev), load - pool, "h", a)

@@ -185,17 +185,41 @@ def _parts_known(dms: Dms) -> set[str] | None:
     return {p.strip().upper() for p in parts_known(dms)}
 
 
-def validate(dms: Dms, path: Path, *, new_parts: bool = False, source: str = "",
-             accepted_parts: frozenset[str] = frozenset()) -> tuple[Plan, str]:
-    """The plan a workbook holds and its kind, after every check import makes (PlanError listing them all)."""
+def read_plan(dms: Dms, path: Path, *, source: str = "") -> tuple[Plan, str]:
+    """The plan a workbook holds and its kind, read within the bounds (DMS_PLAN_MAX_ROWS, DMS_MAX_TEXT_MB) but
+    not yet checked against what is on file: the web reads an upload with this before taking the write lock."""
     path = Path(path)
-    source = source or path.name
     kind = KINDS.get(path.suffix.lower())
     if kind is None:
         raise UsageError(f"{path.name}: a plan workbook is an .xlsx or .csv file (`dms plan template -o plan.xlsx`)")
     if not path.is_file():
         raise NotFound(f"{path}: no such file")
-    plan = read_workbook(path, kind, dms.rules, max_rows=dms.settings.plan_max_rows, source=source)
+    plan = read_workbook(path, kind, dms.rules, max_rows=dms.settings.plan_max_rows, source=source or path.name,
+                         max_bytes=int(dms.settings.max_text_mb * 1_000_000))
+    return plan, kind
+
+
+def issue_problem(plan: Plan, latest) -> tuple | None:
+    """The one rule of a new revision's date, for import and web saving alike: it is issued on or after the day
+    the revision it supersedes is in force from (dms.asof), so that as-of never gives another plan for a past
+    day. A revision without a date is in force from the day it is filed (today)."""
+    since = _effective(latest)
+    issued = plan.issued or date.today()
+    if issued >= since:
+        return None
+    now = f"Rev {latest.version.revision}" if latest.version.revision else "without a revision"
+    return ("Plan", None, "Date", f"dated {issued}, before {plan.number} {now} on file (document {latest.id}, in "
+                                  f"force from {since}): a new revision would change what the plan was on past days; "
+                                  f"date it {since} or later")
+
+
+def validate(dms: Dms, path: Path, *, new_parts: bool = False, source: str = "",
+             accepted_parts: frozenset[str] = frozenset(), read: tuple[Plan, str] | None = None) -> tuple[Plan, str]:
+    """The plan a workbook holds and its kind, after every check import makes (PlanError listing them all).
+    `read`: what read_plan gave for this file already."""
+    path = Path(path)
+    source = source or path.name
+    plan, kind = read or read_plan(dms, path, source=source)
     problems = []
     on_file = sql.revisions_of(dms.catalog, plan.number)
     latest = _latest(on_file)
@@ -204,6 +228,8 @@ def validate(dms: Dms, path: Path, *, new_parts: bool = False, source: str = "",
             now = f"Rev {latest.version.revision}" if latest.version.revision else "without a revision"
             problems.append(("Plan", None, "Revision", f"{plan.number} is on file {now} (document {latest.id}): "
                                                        "give this workbook a later revision"))
+        elif problem := issue_problem(plan, latest):
+            problems.append(problem)
     known = None if new_parts else _parts_known(dms)
     if known is not None:
         for need in plan.materials:
@@ -217,10 +243,12 @@ def validate(dms: Dms, path: Path, *, new_parts: bool = False, source: str = "",
     return plan, kind
 
 
-def import_plan(dms: Dms, path: Path, *, by: str, new_parts: bool = False) -> Plan:
+def import_plan(dms: Dms, path: Path, *, by: str, new_parts: bool = False,
+                read: tuple[Plan, str] | None = None) -> Plan:
     """Validate the workbook whole (PlanError: nothing is stored), then keep and ingest it as the plan's document
-    (a later revision supersedes the one on file); audited. Importing a workbook already on file changes nothing."""
-    plan, kind = validate(dms, path, new_parts=new_parts)
+    (a later revision supersedes the one on file); audited. Importing a workbook already on file changes nothing.
+    `read`: what read_plan gave for this file (the web reads an upload before taking the write lock)."""
+    plan, kind = validate(dms, path, new_parts=new_parts, read=read)
     return _file(dms, Path(path), plan, kind, by=by, action=IMPORTED, new_parts=new_parts, inline=False)
 
 
@@ -300,8 +328,8 @@ def save_plan(dms: Dms, plan: Plan, *, by: str, new_parts: bool = False) -> Plan
         current = None
     scheme = dms.rules.revision_scheme("plan")
     revision = next_revision(current.revision, scheme) if current else (plan.revision or next_revision(None, scheme))
-    issued = plan.issued
-    if issued is None or (current and current.issued and issued <= current.issued):
+    issued = plan.issued  # a date before the current revision's is refused by validate (issue_problem)
+    if issued is None or (current and issued == current.issued):  # left as the form showed it: filed today
         issued = max(date.today(), current.issued or date.today()) if current else date.today()
     new = replace(plan, revision=revision, issued=issued, doc_id=None, version_id=None)
     folder = dms.settings.home / "plans"

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 _AMBIGUOUS = re.compile(r"[-+]?\d{1,3}\.\d{3}")  # 1.000: a thousand (German) or one (English)?
 _THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # 1,234 and 1,234,567.5: commas group thousands
+_DECIMAL_COMMA = re.compile(r"[-+]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+")  # 12,5 and 1.234,5 (not 1.23,5)
 _DOT_GROUPS = re.compile(r"[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?")  # 1.234.567 and 1.234,5: dots group thousands
 # a decimal comma no English writing has: 2,5 / 12,75 / 0,1234 / 1.234,5 (not 1,000: that one is ambiguous too)
 _GERMAN_NUMBER = re.compile(r"[-+]?(?:\d+,(?:\d{1,2}|\d{4,})|\d{1,3}(?:\.\d{3})+,\d+)")
@@ -76,12 +77,13 @@ def read_number(value, *, decimal_comma: bool = False) -> float:
     if not digits:
         raise NotANumber("no number")
     if decimal_comma:
-        if _DOT_GROUPS.fullmatch(digits) or "," in digits:
-            digits = digits.replace(".", "").replace(",", ".", 1) if digits.count(",") <= 1 else digits
+        if "," in digits and "." in digits and digits.rindex(".") > digits.rindex(","):
+            digits = digits.replace(",", "") if _THOUSANDS.fullmatch(digits) else digits  # 1,234.5 says English
+        elif _DOT_GROUPS.fullmatch(digits) or re.fullmatch(r"[-+]?\d+,\d+", digits):
+            digits = digits.replace(".", "").replace(",", ".")  # 1.000, 1.234,5, 2,5, 1,000 (one)
     elif _AMBIGUOUS.fullmatch(digits):
         raise Ambiguous(ambiguity(written))
-    elif "," in digits and ("." in digits and digits.rindex(",") > digits.rindex(".")
-                            or "." not in digits and not _THOUSANDS.fullmatch(digits)):
+    elif _DECIMAL_COMMA.fullmatch(digits) and not _THOUSANDS.fullmatch(digits):
         digits = digits.replace(".", "").replace(",", ".")  # a decimal comma: 12,5 and 1.234,5
     else:
         digits = digits.replace(",", "") if _THOUSANDS.fullmatch(digits) else digits

@@ -3,17 +3,28 @@ reading of its sheets from an XLSX workbook or a sectioned CSV file.
 
 One home for the names: the reader, the writer, the template and its About sheet all read them from here.
 A header is matched case-insensitively, with runs of spaces and a trailing colon or dot ignored.
+
+Reading is bounded before a cell is parsed: an XLSX package none of whose parts declares more than the text bound
+(DMS_MAX_TEXT_MB, checked by dms.retro.metrics.check_size, as for report tables), at most `max_rows` rows read
+(every row counts, blank or not: a million rows of " " cost as much to read as a million of data), at most
+MAX_COLUMNS cells a row and MAX_CELL_CHARS characters a cell. Lists in a cell (Depends on, Deliverables) are split
+here, for the reader and the plan form alike.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from dms.plans.numbers import writes_german
+
 MAX_COLUMNS = 60  # cells of a row read: a plan's sheets have a dozen columns, a hostile one 16,384
+MAX_CELL_CHARS = 2_000  # a key, a name, a date or a list of deliverables is shorter; a longer cell is refused
+DEFAULT_TEXT_BYTES = 20_000_000  # DMS_MAX_TEXT_MB's default, for callers that pass no bound
 Problem = tuple[str, "int | None", "str | None", str]  # (sheet, row, column, what): dms.errors.PlanError
 
 # sheet -> the names it may be written as (the first is the one dms writes)
@@ -110,10 +121,30 @@ class RawSheet:
 class RawBook:
     sheets: dict  # canonical sheet -> RawSheet
     problems: tuple  # Problem
+    german: bool = False  # the file writes the German way (dms.plans.numbers): a `;` CSV, decimal commas, 01.02.2025
+
+
+def split_keys(text: str) -> tuple[str, ...]:
+    """Milestone keys of a Depends on cell: separated by ; or , (a key may hold spaces: "Gate 1")."""
+    return tuple(k for k in (" ".join(x.split()) for x in re.split(r"[;,]", text or "")) if k)
+
+
+def join_keys(keys) -> str:
+    return "; ".join(keys)
+
+
+def split_deliverables(text: str) -> tuple[str, ...]:
+    """The items of a Deliverables cell: separated by ; (or lines)."""
+    return tuple(x for x in (" ".join(x.split()) for x in re.split(r"[;\n]", text or "")) if x)
+
+
+def deliverable_text(d) -> str:
+    """A Deliverable as a workbook or the form writes it: SPEC-KX200-02 Rev D, CR-2024-003 approved."""
+    return " ".join(x for x in (d.number, f"Rev {d.revision}" if d.revision else "", d.state or "") if x)
 
 
 class _Budget:
-    """Counts data rows over the whole workbook; past max_rows, reading stops with one problem."""
+    """Counts rows read (blank ones too) over the whole workbook; past max_rows, reading stops with one problem."""
 
     def __init__(self, max_rows: int):
         self.max_rows, self.rows, self.problem = max_rows, 0, None
@@ -130,17 +161,25 @@ def _filled(values) -> bool:
     return any(v is not None and str(v).strip() for v in values)
 
 
-def read_raw(path: Path, kind: str, max_rows: int) -> RawBook:
+def read_raw(path: Path, kind: str, max_rows: int, max_bytes: int = DEFAULT_TEXT_BYTES) -> RawBook:
     if kind == "xlsx":
-        return _read_xlsx(path, max_rows)
+        return _read_xlsx(path, max_rows, max_bytes)
     if kind == "csv":
         return _read_csv(path, max_rows)
     return RawBook({}, (("", None, None, f"a plan workbook is an .xlsx or .csv file, not {kind!r}"),))
 
 
-def _read_xlsx(path: Path, max_rows: int) -> RawBook:
+def _read_xlsx(path: Path, max_rows: int, max_bytes: int) -> RawBook:
     import openpyxl
 
+    from dms.retro.metrics import TooLarge, check_size
+
+    try:
+        check_size(path, "xlsx", max_bytes)  # before openpyxl inflates a part (a zip bomb of shared strings)
+    except TooLarge as exc:
+        return RawBook({}, (("", None, None, str(exc).replace("figures not read", "the workbook is not read", 1)),))
+    except (zipfile.BadZipFile, OSError) as exc:
+        return RawBook({}, (("", None, None, f"the file is not an XLSX workbook dms can read: {exc}"),))
     try:
         with open(path, "rb") as fh:
             wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
@@ -170,17 +209,30 @@ def _sheets_of(named_rows, max_rows: int) -> RawBook:
             continue
         kept = []
         for number, values in rows:
-            if not _filled(values):
-                continue
             if not budget.take(title, number):
                 break
-            kept.append((number, tuple(values)))
+            values = tuple(values)
+            for i, v in enumerate(values):
+                if isinstance(v, str) and len(v) > MAX_CELL_CHARS:
+                    problems.append((title, number, _letter(i), f"the cell in column {_letter(i)} holds "
+                                                                f"{len(v):,} characters; a plan's cells hold at "
+                                                                f"most {MAX_CELL_CHARS:,}"))
+                    values = values[:i] + ("",) + values[i + 1:]
+            if _filled(values):
+                kept.append((number, values))
         sheets[sheet] = RawSheet(title, tuple(kept))
         if budget.problem:
             break
     if budget.problem:
         problems.append(budget.problem)
-    return RawBook(sheets, tuple(problems))
+    german = any(writes_german(values) for sheet in sheets.values() for _, values in sheet.rows)
+    return RawBook(sheets, tuple(problems), german)
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
 
 
 def _read_csv(path: Path, max_rows: int) -> RawBook:
@@ -215,7 +267,9 @@ def _read_csv(path: Path, max_rows: int) -> RawBook:
                 sections.append((first[1:-1], []))
             elif sections:
                 sections[-1][1].append((line, values[:MAX_COLUMNS]))
+                if sum(len(rows) for _, rows in sections) > max_rows:
+                    break  # _sheets_of names the row where the budget ran out
     except csv.Error as exc:
         problems.append(("", reader.line_num, None, f"the CSV file cannot be read: {exc}"))
     book = _sheets_of(((name, rows) for name, rows in sections), max_rows)
-    return RawBook(book.sheets, (*problems, *book.problems))
+    return RawBook(book.sheets, (*problems, *book.problems), book.german or delimiter == ";")

@@ -8,7 +8,6 @@ label/value cells, which is what the ingest's number and revision rules read fro
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from dms.errors import PlanError
 from dms.ingest.rules import Rules
 from dms.plans import sheets as vocab
 from dms.plans.model import Deliverable, MaterialNeed, Milestone, Plan, StaffNeed, in_range, out_of_range
+from dms.plans.numbers import NotANumber, read_number
 from dms.plans.units import UnknownUnit, convert
 from dms.plans.writer import about_lines, write_template, write_workbook
 from dms.revisions import fits_scheme, normalize_revision
@@ -25,7 +25,6 @@ __all__ = ["read_workbook", "write_workbook", "write_template", "about_lines", "
 
 STATES = ("approved",)  # a deliverable's state, as the check knows it
 _DMY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
-_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
 
 
 class _Problems(list):
@@ -33,11 +32,12 @@ class _Problems(list):
         self.append((sheet, row, column, what))
 
 
-def read_workbook(path: Path, kind: str, rules: Rules, *, max_rows: int, source: str = "") -> Plan:
+def read_workbook(path: Path, kind: str, rules: Rules, *, max_rows: int, source: str = "",
+                  max_bytes: int = vocab.DEFAULT_TEXT_BYTES) -> Plan:
     """The plan a workbook (kind "xlsx") or sectioned CSV file (kind "csv") holds; PlanError listing every
-    problem when it has any."""
+    problem when it has any. `max_bytes`: no part of an XLSX package may declare more (DMS_MAX_TEXT_MB)."""
     source = source or Path(path).name
-    raw = vocab.read_raw(Path(path), kind, max_rows)
+    raw = vocab.read_raw(Path(path), kind, max_rows, max_bytes)
     problems = _Problems(raw.problems)
     if not raw.problems or raw.sheets:
         for sheet in vocab.ALL_SHEETS:
@@ -49,8 +49,8 @@ def read_workbook(path: Path, kind: str, rules: Rules, *, max_rows: int, source:
     head = _plan_sheet(raw.sheets["Plan"], rules, problems)
     milestones = _milestones(raw.sheets["Milestones"], rules, problems)
     by_key = {m.key.casefold(): m for m in milestones}
-    materials = _materials(raw.sheets["Materials"], by_key, problems)
-    staff = _staff(raw.sheets["Staff"], by_key, rules.plans.hours_per_day, problems)
+    materials = _materials(raw.sheets["Materials"], by_key, problems, raw.german)
+    staff = _staff(raw.sheets["Staff"], by_key, rules.plans.hours_per_day, problems, raw.german)
     if problems:
         raise PlanError(list(problems), source)
     return Plan(number=head["number"], revision=head["revision"], product=head["product"], title=head["title"],
@@ -88,21 +88,12 @@ def _any_date(value) -> date:
         raise ValueError(f"{text!r} is not a date: write dates as YYYY-MM-DD (or DD.MM.YYYY)") from None
 
 
-def _number(value) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
-    if isinstance(value, (int, float)):
-        number = float(value)
-    else:
-        text = _text(value).replace(" ", "")
-        if _THOUSANDS.fullmatch(text):
-            text = text.replace(",", "")
-        try:
-            number = float(text.replace(",", ".")) if text.count(",") == 1 and "." not in text else float(text)
-        except ValueError:
-            raise ValueError(f"{_text(value)!r} is not a number") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{_text(value)!r} is not a number")
+def _number(value, german: bool) -> float:
+    """A quantity, days or hours: dms.plans.numbers reads it (1.000 only in a file writing the German way)."""
+    try:
+        number = read_number(value, decimal_comma=german)
+    except NotANumber as exc:
+        raise ValueError(str(exc) if _text(value) else "no number") from None
     if number < 0:
         raise ValueError(f"{_text(value)} is negative: quantities are 0 or more")
     return number
@@ -231,18 +222,16 @@ def _milestones(sheet: vocab.RawSheet, rules: Rules, problems: _Problems) -> lis
             problems.add(sheet.name, row, "Start", f"dates out of order: Start {start} is after the milestone's "
                                                    f"Date {due}")
         deliverables = tuple(_deliverables(_text(cells.get("deliverables")), matcher, sheet.name, row, problems))
-        depends = tuple(k for k in re.split(r"[;,]", _text(cells.get("depends"))) if k.strip())
+        depends = vocab.split_keys(_text(cells.get("depends")))
         if due:
             out.append(Milestone(key=key, name=_text(cells["name"]), phase=_text(cells.get("phase")), start=start,
                                  due=due, owner=_text(cells.get("owner")), deliverables=deliverables,
-                                 depends_on=tuple(k.strip() for k in depends), row=row))
+                                 depends_on=depends, row=row))
     return _dependencies(out, sheet.name, first_row, problems)
 
 
 def _deliverables(text: str, matcher, sheet: str, row: int, problems: _Problems):
-    for item in (x.strip() for x in re.split(r"[;\n]", text)):
-        if not item:
-            continue
+    for item in vocab.split_deliverables(text):
         found = matcher.find(item, flexible=True)
         if not found or found[0].start != 0:
             problems.add(sheet, row, "Deliverables", f"{item!r} does not start with a document number the rules "
@@ -312,7 +301,7 @@ def _milestone(sheet: str, row: int, value, by_key: dict, problems: _Problems) -
     return m
 
 
-def _materials(sheet: vocab.RawSheet, by_key: dict, problems: _Problems) -> list[MaterialNeed]:
+def _materials(sheet: vocab.RawSheet, by_key: dict, problems: _Problems, german: bool) -> list[MaterialNeed]:
     table = _table(sheet, "Materials", problems)
     out = []
     for row, cells in (table or ({}, []))[1]:
@@ -320,7 +309,7 @@ def _materials(sheet: vocab.RawSheet, by_key: dict, problems: _Problems) -> list
             continue
         m = _milestone(sheet.name, row, cells["milestone"], by_key, problems)
         try:
-            quantity = _number(cells["quantity"])
+            quantity = _number(cells["quantity"], german)
         except ValueError as exc:
             problems.add(sheet.name, row, "Quantity", str(exc))
             quantity = None
@@ -342,7 +331,8 @@ def _materials(sheet: vocab.RawSheet, by_key: dict, problems: _Problems) -> list
     return out
 
 
-def _staff(sheet: vocab.RawSheet, by_key: dict, hours_per_day: float, problems: _Problems) -> list[StaffNeed]:
+def _staff(sheet: vocab.RawSheet, by_key: dict, hours_per_day: float, problems: _Problems,
+           german: bool) -> list[StaffNeed]:
     table = _table(sheet, "Staff", problems)
     out = []
     for row, cells in (table or ({}, []))[1]:
@@ -357,7 +347,7 @@ def _staff(sheet: vocab.RawSheet, by_key: dict, hours_per_day: float, problems: 
             problems.add(sheet.name, row, "Days", "Days or Hours is required")
         else:
             try:
-                amount = _number(cells["days"]) * hours_per_day if days else _number(cells["hours"])
+                amount = _number(cells["days"], german) * hours_per_day if days else _number(cells["hours"], german)
             except ValueError as exc:
                 problems.add(sheet.name, row, "Days" if days else "Hours", str(exc))
         start = _cell_date(sheet.name, row, "From", cells.get("from"), problems)

@@ -4,6 +4,10 @@ file, and the empty template with its About sheet. dms.plans.workbook reads back
 The Plan sheet comes first, its labels in column A and values in column B: `Document No | PLAN-…` and
 `Revision | B` are what the ingest's number and revision rules read from a workbook's first page, and
 `Date | …` its date. A written XLSX carries the plan's title as its title property (the document's title).
+
+Every text cell is written as text, never as a formula: a phase typed "=1+1" is kept as those four characters (a
+spreadsheet program shows them, it does not compute them or call out with the workbook's cells). The template's
+TITLE_FORMULA is the one formula dms writes.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from datetime import date
 from pathlib import Path
 
 from dms.plans import sheets as vocab
-from dms.plans.model import Deliverable, Plan
+from dms.plans.model import Plan
+from dms.plans.numbers import plain
 
 # The template's first cell repeats the Title entered below it (row 5), so a workbook filled in a spreadsheet
 # program, which saves the formula's value, is titled by its plan when ingested rather than by its first row.
@@ -33,21 +38,14 @@ def _rows(plan: Plan | None) -> dict[str, list[list]]:
     out["Staff"] = [headers["Staff"]]
     for m in plan.milestones if plan else ():
         out["Milestones"].append([m.key, m.name, m.phase, m.start or "", m.due, m.owner,
-                                  "; ".join(_deliverable_text(d) for d in m.deliverables), "; ".join(m.depends_on)])
+                                  "; ".join(vocab.deliverable_text(d) for d in m.deliverables),
+                                  vocab.join_keys(m.depends_on)])
     for n in plan.materials if plan else ():
-        out["Materials"].append([n.milestone, n.part, n.description, _num(n.quantity), n.unit, n.needed_by,
+        out["Materials"].append([n.milestone, n.part, n.description, plain(n.quantity), n.unit, n.needed_by,
                                  n.supplier])
     for s in plan.staff if plan else ():
-        out["Staff"].append([s.milestone, s.who, "", _num(s.hours), s.start, s.end])
+        out["Staff"].append([s.milestone, s.who, "", plain(s.hours), s.start, s.end])
     return out
-
-
-def _num(x: float):
-    return int(x) if float(x).is_integer() else round(x, 6)
-
-
-def _deliverable_text(d: Deliverable) -> str:
-    return " ".join(x for x in (d.number, f"Rev {d.revision}" if d.revision else "", d.state or "") if x)
 
 
 def write_workbook(plan: Plan, path: Path) -> None:
@@ -86,6 +84,8 @@ def _write(path: Path, rows: dict[str, list[list]], title: str, about: bool) -> 
             for cell in cells:
                 if isinstance(cell.value, date):
                     cell.number_format = "yyyy-mm-dd"
+                elif isinstance(cell.value, str) and (title or sheet != "Plan" or cell.row > 1):
+                    cell.data_type = "s"  # text, never a formula (openpyxl makes "=…" one)
         bold = [c for c in ws[1]] if sheet != "Plan" else [r[0] for r in ws.iter_rows(min_row=2)]
         for cell in bold:
             cell.font = Font(bold=True)

@@ -26,6 +26,10 @@ class BadCell(ValueError):
     """A cell that cannot be read as what its column holds; the message says why."""
 
 
+class AmbiguousCell(BadCell):
+    """1.000 in a table not known to write the German way (dms.plans.numbers): read once the table is judged."""
+
+
 def text(value) -> str:
     """A cell as one line of text: numbers without a spurious .0, runs of spaces as one."""
     if type(value) is str:
@@ -97,7 +101,7 @@ def number(value, what: str, decimal_comma: bool = False) -> float:
     try:
         return read_number(value, decimal_comma=decimal_comma)
     except Ambiguous as exc:
-        raise BadCell(f"{what} {exc}") from None
+        raise AmbiguousCell(f"{what} {exc}") from None
     except NotANumber:
         raise BadCell(f"bad {what} {written[:40]!r}") from None
 

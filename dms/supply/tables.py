@@ -13,6 +13,11 @@ metrics reading is (the text bound on the file and on each part of an XLSX packa
 readers are dms.retro.metrics's), and by `max_rows` rows of evidence per document (DMS_SUPPLY_MAX_ROWS): a
 document over a bound gives no evidence at all, never a part of it (half a stock report would let an older
 count of the other parts win unseen).
+
+Numbers are read by dms.plans.numbers, whose rule decides "1.000": a `;`-separated CSV, or a document any of whose
+cells writes a decimal comma (2,5) or a DD.MM.YYYY date, writes the German way and 1.000 is a thousand; a row
+holding 1.000 is read once the whole document has been seen, and in a document without German writing it is
+skipped with its reason ("write 1000 or 1,0") in the document's warning problem.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 
 from dms.ingest.rules import Rules
 from dms.ingest.rules_plans import TABLE_KINDS
+from dms.plans.numbers import writes_german
 from dms.retro import metrics
 from dms.retro.metrics import TooLarge
 from dms.supply import cells
@@ -146,12 +152,13 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _read_row(kind: str, row: list, columns: dict[str, int], sheet: str, number: int, dates: cells.DateReader):
+def _read_row(kind: str, row: list, columns: dict[str, int], sheet: str, number: int, dates: cells.DateReader,
+              comma: bool = False):
     def get(role):
         return _cell(row, columns, role)
 
     if kind == "stock":
-        qty, unit = cells.quantity(get("on_hand"), get("unit"), "on hand")
+        qty, unit = cells.quantity(get("on_hand"), get("unit"), "on hand", comma)
         day = dates(get("date"), "date") if not _blank(get("date")) else None
         part = cells.name(get("part"), "part").upper()
         if not part:
@@ -162,7 +169,7 @@ def _read_row(kind: str, row: list, columns: dict[str, int], sheet: str, number:
         order, part = cells.name(get("order"), "order"), cells.name(get("part"), "part").upper()
         if not order or not part:
             raise BadCell("no order number" if not order else "no part")
-        qty, unit = cells.quantity(get("quantity"), get("unit"), "quantity")
+        qty, unit = cells.quantity(get("quantity"), get("unit"), "quantity", comma)
         if qty < 0:
             raise BadCell(f"negative quantity {cells.text(get('quantity'))!r}")
         return Order(order, part, qty, unit, dates(get("due"), "due date"), cells.name(get("supplier"), "supplier"),
@@ -171,7 +178,7 @@ def _read_row(kind: str, row: list, columns: dict[str, int], sheet: str, number:
         person = cells.name(get("person"), "name")
         if not person:
             raise BadCell("no name")
-        amount, written = cells.capacity(get("capacity"))
+        amount, written = cells.capacity(get("capacity"), comma)
         return Person(person, cells.name(get("role"), "role"), amount, written, cells.name(get("email"), "e-mail"),
                       sheet, number)
     person = cells.name(get("person"), "name")
@@ -193,15 +200,19 @@ def _labelled(row: list, lookup: dict[str, tuple[str, ...]], role: str) -> str:
 
 
 def read_sheets(sheets: Iterable[tuple[str, Iterable[list]]], columns: dict[str, tuple[str, ...]], rules: Rules,
-                max_rows: int) -> Found:
-    """The evidence of every table in the sheets ((name, rows) pairs)."""
+                max_rows: int, decimal_comma: bool = False) -> Found:
+    """The evidence of every table in the sheets ((name, rows) pairs). `decimal_comma`: the file is known to write
+    the German way (a `;`-separated CSV); else its cells tell (dms.plans.numbers.writes_german)."""
     lookup = role_lookup(columns)
     got = _Collector(max_rows)
     dates = cells.DateReader(rules)
+    german = decimal_comma
+    pending = []  # rows holding 1.000, read once the document is judged: (kind, row, cols, sheet, number, supplier, at)
     for sheet, rows in sheets:
         table: tuple[str, dict[str, int]] | None = None
         supplier = ""  # a "Supplier | Helix Components" row above a table names the supplier of its lines
         for number, row in enumerate(rows, start=1):
+            german = german or writes_german(row)
             header = header_of(row, lookup)
             if header:
                 table = header
@@ -218,13 +229,23 @@ def read_sheets(sheets: Iterable[tuple[str, Iterable[list]]], columns: dict[str,
                 raise TooLarge(f"supply evidence not read: more than {max_rows:,} rows of stock, orders, roster or "
                                "leave (DMS_SUPPLY_MAX_ROWS)")
             try:
-                found = _read_row(kind, row, cols, sheet, number, dates)
-                if supplier and hasattr(found, "supplier") and not found.supplier:
-                    found = replace(found, supplier=supplier)
-                got.out[kind].append(found)
+                _take(got, kind, _read_row(kind, row, cols, sheet, number, dates, german), supplier)
+            except cells.AmbiguousCell:
+                pending.append((kind, row, cols, sheet, number, supplier, len(got.out[kind])))
             except BadCell as exc:
                 got.skip(sheet, number, f"{kind} row not read: {exc}")
+    for kind, row, cols, sheet, number, supplier, at in reversed(pending):  # back to front: `at` stays right
+        try:
+            _take(got, kind, _read_row(kind, row, cols, sheet, number, dates, german), supplier, at)
+        except BadCell as exc:
+            got.skip(sheet, number, f"{kind} row not read: {exc}")
     return got.found()
+
+
+def _take(got: _Collector, kind: str, found, supplier: str, at: int | None = None) -> None:
+    if supplier and hasattr(found, "supplier") and not found.supplier:
+        found = replace(found, supplier=supplier)
+    got.out[kind].insert(len(got.out[kind]) if at is None else at, found)
 
 
 def _named(path: Path, kind: str, sheets: Iterator[Iterator[list]]) -> Iterator[tuple[str, Iterator[list]]]:
@@ -280,10 +301,11 @@ def read_file(path: Path, kind: str, columns: dict[str, tuple[str, ...]], rules:
         metrics.check_size(path, kind, max_bytes)
         if kind == "csv":
             encoding = encoding_of(path)
-            rows = _csv_rows(path, delimiter_of(path, encoding), encoding)
+            delimiter = delimiter_of(path, encoding)
+            rows = _csv_rows(path, delimiter, encoding)
         else:
-            rows = metrics.sheets_of(path, kind)
+            delimiter, rows = "", metrics.sheets_of(path, kind)
         sheets = metrics._counted(rows)  # noqa: SLF001 - the one bounded reader
-        return read_sheets(_named(path, kind, sheets), columns, rules, max_rows)
+        return read_sheets(_named(path, kind, sheets), columns, rules, max_rows, decimal_comma=delimiter == ";")
     except TooLarge as exc:
         raise TooLarge(str(exc).replace("figures not read", "supply evidence not read", 1)) from None

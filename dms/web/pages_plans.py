@@ -102,9 +102,11 @@ def new_page(request: Request, who: Caller = caller(EDIT_ROLE)):
 
 
 async def import_upload(state, upload: UploadFile, who: Caller, new_parts: bool):
-    """Import an uploaded plan workbook: written to a temporary folder under its own (safe) name, imported
-    (`import_plan` keeps its copy under the home's plans/ and ingests it from there), then the upload goes."""
-    from dms.plans.library import import_plan
+    """Import an uploaded plan workbook: written to a temporary folder under its own (safe) name, read (bounded)
+    before the archive's write lock is taken, so a slow or refused workbook keeps no other writer waiting, then
+    imported under it (`import_plan` checks it against what is on file, keeps its copy under the home's plans/ and
+    ingests it from there), then the upload goes."""
+    from dms.plans.library import import_plan, read_plan
     from dms.web.uploads import CHUNK, safe_name
 
     name = safe_name(upload.filename)
@@ -115,7 +117,8 @@ async def import_upload(state, upload: UploadFile, who: Caller, new_parts: bool)
         with open(path, "xb") as out:
             while chunk := await upload.read(CHUNK):
                 out.write(chunk)
-        return await run_in_threadpool(state.write, import_plan, path, by=who.name, new_parts=new_parts)
+        read = await run_in_threadpool(lambda: read_plan(state.dms(), path))  # PlanError: refused unlocked
+        return await run_in_threadpool(state.write, import_plan, path, by=who.name, new_parts=new_parts, read=read)
 
 
 @router.post("/plans/new/upload")

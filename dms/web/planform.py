@@ -9,11 +9,12 @@ keys, cycles, dates out of order, units, parts without stock data) is the workbo
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from dms.errors import PlanError
 from dms.plans.model import Deliverable, MaterialNeed, Milestone, Plan, StaffNeed
+from dms.plans.numbers import NotANumber, plain, read_number
+from dms.plans.sheets import deliverable_text, join_keys, split_deliverables, split_keys
 from dms.plans.units import UnknownUnit, convert
 
 HEADER = (("number", "Document No"), ("product", "Product"), ("title", "Title"), ("issued", "Date"))
@@ -33,7 +34,7 @@ MAX_FORM_ROWS = 2000  # rows of one sheet the form takes (the workbook's own lim
 
 
 def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    return str(plain(value))
 
 
 def _day(value: date | None) -> str:
@@ -47,19 +48,15 @@ def form_of(plan: Plan | None) -> dict:
     return {
         "header": {"number": plan.number, "product": plan.product, "title": plan.title, "issued": _day(plan.issued)},
         "Milestones": [{"key": m.key, "name": m.name, "phase": m.phase, "start": _day(m.start), "due": _day(m.due),
-                        "owner": m.owner, "deliverables": "; ".join(d.text or _deliverable_text(d)
+                        "owner": m.owner, "deliverables": "; ".join(d.text or deliverable_text(d)
                                                                     for d in m.deliverables),
-                        "depends_on": ", ".join(m.depends_on)} for m in plan.milestones],
+                        "depends_on": join_keys(m.depends_on)} for m in plan.milestones],
         "Materials": [{"milestone": n.milestone, "part": n.part, "description": n.description,
                        "quantity": _num(n.quantity), "unit": n.unit, "needed_by": _day(n.needed_by),
                        "supplier": n.supplier} for n in plan.materials],
         "Staff": [{"milestone": s.milestone, "who": s.who, "hours": _num(s.hours), "start": _day(s.start),
                    "end": _day(s.end)} for s in plan.staff],
     }
-
-
-def _deliverable_text(d: Deliverable) -> str:
-    return " ".join(x for x in (d.number, f"Rev {d.revision}" if d.revision else "", d.state or "") if x)
 
 
 def form_from_post(form) -> dict:
@@ -103,9 +100,9 @@ class _Reader:
             self.problem(sheet, row, column, "is empty; write a number")
             return None
         try:
-            value = float(text.replace(",", "."))
-        except ValueError:
-            self.problem(sheet, row, column, f"{text!r} is not a number")
+            value = read_number(text)  # the workbook's reader (dms.plans.numbers): 1,5 and 1.234,5 too
+        except NotANumber as exc:
+            self.problem(sheet, row, column, str(exc))
             return None
         if value < 0 or value != value or value in (float("inf"), float("-inf")):
             self.problem(sheet, row, column, f"{text} must be a number of zero or more")
@@ -121,7 +118,7 @@ class _Reader:
 def _deliverables(text: str) -> tuple[Deliverable, ...]:
     """Each `;`-separated deliverable as typed: the workbook reader makes out number, revision and state when
     `save_plan` reads the workbook back (one reader for both ways in)."""
-    return tuple(Deliverable(number=item, text=item) for item in (x.strip() for x in text.split(";")) if item)
+    return tuple(Deliverable(number=item, text=item) for item in split_deliverables(text))
 
 
 def plan_from_form(typed: dict) -> Plan:
@@ -142,7 +139,7 @@ def plan_from_form(typed: dict) -> Plan:
             continue
         ms = Milestone(key=key, name=r.text("Milestones", i, "Milestone", row["name"]), phase=row["phase"],
                        start=start, due=due, owner=row["owner"], deliverables=_deliverables(row["deliverables"]),
-                       depends_on=tuple(k for k in re.split(r"[;,]\s*|\s+", row["depends_on"]) if k), row=i)
+                       depends_on=split_keys(row["depends_on"]), row=i)
         milestones.append(ms)
         by_key.setdefault(key, ms)
     materials = []

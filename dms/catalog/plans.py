@@ -41,3 +41,10 @@ def forget(catalog: Catalog, version_ids: list[int]) -> None:
     """Drop what was kept of these versions (a purged document keeps none of its content)."""
     with catalog.transaction():
         catalog.conn.executemany("DELETE FROM plan_cache WHERE version_id = ?", [(v,) for v in version_ids])
+
+
+def last_change(conn) -> tuple:
+    """What a plan check's answer may depend on beyond the documents (dms.graph.cache.stamp counts those): the
+    newest audit entry (every change people make: requests, decisions, edits, imports) and change request."""
+    return tuple(conn.execute("SELECT (SELECT MAX(id) FROM audit_log), "
+                              "(SELECT MAX(updated_at) FROM change_requests)").fetchone())

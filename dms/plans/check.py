@@ -73,16 +73,31 @@ def check(plan: Plan, supply: Supply, on_file: OnFile, as_of: date, rules: PlanR
     return CheckResult(plan, as_of, tuple(checks))
 
 
+_memo: dict[tuple, CheckResult] = {}
+MEMO_SIZE = 64  # checks remembered per process: the start page, /plans and /followup check every plan per visit
+
+
 def check_plan(dms, number: str, as_of: date | None = None) -> CheckResult:
-    """The plan version in force on as_of (default today), checked against the evidence in force that day."""
+    """The plan version in force on as_of (default today), checked against the evidence in force that day.
+    Remembered until a document, a change request, an audited action or the rules change."""
+    from dms.catalog.plans import last_change
+    from dms.graph.cache import stamp
     from dms.plans.deliverables import for_plan
     from dms.plans.library import load_plan
     from dms.supply.evidence import supply_on
 
     day = as_of or date.today()
+    key = (str(dms.settings.home), number.strip().upper(), as_of, day, stamp(dms), last_change(dms.catalog.conn),
+           repr(dms.rules.plans))
+    if key in _memo:
+        return _memo[key]
     plan = load_plan(dms, number, as_of)
-    return check(plan, supply_on(dms, day), for_plan(dms, plan), day, dms.rules.plans,
-                 moved_by(dms, plan.number, day))
+    result = check(plan, supply_on(dms, day), for_plan(dms, plan), day, dms.rules.plans,
+                   moved_by(dms, plan.number, day))
+    if len(_memo) >= MEMO_SIZE:
+        _memo.pop(next(iter(_memo)))
+    _memo[key] = result
+    return result
 
 
 def moved_by(dms, number: str, as_of: date | None = None) -> dict[str, tuple[str, ...]]:

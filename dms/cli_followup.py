@@ -100,7 +100,7 @@ def followup_done(key, note, settings, as_json):
 def followup_digest(send, users, as_of, settings, as_json):
     """Each person's daily digest of what waits for them: shown, or with --send queued, filed and sent like
     change-request notices (once a day per person)."""
-    from dms.followup.digest import KINDS, send_digest
+    from dms.followup.digest import KINDS, send_digest, unowned
     from dms.followup.listing import followups
     from dms.followup.people import people
     from dms.users import acting
@@ -125,6 +125,7 @@ def followup_digest(send, users, as_of, settings, as_json):
                 if items:
                     rows.append({"user": name, "items": len(items), "overdue": sum(i.overdue for i in items),
                                  "keys": [i.key for i in items]})
+        left = [] if users else unowned(dms, day)
 
     def human(data):
         for r in data["digests"]:
@@ -132,12 +133,19 @@ def followup_digest(send, users, as_of, settings, as_json):
                      f" (not sent: {r['error']})" if r.get("error") else
                      "" if r.get("queued", True) else " (already sent today)")
             click.echo(f"{r['user']:15} {r['items']} item(s), {r['overdue']} overdue{where}")
+        if data["no_digest"]:
+            owners = sorted({i["owner"] or "(nobody named)" for i in data["no_digest"]})
+            click.echo(f"{len(data['no_digest'])} open item(s) reach no digest: their owners are no dms users "
+                       f"({', '.join(owners[:8])}{', …' if len(owners) > 8 else ''}); `dms user add NAME --email "
+                       "ADDRESS` (the address their e-mails or the roster give) makes them users")
         if not data["digests"]:
-            click.echo("Nothing waits for anyone: no digest.")
+            click.echo("No digest: nothing waits for a dms user." if data["no_digest"] else
+                       "Nothing waits for anyone: no digest.")
         elif not send:
             click.echo("(not sent: add --send to queue, file and send them)")
 
-    emit(as_json, {"as_of": day.isoformat(), "sent": send, "digests": rows}, human)
+    emit(as_json, {"as_of": day.isoformat(), "sent": send, "digests": rows,
+                   "no_digest": [{"key": i.key, "owner": i.owner, "text": i.text} for i in left]}, human)
 
 
 COMMANDS: list = [followup_group]

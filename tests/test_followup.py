@@ -290,6 +290,12 @@ def test_cli_lists_mine_as_json_marks_done_and_sends_the_digest(dms):
     assert bad.returncode == 2
     preview = run_json(home, "followup", "digest", "--as-of", "2025-03-10")
     assert {d["user"]: d["items"] for d in preview["digests"]} == {"anna": 2, "cora": 4} and not preview["sent"]
+    # what no user's digest carries is named, so "no digest" never reads as "nothing waits"
+    everything = run_json(home, "followup", "--as-of", "2025-03-10")["followups"]
+    carried = {k for name in ("anna", "cora") for k in (i["key"] for i in run_json(
+        home, "followup", "--mine", "--as-of", "2025-03-10", env={"DMS_USER": name})["followups"])}
+    assert preview["no_digest"] and {i["key"] for i in preview["no_digest"]} == \
+        {i["key"] for i in everything if i["key"] not in carried}
     today = run_json(home, "followup", "--mine", env={"DMS_USER": "cora"})
     assert key not in {i["key"] for i in today["followups"]}  # marked today: off today's list (not 2025's)
     assert not (home / "outbox").exists()

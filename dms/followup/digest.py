@@ -70,6 +70,14 @@ def compose(user: str, address: str, day: date, items: list[FollowUp]) -> bytes:
     return bytes(msg)
 
 
+def unowned(dms: Dms, day: date) -> list[FollowUp]:
+    """The open items no enabled user's digest carries: their owner is nobody dms knows as a user (a roster name,
+    a name in minutes), or nobody at all. Saying so keeps "no digest" from reading as "nothing waits"."""
+    names = [name for name, _ in people(dms, day).users]
+    carried = {i.key for name in names for i in followups(dms, user=name, as_of=day)}
+    return [i for i in followups(dms, as_of=day) if i.kind in KINDS and i.key not in carried]
+
+
 def send_digest(dms: Dms, *, as_of: date | None = None, users: list[str] | None = None,
                 by: str = "dms", deliver: bool = True) -> list[Digest]:
     """Queue today's digest of every enabled user (or of those named) with something waiting, then file and

@@ -9,6 +9,7 @@ width and scrolls inside its own box on a narrow screen (CSS `.gantt`).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date, timedelta
 from html import escape
@@ -31,8 +32,12 @@ MONTH_STEPS = (1, 2, 3, 6, 12, 24, 60, 120)
 
 
 def anchor(key: str) -> str:
-    """The page id of a milestone's details (what the timeline links to)."""
-    return "ms-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", key).strip("-") or "x")
+    """The page id of a milestone's details (what the timeline links to): its key when that is a plain word, else
+    the key made plain plus a digest of it, so two keys ("A 1", "A-1") never share an id."""
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", key).strip("-") or "x"
+    if slug == key:
+        return f"ms-{slug}"
+    return f"ms-{slug}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
 def _defs() -> str:

@@ -18,8 +18,9 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from dms import errors
+from dms.plans.model import READINESS
 from dms.web import planform
-from dms.web.plantimeline import LOOK, anchor, badge, legend_html, timeline_svg
+from dms.web.plantimeline import anchor, badge, legend_html, timeline_svg
 from dms.web.render import query_url, render
 from dms.web.security import Caller, caller
 
@@ -49,7 +50,7 @@ def readiness_of(archive, plans, as_of: date | None = None) -> list[dict]:
             out.append({"plan": plan, "readiness": None, "problem": str(exc).splitlines()[0], "counts": {},
                         "badge": badge(None)})
             continue
-        counts = {r: sum(1 for m in result.milestones if m.readiness == r) for r in LOOK}
+        counts = {r: sum(1 for m in result.milestones if m.readiness == r) for r in READINESS}
         out.append({"plan": plan, "readiness": result.readiness, "problem": None, "counts": counts,
                     "findings": len(result.findings), "badge": badge(result.readiness)})
     return out

@@ -16,14 +16,12 @@ from html import escape
 
 from markupsafe import Markup
 
-from dms.plans.model import CheckResult, Milestone
+from dms.plans.model import READINESS, CheckResult, Milestone
 
 # readiness -> (colour, pattern id, symbol): colour, texture and text together
-LOOK = {
-    "ready": ("#1b7f3b", "gantt-ready", "✓"),
-    "at risk": ("#a85400", "gantt-risk", "!"),
-    "blocked": ("#b3261e", "gantt-blocked", "✕"),
-}
+# colour, fill pattern and symbol of each readiness, in dms.plans.model.READINESS order (ready, at risk, blocked)
+LOOK = dict(zip(READINESS, (("#1b7f3b", "gantt-ready", "✓"), ("#a85400", "gantt-risk", "!"),
+                            ("#b3261e", "gantt-blocked", "✕")), strict=True))
 LABEL_W, CHART_W, STATE_W = 230, 620, 110  # label column, time axis, readiness column (px)
 WIDTH = LABEL_W + CHART_W + STATE_W
 ROW_H, PHASE_H, AXIS_H = 24, 20, 34

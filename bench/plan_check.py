@@ -28,7 +28,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 
-from dms.ingest.rules import load_rules  # noqa: E402
+from dms.rules import load_rules  # noqa: E402
 from dms.plans.capacity import weekdays  # noqa: E402
 from dms.plans.check import check  # noqa: E402
 from dms.plans.deliverables import FiledDoc, OnFile  # noqa: E402

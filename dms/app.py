@@ -12,9 +12,9 @@ from dms.config import Settings
 from dms.identifiers import IdentifierMatcher
 from dms.index import IndexWriter, SearchBackend, open_backend
 from dms.index.guard import Guarded
-from dms.ingest.rules import Rules, load_rules
 from dms.locks import one_writer
 from dms.model import IndexRecord
+from dms.rules import Rules, load_rules
 from dms.store import Store
 
 

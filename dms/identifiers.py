@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from dms.ingest.rules import Rules
 from dms.revisions import fits_scheme, normalize_revision
+from dms.rules import Rules
 
 # a revision value ends where a word, code, number or date would go on (`3-A`, `12.03.2024`, `3/4/24`)
 _TAIL = r"(?![\w-]|[./]\d)"

@@ -21,10 +21,10 @@ from dms.config import Settings
 from dms.display import to_text
 from dms.errors import ConfigError
 from dms.ingest.pool import ExtractPool
-from dms.ingest.rules import Rules, default_rules_text, load_rules, parse_rules
 from dms.ingest.scan import SourceFile, scan
 from dms.ingest.worker import Task
 from dms.model import Extraction, Problem
+from dms.rules import Rules, default_rules_text, load_rules, parse_rules
 
 CHECKED = ("number", "revision", "date", "type", "products")  # the fields whose coverage is counted
 

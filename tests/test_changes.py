@@ -377,7 +377,7 @@ def test_number_pattern_comes_from_the_rules_and_skips_numbers_on_file(tmp_path)
 
 def test_a_bad_number_pattern_fails_at_load(tmp_path):
     from dms.errors import ConfigError
-    from dms.ingest.rules import load_rules
+    from dms.rules import load_rules
 
     rules = tmp_path / "rules.toml"
     rules.write_text("[changes]\nnumber = 'CR-{year}-{serial}'\n")

@@ -5,7 +5,7 @@ from conftest import run_dms
 
 from dms.config import load_settings
 from dms.errors import ConfigError
-from dms.ingest.rules import load_rules
+from dms.rules import load_rules
 
 
 def test_home_option_wins_over_the_environment(tmp_path):

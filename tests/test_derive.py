@@ -12,7 +12,7 @@ from dms.app import Dms
 from dms.config import load_settings
 from dms.ingest.metadata import derive
 from dms.ingest.registry import Raw
-from dms.ingest.rules import default_rules_text, parse_rules
+from dms.rules import default_rules_text, parse_rules
 
 # The rules a medical-device maker might write: numeric document revisions, letter spec revisions, ECOs.
 RULES = r"""

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from conftest import pdf_bytes, write_docx, write_eml, write_encrypted_pdf, write_pdf, write_pptx, write_xlsx
 
-from dms.ingest.rules import load_rules
 from dms.ingest.worker import Task, extract
+from dms.rules import load_rules
 
 RULES = load_rules()
 

@@ -7,8 +7,8 @@ import datetime
 from conftest import run_dms, run_json
 from writers_scan import write_msg, write_ods, write_odt, write_rtf
 
-from dms.ingest.rules import load_rules
 from dms.ingest.worker import Task, extract
+from dms.rules import load_rules
 
 
 def extracted(path):

@@ -17,7 +17,7 @@ from dms.config import load_settings
 from dms.graph import graph_for
 from dms.graph.phrases import phrases_for
 from dms.ingest.pipeline import ingest
-from dms.ingest.rules import default_rules_text, load_rules, parse_rules
+from dms.rules import default_rules_text, load_rules, parse_rules
 
 # What the user of a medical-device maker's archive writes from the README.
 RULES = r"""

@@ -199,8 +199,8 @@ def test_an_uploaded_scan_is_searchable_and_its_page_says_it_was_read_by_ocr(cli
 def test_icons_and_spacers_are_not_sent_to_ocr(tmp_path):
     from PIL import Image
 
-    from dms.ingest.rules import load_rules
     from dms.ingest.worker import Task, extract
+    from dms.rules import load_rules
 
     icon = tmp_path / "logo.png"
     Image.new("L", (24, 24), 255).save(icon)

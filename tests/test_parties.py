@@ -25,7 +25,7 @@ from dms.graph import graph_for, node_for
 from dms.graph.trace import trace
 from dms.ingest.pipeline import ingest
 from dms.ingest.products import find_parties
-from dms.ingest.rules import default_rules_text, load_rules, parse_rules
+from dms.rules import default_rules_text, load_rules, parse_rules
 
 IDENTITY = "Helix Sales <sales@helix-components.example>"  # a domain the built-in rules do not map
 PASSWORDS = {"cora": "cora-password-1", "vera": "vera-password-1", "ada": "ada-password-1"}

@@ -63,8 +63,8 @@ def test_a_plan_checked_against_that_leave_record_and_the_follow_up_list_still_a
 
 
 def test_a_plan_dated_9999_is_refused_naming_the_cell(tmp_path):
-    from dms.ingest.rules import load_rules
     from dms.plans.workbook import read_workbook
+    from dms.rules import load_rules
 
     path = _plan_workbook(tmp_path / "plan.xlsx", staff_to="9999-12-31")
     with pytest.raises(PlanError) as refused:

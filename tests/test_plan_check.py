@@ -7,7 +7,6 @@ from datetime import date
 
 import pytest
 
-from dms.ingest.rules import load_rules
 from dms.plans.capacity import weekdays
 from dms.plans.check import check
 from dms.plans.deliverables import Decision, FiledDoc, OnFile
@@ -25,6 +24,7 @@ from dms.plans.model import (
     Supply,
 )
 from dms.plans.report import lines, to_dict
+from dms.rules import load_rules
 
 RULES = load_rules().plans
 D = date.fromisoformat

@@ -11,11 +11,11 @@ import pytest
 from conftest import write_xlsx
 
 from dms.errors import PlanError
-from dms.ingest.rules import load_rules
 from dms.plans import sheets as vocab
 from dms.plans.model import Deliverable, MaterialNeed, Milestone, Plan, StaffNeed
 from dms.plans.workbook import about_lines, read_workbook, write_template, write_workbook
 from dms.plans.writer import TITLE_FORMULA
+from dms.rules import load_rules
 
 RULES = load_rules(None)
 

@@ -13,7 +13,7 @@ from dms.documents import resolve, revisions, show
 from dms.identifiers import IdentifierMatcher
 from dms.index import query as q
 from dms.ingest.pipeline import ingest
-from dms.ingest.rules import default_rules_text, parse_rules
+from dms.rules import default_rules_text, parse_rules
 
 RULES = r"""
 [identifiers]

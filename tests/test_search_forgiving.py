@@ -332,7 +332,7 @@ def test_snippets_mark_the_words_of_a_ranked_query_and_of_a_slip(archive):
 def test_the_document_text_marks_what_a_forgiving_search_found():
     from dms.identifiers import IdentifierMatcher
     from dms.index import highlight_pages
-    from dms.ingest.rules import load_rules
+    from dms.rules import load_rules
 
     matcher = IdentifierMatcher(load_rules(None))
     [(html, count)] = highlight_pages(matcher, ("The lid hinge cracked.",), "what about the lid hinge?")

@@ -202,7 +202,7 @@ def _supply_columns() -> str:
     import tomllib
     from importlib.resources import files
 
-    data = tomllib.loads(files("dms.ingest").joinpath("default_rules.toml").read_text())["supply"]
+    data = tomllib.loads(files("dms.rules").joinpath("default_rules.toml").read_text())["supply"]
     return "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in data.items()
                    if isinstance(v, list) and k != "closed_statuses")
 

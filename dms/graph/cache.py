@@ -23,7 +23,7 @@ import networkx as nx
 
 from dms.app import Dms
 from dms.graph.build import build_graph
-from dms.ingest.rules import Rules
+from dms.rules import Rules
 
 CACHE_FORMAT = 4
 _memory: dict[str, tuple[tuple, nx.MultiDiGraph]] = {}  # per data directory: the last graph this process used

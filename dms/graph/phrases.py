@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from dms.ingest.rules import Rules
+from dms.rules import Rules
 
 PRECEDENCE = ("undecided", "rejected", "deferred", "approved", "decided")
 UNNAMED = "decided"

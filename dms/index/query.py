@@ -26,8 +26,8 @@ from datetime import date
 from dms.errors import QueryError
 from dms.identifiers import IdentifierMatcher
 from dms.index.limits import Limits
-from dms.ingest.rules import DOC_TYPES
 from dms.revisions import normalize_revision
+from dms.rules import DOC_TYPES
 
 FIELDS = {
     "title": "title", "body": "body", "text": "body", "path": "path", "file": "path", "name": "path",

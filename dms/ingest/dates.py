@@ -18,7 +18,7 @@ from datetime import date
 from functools import lru_cache
 
 from dms.errors import ConfigError
-from dms.ingest.rules import Rules
+from dms.rules import Rules
 
 SCAN_CHARS = 4000  # of page 1 (then page 2 for what page 1 leaves): where a document states its own date
 EVIDENCE_CHARS = 20000  # of the pages in order: where unambiguous numeric dates prove the document's order

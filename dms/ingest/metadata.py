@@ -16,8 +16,8 @@ from dms.ingest.numbers import find_own, own_name
 from dms.ingest.products import find_parties, find_products
 from dms.ingest.provenance import entry, line_at
 from dms.ingest.registry import Raw
-from dms.ingest.rules import Rules
 from dms.model import Reference
+from dms.rules import Rules
 
 SNIPPET_CHARS = 60  # either side of a reference
 TYPE_CHARS = 2000  # type rules' content tests read this much of the first page

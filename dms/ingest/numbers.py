@@ -23,8 +23,8 @@ from functools import lru_cache
 from dms.identifiers import IdentifierMatcher, IdMatch
 from dms.ingest.labels import HEAD_CHARS, Labelled, labelled
 from dms.ingest.provenance import entry
-from dms.ingest.rules import Rules
 from dms.revisions import fits_scheme, normalize_revision, revision_key
+from dms.rules import Rules
 
 TITLE_LINES = 3  # the first non-empty lines of the first page, where a title names its document
 _TITLE_WORDS = 2  # at most this many words before the identifier in a title line ("Change Request CR-…")

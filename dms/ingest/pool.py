@@ -24,9 +24,9 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 
-from dms.ingest.rules import Rules
 from dms.ingest.worker import Task
 from dms.model import Extraction
+from dms.rules import Rules
 
 TASKS_PER_WORKER = 2000  # recycle workers so a leaky parser cannot grow without bound
 CHUNK_CHARS = 1_000_000  # a long text travels from a worker in messages of about this many characters

@@ -13,7 +13,7 @@ from email.utils import parseaddr
 from functools import lru_cache
 
 from dms.ingest.provenance import entry, line_at
-from dms.ingest.rules import Rules
+from dms.rules import Rules
 
 
 @lru_cache(maxsize=8)

@@ -9,11 +9,11 @@ from pathlib import Path
 from dms.ingest.metadata import derive
 from dms.ingest.numbers import own_name
 from dms.ingest.registry import ExtractionFailed, Raw, extractor_for
-from dms.ingest.rules import Rules
 from dms.ingest.sniff import NAMES, detect
 from dms.ingest.textbound import bound_pages, truncated
 from dms.model import Extraction, Problem
 from dms.preview.task import at_ingest  # here, so the workers' fork server loads the renderers once
+from dms.rules import Rules
 
 MAX_ATTACHMENT_BYTES = 64 << 20
 

@@ -21,7 +21,6 @@ from collections import defaultdict
 from datetime import date
 
 from dms.errors import PlanError
-from dms.ingest.rules_plans import PlanRules
 from dms.plans.capacity import People, norm, share, weekdays
 from dms.plans.deliverables import OnFile
 from dms.plans.model import (
@@ -37,6 +36,7 @@ from dms.plans.model import (
     StockRow,
     Supply,
 )
+from dms.rules.plans import PlanRules
 
 EPS = 1e-6  # quantities and hours are compared with this slack (running sums round)
 CITED = 10  # rows of one kind a finding cites by name (the nearest); the rest are summed up in one line

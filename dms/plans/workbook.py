@@ -13,13 +13,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from dms.errors import PlanError
-from dms.ingest.rules import Rules
 from dms.plans import sheets as vocab
 from dms.plans.model import Deliverable, MaterialNeed, Milestone, Plan, StaffNeed, in_range, out_of_range
 from dms.plans.numbers import NotANumber, read_number
 from dms.plans.units import UnknownUnit, convert
 from dms.plans.writer import about_lines, write_template, write_workbook
 from dms.revisions import fits_scheme, normalize_revision
+from dms.rules import Rules
 
 __all__ = ["read_workbook", "write_workbook", "write_template", "about_lines", "STATES"]
 

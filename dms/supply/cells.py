@@ -12,10 +12,10 @@ import re
 from datetime import date, datetime
 
 from dms.ingest.dates import find_date
-from dms.ingest.rules import Rules
 from dms.plans.model import in_range, out_of_range
 from dms.plans.numbers import Ambiguous, NotANumber, read_number
 from dms.plans.units import UnknownUnit, convert
+from dms.rules import Rules
 
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+Z?)?")
 _AMOUNT = re.compile(r"([-+]?\d[\d,.' ]*|[-+]?\.\d+)\s*(.*)")

@@ -1,7 +1,7 @@
 """Evidence tables in CSV and XLSX documents: stock counts, purchase order lines, the roster, leave.
 
 A table is found as [metrics] tables are (dms.retro.metrics): by a header row, here one that holds the
-column roles of a kind of the rules' [supply] section (dms.ingest.rules_plans.TABLE_KINDS). When a header
+column roles of a kind of the rules' [supply] section (dms.rules.plans.TABLE_KINDS). When a header
 holds the roles of several kinds, the kind needing the most roles wins (a "Name | Role | From | To" table is
 leave, not a roster). Rows follow until a row with every required cell empty, or another header. A
 "Supplier | Helix Components" row above a table (a single purchase order's head) names the supplier of the
@@ -28,11 +28,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from dms.ingest.rules import Rules
-from dms.ingest.rules_plans import TABLE_KINDS
 from dms.plans.numbers import writes_german
 from dms.retro import metrics
 from dms.retro.metrics import TooLarge
+from dms.rules import Rules
+from dms.rules.plans import TABLE_KINDS
 from dms.supply import cells
 from dms.supply.cells import BadCell
 

@@ -7,7 +7,7 @@ import functools
 import click
 
 from dms import changes
-from dms.cli_common import as_option, emit, home_option, json_option, open_archive
+from dms.cli.common import as_option, emit, home_option, json_option, open_archive
 
 
 @click.group("change")

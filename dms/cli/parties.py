@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dms.cli_common import as_option, emit, home_option, json_option, open_archive
+from dms.cli.common import as_option, emit, home_option, json_option, open_archive
 
 
 @click.group("party")

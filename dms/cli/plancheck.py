@@ -1,4 +1,4 @@
-"""`dms plan check` and `dms plan order-draft` (issue 16), added to the `plan` group of dms.cli_plans."""
+"""`dms plan check` and `dms plan order-draft` (issue 16), added to the `plan` group of dms.cli.plans."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import date
 
 import click
 
-from dms.cli_common import as_option, emit, home_option, json_option, open_archive
-from dms.cli_plans import plan_group
+from dms.cli.common import as_option, emit, home_option, json_option, open_archive
+from dms.cli.plans import plan_group
 
 
 def _as_of(value: str | None) -> date | None:

@@ -10,8 +10,8 @@ from importlib import resources
 from pathlib import Path
 
 from dms.errors import ConfigError
-from dms.ingest.rules_plans import PlanRules, read_plan_rules
-from dms.ingest.rules_sections import Sections, read_sections
+from dms.rules.plans import PlanRules, read_plan_rules
+from dms.rules.sections import Sections, read_sections
 
 DOC_TYPES = (
     "specification", "change request", "minutes", "contract", "report", "complaint",
@@ -51,7 +51,7 @@ class Rules:
     decision_phrases: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (outcome, phrases of every language)
     amendment_phrases: tuple[str, ...] = ()
     party_organisations: tuple[tuple[str, str], ...] = ()  # (e-mail domain or address, organisation)
-    plans: PlanRules = PlanRules()  # [supply] and [followup]: dms.ingest.rules_plans
+    plans: PlanRules = PlanRules()  # [supply] and [followup]: dms.rules.plans
 
     def change_number_regex(self, year: int) -> re.Pattern:
         """Matches numbers of that year made by `change_number`, capturing the running number."""
@@ -170,7 +170,7 @@ def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
 
 
 def default_rules_text() -> str:
-    return resources.files("dms.ingest").joinpath("default_rules.toml").read_text(encoding="utf-8")
+    return resources.files("dms.rules").joinpath("default_rules.toml").read_text(encoding="utf-8")
 
 
 def load_rules(path: Path | None = None) -> Rules:

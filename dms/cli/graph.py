@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from dms import errors
-from dms.cli_common import as_option, emit, home_option, json_option, open_archive
+from dms.cli.common import as_option, emit, home_option, json_option, open_archive
 from dms.display import shown
 
 

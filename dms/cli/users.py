@@ -8,7 +8,7 @@ import sys
 import click
 
 from dms import users
-from dms.cli_common import as_option, emit, home_option, json_option, open_archive
+from dms.cli.common import as_option, emit, home_option, json_option, open_archive
 
 
 @click.group("user")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dms.cli_common import emit, home_option, json_option
+from dms.cli.common import emit, home_option, json_option
 
 
 @click.command("serve")

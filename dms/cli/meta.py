@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dms.cli_common import emit, home_option, json_option, open_archive, progress_bar
+from dms.cli.common import emit, home_option, json_option, open_archive, progress_bar
 from dms.display import shown
 
 LISTED = 20  # files listed per field in the human output of `rules check` (--json lists all)

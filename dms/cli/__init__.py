@@ -9,22 +9,20 @@ import sys
 
 import click
 
-from dms import (
-    cli_changes,
-    cli_evidence,
-    cli_followup,
-    cli_graph,
-    cli_intake,
-    cli_meta,
-    cli_parties,
-    cli_plancheck,  # noqa: F401 - adds check and order-draft to the plan group
-    cli_plans,
-    cli_users,
-    cli_views,
-    cli_web,
-    errors,
-)
-from dms.cli_common import emit, home_option, json_option, open_archive, progress_bar
+from dms import errors
+from dms.cli import changes as cli_changes
+from dms.cli import evidence as cli_evidence
+from dms.cli import followup as cli_followup
+from dms.cli import graph as cli_graph
+from dms.cli import intake as cli_intake
+from dms.cli import meta as cli_meta
+from dms.cli import parties as cli_parties
+from dms.cli import plancheck as cli_plancheck  # noqa: F401 - adds check and order-draft to the plan group
+from dms.cli import plans as cli_plans
+from dms.cli import users as cli_users
+from dms.cli import views as cli_views
+from dms.cli import web as cli_web
+from dms.cli.common import emit, home_option, json_option, open_archive, progress_bar
 from dms.display import shown
 
 QUERY_HELP = """Search the archive.

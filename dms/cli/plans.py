@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from dms.cli_common import as_option, emit, home_option, json_option, open_archive
+from dms.cli.common import as_option, emit, home_option, json_option, open_archive
 
 
 @click.group("plan")

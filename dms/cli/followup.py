@@ -11,7 +11,7 @@ from datetime import date
 
 import click
 
-from dms.cli_common import as_option, emit, home_option, json_option, open_archive
+from dms.cli.common import as_option, emit, home_option, json_option, open_archive
 
 
 def _day(value: str | None) -> date | None:

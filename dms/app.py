@@ -104,8 +104,7 @@ class Dms:
 
         self.ensure_index()
         tree = q.resolve_linked(q.parse(query, self.matcher, self.backend.limits), lambda ref: linked_ids(self, ref))
-        (count,) = self.catalog.conn.execute("SELECT COUNT(*) FROM documents").fetchone()
-        result = self.backend.search(tree, limit=max(1, count), offset=0, sort="relevance", facets=False)
+        result = self.backend.search(tree, limit=max(1, self.catalog.document_count()), offset=0, sort="relevance", facets=False)
         return {hit.doc_id for hit in result.hits}
 
     def sync_index(self) -> int:

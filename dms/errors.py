@@ -68,6 +68,18 @@ class PlanError(UsageError):
         return "\n".join(lines)
 
 
+class OnHold(UsageError):
+    """The document is under a legal hold: it cannot be retired, purged or changed until the hold is released."""
+
+
+class RuleBroken(UsageError):
+    """A change-request transition the workflow does not allow; the message names the rule."""
+
+
+class StaleWrite(UsageError):
+    """What the caller read changed before its write (another user was quicker): read again and retry."""
+
+
 class NotFound(DmsError):
     """No document, version or identifier matches the reference given."""
 
@@ -112,9 +124,9 @@ class IndexUnavailable(DmsError):
 READINESS_EXIT = {"ready": 0, "at risk": 8, "blocked": 9}  # 1-7 are errors
 _EXIT = [(ConfigError, 2), (UsageError, 2), (TooLarge, 2), (NotFound, 3), (IntegrityError, 4), (IndexUnavailable, 5),
          (PermissionDenied, 6), (TooManyAttempts, 6), (Busy, 7)]
-_HTTP = [(ConfigError, 500), (UsageError, 400), (NotFound, 404), (CatalogDamaged, 500), (IntegrityError, 409),
-         (IndexUnavailable, 503), (NotSignedIn, 401), (PermissionDenied, 403), (TooLarge, 413), (TooManyAttempts, 429),
-         (Busy, 503), (NotDelivered, 502)]
+_HTTP = [(ConfigError, 500), (StaleWrite, 409), (UsageError, 400), (NotFound, 404), (CatalogDamaged, 500),
+         (IntegrityError, 409), (IndexUnavailable, 503), (NotSignedIn, 401), (PermissionDenied, 403), (TooLarge, 413),
+         (TooManyAttempts, 429), (Busy, 503), (NotDelivered, 502)]
 
 
 def exit_code(exc: BaseException) -> int:

@@ -15,7 +15,7 @@ from dms import audit
 from dms.app import Dms
 from dms.catalog.db import utcnow
 from dms.documents import resolve
-from dms.errors import UsageError
+from dms.errors import OnHold, UsageError
 from dms.holds import holds_on
 from dms.preview.cache import forget as forget_previews
 from dms.users import acting
@@ -53,10 +53,6 @@ def _sha_in_use(catalog, sha256: str) -> bool:
     return catalog.conn.execute(
         "SELECT 1 FROM versions v JOIN documents d ON d.id = v.document_id "
         "WHERE v.sha256 = ? AND d.purged_at IS NULL LIMIT 1", (sha256,)).fetchone() is not None
-
-
-class OnHold(UsageError):
-    """The document is under a legal hold."""
 
 
 def subject_for(dms: Dms, ref: str) -> str:

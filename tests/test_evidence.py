@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from conftest import REPO, run_dms, run_json
 
-from dms import audit, bundles, changes, holds, records, users
+from dms import audit, bundles, changes, errors, holds, records, users
 from dms.app import Dms
 from dms.config import load_settings
 from dms.errors import NotFound, PermissionDenied, UsageError
@@ -149,7 +149,7 @@ def test_a_hold_blocks_retire_purge_and_edit_naming_the_matter_until_released(sm
     for action in (lambda: records.retire(small, "2", "cora", "duplicate"),
                    lambda: records.purge(small, "2", "ada", "privacy"),
                    lambda: records.edit(small, "2", "cora", "typo", title="Letter two")):
-        with pytest.raises(records.OnHold, match=r"under legal hold \(Supplier dispute\)"):
+        with pytest.raises(errors.OnHold, match=r"under legal hold \(Supplier dispute\)"):
             action()
     assert small.catalog.document(2).version.title != "Letter two"
     assert records.retire(small, "3", "cora", "superseded")["retired"]  # not in the matter's scope

@@ -262,7 +262,7 @@ def test_a_stale_form_is_refused_and_changes_nothing(client_for):
     revision = cora.get(f"/api/v1/changes/{number}").json()["revision"]
     _post(cora, f"/changes/{number}/edit", description="first edit", revision=str(revision))
     stale = _post(cora, f"/changes/{number}/edit", description="second edit", revision=str(revision))
-    assert stale.status_code == 400 and "changed by someone else" in stale.text
+    assert stale.status_code == 409 and "changed by someone else" in stale.text
     assert cora.get(f"/api/v1/changes/{number}").json()["description"] == "first edit"
 
 

@@ -465,7 +465,7 @@ def test_a_stale_editing_form_is_refused_with_what_was_typed_kept(users, planned
     stale = _replace(_form_of(cora.get(f"/plans/{NUMBER}/edit").text), "based_on", 0, "1")
     stale = _replace(stale, "mi_name", 0, "Design freeze (stale)")
     refused = cora.post(f"/plans/{NUMBER}/edit", data=_data(stale))
-    assert refused.status_code == 400 and "changed since you opened the form" in refused.text
+    assert refused.status_code == 409 and "changed since you opened the form" in refused.text
     assert 'value="Design freeze (stale)"' in refused.text
 
 

@@ -215,7 +215,7 @@ def test_a_stale_edit_keeps_the_input_and_offers_the_current_revision(client_as)
     revision = cora.get(f"/api/v1/changes/{number}").json()["revision"]
     assert _post(cora, f"/changes/{number}/edit", reason="first", revision=str(revision)).status_code == 303
     stale = _post(cora, f"/changes/{number}/edit", reason="second thoughts", revision=str(revision))
-    assert stale.status_code == 400
+    assert stale.status_code == 409
     form = re.search(r'<form [^>]*data-action="edit">(.*?)</form>', stale.text, re.S).group(1)
     assert "changed by someone else" in form and "second thoughts</textarea>" in form
     assert f'name="revision" value="{revision + 1}"' in form

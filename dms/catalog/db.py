@@ -287,6 +287,10 @@ class Catalog:
         ]
         return stale, gone
 
+    def document_count(self) -> int:
+        """Every document row (copies, attachments, retired and purged included): an upper bound on any result."""
+        return self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+
     def duplicate_ids(self) -> set[int]:
         return {r[0] for r in self.conn.execute("SELECT id FROM documents WHERE duplicate_of IS NOT NULL")}
 

@@ -18,7 +18,7 @@ from datetime import date
 from dms import audit
 from dms.app import Dms
 from dms.catalog.db import utcnow
-from dms.errors import NotDelivered, NotFound, PermissionDenied, UsageError
+from dms.errors import NotDelivered, NotFound, PermissionDenied, RuleBroken, StaleWrite, UsageError
 from dms.users import acting
 
 STATES = ("draft", "submitted", "under review", "assessed", "decided", "authorized", "implemented", "closed")
@@ -28,14 +28,6 @@ EDITABLE = ("title", "products", "affected", "description", "reason", "need_date
             *ASSESSMENT)
 # a plan milestone a request moves (its schedule impact): PLAN-NUMBER:KEY, e.g. PLAN-KX200-2025:M3
 MILESTONE_REF = re.compile(r"\s*([^\s:/#]+)\s*[:/#]\s*([^:/#]*[^\s:/#])\s*")
-
-
-class RuleBroken(UsageError):
-    """A transition the workflow does not allow; the message names the rule."""
-
-
-class Conflict(UsageError):
-    """The request changed since the caller read it."""
 
 
 @dataclass
@@ -201,9 +193,9 @@ def _write(dms, number, by, to_state, expected_revision, changes: dict, note: st
     with dms.catalog.transaction():
         current = get(dms, number)
         if current.state not in require:
-            raise Conflict(f"{number} is now {current.state}: someone acted on it meanwhile; nothing was changed")
+            raise StaleWrite(f"{number} is now {current.state}: someone acted on it meanwhile; nothing was changed")
         if expected_revision is not None and expected_revision != current.revision:
-            raise Conflict(f"{number} was changed by someone else since you read it (revision {expected_revision}, "
+            raise StaleWrite(f"{number} was changed by someone else since you read it (revision {expected_revision}, "
                            f"now {current.revision}); reload it and try again")
         data = {**current.data, **changes}
         state = to_state or current.state

@@ -156,7 +156,7 @@ def _save(archive, plan, *, by: str, new_parts: bool, number: str | None, based_
     else:
         current = load_plan(archive, number)
         if based_on and str(current.version_id) != based_on:
-            raise errors.UsageError(f"{number} changed since you opened the form (now Rev {current.revision}); "
+            raise errors.StaleWrite(f"{number} changed since you opened the form (now Rev {current.revision}); "
                                     "what you typed is still here: compare it with the plan and save again")
     return save_plan(archive, plan, by=by, new_parts=new_parts)
 

@@ -30,6 +30,7 @@ from ingest_search import queries, run_measured  # noqa: E402
 
 from dms.app import Dms  # noqa: E402
 from dms.config import load_settings  # noqa: E402
+from dms.search import matching_ids, search  # noqa: E402
 
 
 def boolean_queries(truth: dict, n: int = 40) -> list[str]:
@@ -49,12 +50,12 @@ def run(home: Path, engine: str, qs: list[str]) -> dict:
     reindex_s, reindex_rss, _ = run_measured([sys.executable, "-m", "dms", "reindex", "--json"], env)
     results, latencies = {}, []
     with Dms(load_settings(environ={"DMS_SEARCH_ENGINE": engine}, home=home)) as app:
-        app.search(qs[0])
+        search(app, qs[0])
         for q in qs:
             started = time.perf_counter()
-            r = app.search(q, limit=10)
+            r = search(app, q, limit=10)
             latencies.append((time.perf_counter() - started) * 1000)
-            every = app.matching_ids(q) if r.total else set()
+            every = matching_ids(app, q) if r.total else set()
             results[q] = {"total": r.total, "top": [h.id for h in r.hits], "all": every}
         size = app.backend.size_bytes()
     cut = statistics.quantiles(latencies, n=100)

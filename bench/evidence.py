@@ -34,6 +34,7 @@ from dms import audit, bundles  # noqa: E402
 from dms.app import Dms  # noqa: E402
 from dms.config import load_settings  # noqa: E402
 from dms.retro import render  # noqa: E402
+from dms.search import search  # noqa: E402
 
 
 def timed(fn):
@@ -63,12 +64,12 @@ def main() -> None:
     with Dms(load_settings(environ={}, home=home)) as app:
         documents = app.catalog.stats()["documents"]
         chain, verify_s = timed(lambda: audit.verify(app.catalog))
-        app.search(qs[0])
-        app.search(qs[0], as_of=args.as_of)  # the first as-of call computes the day's document set
+        search(app, qs[0])
+        search(app, qs[0], as_of=args.as_of)  # the first as-of call computes the day's document set
         plain, dated = [], []
         for q in qs:
-            plain.append(timed(lambda q=q: app.search(q, limit=10))[1] * 1000)
-            dated.append(timed(lambda q=q: app.search(q, limit=10, as_of=args.as_of))[1] * 1000)
+            plain.append(timed(lambda q=q: search(app, q, limit=10))[1] * 1000)
+            dated.append(timed(lambda q=q: search(app, q, limit=10, as_of=args.as_of))[1] * 1000)
         from dms.asof import _memo, known_on
 
         _memo.clear()

@@ -28,7 +28,6 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 
-from dms.rules import load_rules  # noqa: E402
 from dms.plans.capacity import weekdays  # noqa: E402
 from dms.plans.check import check  # noqa: E402
 from dms.plans.deliverables import FiledDoc, OnFile  # noqa: E402
@@ -45,6 +44,7 @@ from dms.plans.model import (  # noqa: E402
     StockRow,
     Supply,
 )
+from dms.rules import load_rules  # noqa: E402
 
 MILESTONES, STOCK, ORDERS, PEOPLE, ROLES, PARTS = 1_000, 25_000, 25_000, 200, 20, 5_000
 START = date(2025, 1, 6)

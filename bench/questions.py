@@ -8,7 +8,7 @@ collection's documents are written as text files and ingested by the real pipeli
 under --work (kept: a second run reuses it); each engine then indexes it from the catalog.
 
 Every query text is searched exactly as written (full stops, commas, brackets, question marks and all) the
-way people search: `Dms.search` (forgiving reading, ranked many-word queries). The baseline is the engine's own
+way people search: `dms.search.search` (forgiving reading, ranked many-word queries). The baseline is the engine's own
 BM25 over the OR of the same words (every word of the text, stop words too), the usual "bag of words" run.
 Reported per collection and engine: judged queries, nDCG@10 of both and their ratio (target >= 0.95), queries
 that failed (an error: target 0), how many a strict reading of the query language would have refused, how many
@@ -35,6 +35,7 @@ from dms.config import load_settings  # noqa: E402
 from dms.errors import DmsError, QueryError  # noqa: E402
 from dms.index import query as q  # noqa: E402
 from dms.ingest.pipeline import ingest  # noqa: E402
+from dms.search import search  # noqa: E402
 
 CORPORA = REPO.parent / "shared" / "corpora" / "ir"
 K = 10
@@ -95,7 +96,7 @@ def run(name: str, home: Path, engine: str, queries: list[dict], qrels: dict[str
                "ms": []}
     with Dms(load_settings(environ={"DMS_SEARCH_ENGINE": engine}, home=home)) as app:
         app.ensure_index()
-        app.search("warm up")
+        search(app, "warm up")
         for query in queries:
             judged = qrels.get(query["id"], {})
             if not any(g > 0 for g in judged.values()):
@@ -103,12 +104,12 @@ def run(name: str, home: Path, engine: str, queries: list[dict], qrels: dict[str
             text = query["text"]
             figures["queries"] += 1
             try:
-                app.search(text, limit=1, snippets=False, forgiving=False)
+                search(app, text, limit=1, snippets=False, forgiving=False)
             except QueryError:
                 figures["strict_refused"] += 1
             started = time.perf_counter()
             try:
-                results = app.search(text, limit=K, snippets=False)
+                results = search(app, text, limit=K, snippets=False)
             except DmsError as exc:
                 figures["failed"].append((query["id"], str(exc).splitlines()[0]))
                 figures["ours"].append(0.0)

@@ -30,6 +30,7 @@ from ingest_search import CPU, queries, run_measured  # noqa: E402
 
 from dms.app import Dms  # noqa: E402
 from dms.config import load_settings  # noqa: E402
+from dms.search import search  # noqa: E402
 
 
 def main() -> None:
@@ -52,10 +53,10 @@ def main() -> None:
     qs = queries(json.loads((Path(args.corpus) / ".dms-ground-truth.json").read_text()))
     latencies, totals = [], []
     with Dms(load_settings(environ={"DMS_SEARCH_ENGINE": args.engine}, home=home)) as app:
-        app.search(qs[0])
+        search(app, qs[0])
         for q in qs:
             started = time.perf_counter()
-            totals.append(app.search(q, limit=10).total)
+            totals.append(search(app, q, limit=10).total)
             latencies.append((time.perf_counter() - started) * 1000)
         size = app.backend.size_bytes()
     cut = statistics.quantiles(latencies, n=100)
@@ -84,12 +85,12 @@ def search_only(home: Path, args) -> None:
     qs = queries(json.loads((Path(args.corpus) / ".dms-ground-truth.json").read_text()))
     with Dms(load_settings(environ={"DMS_SEARCH_ENGINE": args.engine}, home=home)) as app:
         documents = app.catalog.stats()["documents"]
-        app.search(qs[0])
+        search(app, qs[0])
         for run in range(1, 4):
             latencies = []
             for q in qs:
                 started = time.perf_counter()
-                app.search(q, limit=10)
+                search(app, q, limit=10)
                 latencies.append((time.perf_counter() - started) * 1000)
             raw = []  # baseline: the engine alone, no snippets, no facets
             for q in qs:

@@ -157,7 +157,7 @@ def document_pages(home: Path, count: int) -> dict:
     settings = load_settings(environ={}, home=home)
     with Dms(settings) as app:
         users.add(app.catalog, "bench", "admin", "bench-password-1", by="bench")
-        ids = [r.id for r in app.catalog.documents_where("d.duplicate_of IS NULL", ())]
+        ids = [r.id for r in app.catalog.all_documents() if r.duplicate_of is None]
     rnd = random.Random(3)
     sample = [(rnd.choice(ids), rnd.choice(WORDS)) for _ in range(count)]
     proc, base = start_server(home)

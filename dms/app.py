@@ -1,4 +1,10 @@
-"""One open archive: settings, catalog, store, search backend and rules, opened once."""
+"""One open archive: settings, catalog, store, search backend and rules, opened once, and the index kept in step.
+
+`Dms` is the bottom of the house: it imports only what it opens (dms.catalog, dms.store, dms.index, dms.rules,
+dms.audit) and nothing above it imports back into it at module level (tests/test_architecture.py). What users do
+with an open archive lives in doors of their own that take it as their first argument: searching in dms.search,
+as-of in dms.asof, finding a document in dms.documents, the graph in dms.graph.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,9 @@ from dms.store import Store
 
 
 class Dms:
+    """An archive opened from its settings: `catalog`, `store`, `backend` (the search index), `rules` and `matcher`.
+    Close it (or use it as a context manager) to release the catalog and the index."""
+
     def __init__(self, settings: Settings):
         self.settings = settings
         settings.home.mkdir(parents=True, exist_ok=True)
@@ -78,34 +87,6 @@ class Dms:
         count = self.backend.rebuild(records())
         self.catalog.set_indexed_exactly(indexed)
         return count
-
-    def search(self, query: str, as_of: str | None = None, forgiving: bool = True, **options):
-        """Search as users do (`dms search`, the web UI, the API): `linked:` resolved through the graph;
-        with `as_of`, only what the archive held on that date (see dms.asof). A query is read as a person types
-        it (`forgiving`, see dms.index.forgive): slips are read as plain words and said in `results.notice`,
-        three or more bare words rank documents by how many they hold; `forgiving=False` reads the query
-        language strictly (a slip is a QueryError), as holds and bundles do."""
-        from dms.graph import linked_ids
-        from dms.index import search
-
-        self.ensure_index()
-        within = None
-        if as_of:
-            from dms.asof import known_on
-
-            within = known_on(self, as_of)
-        return search(self.catalog, self.backend, self.matcher, query, linked=lambda ref: linked_ids(self, ref),
-                      within=within, forgiving=forgiving, **options)
-
-    def matching_ids(self, query: str) -> set[int]:
-        """The ids of every document a query matches (no ranking, snippets or facets): for holds and bundles."""
-        from dms.graph import linked_ids
-        from dms.index import query as q
-
-        self.ensure_index()
-        tree = q.resolve_linked(q.parse(query, self.matcher, self.backend.limits), lambda ref: linked_ids(self, ref))
-        result = self.backend.search(tree, limit=max(1, self.catalog.document_count()), offset=0, sort="relevance", facets=False)
-        return {hit.doc_id for hit in result.hits}
 
     def sync_index(self) -> int:
         """Bring the index up to the catalog: add what is stale, drop duplicates. Returns changes."""

@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import date
+from typing import TYPE_CHECKING
 
-from dms.app import Dms
 from dms.errors import UsageError
 from dms.revisions import revision_key
+
+if TYPE_CHECKING:
+    from dms.app import Dms  # for type hints only: dms.app never waits on this module
 
 _memo: dict[tuple, frozenset[int]] = {}
 

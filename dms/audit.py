@@ -19,6 +19,7 @@ against a head noted outside the archive: `dms audit head` prints one for custod
 
 Subjects are the graph's node names (doc:12, change_request:CR-2024-001) or matter:NAME, user:NAME,
 link:ID; `also` lists other subjects an entry concerns (both ends of a link).
+Actions are the names listed in dms.auditactions (record refuses any other); the SQL is dms.catalog.auditlog.
 """
 
 from __future__ import annotations
@@ -29,14 +30,14 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from dms import signing
+from dms import auditactions, signing
 from dms.catalog import Catalog
 from dms.catalog import auditlog as sql
 from dms.catalog.db import utcnow
 from dms.errors import IntegrityError
 
 GENESIS = "0" * 64
-KEY_CREATED = "audit key created"  # from this entry on, every entry must be signed
+KEY_CREATED = auditactions.AUDIT_KEY_CREATED  # from this entry on, every entry must be signed
 UNSIGNED_NOTE = ("the audit head is not signed (no DMS_AUDIT_KEY_FILE): anyone who can write the data directory "
                  "could rewrite the log and recompute its chain unnoticed; see `dms audit keygen`")
 
@@ -87,7 +88,10 @@ def record(catalog: Catalog, user: str, action: str, subject: str, details: dict
            also: Iterable[str] = (), key=None) -> int:
     """Append one entry, inside the caller's transaction if one is open (so it commits or rolls back
     with what it records), else in its own. Refuses (IntegrityError) to add to a log whose head no
-    longer matches its end, rather than chaining onto a tampered log or failing on a duplicate id."""
+    longer matches its end, rather than chaining onto a tampered log or failing on a duplicate id.
+    `action` is one of dms.auditactions; any other is a programming error (ValueError), refused before
+    anything is written."""
+    auditactions.check(action)
     audit_key = getattr(catalog, "audit_key", None)
     private = key or (audit_key.private() if audit_key else None)
     with catalog.transaction():
@@ -99,16 +103,16 @@ def record(catalog: Catalog, user: str, action: str, subject: str, details: dict
         if last_sig and not sig:
             raise IntegrityError(f"the audit log is signed, but no key is configured to sign {action!r}: set "
                                  "DMS_AUDIT_KEY_FILE to the archive's audit key")
-        sql.insert(catalog.conn, {**entry, "details": _canonical(entry["details"]), "prev_hash": prev, "hash": digest,
+        sql.insert(catalog, {**entry, "details": _canonical(entry["details"]), "prev_hash": prev, "hash": digest,
                                   "sig": sig})
-        sql.set_head(catalog.conn, {"last_id": entry["id"], "hash": digest, "count": entry["id"], "at": entry["at"],
+        sql.set_head(catalog, {"last_id": entry["id"], "hash": digest, "count": entry["id"], "at": entry["at"],
                                     "sig": sig, "key": signing.fingerprint(private.public_key()) if private else None})
     return entry["id"]
 
 
 def _checked_end(catalog: Catalog) -> tuple[int, str, str | None]:
     """(last id, its hash, its signature) once the head and the log's last entry agree."""
-    head, last = sql.head(catalog.conn), sql.last_entry(catalog.conn)
+    head, last = sql.head(catalog), sql.last_entry(catalog)
     if head is None and last is None:
         return 0, GENESIS, None
     why = _end_mismatch(head, last)
@@ -138,7 +142,7 @@ def _end_mismatch(head: dict | None, last: tuple | None) -> str | None:
 
 
 def _rows(catalog: Catalog, subject: str | None = None) -> Iterable[dict]:
-    for entry in sql.rows(catalog.conn, subject):
+    for entry in sql.rows(catalog, subject):
         try:
             entry["details"] = json.loads(entry["details"])
         except ValueError:
@@ -192,7 +196,7 @@ def verify(catalog: Catalog, public_key=None, statement: dict | None = None) -> 
     seen = _Seen(statement["last_id"] if statement else None)
     problems += verify_entries(seen.track(_rows(catalog)))
     seen.drain()
-    head = sql.head(catalog.conn)
+    head = sql.head(catalog)
     last = (seen.last["id"], seen.last["hash"]) if seen.last else None
     if head is not None or last is not None:
         mismatch = _end_mismatch(head, last)
@@ -336,7 +340,7 @@ def head_statement(catalog: Catalog) -> dict:
     if not result["ok"]:
         raise IntegrityError("the audit log fails verification, so its head is not worth noting: "
                              + "; ".join(result["problems"]))
-    head = sql.head(catalog.conn)
+    head = sql.head(catalog)
     if head is None:
         raise IntegrityError("the audit log is empty: there is no head to note yet")
     key = None

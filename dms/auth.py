@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from dms import audit, users
+from dms.auditactions import PASSWORD_CHANGE_FAILED, SIGN_IN_FAILED, SIGNED_IN, TOKEN_CREATED, TOKEN_REVOKED
+from dms.auditactions import SIGN_IN_UNLOCKED as UNLOCKED
 from dms.catalog import Catalog, signins
 from dms.catalog import accounts as sql
 from dms.config import Settings
@@ -38,9 +40,6 @@ from dms.users import User
 
 TOKEN_PREFIX = "dms_"
 
-# audit actions of signing in (one home for their names; user changes are in dms.users)
-SIGNED_IN, SIGN_IN_FAILED, PASSWORD_CHANGE_FAILED = "signed in", "sign-in failed", "password change failed"
-UNLOCKED, TOKEN_CREATED, TOKEN_REVOKED = "sign-in unlocked", "API token created", "API token revoked"
 
 _REASONS = {
     "known": "{name} failed {limit} times in this browser",
@@ -50,10 +49,6 @@ _REASONS = {
                "can still sign in)",
     "address": "this address failed {limit} times",
 }
-
-
-class PasswordChangeRequired(NotSignedIn):
-    """The session's user signed in with a temporary password: nothing but changing it until it is changed."""
 
 
 @dataclass(frozen=True, slots=True)

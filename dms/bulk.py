@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dms import audit, holds
 from dms.app import Dms
+from dms.auditactions import HOLD_EXTENDED
 from dms.catalog import matters
 from dms.errors import NotFound, UsageError
 from dms.users import acting
 
-HOLD_EXTENDED = "hold extended"  # audit action: documents added to an active matter's scope
 LINK_ROLE = "coordinator"
 MAX_SELECTION = 500
 

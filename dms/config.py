@@ -41,14 +41,12 @@ def _fraction(name: str, raw: str) -> float:
     return value
 
 
-ENGINES = ("whoosh", "tantivy")
-
-
 def _engine(name: str, raw: str) -> str:
-    value = raw.strip().lower()
-    if value not in ENGINES:
-        raise ConfigError(f"{name}={raw!r}: the search engines are {', '.join(ENGINES)}")
-    return value
+    """A search engine's name from the one registry (dms.index.engines; imported here, not at the top, because
+    importing the dms.index package reads these settings)."""
+    from dms.index.engines import engine
+
+    return engine(raw, setting=name).name
 
 
 def _prefix(name: str, raw: str) -> str:
@@ -117,7 +115,7 @@ class Settings:
     upload_max_mb: float = 100.0  # one web upload request, all its files together
     session_hours: float = 12.0  # a web sign-in lasts this long
     secure_cookies: bool = False  # set the Secure flag on cookies (when served over HTTPS)
-    search_engine: str = "whoosh"  # or "tantivy" (pip install 'dms[tantivy]'); switch with `dms reindex`
+    search_engine: str = "whoosh"  # dms.index.engines.DEFAULT (the engines are listed there); see `dms reindex`
     query_max_terms: int = 50  # words, phrases, identifiers and field values in one query
     query_max_depth: int = 16  # brackets and NOTs nested in one query (at most 50)
     query_max_expansion: int = 200  # index words one fuzzy word~ or prefix* may stand for

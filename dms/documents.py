@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
-from dms.app import Dms
 from dms.catalog import DocumentRow
 from dms.catalog.parties import canonical as canonical_parties
 from dms.display import shown, to_text
 from dms.errors import NotFound, UsageError
 from dms.revisions import normalize_revision, revision_key
+
+if TYPE_CHECKING:
+    from dms.app import Dms  # for type hints only: dms.app never waits on this module
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -27,9 +30,9 @@ def resolve(dms: Dms, ref: str) -> DocumentRow:
     full = os.path.abspath(os.path.expanduser(ref))
     candidates = [p for p in (ref, full, to_text(ref), to_text(full)) if not _SURROGATE.search(p)]
     for path in dict.fromkeys(candidates):
-        found = dms.catalog.documents_where("d.path = ?", (path,))
-        if found:
-            return found[0]
+        at_path = dms.catalog.document_at_path(path)
+        if at_path:
+            return at_path
     m = dms.matcher.fullmatch(ref)
     if m:
         found = dms.catalog.same_number(m.number)
@@ -41,7 +44,7 @@ def resolve(dms: Dms, ref: str) -> DocumentRow:
             return max(found, key=_chain_order)
         raise NotFound(f"no document has the number {m.number}" + (f" Rev {m.revision}" if m.revision else ""))
     if re.fullmatch(r"[0-9a-fA-F]{8,64}", ref):
-        found = dms.catalog.documents_where("v.sha256 LIKE ? AND d.duplicate_of IS NULL", (ref.lower() + "%",))
+        found = dms.catalog.documents_with_sha_prefix(ref)
         if len(found) == 1:
             return found[0]
         if len(found) > 1:

@@ -7,6 +7,7 @@
     ├── NotFound                  exit 3   HTTP 404   no document/identifier matches
     ├── PermissionDenied          exit 6   HTTP 403   the acting user's role does not allow it
     │   └── NotSignedIn           exit 6   HTTP 401   no valid session or API token (web only)
+    │       └── PasswordChangeRequired       HTTP 401   signed in with a temporary password: change it first
     ├── TooLarge                  exit 2   HTTP 413   an upload is over the size limit
     ├── TooManyAttempts           exit 6   HTTP 429   too many failed sign-ins; wait and retry
     ├── IntegrityError            exit 4   HTTP 409   verify found a mismatch
@@ -90,6 +91,10 @@ class PermissionDenied(DmsError):
 
 class NotSignedIn(PermissionDenied):
     """The web request carries no valid session cookie or API token."""
+
+
+class PasswordChangeRequired(NotSignedIn):
+    """The session's user signed in with a temporary password: nothing but changing it until it is changed."""
 
 
 class TooLarge(DmsError):

@@ -109,7 +109,7 @@ def _stale(dms: Dms, doc, edits) -> list[dict]:
 
 def _links(dms: Dms, doc_id: int, number: str | None) -> list[dict]:
     """Decisions and amendments the graph holds for the document (as minutes, specification or request)."""
-    from dms.graph import graph_for
+    from dms.graph import graph_for, linktypes
     from dms.graph.build import doc_node, entity_node
 
     g = graph_for(dms)
@@ -123,7 +123,7 @@ def _links(dms: Dms, doc_id: int, number: str | None) -> list[dict]:
         ends += list(g.out_edges(entity, data=True)) + list(g.in_edges(entity, data=True))
     out = []
     for u, w, attrs in ends:
-        if attrs.get("type") not in ("decided_in", "amends"):
+        if attrs.get("type") not in (linktypes.DECIDED_IN, linktypes.AMENDS):
             continue
         other = w if u in (node, entity) else u
         out.append({"type": attrs["type"], "from": _name(g, u), "to": _name(g, w),

@@ -7,14 +7,13 @@ On the search page they are URL parameters of their own, so each shows as a chip
 Values of one field are alternatives (type minutes OR report), different fields all apply (AND). A filter is
 a query of dms's own language (`type:minutes`, `party:"Helix Components GmbH"`, `date:[2023-01 to 2023-06]`)
 run on the engine, so it means exactly what the facets count; the query text is searched within the
-documents the filters select, and the facets then count the refined list.
+documents the filters select, and the facets then count the refined list. Searching with them is the search
+door's (`dms.search.search(dms, query, filters=...)`); this module only reads and writes them.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from dms.errors import UsageError
@@ -116,43 +115,3 @@ def parse(f: list[str] | tuple[str, ...] = (), date_from: str = "", date_to: str
         raise UsageError(f"the date range ends ({dates[1]}) before it starts ({dates[0]})")
     return Filters(tuple(terms), dates[0], dates[1])
 
-
-def search(dms, query: str, filters: Filters, as_of: str | None = None, forgiving: bool = True, **options):
-    """`Dms.search` with the filters applied: the query text is searched among the documents they select, read
-    as `Dms.search` reads it (forgiving slips, with `results.notice`)."""
-    if not filters:
-        return dms.search(query, as_of=as_of, forgiving=forgiving, **options)
-    from dms.graph import linked_ids
-    from dms.index import search as engine_search
-
-    dms.ensure_index()
-    within = set(_selected(dms, filters.query()))
-    if as_of:
-        from dms.asof import known_on
-
-        within &= known_on(dms, as_of)
-    return engine_search(dms.catalog, dms.backend, dms.matcher, query if query.strip() else "*",
-                         linked=lambda ref: linked_ids(dms, ref), within=frozenset(within), forgiving=forgiving,
-                         **options)
-
-
-_selected_cache: OrderedDict[tuple, frozenset[int]] = OrderedDict()
-_cache_lock = threading.Lock()
-CACHE_SIZE = 64  # filter selections kept per process (paging and new words reuse the filters' documents)
-
-
-def _selected(dms, filter_query: str) -> frozenset[int]:
-    """The documents a filter query selects; kept until the index changes (dms.catalog.indexstamp)."""
-    from dms.catalog.indexstamp import index_stamp
-
-    key = (str(dms.settings.home), dms.settings.search_engine, filter_query, index_stamp(dms.catalog))
-    with _cache_lock:
-        if key in _selected_cache:
-            _selected_cache.move_to_end(key)
-            return _selected_cache[key]
-    ids = frozenset(dms.matching_ids(filter_query))
-    with _cache_lock:
-        _selected_cache[key] = ids
-        while len(_selected_cache) > CACHE_SIZE:
-            _selected_cache.popitem(last=False)
-    return ids

@@ -8,12 +8,12 @@ releasing a hold are recorded in the audit log; a released matter stays on file.
 
 from __future__ import annotations
 
-import json
-
-from dms import audit
+from dms import audit, auditactions
 from dms.app import Dms
+from dms.catalog import matters
 from dms.catalog.db import utcnow
 from dms.errors import NotFound, UsageError
+from dms.search import matching_ids
 from dms.users import acting
 
 PLACE_ROLE = "coordinator"
@@ -31,7 +31,7 @@ def _scope(dms: Dms, query: str | None, trace: str | None, documents, products, 
     if not any(scope.values()):
         raise UsageError("a hold needs a scope: a query, a trace, documents, products or change requests")
     if scope["query"]:
-        dms.matching_ids(scope["query"])  # a query that does not parse is refused now, not when it is needed
+        matching_ids(dms, scope["query"])  # a query that does not parse is refused now, not when it is needed
     g = graph_for(dms)
     for ref in ([scope["trace"]] if scope["trace"] else []) + scope["products"] + scope["changes"]:
         node_for(dms, g, ref)
@@ -47,12 +47,10 @@ def place(dms: Dms, name: str, by: str, description: str = "", custodian_notes: 
     scope = _scope(dms, query, trace, documents, products, changes)
     held = sorted(_evaluate(dms, scope))
     with dms.catalog.transaction():
-        if dms.catalog.conn.execute("SELECT 1 FROM matters WHERE name = ?", (name,)).fetchone():
+        if matters.exists(dms.catalog, name):
             raise UsageError(f"there is a matter {name!r} already")
-        dms.catalog.conn.execute(
-            "INSERT INTO matters (name, description, custodian_notes, scope, created_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)", (name, description, custodian_notes, json.dumps(scope), by, utcnow()))
-        audit.record(dms.catalog, by, "hold placed", f"matter:{name}",
+        matters.add(dms.catalog, name, description, custodian_notes, scope, by, utcnow())
+        audit.record(dms.catalog, by, auditactions.HOLD_PLACED, f"matter:{name}",
                      {"scope": scope, "description": description, "documents_now": held},
                      also=[f"doc:{d}" for d in held])
     return get(dms, name)
@@ -66,20 +64,13 @@ def release(dms: Dms, name: str, by: str, reason: str) -> dict:
     if matter["released_at"]:
         raise UsageError(f"the hold {name!r} was released already on {matter['released_at']}")
     with dms.catalog.transaction():
-        dms.catalog.conn.execute("UPDATE matters SET released_by = ?, released_at = ?, release_reason = ? "
-                                 "WHERE name = ?", (by, utcnow(), reason.strip(), name))
-        audit.record(dms.catalog, by, "hold released", f"matter:{name}", {"reason": reason.strip()})
+        matters.release(dms.catalog, name, by, utcnow(), reason.strip())
+        audit.record(dms.catalog, by, auditactions.HOLD_RELEASED, f"matter:{name}", {"reason": reason.strip()})
     return get(dms, name)
 
 
-_KEYS = ("id", "name", "description", "custodian_notes", "scope", "created_by", "created_at", "released_by",
-         "released_at", "release_reason")
-
-
 def listing(dms: Dms, include_released: bool = True) -> list[dict]:
-    where = "" if include_released else "WHERE released_at IS NULL"
-    rows = dms.catalog.conn.execute(f"SELECT {', '.join(_KEYS)} FROM matters {where} ORDER BY name").fetchall()
-    return [{**dict(zip(_KEYS, r)), "scope": json.loads(r[4])} for r in rows]
+    return matters.listing(dms.catalog, include_released)
 
 
 def get(dms: Dms, name: str) -> dict:
@@ -94,7 +85,7 @@ def _evaluate(dms: Dms, scope: dict) -> set[int]:
 
     ids = set(scope["documents"])
     if scope["query"]:
-        ids |= dms.matching_ids(scope["query"])
+        ids |= matching_ids(dms, scope["query"])
     for ref in ([scope["trace"]] if scope["trace"] else []) + scope["products"] + scope["changes"]:
         ids |= linked_ids(dms, ref, depth=2 if ref == scope["trace"] else 1)
     return ids

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 
 from dms import audit
 from dms.app import Dms
+from dms.auditactions import PARTY_CHANGE_UNDONE as UNDONE  # audit actions
+from dms.auditactions import PARTY_MERGED as MERGED
+from dms.auditactions import PARTY_RENAMED as RENAMED
 from dms.catalog import parties as sql
 from dms.errors import NotFound, UsageError
 from dms.users import acting
 
 ROLE = "coordinator"  # who may rename, merge and undo
-RENAMED, MERGED, UNDONE = "party renamed", "party merged", "party change undone"
 ACTIONS = (RENAMED, MERGED, UNDONE)  # audit actions; the graph is rebuilt after any of them
 MAX_NAME = 200  # characters of a party name
 

@@ -9,10 +9,11 @@ path, every version's SHA-256 and size, who purged it and when.
 
 from __future__ import annotations
 
-import json
+from dataclasses import asdict
 
-from dms import audit
+from dms import audit, auditactions
 from dms.app import Dms
+from dms.catalog import records as sql
 from dms.catalog.db import utcnow
 from dms.documents import resolve
 from dms.errors import OnHold, UsageError
@@ -23,36 +24,6 @@ from dms.users import acting
 _SOURCED = ("type", "date", "number", "revision", "products", "parties")  # fields with a provenance entry
 EDITABLE = {"title": "title", "type": "doc_type", "date": "doc_date", "number": "number", "revision": "revision",
             "products": "products", "parties": "parties"}
-
-
-def _update_version_fields(catalog, version_id: int, fields: dict) -> None:
-    """Metadata corrections on a version (the caller audits them)."""
-    allowed = {"title", "doc_type", "doc_date", "number", "revision", "products", "parties", "sources"}
-    assert set(fields) <= allowed, fields
-    values = {k: json.dumps(list(v)) if k in ("products", "parties") else json.dumps(v) if k == "sources"
-              else (v or None) for k, v in fields.items()}
-    sets = ", ".join(f"{k} = ?" for k in values)
-    catalog.conn.execute(f"UPDATE versions SET {sets} WHERE id = ?", (*values.values(), version_id))
-
-
-def _purge_rows(catalog, doc_id: int, by: str, at: str) -> None:
-    """Drop a document's text, references, metrics, plan and supply rows and content-derived metadata (titles and
-    e-mail subjects and senders come from the content); keep its row and versions (path, hashes, sizes, type, date,
-    number)."""
-    for table in ("pages", "refs", "metrics", "metrics_read", "plan_cache", "supply_read", "supply_stock",
-                  "supply_orders", "supply_roster", "supply_absences"):
-        catalog.conn.execute(f"DELETE FROM {table} WHERE version_id IN (SELECT id FROM versions WHERE document_id = ?)",
-                             (doc_id,))
-    catalog.conn.execute("UPDATE versions SET title = NULL, meta = '{}', parties = '[]' WHERE document_id = ?",
-                         (doc_id,))
-    catalog.conn.execute("UPDATE documents SET purged_at = ?, purged_by = ? WHERE id = ?", (at, by, doc_id))
-
-
-def _sha_in_use(catalog, sha256: str) -> bool:
-    """Whether a document that is not purged still has a version with these bytes."""
-    return catalog.conn.execute(
-        "SELECT 1 FROM versions v JOIN documents d ON d.id = v.document_id "
-        "WHERE v.sha256 = ? AND d.purged_at IS NULL LIMIT 1", (sha256,)).fetchone() is not None
 
 
 def subject_for(dms: Dms, ref: str) -> str:
@@ -75,8 +46,8 @@ def _not_held(dms: Dms, doc_id: int, what: str) -> None:
 
 def _live(dms: Dms, ref: str):
     doc = resolve(dms, ref)
-    row = dms.catalog.conn.execute("SELECT retired_at, purged_at FROM documents WHERE id = ?", (doc.id,)).fetchone()
-    return doc, row[0], row[1]
+    now = sql.lifecycle(dms.catalog, doc.id)
+    return doc, now.retired_at, now.purged_at
 
 
 def edit(dms: Dms, ref: str, by: str, reason: str, **fields) -> dict:
@@ -112,10 +83,10 @@ def edit(dms: Dms, ref: str, by: str, reason: str, **fields) -> dict:
     before = {k: getattr(v, EDITABLE[k]) for k in changes}
     before = {k: list(b) if isinstance(b, tuple) else b for k, b in before.items()}
     with dms.catalog.transaction():
-        _update_version_fields(dms.catalog, v.id, {EDITABLE[k]: val for k, val in changes.items()} | {
+        sql.update_version_fields(dms.catalog, v.id, {EDITABLE[k]: val for k, val in changes.items()} | {
             "sources": sources})
-        dms.catalog.conn.execute("UPDATE documents SET indexed_version_id = NULL WHERE id = ?", (doc.id,))
-        audit.record(dms.catalog, by, "metadata edited", f"doc:{doc.id}",
+        sql.unindex(dms.catalog, doc.id)
+        audit.record(dms.catalog, by, auditactions.METADATA_EDITED, f"doc:{doc.id}",
                      {"reason": reason.strip(), "before": before, "after": changes, "version": v.seq})
     dms.sync_index()
     _learn_from(dms, changes)
@@ -146,9 +117,9 @@ def retire(dms: Dms, ref: str, by: str, reason: str) -> dict:
         raise UsageError(f"document {doc.id} is already {'purged' if purged else 'retired'}")
     _not_held(dms, doc.id, "retired")
     with dms.catalog.transaction():
-        dms.catalog.conn.execute("UPDATE documents SET retired_at = ?, retired_by = ?, retire_reason = ? WHERE id = ?",
-                                 (utcnow(), by, reason.strip(), doc.id))
-        audit.record(dms.catalog, by, "retired", f"doc:{doc.id}", {"reason": reason.strip(), "path": doc.path})
+        sql.retire(dms.catalog, doc.id, by, reason.strip(), utcnow())
+        audit.record(dms.catalog, by, auditactions.RETIRED, f"doc:{doc.id}",
+                     {"reason": reason.strip(), "path": doc.path})
     dms.sync_index()
     return {"id": doc.id, "retired": True}
 
@@ -159,9 +130,8 @@ def restore(dms: Dms, ref: str, by: str, reason: str) -> dict:
     if purged or not retired:
         raise UsageError(f"document {doc.id} is {'purged' if purged else 'not retired'}: nothing to restore")
     with dms.catalog.transaction():
-        dms.catalog.conn.execute("UPDATE documents SET retired_at = NULL, retired_by = NULL, retire_reason = NULL "
-                                 "WHERE id = ?", (doc.id,))
-        audit.record(dms.catalog, by, "restored", f"doc:{doc.id}", {"reason": reason.strip()})
+        sql.restore(dms.catalog, doc.id)
+        audit.record(dms.catalog, by, auditactions.RESTORED, f"doc:{doc.id}", {"reason": reason.strip()})
     dms.sync_index()
     return {"id": doc.id, "retired": False}
 
@@ -178,12 +148,12 @@ def purge(dms: Dms, ref: str, by: str, reason: str) -> dict:
     versions = dms.catalog.versions(doc.id)
     hashes = [{"version": v.seq, "sha256": v.sha256, "size": v.size} for v in versions]
     with dms.catalog.transaction():
-        _purge_rows(dms.catalog, doc.id, by, utcnow())
-        audit.record(dms.catalog, by, "purged", f"doc:{doc.id}",
+        sql.purge_rows(dms.catalog, doc.id, by, utcnow())
+        audit.record(dms.catalog, by, auditactions.PURGED, f"doc:{doc.id}",
                      {"reason": reason.strip(), "path": doc.path, "versions": hashes})
     deleted = []
     for sha in {h["sha256"] for h in hashes}:
-        if not _sha_in_use(dms.catalog, sha):
+        if not sql.sha_in_use(dms.catalog, sha):
             dms.store.delete(sha)
             forget_previews(dms.settings.home, sha)  # page images, word boxes, HTML: its content too
             deleted.append(sha)
@@ -192,8 +162,5 @@ def purge(dms: Dms, ref: str, by: str, reason: str) -> dict:
 
 
 def status(dms: Dms, doc_id: int) -> dict:
-    row = dms.catalog.conn.execute(
-        "SELECT retired_at, retired_by, retire_reason, purged_at, purged_by FROM documents WHERE id = ?",
-        (doc_id,)).fetchone()
-    keys = ("retired_at", "retired_by", "retire_reason", "purged_at", "purged_by")
-    return {**dict(zip(keys, row)), "holds": holds_on(dms, doc_id)} if row else {}
+    now = sql.lifecycle(dms.catalog, doc_id)
+    return {**asdict(now), "holds": holds_on(dms, doc_id)} if now else {}

@@ -19,6 +19,7 @@ from pathlib import PurePath
 
 from dms import audit
 from dms.app import Dms
+from dms.auditactions import METADATA_REDERIVED as ACTION
 from dms.catalog import DocumentRow, derived, ocrwork
 from dms.catalog.derived import HandEdit
 from dms.ingest.metadata import Derived, derive
@@ -27,7 +28,6 @@ from dms.ingest.registry import Raw
 from dms.locks import one_writer
 from dms.records import EDITABLE
 
-ACTION = "metadata rederived"
 SUBJECT = "archive"
 BATCH = 500  # documents per catalog transaction
 FIELDS = ("type", "date", "number", "revision", "products", "parties")  # the derived fields, as sources name them

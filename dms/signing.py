@@ -17,12 +17,12 @@ import hashlib
 import os
 import stat
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from dms.errors import ConfigError, IntegrityError, UsageError
+
+if TYPE_CHECKING:  # cryptography is imported where keys are used: most commands never sign or check anything
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 PUBLIC_KEY_NAME = "audit_key.pub"  # in the data directory
 
@@ -34,6 +34,9 @@ def _inside(path: Path, folder: Path) -> bool:
 
 def generate(out: Path, home: Path) -> Ed25519PrivateKey:
     """Write a new private key to `out` (never over an existing file, never inside the data directory)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     out = Path(out).expanduser().absolute()
     if _inside(out, home):
         raise UsageError(f"{out} is inside the data directory {home}: keep the audit key elsewhere, or anyone "
@@ -54,6 +57,9 @@ def generate(out: Path, home: Path) -> Ed25519PrivateKey:
 
 def load_private(path: Path, home: Path) -> Ed25519PrivateKey:
     """The key DMS_AUDIT_KEY_FILE names; a clear ConfigError for every way it can be wrong."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     path = Path(path).expanduser().absolute()
     if _inside(path, home):
         raise ConfigError(f"DMS_AUDIT_KEY_FILE={path} is inside the data directory {home}: move it out")
@@ -88,6 +94,9 @@ def load_public(path: Path) -> Ed25519PublicKey:
 
 
 def public_from_text(text: str) -> Ed25519PublicKey | None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     text = text.strip()
     try:
         if text.startswith("-----BEGIN"):
@@ -100,6 +109,8 @@ def public_from_text(text: str) -> Ed25519PublicKey | None:
 
 
 def raw(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -108,6 +119,8 @@ def public_b64(key: Ed25519PublicKey) -> str:
 
 
 def public_pem(key: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
@@ -121,6 +134,8 @@ def sign(key: Ed25519PrivateKey, message: bytes) -> str:
 
 def check(key: Ed25519PublicKey, message: bytes, signature: str | None) -> bool:
     """True only for a well-formed signature of `message` by `key`."""
+    from cryptography.exceptions import InvalidSignature
+
     if not isinstance(signature, str):
         return False
     try:

@@ -21,6 +21,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from dms import audit
+from dms.auditactions import PASSWORD_CHANGED, PASSWORD_RESET  # audit actions of accounts
+from dms.auditactions import USER_ADDED as ADDED
+from dms.auditactions import USER_DISABLED as DISABLED
+from dms.auditactions import USER_EMAIL_SET as EMAIL_SET
+from dms.auditactions import USER_ENABLED as ENABLED
+from dms.auditactions import USER_ROLE_SET as ROLE_SET
 from dms.catalog import Catalog, signins
 from dms.catalog import accounts as sql
 from dms.errors import NotFound, PermissionDenied, UsageError
@@ -29,11 +35,6 @@ ROLES = ("viewer", "coordinator", "manager", "admin")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # longer is no safer, and only costs hashing
 _hasher = PasswordHasher()
-
-# audit actions of accounts (one home for their names)
-ADDED, EMAIL_SET, ROLE_SET, DISABLED, ENABLED = "user added", "user e-mail set", "user role set", "user disabled", \
-    "user enabled"
-PASSWORD_CHANGED, PASSWORD_RESET = "password changed", "temporary password set"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,10 @@ intact source rewrites them (see `Store.repair`) instead of skipping the file as
 from __future__ import annotations
 
 import math
-import sqlite3
 from dataclasses import asdict, dataclass, field, replace
 
 from dms.app import Dms
-from dms.catalog import health
+from dms.catalog import DatabaseError, health
 from dms.errors import IndexUnavailable, QueryError
 from dms.index import query as q
 
@@ -36,7 +35,7 @@ class VerifyReport:
 def verify(dms: Dms) -> VerifyReport:
     report = VerifyReport()
     path = dms.settings.catalog_path
-    found = health.integrity_problems(dms.catalog.conn)
+    found = health.integrity_problems(dms.catalog)
     for line in found:
         report.fail("catalog", f"SQLite's integrity check of the catalog {path} found: {line}")
     if found:
@@ -46,7 +45,7 @@ def verify(dms: Dms) -> VerifyReport:
     try:
         _audit(dms, report)
         _originals(dms, report)
-    except sqlite3.DatabaseError as exc:  # damage the integrity check could not see (a page changed meanwhile)
+    except DatabaseError as exc:  # damage the integrity check could not see (a page changed meanwhile)
         if not health.is_damage(exc):
             raise
         report.fail("catalog", str(health.damaged(exc, path)))

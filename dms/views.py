@@ -9,20 +9,22 @@ view.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
 from dms import audit
-from dms.catalog import Catalog
+from dms.auditactions import VIEW_CHANGED as CHANGED  # audit actions of this module
+from dms.auditactions import VIEW_DELETED as DELETED
+from dms.auditactions import VIEW_PINNED as PINNED
+from dms.auditactions import VIEW_RENAMED as RENAMED
+from dms.auditactions import VIEW_SAVED as SAVED
+from dms.auditactions import VIEW_UNPINNED as UNPINNED
+from dms.catalog import Catalog, IntegrityError
 from dms.catalog import views as sql
 from dms.errors import NotFound, UsageError
 from dms.filters import SEARCH_PARAMS
 from dms.users import acting
 
-# audit actions of this module
-SAVED, RENAMED, CHANGED, PINNED, UNPINNED, DELETED = (
-    "view saved", "view renamed", "view changed", "view pinned", "view unpinned", "view deleted")
 MAX_NAME = 80
 MAX_QUERY_STRING = 4000
 
@@ -112,7 +114,7 @@ def save(catalog: Catalog, user: str, name: str, query_string: str, pin: bool = 
             raise UsageError(f"you have a view named {name!r} already: choose another name or rename that one")
         try:
             view_id = sql.insert(catalog, user, name, query_string, pin)
-        except sqlite3.IntegrityError:  # a second save of the same name raced this one
+        except IntegrityError:  # a second save of the same name raced this one
             raise UsageError(f"you have a view named {name!r} already") from None
         audit.record(catalog, user, SAVED, f"user:{user}",
                      {"view": view_id, "name": name, "search": query_string, "pinned": pin})

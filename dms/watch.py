@@ -134,8 +134,8 @@ class Watcher:
     def rescan(self) -> None:
         """Every file under the roots that the catalog does not hold as it is now; and what cannot be read."""
         found = scan(self.trees, self.dms.settings.follow_symlinks)
-        known = self.dms.catalog.known_files()
-        conn = self.dms.catalog.conn
+        catalog = self.dms.catalog
+        known = catalog.known_files()
         fresh, pending = 0, {p.path for p in found.problems}
         for f in found.files:
             prior = known.get(f.key)
@@ -144,11 +144,11 @@ class Watcher:
                 if f.path not in self._seen:
                     self.note(f.path)
                     fresh += 1
-        changed = intake.note_many(conn, [(p.path, p.kind, p.severity, p.reason) for p in found.problems])
+        changed = intake.note_many(catalog, [(p.path, p.kind, p.severity, p.reason) for p in found.problems])
         for p, new in zip(found.problems, changed):
             if new:
                 log.warning("%s: %s: %s", p.severity, shown(p.path), shown(p.reason))
-        intake.forget_under(conn, found.walked, pending)
+        intake.forget_under(catalog, found.walked, pending)
         if fresh:
             log.info("rescan: %d new or changed file(s)", fresh)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -16,6 +17,7 @@ from dms.app import Dms
 from dms.config import load_settings
 
 REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ["browsing"]  # the browser fixtures (browser, pages) of the test_browser*.py modules
 
 
 @pytest.fixture
@@ -41,15 +43,145 @@ def inbox(tmp_path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def sample_world(tmp_path_factory):
-    """The committed sample archive, ingested once, with its cross-reference graph."""
+# -- the sample archive, ingested once per test session ---------------------------------------------------------
+#
+# Ingesting archive/ (OCR of its scans included) is the most expensive thing the suite does. It is done ONCE per
+# `pytest` run: the first xdist worker that needs it ingests into a directory shared by all workers (under an
+# fcntl lock; the others wait and reuse it). No test opens that pristine directory: every user gets a copy of its
+# own (`copy_sample_home`, about a second): one per worker for the tests that only read it (`sample_world`), one per
+# module or test for those that change it (`make_web_home`, `sample_app`, module fixtures of their own).
+
+def _shared_root(tmp_path_factory) -> Path:
+    """A directory shared by all xdist workers of this run (the run's basetemp without xdist). DMS_TEST_SAMPLE_DIR
+    names one kept from run to run instead (an inner loop that skips the ingest: delete it when dms/ changes)."""
+    kept = os.environ.get("DMS_TEST_SAMPLE_DIR")
+    if kept:
+        Path(kept).mkdir(parents=True, exist_ok=True)
+        return Path(kept)
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+SAMPLE_TIME_LIMIT = 1800  # seconds for building (or waiting for) a shared sample home, instead of the test's own
+
+
+@contextlib.contextmanager
+def _own_time_limit(seconds: float):
+    """Run the block under its own time limit instead of the current test's (pytest-timeout's SIGALRM timer), then
+    give the test back what was left of its own: the run's one ingest is nobody's test time, and a test that waits
+    for the other worker's ingest must not time out for it. Without a running timer, nothing changes."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    left, _ = signal.getitimer(signal.ITIMER_REAL)
+    if left:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        if left:
+            signal.setitimer(signal.ITIMER_REAL, left)
+
+
+def _once(tmp_path_factory, name: str, build) -> Path:
+    """The directory `name` under the run's shared root, built by `build(path)` by the first process to ask."""
+    import fcntl
+
+    root = _shared_root(tmp_path_factory)
+    target, done = root / name, root / f"{name}.done"
+    if done.exists():
+        return target
+    with _own_time_limit(SAMPLE_TIME_LIMIT), open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not done.exists():
+                if target.exists():  # a build that died half-way
+                    import shutil
+
+                    shutil.rmtree(target)
+                build(target)
+                done.write_text("ok\n")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return target
+
+
+def _ingest_sample(home: Path) -> None:
     from dms.graph import graph_for
     from dms.ingest.pipeline import ingest
 
-    with Dms(load_settings(environ={}, home=tmp_path_factory.mktemp("sample") / "home")) as app:
-        ingest(app, [REPO / "archive"])
+    with Dms(load_settings(environ={}, home=home)) as app:
+        report = ingest(app, [REPO / "archive"])
+        graph_for(app)  # the graph cache comes with every copy
+    _report_file(home).write_text(json.dumps(report.to_dict()))
+
+
+def _report_file(home: Path) -> Path:
+    return home.parent / f"{home.name}.report.json"
+
+
+_FACTORY: list[pytest.TempPathFactory] = []  # this process's tmp_path_factory (set by _sample_homes)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sample_homes(tmp_path_factory):
+    """Lets copy_sample_home find this run's shared directory (the homes themselves are built on first use)."""
+    _FACTORY[:] = [tmp_path_factory]
+
+
+def _copy_home(source: Path, home: Path) -> Path:
+    import shutil
+
+    shutil.copytree(source, home, symlinks=True)
+    return home
+
+
+def _users_on(base: Path, home: Path) -> None:
+    from dms import users
+
+    _copy_home(base, home)
+    with Dms(load_settings(environ={}, home=home)) as app:
+        for name, role in WEB_USERS.items():
+            users.add(app.catalog, name, role, password_of(name), by="ada")
+
+
+def copy_sample_home(home: Path, *, with_users: bool = False) -> Path:
+    """A data directory at `home` holding the sample archive ingested (with its graph cache), a copy of the one
+    ingested once per test run: change it as you like. with_users: one user of each role (WEB_USERS) too."""
+    base = _once(_FACTORY[0], "sample-home", _ingest_sample)
+    if with_users:
+        base = _once(_FACTORY[0], "sample-home-users", lambda target: _users_on(base, target))
+    return _copy_home(base, home)
+
+
+def sample_ingest_report():
+    """The IngestReport of the run's one ingest of archive/ (what copy_sample_home's copies hold)."""
+    from dms.ingest.pipeline import IngestReport
+
+    base = _once(_FACTORY[0], "sample-home", _ingest_sample)
+    return IngestReport(**json.loads(_report_file(base).read_text()))
+
+
+@pytest.fixture(scope="session")
+def sample_world(tmp_path_factory):
+    """The committed sample archive, ingested (once per run), with its cross-reference graph: (app, graph).
+    For tests that only read it: shared by every module of a worker."""
+    from dms.graph import graph_for
+
+    home = copy_sample_home(tmp_path_factory.mktemp("sample") / "home")
+    with Dms(load_settings(environ={}, home=home)) as app:
         yield app, graph_for(app)
+
+
+@pytest.fixture
+def sample_app(tmp_path):
+    """An open archive over a fresh copy of the ingested sample archive, for a test that changes it."""
+    home = copy_sample_home(tmp_path / "sample-home")
+    with Dms(load_settings(environ={"DMS_WORKERS": "2"}, home=home)) as app:
+        yield app
 
 
 def run_dms(home: Path, *args: str, env: dict | None = None, check: bool = True,
@@ -204,32 +336,11 @@ def password_of(name: str) -> str:
     return f"{name}-password-1"
 
 
-_SAMPLE_HOME: list[Path] = []  # the sample archive ingested once per test process, copied for each module
-
-
 def make_web_home(home: Path) -> Path:
-    """A data directory with the sample archive ingested and one user of each role (see WEB_USERS): a copy of one
-    ingested once per test process (the archive is ingested for real, once; every module gets its own copy to
-    change as it likes)."""
-    if not _SAMPLE_HOME:
-        import atexit
-        import shutil
-        import tempfile
-
-        from dms import users
-        from dms.ingest.pipeline import ingest
-
-        first = Path(tempfile.mkdtemp(prefix="dms-sample-home-")) / "home"
-        atexit.register(shutil.rmtree, first.parent, True)
-        with Dms(load_settings(environ={}, home=first)) as app:
-            ingest(app, [REPO / "archive"])
-            for name, role in WEB_USERS.items():
-                users.add(app.catalog, name, role, password_of(name), by="ada")
-        _SAMPLE_HOME.append(first)
-    import shutil
-
-    shutil.copytree(_SAMPLE_HOME[0], home, symlinks=True)
-    return home
+    """A data directory with the sample archive ingested and one user of each role (see WEB_USERS): a copy of the
+    one made once per test run (the archive is ingested for real, once; every module gets its own copy to change
+    as it likes)."""
+    return copy_sample_home(home, with_users=True)
 
 
 @pytest.fixture(scope="session")
@@ -271,3 +382,31 @@ def csrf_of(client) -> str:
 
     page = client.get("/account").text
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+# -- markers: `scripts/test -m "not browser and not slow"` is the quick inner loop ----------------------------------
+#
+# `browser` is set by each test_browser*.py module itself (pytestmark), `slow` on the test where it is written;
+# the ones below are set here so that the test files need not change: whole modules, and single tests by node id
+# (module file name::test name, parameters left out).
+
+MARKED_MODULES = {
+    "ocr": {"test_ocr.py", "test_ocr_queue.py"},
+}
+MARKED_TESTS = {
+    "ocr": {"test_derive.py::test_ocr_rederives_sources_and_names_hand_the_source_of_fields_corrected_by_hand",
+            "test_preview.py::test_tesseract_word_boxes_are_read_as_fractions_of_the_page"},
+    "slow": set(),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.path.name
+        name = f"{module}::{item.originalname}"
+        for marker, modules in MARKED_MODULES.items():
+            if module in modules:
+                item.add_marker(marker)
+        for marker, tests in MARKED_TESTS.items():
+            if name in tests:
+                item.add_marker(marker)

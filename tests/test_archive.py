@@ -5,13 +5,13 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, copy_sample_home, sample_ingest_report
 
 from dms.app import Dms
 from dms.config import load_settings
 from dms.index import search
-from dms.ingest.pipeline import ingest
 from dms.samplegen import TRUTH_FILE, generate
+from dms.search import search as search_archive
 from dms.verify import verify
 
 ARCHIVE = REPO / "archive"
@@ -39,9 +39,9 @@ def test_archive_has_the_breadth_the_quick_start_promises():
 
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory):
-    with Dms(load_settings(environ={}, home=tmp_path_factory.mktemp("archive") / "home")) as app:
-        report = ingest(app, [ARCHIVE])
-        yield app, report
+    home = copy_sample_home(tmp_path_factory.mktemp("archive") / "home")  # ARCHIVE ingested (once per run)
+    with Dms(load_settings(environ={}, home=home)) as app:
+        yield app, sample_ingest_report()
 
 
 def test_the_scans_in_the_archive_are_read_by_ocr_and_cite_what_they_name(ingested):
@@ -49,21 +49,21 @@ def test_the_scans_in_the_archive_are_read_by_ocr_and_cite_what_they_name(ingest
     from dms.ocr.pages import summary
 
     for scan in json.loads((ARCHIVE / TRUTH_FILE).read_text())["scans"]:
-        doc = app.catalog.documents_where("d.path = ?", (str(ARCHIVE / scan["path"]),))[0]
+        doc = app.catalog.document_at_path(str(ARCHIVE / scan["path"]))
         ocr = summary(app.catalog, doc.version.id)
         assert ocr["ocr_pages"] == list(range(1, scan["pages"] + 1)) and ocr["confidence"] > 80, scan["path"]
         pages = app.catalog.pages(doc.version.id)
         for page, phrases in scan["words"].items():
             for phrase in phrases:
                 assert phrase in pages[int(page) - 1], (scan["path"], phrase)
-                (hit,) = [h for h in app.search(f'"{phrase}"', limit=50).hits if h.id == doc.id]
+                (hit,) = [h for h in search_archive(app, f'"{phrase}"', limit=50).hits if h.id == doc.id]
                 assert hit.page == int(page)
         assert {r.number for r in app.catalog.references(doc.version.id)} == set(scan["cites"])
         assert list(doc.version.products) == scan["products"]
 
 
 def catalogued(app, rel):
-    return app.catalog.documents_where("d.path = ?", (str(ARCHIVE / rel),))[0].version
+    return app.catalog.document_at_path(str(ARCHIVE / rel)).version
 
 
 def test_every_file_is_catalogued_with_the_ground_truth_metadata(ingested):

@@ -4,103 +4,28 @@ server on 127.0.0.1) over the sample archive. Screenshots of the main pages go t
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
-from conftest import REPO, make_web_home, password_of, write_pdf
-from playwright.sync_api import sync_playwright  # a missing browser stack fails, never skips
+from browsing import Server, shot
+from conftest import make_web_home, write_pdf
 
-SHOTS = REPO / "test-output" / "screenshots"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`dms serve` in its own process, on a free port, until the module's tests are done."""
-    home = make_web_home(tmp_path_factory.mktemp("browser") / "home")
-    port = _free_port()
-    log = open(home.parent / "server.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen([sys.executable, "-m", "dms", "serve", "--port", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT, env={**os.environ, "DMS_HOME": str(home), "DMS_WORKERS": "2"})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/health", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                raise AssertionError("dms serve did not start:\n" + (home.parent / "server.log").read_text()) from None
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = os.environ.get("DMS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.fail("Chromium is not installed: scripts/test installs Debian's chromium package (apt-get install "
-                    "chromium), or set DMS_CHROMIUM to a Chromium binary")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+    served = Server(make_web_home(tmp_path_factory.mktemp("browser") / "home"))
+    yield served.base
+    served.stop()
 
 
 @pytest.fixture
-def signed_in(browser, server):
+def signed_in(pages, server):
     """signed_in("cora") -> a page of a fresh browser context, signed in through the sign-in form.
     Console errors (a Content-Security-Policy violation among them) fail the test."""
-    contexts, problems = [], []
-
-    def open_as(name: str):
-        context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" and not _expected(m.text) else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(server + "/")
-        assert "/sign-in" in page.url
-        page.fill("input[name=name]", name)
-        page.fill("input[name=password]", password_of(name))
-        page.click("button[type=submit]")
-        page.wait_for_url(server + "/")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-    assert not problems, problems
-
-
-def _expected(console_text: str) -> bool:
-    """A 4xx answer is what some tests provoke on purpose; a 5xx, a script error or a CSP violation never is."""
-    return "the server responded with a status of 4" in console_text
-
-
-def shot(page, name: str) -> None:
-    """Save a full-page screenshot, and check it is not blank (a flat page compresses to almost nothing)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000, f"{path} looks blank"
+    return lambda name: pages.signed_in(server, name, accept_downloads=True)
 
 
 def _total(page) -> int:
@@ -205,6 +130,7 @@ def test_upload_a_file_and_find_it_by_a_word_inside_it(signed_in, tmp_path):
     assert "xylophonic" in page.inner_text("ol.hits li mark").lower()
 
 
+@pytest.mark.ocr
 def test_a_scan_uploaded_as_a_tiff_is_read_by_ocr_and_says_so(signed_in, tmp_path):
     from writers_scan import write_tiff
 

@@ -4,32 +4,17 @@ behind one router. Screenshots go to test-output/screenshots/accounts-*.png."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-
+import browsing
 import pytest
-from conftest import REPO, password_of
-from playwright.sync_api import sync_playwright  # a missing browser stack fails, never skips
+from browsing import Server
+from conftest import password_of
 
 from dms import users
 from dms.app import Dms
 from dms.config import load_settings
 
-SHOTS = REPO / "test-output" / "screenshots"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PEOPLE = {"ada": "admin", "vera": "viewer", "cora": "coordinator", "otto": "viewer", "gus": "viewer"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
@@ -39,78 +24,28 @@ def server(tmp_path_factory):
     with Dms(load_settings(environ={}, home=home)) as app:
         for name, role in PEOPLE.items():
             users.add(app.catalog, name, role, password_of(name), by="ada")
-    port = _free_port()
-    log = open(home.parent / "server.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen([sys.executable, "-m", "dms", "serve", "--port", str(port), "--access-log", "-"],
-                            stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "DMS_HOME": str(home), "DMS_WORKERS": "1", "DMS_OCR": "0"})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/health", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                raise AssertionError("dms serve did not start:\n" + (home.parent / "server.log").read_text()) from None
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
-    served = (home.parent / "server.log").read_text()
+    served = Server(home, "--access-log", "-", env={"DMS_WORKERS": "1", "DMS_OCR": "0"})
+    yield served.base
+    served.stop()
+    logged = served.log_text()
     for name in PEOPLE:  # the access log went to standard error all along, and no password got into it
-        assert password_of(name) not in served
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = os.environ.get("DMS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.fail("Chromium is not installed: scripts/test installs Debian's chromium package (apt-get install "
-                    "chromium), or set DMS_CHROMIUM to a Chromium binary")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+        assert password_of(name) not in logged
 
 
 @pytest.fixture
-def new_browser(browser, server):
+def new_browser(pages, server):
     """new_browser() -> a page in a fresh browser context (its own cookies: another browser on the same machine).
     Script errors and CSP violations fail the test; 4xx answers are what these tests provoke."""
-    contexts, problems = [], []
-
-    def open_one():
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error"
-                and "the server responded with a status of 4" not in m.text else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        return page
-
-    yield open_one
-    for context in contexts:
-        context.close()
-    assert not problems, problems
+    return pages.new
 
 
 def sign_in(page, server: str, name: str, password: str | None = None, path: str = "/") -> None:
-    page.goto(server + path)
-    assert "/sign-in" in page.url
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", password or password_of(name))
-    page.click("button[type=submit]")
+    browsing.sign_in(page, server, name, password, path)
     page.wait_for_load_state()
 
 
 def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"accounts-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 5_000, f"{path} looks blank"
+    browsing.shot(page, f"accounts-{name}", min_bytes=5_000)
 
 
 def test_changing_my_password_signs_out_my_other_browser(new_browser, server):

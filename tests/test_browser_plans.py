@@ -4,20 +4,14 @@ px go to test-output/screenshots/. A console error (a Content-Security-Policy vi
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
-from conftest import REPO, password_of
-from playwright.sync_api import sync_playwright  # a missing browser stack fails, never skips
-from test_web_plans import NUMBER, day, prepare_home, start_server, stop_server, the_plan, workbook
+from browsing import Server, shot
+from test_web_plans import NUMBER, day, prepare_home, the_plan, workbook
 
 from dms.app import Dms
 from dms.config import load_settings
 
-SHOTS = REPO / "test-output" / "screenshots"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
@@ -27,57 +21,16 @@ def server(tmp_path_factory):
     home = prepare_home(tmp_path_factory.mktemp("browserplans") / "home")
     with Dms(load_settings(environ={}, home=home)) as app:
         import_plan(app, workbook(home.parent / "plan.xlsx", the_plan()), by="cora")
-    base, proc, log = start_server(home)
-    yield base
-    stop_server(proc, log)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = os.environ.get("DMS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.fail("Chromium is not installed: scripts/test installs Debian's chromium package (apt-get install "
-                    "chromium), or set DMS_CHROMIUM to a Chromium binary")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+    served = Server(home)
+    yield served.base
+    served.stop()
 
 
 @pytest.fixture
-def signed_in(browser, server):
-    """signed_in("cora", width) -> a page of a fresh browser context that wide, signed in through the form."""
-    contexts, problems = [], []
-
-    def open_as(name: str, width: int = 1280):
-        context = browser.new_context(viewport={"width": width, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" and not _expected(m.text) else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(server + "/")
-        page.fill("input[name=name]", name)
-        page.fill("input[name=password]", password_of(name))
-        page.click("button[type=submit]")
-        page.wait_for_url(server + "/")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-    assert not problems, problems
-
-
-def _expected(console_text: str) -> bool:
-    """A 4xx answer is what some tests provoke on purpose (a refused form); a 5xx or a CSP violation never is."""
-    return "the server responded with a status of 4" in console_text
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000, f"{path} looks blank"
+def signed_in(pages, server):
+    """signed_in("cora", width) -> a page of a fresh browser context that wide, signed in through the form.
+    Console errors (a Content-Security-Policy violation among them) fail the test; a refused form's 4xx does not."""
+    return lambda name, width=1280: pages.signed_in(server, name, {"width": width, "height": 900})
 
 
 def _page_overflow(page) -> int:

@@ -5,24 +5,12 @@ error (a Content-Security-Policy violation among them) fails the test."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
-from conftest import REPO, make_web_home, password_of
-from playwright.sync_api import sync_playwright  # a missing browser stack fails, never skips
+from browsing import Server, shot
+from conftest import make_web_home
 
 from dms.app import Dms
 from dms.config import load_settings
-
-SHOTS = REPO / "test-output" / "screenshots"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 NAMES = {
     "pdf": "KX200/contracts/CTR-2022-001_Brightwater.pdf",
@@ -33,37 +21,7 @@ NAMES = {
     "xlsx": "VL310/reports/annual-sales-VL310-2023.xlsx",
     "pptx": "VL310/plans/PLAN-VL310-2022.pptx",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _expected(console_text: str) -> bool:
-    """A 4xx answer is what some tests provoke on purpose; a 5xx, a script error or a CSP violation never is."""
-    return "the server responded with a status of 4" in console_text
-
-
-def shot(page, name: str) -> None:
-    """Save a screenshot of the page as shown, and check it is not blank."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000, f"{path} looks blank"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = os.environ.get("DMS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.fail("Chromium is not installed: scripts/test installs Debian's chromium package (apt-get install "
-                    "chromium), or set DMS_CHROMIUM to a Chromium binary")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
@@ -73,54 +31,26 @@ def archive(tmp_path_factory):
     with Dms(load_settings(environ={}, home=home)) as app:
         ids = {}
         for key, tail in NAMES.items():
-            (doc,) = app.catalog.documents_where("d.path LIKE ?", ("%/archive/" + tail,))
+            (doc,) = [d for d in app.catalog.all_documents() if d.path.endswith("/archive/" + tail)]
             ids[key] = doc.id
-    port = _free_port()
-    log = open(home.parent / "server.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen([sys.executable, "-m", "dms", "serve", "--port", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT, env={**os.environ, "DMS_HOME": str(home), "DMS_WORKERS": "2"})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/health", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                raise AssertionError("dms serve did not start:\n" + (home.parent / "server.log").read_text()) from None
-            time.sleep(0.2)
-    yield base, ids
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    served = Server(home)
+    yield served.base, ids
+    served.stop()
 
 
 @pytest.fixture
-def viewer(browser, archive):
-    """viewer(key, q="") -> a signed-in page showing that document, once its viewer is ready."""
+def viewer(pages, archive):
+    """viewer(key, q="") -> a signed-in page showing that document, once its viewer is ready.
+    Console errors (a Content-Security-Policy violation among them) fail the test."""
     base, ids = archive
-    contexts, problems = [], []
 
     def open_doc(key: str, q: str = "", path: str = ""):
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" and not _expected(m.text) else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(base + "/sign-in")
-        page.fill("input[name=name]", "vera")
-        page.fill("input[name=password]", password_of("vera"))
-        page.click("button[type=submit]")
-        page.wait_for_url(base + "/")
+        page = pages.signed_in(base, "vera")
         page.goto(f"{base}/documents/{ids[key]}{path}" + (f"?q={q}" if q else ""))
         page.wait_for_selector("#viewer[data-state=ready]", timeout=60_000)
         return page
 
-    yield open_doc
-    for context in contexts:
-        context.close()
-    assert not problems, problems
+    return open_doc
 
 
 def _ink(page, selector: str) -> int:

@@ -6,59 +6,28 @@ Screenshots go to test-output/screenshots/reach-*.png."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-
+import browsing
 import pytest
-from conftest import REPO, make_web_home, password_of
-from playwright.sync_api import sync_playwright  # a missing browser stack fails, never skips
+from browsing import Server
+from conftest import make_web_home
 
 from dms import changes, views
 from dms.app import Dms
 from dms.config import load_settings
 
-SHOTS = REPO / "test-output" / "screenshots"
 ASSESSED = dict(relevance="medium", risks=["glare:1:2"], benefits="visible", cost_once=300, cost_recurring=0,
                 schedule_impact="none")
 DEFERRED = {"outcome": "deferred", "rationale": "after the summer range"}
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """`dms serve` in its own process over its own data directory: (base URL, data directory)."""
     home = make_web_home(tmp_path_factory.mktemp("reach-browser") / "home")
-    port = _free_port()
-    log = open(home.parent / "server.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen([sys.executable, "-m", "dms", "serve", "--port", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT, env={**os.environ, "DMS_HOME": str(home), "DMS_WORKERS": "2"})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/health", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                raise AssertionError("dms serve did not start:\n" + (home.parent / "server.log").read_text()) from None
-            time.sleep(0.2)
-    yield base, home
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    server = Server(home)
+    yield server.base, home
+    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -66,54 +35,15 @@ def server(served):
     return served[0]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    executable = os.environ.get("DMS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.fail("Chromium is not installed: scripts/test installs Debian's chromium package (apt-get install "
-                    "chromium), or set DMS_CHROMIUM to a Chromium binary")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
-def signed_in(browser, server):
+def signed_in(pages, server):
     """signed_in("cora") -> a page of a fresh browser context, signed in through the sign-in form.
     Console errors (a Content-Security-Policy violation among them) fail the test."""
-    contexts, problems = [], []
-
-    def open_as(name: str):
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" and not _expected(m.text) else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(server + "/")
-        assert "/sign-in" in page.url
-        page.fill("input[name=name]", name)
-        page.fill("input[name=password]", password_of(name))
-        page.click("button[type=submit]")
-        page.wait_for_url(server + "/")
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-    assert not problems, problems
-
-
-def _expected(console_text: str) -> bool:
-    """A 4xx answer is what some tests provoke on purpose; a 5xx, a script error or a CSP violation never is."""
-    return "the server responded with a status of 4" in console_text
+    return lambda name: pages.signed_in(server, name)
 
 
 def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"reach-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000, f"{path} looks blank"
+    browsing.shot(page, f"reach-{name}")
 
 
 def test_products_are_reached_from_the_navigation_and_the_start_page(signed_in, server):

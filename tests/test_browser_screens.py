@@ -5,22 +5,13 @@ test-output/screenshots/desktop-*.png and phone-*.png."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
+import browsing
 import pytest
-from conftest import REPO, make_web_home, password_of
-from playwright.sync_api import sync_playwright  # a missing browser stack fails, never skips
+from browsing import Server
+from conftest import REPO, make_web_home
 
-SHOTS = REPO / "test-output" / "screenshots"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 HOLD = "Kettle hinge dispute"
@@ -73,13 +64,8 @@ NOT_PAGES = {"/health", "/favicon.ico", "/graph/export", "/plans/template.xlsx",
              "/documents/{doc_id}/thumb", "/documents/{doc_id}/pages/{n}.png", "/documents/{doc_id}/pages/{n}/boxes",
              "/documents/{doc_id}/preview.json",
              "/documents/{doc_id}/preview.html"}  # a sanitised fragment that the document page's viewer shows
-pytestmark = pytest.mark.timeout(900)  # the module's server ingests the sample archive first
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = [pytest.mark.browser,
+              pytest.mark.timeout(900)]  # the module's server may wait for the sample archive's ingest
 
 
 @pytest.fixture(scope="module")
@@ -95,76 +81,30 @@ def server(tmp_path_factory):
         WORKFLOW["cr"] = changes.create(app, "Thicker lid seal for KX200", "cora", products=["KX200"],
                                         affected=["SPEC-KX200-02"], relevance="Leaks cause most KX200 returns",
                                         risks=["supplier delay:2:3"]).number
-    port = _free_port()
-    log = open(home.parent / "server.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen([sys.executable, "-m", "dms", "serve", "--port", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT, env={**os.environ, "DMS_HOME": str(home), "DMS_WORKERS": "2"})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/health", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                raise AssertionError("dms serve did not start:\n" + (home.parent / "server.log").read_text()) from None
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = os.environ.get("DMS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.fail("Chromium is not installed: scripts/test installs Debian's chromium package (apt-get install "
-                    "chromium), or set DMS_CHROMIUM to a Chromium binary")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+    served = Server(home)
+    yield served.base
+    served.stop()
 
 
 @pytest.fixture
-def open_page(browser, server):
+def console_allowed():
+    """The 404 page is visited on purpose; a 5xx, a script error or a CSP violation never is."""
+    return lambda console_text: "the server responded with a status of 404" in console_text
+
+
+@pytest.fixture
+def open_page(pages, server):
     """open_page(viewport, user="ada") -> a page in a fresh context of that size, signed in through the form
     (user None: not signed in). Console errors (a CSP violation among them) fail the test."""
-    contexts, problems = [], []
-
     def opener(viewport: dict, user: str | None = "ada"):
-        context = browser.new_context(viewport=viewport)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" and not _expected(m.text) else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        if user:
-            page.goto(server + "/sign-in")
-            page.fill("input[name=name]", user)
-            page.fill("input[name=password]", password_of(user))
-            page.click("button[type=submit]")
-            page.wait_for_url(server + "/")
-        return page
+        return pages.signed_in(server, user, viewport) if user else pages.new(viewport)
 
-    yield opener
-    for context in contexts:
-        context.close()
-    assert not problems, problems
-
-
-def _expected(console_text: str) -> bool:
-    """The 404 page is visited on purpose; a 5xx, a script error or a CSP violation never is."""
-    return "the server responded with a status of 404" in console_text
+    return opener
 
 
 def shot(page, name: str) -> None:
     """A full-page screenshot, checked not to be blank (a flat page compresses to almost nothing)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 5_000, f"{path} looks blank"
+    browsing.shot(page, name, min_bytes=5_000)
 
 
 def overflow(page) -> dict | None:

@@ -15,7 +15,13 @@ ASSESSED = dict(relevance="high", risks=["lid cracks in the field:3:4"], benefit
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, request):
+    """A fresh archive with five people; parametrized indirectly with "sample", over a copy of the sample archive
+    as ingested once per test run (conftest.copy_sample_home)."""
+    if getattr(request, "param", None) == "sample":
+        from conftest import copy_sample_home
+
+        copy_sample_home(tmp_path / "home")
     with Dms(load_settings(environ={}, home=tmp_path / "home")) as dms:
         users.add(dms.catalog, "root", "admin", "long enough pass", by="root")
         for name, role in (("anna", "coordinator"), ("marco", "manager"), ("sofia", "viewer"), ("lena", "manager")):
@@ -190,7 +196,7 @@ def test_request_is_kept_on_file_and_the_decision_notice_is_sent_and_archived(ap
     g = graph_for(app)
     tied = {d["path"] for d in trace(g, node_for(app, g, cr.number), depth=1).documents}
     assert {str(app.settings.home / "changes" / f"{cr.number}.html"), str(notice)} <= tied
-    filed = app.catalog.documents_where("d.path = ?", (str(app.settings.home / "changes" / f"{cr.number}.html"),))[0]
+    filed = app.catalog.document_at_path(str(app.settings.home / "changes" / f"{cr.number}.html"))
     assert len(app.catalog.versions(filed.id)) == 5  # created, submitted, under review, assessed, decided
     assert "decided" in "\n".join(app.catalog.pages(filed.version.id))
 
@@ -246,6 +252,7 @@ def test_concurrent_decisions_one_wins_and_the_other_changes_nothing(app):
     assert [h["to"] for h in changes.history(app, cr.number)].count("decided") == 1
 
 
+@pytest.mark.parametrize("app", ["sample"], indirect=True)
 def test_requests_on_file_in_the_archive_are_recognised_not_copied(app):
     import json
 
@@ -267,6 +274,7 @@ def test_requests_on_file_in_the_archive_are_recognised_not_copied(app):
     assert changes.listing(app) == []  # nothing was copied into the workflow
 
 
+@pytest.mark.parametrize("app", ["sample"], indirect=True)
 def test_the_whole_lifecycle_on_the_sample_archive(app, tmp_path):
     import json
 

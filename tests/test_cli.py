@@ -13,7 +13,8 @@ COMMANDS = ["ingest", "search", "show", "problems", "reindex", "verify", "stats"
 
 
 def _leaves(group, prefix=""):
-    for name, command in group.commands.items():
+    for name in group.list_commands(None):  # the root group loads most commands on first use (dms.cli.registry)
+        command = group.get_command(None, name)
         if hasattr(command, "commands"):
             yield from _leaves(command, f"{prefix}{name} ")
         else:

@@ -13,6 +13,7 @@ from dms.app import Dms
 from dms.config import load_settings
 from dms.errors import ConfigError
 from dms.ingest.pipeline import ingest
+from dms.search import matching_ids, search
 
 
 def _letters(folder, n: int, start: int = 0) -> None:
@@ -66,7 +67,7 @@ def test_searches_keep_working_while_another_process_writes(tmp_path, engine):
         with Dms(settings) as reader:
             while writer.poll() is None:
                 try:
-                    seen.append(reader.search("ocelot", limit=1).total)
+                    seen.append(search(reader, "ocelot", limit=1).total)
                 except Exception as exc:  # noqa: BLE001 - any failure of a reader is what this test looks for
                     errors.append(exc)
 
@@ -77,7 +78,7 @@ def test_searches_keep_working_while_another_process_writes(tmp_path, engine):
     assert writer.returncode == 0, err
     assert not errors and seen and min(seen) >= 20 and seen == sorted(seen)
     with Dms(settings) as app:
-        assert app.search("ocelot").total == 220
+        assert search(app, "ocelot").total == 220
 
 
 def test_a_second_tantivy_writer_is_told_the_index_is_locked(tmp_path):
@@ -112,8 +113,8 @@ def test_both_engines_give_the_same_documents_for_every_kind_of_query(sample_wor
         app.catalog.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         shutil.copytree(app.settings.home, home, ignore=shutil.ignore_patterns("index*"))
         with Dms(load_settings(environ={"DMS_SEARCH_ENGINE": engine}, home=home)) as copy:
-            found[engine] = {q: copy.matching_ids(q) for q in queries}
-            found[engine + " total"] = {q: copy.search(q).total for q in queries}
+            found[engine] = {q: matching_ids(copy, q) for q in queries}
+            found[engine + " total"] = {q: search(copy, q).total for q in queries}
     for q in queries:
         assert found["whoosh"][q] == found["tantivy"][q], q
         assert found["whoosh total"][q] == found["tantivy total"][q] == len(found["whoosh"][q]), q
@@ -129,4 +130,4 @@ def test_a_tantivy_index_of_another_schema_version_is_rebuilt(tmp_path):
     (home / "index" / "dms-index.json").write_text('{"engine": "tantivy", "schema": 0}')
     with Dms(settings) as app:
         assert "schema 0" in app.ensure_index()
-        assert app.search("ocelot").total == 4 and app.backend.needs_rebuild() is None
+        assert search(app, "ocelot").total == 4 and app.backend.needs_rebuild() is None

@@ -20,6 +20,7 @@ from dms.ingest.pipeline import ingest
 from dms.rederive import ACTION, edited_by_hand, rederive
 from dms.review import review
 from dms.rulescheck import check
+from dms.search import search
 
 # The archive's own rules after the user tuned them: a label of their contracts' numbers, a product's name.
 TUNED_RULES = """
@@ -59,7 +60,7 @@ def archive(tmp_path):
 
 
 def _doc(app: Dms, name: str):
-    return next(d for d in app.catalog.documents_where("1", ()) if d.path.endswith(name))
+    return next(d for d in app.catalog.all_documents() if d.path.endswith(name))
 
 
 def _field(explained: dict, name: str) -> dict:
@@ -185,7 +186,7 @@ def test_rederive_applies_changed_rules_and_keeps_hand_corrections(archive):
     settings, _ = archive
     with Dms(settings) as app:
         records.edit(app, "SPEC-KX300-01", "cora", "read on the drawing", date="2023-06-01", products=["KX301"])
-        assert app.search("product:VP300").total == app.search("number:CTR-2023-007").total == 0
+        assert search(app, "product:VP300").total == search(app, "number:CTR-2023-007").total == 0
     (settings.home / "rules.toml").write_text(TUNED_RULES)
     with Dms(settings) as app:
         dry = rederive(app, dry_run=True)
@@ -200,8 +201,8 @@ def test_rederive_applies_changed_rules_and_keeps_hand_corrections(archive):
         assert report.fields["number"] == 1 and report.fields["products"] == 1 and report.fields["date"] == 0
         assert report.kept_by_hand == 2
         assert edited_by_hand(app, spec.id) == {"doc_date", "date_source", "products"}  # what OCR's finish keeps
-        assert [h.id for h in app.search("product:VP300").hits] == [notes.id]
-        assert [h.id for h in app.search("number:CTR-2023-007").hits] == [notes.id]
+        assert [h.id for h in search(app, "product:VP300").hits] == [notes.id]
+        assert [h.id for h in search(app, "number:CTR-2023-007").hits] == [notes.id]
         entries = [e for e in audit.history(app.catalog, "archive") if e["action"] == ACTION]
         assert len(entries) == 1 and entries[0]["details"]["fields"]["products"] == 1
         assert entries[0]["details"]["rules_sha256"] == report.rules_sha256

@@ -16,6 +16,7 @@ from dms.app import Dms
 from dms.changes import costs
 from dms.config import load_settings
 from dms.ingest.pipeline import ingest
+from dms.search import search
 
 PASSWORD = "long enough pass"
 ASSESSED = dict(relevance="high", risks=["lid cracks in the field:3:4"], benefits="fewer returns",
@@ -105,5 +106,5 @@ def test_the_recurring_cost_has_one_unit_on_the_form_the_page_the_filed_request_
     assert "Recurring cost (EUR per unit): EUR 0.40 per unit" in report and "One-off cost (EUR): EUR 12,000" in report
     filed = (app.settings.home / "changes" / f"{cr.number}.html").read_text(encoding="utf-8")
     assert "Recurring cost (EUR per unit): EUR 0.40 per unit" in filed
-    found = app.search(f'"{cr.number}" "0.40 per unit"')
+    found = search(app, f'"{cr.number}" "0.40 per unit"')
     assert [h.path for h in found.hits if h.path.endswith(f"{cr.number}.html")]

@@ -58,7 +58,7 @@ def test_the_generator_is_deterministic_and_has_the_breadth_it_promises(archive,
 def test_every_file_of_the_archive_is_catalogued_without_problems(archive):
     app, folder, truth, report = archive
     missing = [f["path"] for f in truth["files"]
-               if not app.catalog.documents_where("d.path = ?", (str(folder / f["path"]),))]
+               if app.catalog.document_at_path(str(folder / f["path"])) is None]
     assert missing == [] and report.problems == []
 
 
@@ -75,7 +75,7 @@ def test_an_email_never_takes_a_number_from_its_subject_or_file_name(archive):
     numbered = []
     for f in truth["files"]:
         if f["path"].endswith(".eml"):
-            v = app.catalog.documents_where("d.path = ?", (str(folder / f["path"]),))[0].version
+            v = app.catalog.document_at_path(str(folder / f["path"])).version
             if v.number or v.revision:
                 numbered.append((f["path"], v.number, v.revision))
     assert numbered == []
@@ -117,7 +117,7 @@ def test_german_and_english_dates_are_read_as_written(archive, form):
     assert paths, f"the archive has no date written as {form}"
     wrong = []
     for path in paths:
-        got = app.catalog.documents_where("d.path = ?", (str(folder / path),))[0].version.doc_date
+        got = app.catalog.document_at_path(str(folder / path)).version.doc_date
         if got != want[path]:
             wrong.append((path, truth["written_dates"][path], got, want[path]))
     assert wrong == []
@@ -128,7 +128,7 @@ def test_an_email_is_dated_by_its_date_header_not_the_dates_it_quotes(archive):
     wrong = []
     for f in truth["files"]:
         if f["path"].endswith(".eml"):
-            got = app.catalog.documents_where("d.path = ?", (str(folder / f["path"]),))[0].version.doc_date
+            got = app.catalog.document_at_path(str(folder / f["path"])).version.doc_date
             if got != f["date"]:
                 wrong.append((f["path"], got, f["date"]))
     assert wrong == []

@@ -15,6 +15,7 @@ from test_watch import WatchProcess, watch  # noqa: F401 (the fixture starting r
 
 from dms.app import Dms
 from dms.ingest.pipeline import ingest
+from dms.search import search
 
 SECRET = "zebracrossing"  # a word only the files outside the ingested folder hold
 
@@ -36,7 +37,7 @@ def total(home: Path, query: str) -> int:
     from dms.config import load_settings
 
     with Dms(load_settings(environ={}, home=home)) as app:
-        return app.search(query).total
+        return search(app, query).total
 
 
 def problems_by_path(home: Path) -> dict[str, dict]:
@@ -158,7 +159,7 @@ def test_fifo_or_link_swapped_in_after_the_scan_is_refused_not_waited_on(setting
             str(inbox / "b.txt"): "not a regular file (FIFO): not read",
             str(inbox / "c.txt"): "replaced by a symbolic link after it was scanned: not followed"}
         assert sorted(x["path"] for x in app.catalog.problems()) == [str(inbox / "b.txt"), str(inbox / "c.txt")]
-        assert app.search("nologin").total == 0
+        assert search(app, "nologin").total == 0
 
 
 def test_file_name_that_is_not_utf8_is_ingested_found_again_and_shown_escaped(home, inbox):
@@ -297,7 +298,7 @@ def test_watch_follows_links_out_only_with_the_setting_and_never_into_system_fol
             watcher.ready(time.monotonic())  # first sight of each path
             watcher.ingest(watcher.ready(time.monotonic()))  # held still: ingested
 
-            assert app.search(SECRET).total == stored
+            assert search(app, SECRET).total == stored
             reasons = {p["path"]: p["reason"] for p in app.catalog.problems()}
             assert "a system folder: never followed" in reasons[str(inbox / "environ.txt")]
             assert (str(inbox / "secret.txt") in reasons) == (not stored)

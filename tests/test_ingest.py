@@ -61,7 +61,7 @@ def test_changed_file_becomes_a_new_version_and_the_old_stays_retrievable(dms, i
     path.write_text("Specification, new seal wording, longer")
     report = ingest(dms, [inbox])
     assert report.updated == 1
-    doc = dms.catalog.documents_where("d.path = ?", (str(path),))[0]
+    doc = dms.catalog.document_at_path(str(path))
     versions = dms.catalog.versions(doc.id)
     assert [v.seq for v in versions] == [1, 2]
     assert dms.store.path_for(old_sha).read_text() == "Specification, old gasket wording"
@@ -78,7 +78,7 @@ def test_byte_identical_files_are_stored_once_and_recorded_as_duplicates(dms, in
     (inbox / "x" / "copy.txt").write_text("same kettle words")
     report = ingest(dms, [inbox])
     assert (report.added, report.duplicates) == (1, 1)
-    first = dms.catalog.documents_where("d.path = ?", (str(inbox / "a.txt"),))[0]
+    first = dms.catalog.document_at_path(str(inbox / "a.txt"))
     assert dms.catalog.duplicates_of(first.id) == [str(inbox / "x" / "copy.txt")]
     assert len(list(dms.settings.store_dir.glob("??/??/*"))) == 1
     from dms.index import search
@@ -91,7 +91,7 @@ def test_email_attachments_become_documents_linked_to_their_email(dms, inbox):
               attachments=[("quote.pdf", pdf_bytes(["Quotation gasket PO-2023-0007"]), "application/pdf")])
     report = ingest(dms, [inbox])
     assert report.attachments == 1
-    mail = dms.catalog.documents_where("d.path = ?", (str(inbox / "quote.eml"),))[0]
+    mail = dms.catalog.document_at_path(str(inbox / "quote.eml"))
     [(att_id, name)] = dms.catalog.attachments_of(mail.id)
     att = dms.catalog.document(att_id)
     assert name == "quote.pdf" and att.parent_id == mail.id and att.path.endswith("#1:quote.pdf")
@@ -103,7 +103,7 @@ def test_attachment_queued_by_a_killed_run_is_extracted_by_the_next(dms, inbox):
     write_eml(inbox / "quote.eml", "Quotation", "see attached",
               attachments=[("quote:v2.pdf", pdf_bytes(["Quotation gasket PO-2023-0007"]), "application/pdf")])
     ingest(dms, [inbox])
-    mail = dms.catalog.documents_where("d.path = ?", (str(inbox / "quote.eml"),))[0]
+    mail = dms.catalog.document_at_path(str(inbox / "quote.eml"))
     [(att_id, name)] = dms.catalog.attachments_of(mail.id)
     sha = dms.catalog.document(att_id).version.sha256
     # The state a run killed after recording the e-mail, before extracting its attachment, leaves behind:
@@ -208,7 +208,7 @@ def test_document_that_becomes_a_copy_within_one_batch_leaves_no_index_entry(dms
     (inbox / "a-new.txt").write_text("same gasket wording in both")
     older.write_text("same gasket wording in both")  # sorted after a-new.txt, so recorded later
     ingest(dms, [inbox])
-    new = dms.catalog.documents_where("d.path = ?", (str(inbox / "a-new.txt"),))[0]
+    new = dms.catalog.document_at_path(str(inbox / "a-new.txt"))
     assert new.duplicate_of is not None
     assert verify(dms).ok
     from dms.index import search

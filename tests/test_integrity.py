@@ -29,6 +29,7 @@ from dms.app import Dms
 from dms.config import load_settings
 from dms.errors import ConfigError
 from dms.ingest.pipeline import ingest
+from dms.search import search
 from dms.verify import verify
 from tests.conftest import run_dms
 
@@ -120,7 +121,7 @@ def test_a_corrupted_index_is_reported_by_verify_and_search_and_reindex_repairs_
     assert "search index" in searched.stderr and "dms reindex" in searched.stderr
     with Dms(load_settings(environ=env, home=home)) as app:  # what `dms reindex` runs
         assert app.reindex() == 5
-        assert verify(app).ok and app.search("ocelot").total == 5
+        assert verify(app).ok and search(app, "ocelot").total == 5
 
 
 # -- stored originals -----------------------------------------------------------------------------------------

@@ -4,11 +4,7 @@ by hand, applied to search, facets, the document, traces and bundles, audited an
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
 import urllib.request
 import zipfile
 from html import escape
@@ -26,6 +22,7 @@ from dms.graph.trace import trace
 from dms.ingest.pipeline import ingest
 from dms.ingest.products import find_parties
 from dms.rules import default_rules_text, load_rules, parse_rules
+from dms.search import search
 
 IDENTITY = "Helix Sales <sales@helix-components.example>"  # a domain the built-in rules do not map
 PASSWORDS = {"cora": "cora-password-1", "vera": "vera-password-1", "ada": "ada-password-1"}
@@ -58,11 +55,11 @@ def _doc(app: Dms, name: str) -> int:
 
 
 def _party_hits(app: Dms, name: str) -> set[int]:
-    return {h.id for h in app.search(f'party:"{name}"', limit=50).hits}
+    return {h.id for h in search(app, f'party:"{name}"', limit=50).hits}
 
 
 def _facet(app: Dms) -> dict[str, int]:
-    return app.search("hinge", limit=50).facets.get("party", {})
+    return search(app, "hinge", limit=50).facets.get("party", {})
 
 
 def test_an_email_identity_names_its_organisation_as_the_rules_file_maps_it():
@@ -234,65 +231,39 @@ def test_a_refused_merge_is_explained_next_to_its_form_with_the_input_kept(world
 
 @pytest.fixture
 def server(world):
-    from test_browser import _free_port
+    from browsing import Server
 
-    port = _free_port()
-    log = open(world.settings.home.parent / "server.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen([sys.executable, "-m", "dms", "serve", "--port", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT, env={**os.environ, "DMS_HOME": str(world.settings.home),
-                                                           "DMS_WORKERS": "1", "DMS_OCR": "0"})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/health", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                raise AssertionError("dms serve did not start") from None
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    running = Server(world.settings.home, env={"DMS_WORKERS": "1", "DMS_OCR": "0"})
+    yield running.base
+    running.stop()
 
 
-def test_a_party_merged_in_the_browser_is_one_party_in_search_and_undone_again(server, world):
-    import shutil
+@pytest.mark.browser
+def test_a_party_merged_in_the_browser_is_one_party_in_search_and_undone_again(server, world, pages):
+    from browsing import shot
 
-    from playwright.sync_api import sync_playwright
-    from test_browser import CHROMIUM_FLAGS, shot
-
-    executable = os.environ.get("DMS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server + "/sign-in")
-        page.fill("input[name=name]", "cora")
-        page.fill("input[name=password]", PASSWORDS["cora"])
-        page.click("button[type=submit]")
-        page.wait_for_url(server + "/")
-        page.goto(server + "/parties")
-        page.check(f'input[name=names][value="{IDENTITY}"]')
-        page.check('input[name=names][value="Helix Components"]')
-        page.fill("#merge input[name=into]", "Helix Components")
-        page.fill("#merge input[name=reason]", "the sales desk is Helix")
-        page.click("#merge button")
-        page.wait_for_selector("p.notice")
-        row = page.locator("table.parties tr", has_text="Helix Components")
-        assert row.locator("td.num").inner_text() == "2"
-        assert IDENTITY in row.inner_text()  # written as
-        shot(page, "parties-merged")
-        page.goto(server + "/search?q=" + urllib.request.quote('party:"Helix Components"'))
-        page.wait_for_selector("ol.hits li")
-        assert page.locator("ol.hits > li").count() == 2
-        page.goto(server + "/parties")
-        page.fill("tr#change-1 input[name=reason]", "a reseller after all")
-        page.click("tr#change-1 button")
-        page.wait_for_selector("tr#change-1 >> text=undone by cora")
-        assert page.locator("table.parties tr", has_text="Helix Components").first.locator("td.num").inner_text() == "1"
-        browser.close()
-    assert not errors, errors
+    page = pages.new()
+    page.goto(server + "/sign-in")
+    page.fill("input[name=name]", "cora")
+    page.fill("input[name=password]", PASSWORDS["cora"])
+    page.click("button[type=submit]")
+    page.wait_for_url(server + "/")
+    page.goto(server + "/parties")
+    page.check(f'input[name=names][value="{IDENTITY}"]')
+    page.check('input[name=names][value="Helix Components"]')
+    page.fill("#merge input[name=into]", "Helix Components")
+    page.fill("#merge input[name=reason]", "the sales desk is Helix")
+    page.click("#merge button")
+    page.wait_for_selector("p.notice")
+    row = page.locator("table.parties tr", has_text="Helix Components")
+    assert row.locator("td.num").inner_text() == "2"
+    assert IDENTITY in row.inner_text()  # written as
+    shot(page, "parties-merged")
+    page.goto(server + "/search?q=" + urllib.request.quote('party:"Helix Components"'))
+    page.wait_for_selector("ol.hits li")
+    assert page.locator("ol.hits > li").count() == 2
+    page.goto(server + "/parties")
+    page.fill("tr#change-1 input[name=reason]", "a reseller after all")
+    page.click("tr#change-1 button")
+    page.wait_for_selector("tr#change-1 >> text=undone by cora")
+    assert page.locator("table.parties tr", has_text="Helix Components").first.locator("td.num").inner_text() == "1"

@@ -18,6 +18,7 @@ from dms.plans.library import import_plan as _import
 from dms.plans.library import list_plans, load_plan, next_revision, save_plan
 from dms.plans.model import Deliverable, MaterialNeed, Milestone, Plan, StaffNeed
 from dms.plans.workbook import write_workbook
+from dms.search import search
 
 BY = "coordinator"
 
@@ -55,7 +56,7 @@ def test_an_imported_workbook_is_a_plan_document_with_its_number_revision_and_da
         "PLAN-KX200-2025", "A", "2025-01-10", "plan", "Kettle KX200 lifecycle 2025")
     assert "KX200" in v.products and "spec-kx200-02@d" in v.refs
     assert doc.path.startswith(str(dms.settings.home / "plans" / "PLAN-KX200-2025"))
-    hits = dms.search("PLAN-KX200-2025")
+    hits = search(dms, "PLAN-KX200-2025")
     assert [h.id for h in hits.hits][:1] == [plan.doc_id]
     entries = audit.history(dms.catalog, f"doc:{plan.doc_id}")
     imported = [e for e in entries if e["action"] == "plan imported"]

@@ -27,7 +27,8 @@ def app(sample_world):
 
 
 def _doc(app, rel: str):
-    (doc,) = app.catalog.documents_where("d.path = ?", (str(ARCHIVE / rel),))
+    doc = app.catalog.document_at_path(str(ARCHIVE / rel))
+    assert doc is not None
     return doc
 
 

@@ -22,7 +22,7 @@ from dms.preview.images import THUMB_WIDTH
 
 
 def _previews(app: Dms, path: Path) -> cache.PreviewDir:
-    doc = next(d for d in app.catalog.documents_where("d.path = ?", (str(path),)))
+    doc = app.catalog.document_at_path(str(path))
     return cache.preview_dir(cache.root_of(app.settings.home), doc.version.sha256)
 
 
@@ -171,7 +171,7 @@ def client(filed):
 
 
 def _id(app: Dms, path: Path) -> int:
-    return next(d.id for d in app.catalog.documents_where("d.path = ?", (str(path),)))
+    return app.catalog.document_at_path(str(path)).id
 
 
 def _eventually(get, done, seconds: float = 60.0):

@@ -6,7 +6,7 @@ import csv
 from collections import defaultdict
 
 import pytest
-from conftest import REPO, run_json, write_xlsx
+from conftest import REPO, copy_sample_home, run_json, write_xlsx
 from openpyxl import load_workbook
 
 from dms.app import Dms
@@ -21,8 +21,8 @@ PRODUCTS = ("AQ150", "KX200", "VL310")
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    with Dms(load_settings(environ={}, home=tmp_path_factory.mktemp("retro") / "home")) as app:
-        ingest(app, [REPO / "archive"])
+    home = copy_sample_home(tmp_path_factory.mktemp("retro") / "home")  # archive/ ingested (once per run)
+    with Dms(load_settings(environ={}, home=home)) as app:
         yield app
 
 

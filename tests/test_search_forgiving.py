@@ -18,6 +18,8 @@ from dms.index import search
 from dms.index.forgive import read
 from dms.index.query import Ranked
 from dms.ingest.pipeline import ingest
+from dms.search import matching_ids
+from dms.search import search as search_archive
 
 ENGINES = ["whoosh", "tantivy"]
 
@@ -176,7 +178,7 @@ def test_the_same_slips_are_errors_when_the_query_is_read_strictly(archive):
         with pytest.raises(QueryError):
             search(archive.catalog, archive.backend, archive.matcher, query)
         with pytest.raises(QueryError):
-            archive.search(query, forgiving=False)
+            search_archive(archive, query, forgiving=False)
 
 
 def test_the_query_language_means_what_it_says_and_gives_no_notice(archive):
@@ -227,10 +229,10 @@ def test_no_typed_query_fails(archive):
 def test_holds_and_bundles_still_read_the_query_strictly(archive):
     """A hold's scope must mean exactly what it says: every word required, a slip refused."""
     assert len(find(archive, "kettle lid hinge").hits) > 1  # searched: ranked, not all words required
-    assert archive.matching_ids("kettle lid hinge") == {h.id for h in find(archive, "kettle AND lid AND hinge").hits}
-    assert len(archive.matching_ids("vacuum or refund")) == 2
+    assert matching_ids(archive, "kettle lid hinge") == {h.id for h in find(archive, "kettle AND lid AND hinge").hits}
+    assert len(matching_ids(archive, "vacuum or refund")) == 2
     with pytest.raises(QueryError):
-        archive.matching_ids('"lid hinge')
+        matching_ids(archive, '"lid hinge')
 
 
 # -- did you mean ----------------------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def test_pages_of_a_big_plain_text_file_are_bounded_and_keep_every_character(dms
     text = words_text(int(PAGE_CHARS * 3.5), last="zeppelin") + "\fAppendix\n" + "x" * (PAGE_CHARS + 10)
     (inbox / "big.txt").write_text(text)
     ingest(dms, [inbox])
-    [doc] = dms.catalog.documents_where("1 = 1", ())
+    [doc] = dms.catalog.all_documents()
     pages = dms.catalog.pages(doc.version.id)
     assert len(pages) == 6 and doc.version.page_count == 6  # 4 of the words, then the appendix in 2
     assert all(len(p) <= PAGE_CHARS for p in pages)
@@ -169,7 +169,7 @@ def test_figures_of_a_giant_cell_workbook_are_not_read_whole_in_the_main_process
         assert time.monotonic() - started < 5
         assert peak < 1_000_000  # the 3 MB cell was never read into this process
         assert figures == {}
-        [doc] = app.catalog.documents_where("d.path = ?", (str(giant),))
+        doc = app.catalog.document_at_path(str(giant))
         found = [p for p in app.catalog.problems(doc_id=doc.id) if p["kind"] == "limit" and "figures" in p["reason"]]
         [problem] = found
         assert problem["severity"] == "warning"

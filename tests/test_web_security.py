@@ -262,7 +262,7 @@ def hostile_document(web_settings, tmp_path_factory):
     with Dms(web_settings) as app:
         ingest(app, [folder], inline=True)
         refresh(app)
-        return app.catalog.documents_where("d.path = ?", (str(path),))[0].id
+        return app.catalog.document_at_path(str(path)).id
 
 
 def _inert(html: str) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from dms import audit, signing
+from dms import audit, auditactions, signing
 from dms.app import Dms
 from dms.bundles import check
 from dms.bundles.check import SIGNATURE, SUMS, sums_message
@@ -39,6 +39,7 @@ from dms.catalog import bundlenumbers
 from dms.catalog.parties import canonical as canonical_parties
 from dms.errors import NotFound, UsageError
 from dms.ocr.pages import summary as ocr_summary
+from dms.search import matching_ids
 
 __all__ = ["FIELDS", "create", "pinned_key", "select", "verify"]
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html"]))
@@ -56,7 +57,7 @@ def select(dms: Dms, query: str | None = None, trace: str | None = None, matter:
         raise UsageError("a bundle is made from exactly one of: a query, --trace REF, --matter NAME, chosen documents")
     kind, value = chosen[0]
     if kind == "query":
-        ids = dms.matching_ids(value)
+        ids = matching_ids(dms, value)
     elif kind == "trace":
         ids = linked_ids(dms, value)
     elif kind == "documents":
@@ -116,7 +117,7 @@ def create(dms: Dms, out: str | Path, by: str, query: str | None = None, trace: 
         meta=meta, documents=rows, first=rows[0]["control_number"], last=rows[-1]["control_number"]).encode()
     files["bundle.json"] = json.dumps(meta, indent=1).encode()
     digest = _write(out, originals, files, key, dms.settings.bundle_max_ratio)
-    audit.record(dms.catalog, by, "bundle created", f"bundle:{out.name}",
+    audit.record(dms.catalog, by, auditactions.BUNDLE_CREATED, f"bundle:{out.name}",
                  {"selection": selection, "as_of": as_of, "documents": len(rows), "sha256": digest,
                   "first": rows[0]["control_number"], "last": rows[-1]["control_number"]}, also=sorted(subjects))
     return {"output": str(out), "documents": len(rows), "sha256": digest, "first": rows[0]["control_number"],

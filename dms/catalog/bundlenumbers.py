@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 
+from dms.auditactions import BUNDLE_CREATED
 from dms.catalog.db import Catalog, utcnow
 
 
@@ -18,7 +19,7 @@ def _last_in_audit(catalog: Catalog, prefix: str) -> int:
     """The highest control number of `prefix` the audit log records for a bundle."""
     pattern = re.compile(re.escape(prefix) + r"-(\d+)$")
     highest = 0
-    for (details,) in catalog.conn.execute("SELECT details FROM audit_log WHERE action = 'bundle created'"):
+    for (details,) in catalog.conn.execute("SELECT details FROM audit_log WHERE action = ?", (BUNDLE_CREATED,)):
         try:
             last = json.loads(details).get("last")
         except (ValueError, AttributeError):

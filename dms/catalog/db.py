@@ -1,4 +1,9 @@
-"""Catalog access: every SQL statement of dms lives in this module."""
+"""Catalog access: the Catalog, the one door to the system of record.
+
+Every SQL statement of dms lives in dms/catalog/: the documents, versions, pages, references and manual links
+here, and one module per other aggregate (matters, records, metrics, intake, health, ...), each a set of
+functions taking a Catalog. Nothing outside dms/catalog/ holds SQL or the connection (tests/test_one_door.py).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,22 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from dms.catalog import health
 from dms.catalog.migrations import migrate
+from dms.catalog.rows import (  # noqa: F401 - KnownFile, DocumentRow and VersionRow are the shapes callers import
+    DOC_COLS,
+    DOCUMENTS,
+    VERSION_COLS,
+    DocumentRow,
+    KnownFile,
+    VersionRow,
+    document_from_row,
+    documents,
+    version_from_row,
+)
 from dms.errors import NotFound
 from dms.model import Extraction, IndexRecord, Problem, Reference
 
@@ -20,73 +35,6 @@ LIVE = "retired_at IS NULL AND purged_at IS NULL"  # a document neither retired 
 
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class KnownFile:
-    doc_id: int
-    size: int
-    mtime_ns: int | None
-    sha256: str
-
-
-@dataclass(frozen=True, slots=True)
-class VersionRow:
-    id: int
-    document_id: int
-    seq: int
-    sha256: str
-    size: int
-    mtime_ns: int | None
-    ingested_at: str
-    status: str
-    kind: str | None
-    extractor: str | None
-    title: str | None
-    doc_type: str | None
-    doc_date: str | None
-    date_source: str | None
-    number: str | None
-    revision: str | None
-    products: tuple[str, ...]
-    parties: tuple[str, ...]
-    refs: tuple[str, ...]
-    meta: dict
-    page_count: int
-    sources: dict  # field -> where its value came from (dms.ingest.metadata), "hand" for corrections
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentRow:
-    id: int
-    path: str
-    name: str
-    parent_id: int | None
-    duplicate_of: int | None
-    indexed_version_id: int | None
-    created_at: str
-    version: VersionRow
-
-
-_VERSION_COLS = (
-    "v.id, v.document_id, v.seq, v.sha256, v.size, v.mtime_ns, v.ingested_at, v.status, v.kind, v.extractor, "
-    "v.title, v.doc_type, v.doc_date, v.date_source, v.number, v.revision, v.products, v.parties, v.refs, "
-    "v.meta, v.page_count, v.sources"
-)
-_DOC_COLS = "d.id, d.path, d.name, d.parent_id, d.duplicate_of, d.indexed_version_id, d.created_at"
-
-
-def _version(row) -> VersionRow:
-    vals = list(row)
-    for i in (16, 17, 18):
-        vals[i] = tuple(json.loads(vals[i]))
-    vals[19] = json.loads(vals[19])
-    vals[21] = json.loads(vals[21] or "{}")
-    return VersionRow(*vals)
-
-
-def _document(row) -> DocumentRow:
-    return DocumentRow(*row[:7], version=_version(row[7:]))
 
 
 # Queries run once per ingested file; tests check their plans never scan the documents table.
@@ -123,6 +71,10 @@ class Catalog:
 
     def close(self) -> None:
         self.conn.close()
+
+    def ping(self) -> None:
+        """Read the catalog once: raises if it cannot be read (the web's health check)."""
+        self.conn.execute("SELECT 1").fetchone()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -330,12 +282,11 @@ class Catalog:
             chunk = doc_ids[start : start + batch]
             marks = ",".join("?" * len(chunk))
             rows = self.conn.execute(
-                f"SELECT {_DOC_COLS}, {_VERSION_COLS} FROM documents d JOIN versions v ON v.id = d.current_version_id "
-                f"WHERE d.id IN ({marks}) ORDER BY d.id",
+                f"{DOCUMENTS} WHERE d.id IN ({marks}) ORDER BY d.id",
                 chunk,
             ).fetchall()
             for row in rows:
-                doc = _document(row)
+                doc = document_from_row(row)
                 yield self.index_record(doc)
 
     def index_record(self, doc: DocumentRow) -> IndexRecord:
@@ -351,20 +302,20 @@ class Catalog:
     # -- reading ----------------------------------------------------------------------------
 
     def version(self, version_id: int) -> VersionRow:
-        row = self.conn.execute(f"SELECT {_VERSION_COLS} FROM versions v WHERE v.id = ?", (version_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {VERSION_COLS} FROM versions v WHERE v.id = ?", (version_id,)).fetchone()
         if not row:
             raise NotFound(f"no version {version_id}")
-        return _version(row)
+        return version_from_row(row)
 
     def versions(self, doc_id: int) -> list[VersionRow]:
         rows = self.conn.execute(
-            f"SELECT {_VERSION_COLS} FROM versions v WHERE v.document_id = ? ORDER BY v.seq", (doc_id,)
+            f"SELECT {VERSION_COLS} FROM versions v WHERE v.document_id = ? ORDER BY v.seq", (doc_id,)
         )
-        return [_version(r) for r in rows]
+        return [version_from_row(r) for r in rows]
 
     def graph_documents(self) -> list[DocumentRow]:
         """Every document with a current version, not retired or purged: the nodes of the cross-reference graph."""
-        return self.documents_where("d.retired_at IS NULL AND d.purged_at IS NULL", ())
+        return documents(self, f"{DOCUMENTS} WHERE d.retired_at IS NULL AND d.purged_at IS NULL ORDER BY d.id")
 
     def all_references(self) -> Iterator[tuple[int, Reference]]:
         """(doc_id, reference) for the current version of every document."""
@@ -414,35 +365,40 @@ class Catalog:
         return tuple(r[0] for r in rows)
 
     def document(self, doc_id: int) -> DocumentRow:
-        row = self.conn.execute(
-            f"SELECT {_DOC_COLS}, {_VERSION_COLS} FROM documents d JOIN versions v ON v.id = d.current_version_id "
-            "WHERE d.id = ?",
-            (doc_id,),
-        ).fetchone()
+        row = self.conn.execute(f"{DOCUMENTS} WHERE d.id = ?", (doc_id,)).fetchone()
         if not row:
             raise NotFound(f"no document with id {doc_id}")
-        return _document(row)
+        return document_from_row(row)
 
-    def documents_where(self, where: str, params: tuple) -> list[DocumentRow]:
-        rows = self.conn.execute(
-            f"SELECT {_DOC_COLS}, {_VERSION_COLS} FROM documents d JOIN versions v ON v.id = d.current_version_id "
-            f"WHERE {where} ORDER BY d.id",
-            params,
-        )
-        return [_document(r) for r in rows]
+    def document_at_path(self, path: str) -> DocumentRow | None:
+        """The document recorded from this path (the catalog's text form, `dms.display.to_text`), if any."""
+        found = documents(self, f"{DOCUMENTS} WHERE d.path = ?", (path,))
+        return found[0] if found else None
+
+    def documents_with_sha_prefix(self, prefix: str) -> list[DocumentRow]:
+        """The documents (copies left out) whose current version's SHA-256 starts with this hex prefix."""
+        prefix = prefix.lower()
+        if not all(c in "0123456789abcdef" for c in prefix):
+            return []
+        return documents(self, f"{DOCUMENTS} WHERE v.sha256 LIKE ? AND d.duplicate_of IS NULL ORDER BY d.id",
+                         (prefix + "%",))
+
+    def all_documents(self) -> list[DocumentRow]:
+        """Every document with a current version (copies, attachments, retired and purged included), by id."""
+        return documents(self, f"{DOCUMENTS} ORDER BY d.id")
 
     def recent_documents(self, limit: int = 10) -> list[DocumentRow]:
         """The documents whose current version was ingested last (copies left out)."""
         rows = self.conn.execute(
-            f"SELECT {_DOC_COLS}, {_VERSION_COLS} FROM versions v JOIN documents d ON d.current_version_id = v.id "
+            f"SELECT {DOC_COLS}, {VERSION_COLS} FROM versions v JOIN documents d ON d.current_version_id = v.id "
             "WHERE d.duplicate_of IS NULL ORDER BY v.id DESC LIMIT ?",
             (limit,),
         )
-        return [_document(r) for r in rows]
+        return [document_from_row(r) for r in rows]
 
     def same_number(self, number: str) -> list[DocumentRow]:
         """Every document carrying this document number (its revisions), copies left out."""
-        return self.documents_where("v.number = ? AND d.duplicate_of IS NULL", (number,))
+        return documents(self, f"{DOCUMENTS} WHERE v.number = ? AND d.duplicate_of IS NULL ORDER BY d.id", (number,))
 
     def duplicates_of(self, doc_id: int) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT path FROM documents WHERE duplicate_of = ?", (doc_id,))]
@@ -465,7 +421,7 @@ class Catalog:
         if doc_id is None:  # and the paths that never became a version (unreadable, links not followed, FIFOs)
             from dms.catalog import intake
 
-            found += intake.listing(self.conn)
+            found += intake.listing(self)
         return found
 
     def all_version_blobs(self) -> Iterator[tuple[str, int, str]]:

@@ -7,9 +7,9 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from dms.catalog.db import _DOC_COLS, _VERSION_COLS, LIVE, Catalog, DocumentRow, _document
-
-EDITED = "metadata edited"  # the action records.edit writes (dms.records)
+from dms.auditactions import METADATA_EDITED as EDITED  # what records.edit writes
+from dms.catalog.db import LIVE, Catalog
+from dms.catalog.rows import DOCUMENTS, DocumentRow, document_from_row
 
 # A field of the current version whose recorded source says it is doubtful (sources: field -> {..., doubtful}).
 _DOUBTFUL = ("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(v.sources) THEN v.sources ELSE '{}' END) j "
@@ -31,11 +31,11 @@ def current_documents(catalog: Catalog, batch: int = 500) -> Iterator[list[Docum
     last = 0
     while True:
         rows = catalog.conn.execute(
-            f"SELECT {_DOC_COLS}, {_VERSION_COLS} FROM documents d JOIN versions v ON v.id = d.current_version_id "
+            f"{DOCUMENTS} "
             "WHERE d.purged_at IS NULL AND d.id > ? ORDER BY d.id LIMIT ?", (last, batch)).fetchall()
         if not rows:
             return
-        docs = [_document(r) for r in rows]
+        docs = [document_from_row(r) for r in rows]
         last = docs[-1].id
         yield docs
 
@@ -76,9 +76,9 @@ def still_current(catalog: Catalog, docs: list[DocumentRow]) -> list[DocumentRow
     if not docs:
         return []
     rows = catalog.conn.execute(
-        f"SELECT {_DOC_COLS}, {_VERSION_COLS} FROM documents d JOIN versions v ON v.id = d.current_version_id "
+        f"{DOCUMENTS} "
         f"WHERE d.purged_at IS NULL AND d.id IN ({','.join('?' * len(docs))}) ORDER BY d.id", [d.id for d in docs])
-    return [_document(r) for r in rows]
+    return [document_from_row(r) for r in rows]
 
 
 def review_candidates(catalog: Catalog) -> Iterator[DocumentRow]:
@@ -87,14 +87,14 @@ def review_candidates(catalog: Catalog) -> Iterator[DocumentRow]:
     last = 0
     while True:
         rows = catalog.conn.execute(
-            f"SELECT {_DOC_COLS}, {_VERSION_COLS} FROM documents d JOIN versions v ON v.id = d.current_version_id "
+            f"{DOCUMENTS} "
             f"WHERE {LIVE} AND d.duplicate_of IS NULL AND v.status = 'ok' "
             f"AND (v.number IS NULL OR v.revision IS NULL OR v.doc_date IS NULL OR {_DOUBTFUL}) AND d.id > ? "
             "ORDER BY d.id LIMIT 500", (last,)).fetchall()
         if not rows:
             return
         for row in rows:
-            doc = _document(row)
+            doc = document_from_row(row)
             last = doc.id
             yield doc
 

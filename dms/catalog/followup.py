@@ -3,7 +3,8 @@ the users table names."""
 
 from __future__ import annotations
 
-from dms.catalog.db import LIVE, Catalog, DocumentRow, utcnow
+from dms.catalog.db import LIVE, Catalog, utcnow
+from dms.catalog.rows import DOCUMENTS, DocumentRow, documents
 
 _LIVE_DOCS = " AND ".join(f"d.{c}" for c in LIVE.split(" AND "))
 _MAIL_KINDS = ("eml", "msg")
@@ -11,14 +12,14 @@ _MAIL_KINDS = ("eml", "msg")
 
 def minutes(catalog: Catalog) -> list[DocumentRow]:
     """Every live document (copies left out) whose current version is typed minutes."""
-    return catalog.documents_where(f"{_LIVE_DOCS} AND d.duplicate_of IS NULL AND v.doc_type = 'minutes'", ())
+    return documents(catalog, f"{DOCUMENTS} WHERE {_LIVE_DOCS} AND d.duplicate_of IS NULL AND v.doc_type = 'minutes' "
+                              "ORDER BY d.id")
 
 
 def mails(catalog: Catalog) -> list[DocumentRow]:
     """Every live e-mail (copies left out): .eml and .msg files, and attachments that are messages."""
-    return catalog.documents_where(
-        f"{_LIVE_DOCS} AND d.duplicate_of IS NULL AND (v.kind IN (?, ?) OR json_extract(v.meta, '$.message_id') "
-        "IS NOT NULL)", _MAIL_KINDS)
+    return documents(catalog, f"{DOCUMENTS} WHERE {_LIVE_DOCS} AND d.duplicate_of IS NULL AND (v.kind IN (?, ?) "
+                              "OR json_extract(v.meta, '$.message_id') IS NOT NULL) ORDER BY d.id", _MAIL_KINDS)
 
 
 def mail_identities(catalog: Catalog) -> set[str]:

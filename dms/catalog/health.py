@@ -30,10 +30,15 @@ def damaged(exc: BaseException, path: Path | str | None = None) -> CatalogDamage
                           "(`dms verify` lists what SQLite found)")
 
 
-def integrity_problems(conn: sqlite3.Connection) -> list[str]:
+def is_busy(exc: BaseException) -> bool:
+    """Whether a catalog error says another process holds the write lock (busy or locked past the timeout)."""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def integrity_problems(catalog: Catalog) -> list[str]:
     """What SQLite's full integrity check finds (every page, every index against its table); [] when sound."""
     try:
-        rows = conn.execute(f"PRAGMA integrity_check({MAX_LINES})").fetchall()
+        rows = catalog.conn.execute(f"PRAGMA integrity_check({MAX_LINES})").fetchall()
     except sqlite3.DatabaseError as exc:
         if not is_damage(exc):
             raise

@@ -6,15 +6,20 @@ Paths are in the catalog's text form (`dms.display.to_text`).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dms.catalog.db import Catalog
 
 KEYS = ("id", "path", "sha256", "kind", "severity", "reason", "at")
 
 
-def note(conn: sqlite3.Connection, path: str, kind: str, severity: str, reason: str) -> bool:
-    """Record (or refresh) the problem of a path; True when it is new or its reason changed."""
+def note(catalog: Catalog, path: str, kind: str, severity: str, reason: str) -> bool:
+    """Record (or refresh) the problem of a path; True when it is new or its reason changed. Runs in the caller's
+    transaction if one is open (`note_many` opens one for several)."""
+    conn = catalog.conn
     row = conn.execute("SELECT kind, reason FROM intake_problems WHERE path = ?", (path,)).fetchone()
     now = datetime.now(UTC).isoformat(timespec="seconds")
     if row is None:
@@ -26,46 +31,36 @@ def note(conn: sqlite3.Connection, path: str, kind: str, severity: str, reason: 
     return row is None or tuple(row) != (kind, reason)
 
 
-def note_many(conn: sqlite3.Connection, problems: Iterable[tuple[str, str, str, str]]) -> list[bool]:
+def note_many(catalog: Catalog, problems: Iterable[tuple[str, str, str, str]]) -> list[bool]:
     """`note` for each (path, kind, severity, reason), in one transaction (or in the one already open)."""
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN IMMEDIATE")
-    try:
-        changed = [note(conn, *p) for p in problems]
-    except BaseException:
-        if own:
-            conn.execute("ROLLBACK")
-        raise
-    if own:
-        conn.execute("COMMIT")
-    return changed
+    with catalog.transaction():
+        return [note(catalog, *p) for p in problems]
 
 
-def clear(conn: sqlite3.Connection, paths: Iterable[str]) -> None:
+def clear(catalog: Catalog, paths: Iterable[str]) -> None:
     """These paths were found fine: their problems are over."""
     paths = list(paths)
     if paths:
-        conn.executemany("DELETE FROM intake_problems WHERE path = ?", [(p,) for p in paths])
+        catalog.conn.executemany("DELETE FROM intake_problems WHERE path = ?", [(p,) for p in paths])
 
 
-def forget_under(conn: sqlite3.Connection, roots: Iterable[str], met: set[str]) -> None:
+def forget_under(catalog: Catalog, roots: Iterable[str], met: set[str]) -> None:
     """After a full walk of `roots`: problems of paths under them that the walk did not meet again are over."""
     stale = []
     for root in roots:
         prefix = root.rstrip("/") + "/"
-        stale += [path for (path,) in conn.execute(
+        stale += [path for (path,) in catalog.conn.execute(
             "SELECT path FROM intake_problems WHERE path = ? OR substr(path, 1, ?) = ?", (root, len(prefix), prefix))
             if path not in met]
-    clear(conn, stale)
+    clear(catalog, stale)
 
 
-def count(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT COUNT(*) FROM intake_problems").fetchone()[0]
+def count(catalog: Catalog) -> int:
+    return catalog.conn.execute("SELECT COUNT(*) FROM intake_problems").fetchone()[0]
 
 
-def listing(conn: sqlite3.Connection) -> list[dict]:
+def listing(catalog: Catalog) -> list[dict]:
     """Every lasting intake problem, oldest first, shaped like the catalog's version problems (no document)."""
-    rows = conn.execute("SELECT NULL, path, NULL, kind, severity, reason, last_seen FROM intake_problems "
-                        "ORDER BY first_seen, path")
+    rows = catalog.conn.execute("SELECT NULL, path, NULL, kind, severity, reason, last_seen FROM intake_problems "
+                                "ORDER BY first_seen, path")
     return [dict(zip(KEYS, r)) for r in rows]

@@ -7,10 +7,10 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from dms.auditactions import METADATA_EDITED as EDITED  # what records.edit writes
 from dms.catalog import intake
 from dms.catalog.db import Catalog
 
-EDITED = "metadata edited"  # the audit action of dms.records.edit (defined and written there)
 PROBLEM_KIND = "learned"
 _LIVE_CURRENT = ("d.current_version_id IS NOT NULL AND d.duplicate_of IS NULL AND d.retired_at IS NULL "
                  "AND d.purged_at IS NULL AND v.status = 'ok'")
@@ -123,12 +123,12 @@ def write_learned(catalog: Catalog, doc_id: int, version_id: int, values: dict, 
 
 def note_problem(catalog: Catalog, path: str, reason: str) -> None:
     """A problem of the learned model's files, listed by `dms problems` until the model is saved again."""
-    intake.note_many(catalog.conn, [(path, PROBLEM_KIND, "warning", reason)])
+    intake.note_many(catalog, [(path, PROBLEM_KIND, "warning", reason)])
 
 
 def clear_problem(catalog: Catalog, path: str) -> None:
     with catalog.transaction():
-        intake.clear(catalog.conn, [path])
+        intake.clear(catalog, [path])
 
 
 def problem(catalog: Catalog, path: str) -> str | None:

@@ -1,10 +1,39 @@
-"""Legal-hold matters in the catalog: the statements dms.bulk needs to widen a matter's scope."""
+"""Legal-hold matters in the catalog (dms.holds, dms.bulk): placing, releasing, listing, and widening a
+matter's scope. A matter is a plain dict of KEYS, its scope decoded from JSON."""
 
 from __future__ import annotations
 
 import json
 
 from dms.catalog.db import Catalog
+
+KEYS = ("id", "name", "description", "custodian_notes", "scope", "created_by", "created_at", "released_by",
+        "released_at", "release_reason")
+
+
+def exists(catalog: Catalog, name: str) -> bool:
+    """Whether a matter of this name is on file (released ones too)."""
+    return catalog.conn.execute("SELECT 1 FROM matters WHERE name = ?", (name,)).fetchone() is not None
+
+
+def add(catalog: Catalog, name: str, description: str, custodian_notes: str, scope: dict, by: str, at: str) -> None:
+    """Inside the caller's transaction (the one that checked `exists` and audits the hold)."""
+    catalog.conn.execute(
+        "INSERT INTO matters (name, description, custodian_notes, scope, created_by, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)", (name, description, custodian_notes, json.dumps(scope), by, at))
+
+
+def release(catalog: Catalog, name: str, by: str, at: str, reason: str) -> None:
+    """Inside the caller's transaction."""
+    catalog.conn.execute("UPDATE matters SET released_by = ?, released_at = ?, release_reason = ? "
+                         "WHERE name = ?", (by, at, reason, name))
+
+
+def listing(catalog: Catalog, include_released: bool = True) -> list[dict]:
+    """Every matter (or only those still holding), by name."""
+    where = "" if include_released else "WHERE released_at IS NULL"
+    rows = catalog.conn.execute(f"SELECT {', '.join(KEYS)} FROM matters {where} ORDER BY name").fetchall()
+    return [{**dict(zip(KEYS, r)), "scope": json.loads(r[4])} for r in rows]
 
 
 def scope_of(catalog: Catalog, name: str) -> tuple[int, dict, str | None] | None:

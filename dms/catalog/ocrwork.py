@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
+from dms.auditactions import INGEST, METADATA_EDITED
 from dms.catalog.db import Catalog, utcnow
 from dms.model import Reference
 
@@ -44,8 +45,8 @@ def retry_failed(catalog: Catalog) -> None:
 def ingested_by(catalog: Catalog, doc_id: int) -> str | None:
     """Who the audit log names for the latest ingest of the document (the uploader, for an upload)."""
     row = catalog.conn.execute(
-        "SELECT user FROM audit_log WHERE subject = ? AND action = 'ingest' ORDER BY id DESC LIMIT 1",
-        (f"doc:{doc_id}",)).fetchone()
+        "SELECT user FROM audit_log WHERE subject = ? AND action = ? ORDER BY id DESC LIMIT 1",
+        (f"doc:{doc_id}", INGEST)).fetchone()
     return row[0] if row else None
 
 
@@ -81,6 +82,6 @@ def rederive(catalog: Catalog, version_id: int, values: dict, references: Iterab
 def metadata_edits(catalog: Catalog, doc_id: int) -> Iterator[dict]:
     """The details of every hand correction of a document's metadata, oldest first."""
     for (details,) in catalog.conn.execute(
-            "SELECT details FROM audit_log WHERE subject = ? AND action = 'metadata edited' ORDER BY id",
-            (f"doc:{doc_id}",)):
+            "SELECT details FROM audit_log WHERE subject = ? AND action = ? ORDER BY id",
+            (f"doc:{doc_id}", METADATA_EDITED)):
         yield json.loads(details)

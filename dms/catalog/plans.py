@@ -3,25 +3,26 @@ identifier family of their number), the revisions of one number, and the documen
 
 from __future__ import annotations
 
-from dms.catalog.db import Catalog, DocumentRow
+from dms.catalog.db import Catalog
+from dms.catalog.rows import DOCUMENTS, DocumentRow, documents
 
 _LIVE = "d.retired_at IS NULL AND d.purged_at IS NULL AND d.duplicate_of IS NULL"
 
 
 def numbered(catalog: Catalog, prefix: str = "") -> list[DocumentRow]:
     """Every live document (not retired, purged or a copy) whose number starts with `prefix` (any case)."""
-    return catalog.documents_where(f"{_LIVE} AND v.number IS NOT NULL AND v.number LIKE ? ESCAPE '\\'",
-                                   (prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",))
+    return documents(catalog, f"{DOCUMENTS} WHERE {_LIVE} AND v.number IS NOT NULL AND v.number LIKE ? ESCAPE '\\' "
+                              "ORDER BY d.id",
+                     (prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",))
 
 
 def revisions_of(catalog: Catalog, number: str) -> list[DocumentRow]:
     """The live documents carrying exactly this number (its revisions), copies left out."""
-    return catalog.documents_where(f"{_LIVE} AND v.number = ?", (number,))
+    return documents(catalog, f"{DOCUMENTS} WHERE {_LIVE} AND v.number = ? ORDER BY d.id", (number,))
 
 
 def at_path(catalog: Catalog, path: str) -> DocumentRow | None:
-    found = catalog.documents_where("d.path = ?", (path,))
-    return found[0] if found else None
+    return catalog.document_at_path(path)
 
 
 def cached(catalog: Catalog, version_id: int, digest: str) -> str | None:
@@ -43,8 +44,8 @@ def forget(catalog: Catalog, version_ids: list[int]) -> None:
         catalog.conn.executemany("DELETE FROM plan_cache WHERE version_id = ?", [(v,) for v in version_ids])
 
 
-def last_change(conn) -> tuple:
+def last_change(catalog: Catalog) -> tuple:
     """What a plan check's answer may depend on beyond the documents (dms.graph.cache.stamp counts those): the
     newest audit entry (every change people make: requests, decisions, edits, imports) and change request."""
-    return tuple(conn.execute("SELECT (SELECT MAX(id) FROM audit_log), "
-                              "(SELECT MAX(updated_at) FROM change_requests)").fetchone())
+    return tuple(catalog.conn.execute("SELECT (SELECT MAX(id) FROM audit_log), "
+                                      "(SELECT MAX(updated_at) FROM change_requests)").fetchone())

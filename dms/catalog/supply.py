@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dms.catalog.db import Catalog, DocumentRow, utcnow
+from dms.catalog.db import Catalog, utcnow
+from dms.catalog.rows import DOCUMENTS, DocumentRow, documents
 from dms.model import Problem
 
 _LIVE_CURRENT = ("JOIN documents d ON d.current_version_id = v.id "
@@ -25,10 +26,11 @@ DOC_COLS = ("d.id", "v.id", "v.number", "v.revision", "v.doc_date", "substr(v.in
 def unread(catalog: Catalog, columns: str) -> list[DocumentRow]:
     """Current versions of live documents that may hold evidence tables (CSV, XLSX, calendars), not read yet
     with these column names."""
-    return catalog.documents_where(
-        "v.status = 'ok' AND (v.kind IN ('csv', 'xlsx') OR (v.kind = 'text' AND lower(d.name) LIKE '%.ics')) "
-        "AND d.duplicate_of IS NULL AND d.retired_at IS NULL AND d.purged_at IS NULL "
-        "AND NOT EXISTS (SELECT 1 FROM supply_read r WHERE r.version_id = v.id AND r.columns = ?)", (columns,))
+    return documents(
+        catalog, f"{DOCUMENTS} WHERE v.status = 'ok' AND (v.kind IN ('csv', 'xlsx') OR (v.kind = 'text' AND "
+        "lower(d.name) LIKE '%.ics')) AND d.duplicate_of IS NULL AND d.retired_at IS NULL AND d.purged_at IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM supply_read r WHERE r.version_id = v.id AND r.columns = ?) ORDER BY d.id",
+        (columns,))
 
 
 def store(catalog: Catalog, version_id: int, columns: str, rows: dict[str, Iterable[tuple]], count: int,

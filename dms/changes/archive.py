@@ -15,6 +15,7 @@ from email.utils import format_datetime, make_msgid
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from dms.app import Dms
+from dms.catalog import changes as changes_sql
 from dms.changes.costs import TEMPLATE_GLOBALS
 from dms.changes.workflow import ChangeRequest, history
 
@@ -34,8 +35,7 @@ def file_request(dms: Dms, cr: ChangeRequest) -> str:
 
     folder = dms.settings.home / "changes"
     folder.mkdir(parents=True, exist_ok=True)
-    created = dms.catalog.conn.execute(
-        "SELECT created_at FROM change_requests WHERE number = ?", (cr.number,)).fetchone()[0]
+    created = changes_sql.created_at(dms.catalog, cr.number)
     path = folder / f"{file_name(cr.number)}.html"
     path.write_text(_env.get_template("request.html").render(cr=cr, created=created,
                                                               history=history(dms, cr.number)), encoding="utf-8")

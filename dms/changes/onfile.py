@@ -13,6 +13,7 @@ import networkx as nx
 from dms.app import Dms
 from dms.errors import NotFound
 from dms.graph.build import change_node
+from dms.graph.linktypes import OWN_NUMBER
 
 UNDECIDED = "undecided"  # minutes that discussed a change without deciding it
 
@@ -33,7 +34,7 @@ def _record(g: nx.MultiDiGraph, node: str) -> dict:
     for doc, _, data in g.in_edges(node, data=True):
         attrs = g.nodes[doc]
         item = {"id": attrs["id"], "title": attrs["title"], "path": attrs["path"], "date": attrs["date"]}
-        if data["type"] in ("identifies", "revision_of"):
+        if data["type"] in OWN_NUMBER:
             record["documents"].append(item)
             record.setdefault("title", attrs["title"])
         elif data["type"] == "amends":

@@ -13,8 +13,10 @@ import re
 
 from dms.app import Dms
 from dms.changes.onfile import all_on_file, on_file
+from dms.changes.rules import allowed_actions
 from dms.changes.workflow import STATES, check, get, history, listing
 from dms.errors import NotFound, UsageError
+from dms.users import User
 
 SOURCES = ("all", "workflow", "on file")  # which requests a list holds
 ON_FILE_STATES = ("on file", "cited only")  # the states of requests known only from archive documents
@@ -27,6 +29,24 @@ def describe(dms: Dms, number: str) -> dict:
     except NotFound:
         return on_file(dms, number)
     return {**cr.to_dict(), "history": history(dms, cr.number), "amendments": check(dms, cr.number)}
+
+
+def with_actions(request: dict, user: User | None) -> dict:
+    """The request's JSON with `allowed_actions`: what this user may do on it now (dms.changes.rules); nothing
+    on a request that is only on file, nothing for nobody."""
+    on_file = request.get("state") in ON_FILE_STATES or request.get("source") == "on file"
+    allowed = () if on_file or user is None else allowed_actions(request, user)
+    return {**request, "allowed_actions": list(allowed)}
+
+
+def acting_user(dms: Dms, name: str | None) -> User | None:
+    """The named user, or None if there is no such user (who then may do nothing)."""
+    from dms.users import get as get_user
+
+    try:
+        return get_user(dms.catalog, name) if name else None
+    except NotFound:
+        return None
 
 
 def catalogue(dms: Dms, state: str | None = None, product: str | None = None, applicant: str | None = None,

@@ -9,16 +9,16 @@ One table (`PANELS`) says which workflow actions make up each panel of the start
     release    implemented requests to close once their revisions are released, and
                rejected or deferred requests to close                                (coordinator)
 
-The roles come from the workflow's own ACTIONS. Nobody is asked to decide or authorize their own request
-(the workflow refuses the applicant's approval and authorization), and drafts wait for their applicant
-under "my requests", not here.
+Who may take which step, and that nobody is asked to decide or authorize their own request, is
+dms.changes.rules' (`asked_of`); drafts wait for their applicant under "my requests", not here.
 """
 
 from __future__ import annotations
 
 from dms.app import Dms
-from dms.changes.workflow import ACTIONS, listing
-from dms.users import User, get
+from dms.changes.rules import asked_of
+from dms.changes.workflow import listing
+from dms.users import get
 
 PANELS = {
     "review": ("review", "assess"),
@@ -27,22 +27,6 @@ PANELS = {
     "implement": ("implement",),
     "release": ("close",),
 }
-NOT_FOR_THE_APPLICANT = ("decide", "authorize")
-
-
-def actions_for(cr: dict, user: User) -> list[str]:
-    """The transitions this user may try on the request now (the workflow still checks every rule when they do)."""
-    out = []
-    for action, (sources, _, role) in ACTIONS.items():
-        if cr["state"] not in sources:
-            continue
-        if action == "close" and cr["state"] == "decided" and cr.get("decision") == "approved":
-            continue  # an approved request closes only after authorization and implementation
-        if action == "submit" and (user.name == cr["applicant"] or user.at_least("coordinator")):
-            out.append(action)
-        elif action != "submit" and user.at_least(role):
-            out.append(action)
-    return out
 
 
 def waiting_for(dms: Dms, user: str) -> dict[str, list[dict]]:
@@ -52,10 +36,9 @@ def waiting_for(dms: Dms, user: str) -> dict[str, list[dict]]:
     if who.disabled:
         return panels
     for cr in listing(dms):
-        mine = cr["applicant"] == who.name
-        may = set(actions_for(cr, who))
+        asked = set(asked_of(cr, who))
         for panel, actions in PANELS.items():
-            steps = [a for a in actions if a in may and not (mine and a in NOT_FOR_THE_APPLICANT)]
+            steps = [a for a in actions if a in asked]
             if steps:
                 panels[panel].append({**cr, "next": steps[0]})
     return panels

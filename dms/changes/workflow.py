@@ -3,29 +3,30 @@
     draft -> submitted -> under review -> assessed -> decided (approved / rejected / deferred)
           -> authorized -> implemented -> closed          (a rejected or deferred request closes from decided)
 
-Every transition runs in one catalog transaction (BEGIN IMMEDIATE), so two users acting at
-once are serialised; a caller that read revision N may pass it, and loses nothing: if the
-request changed meanwhile it is told so and nothing is written.
+Who may take which action in which state, and why a refused one is refused, is written once, in
+dms.changes.rules; this module enforces it. Every transition runs in one catalog transaction (BEGIN
+IMMEDIATE), so two users acting at once are serialised: the state is re-checked inside it, and the update
+matches the revision checked. A caller that read revision N may pass it, and loses nothing: if the request
+changed meanwhile it is told so and nothing is written. The statements are in dms.catalog.changes.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from dms import audit
+from dms import audit, auditactions
 from dms.app import Dms
+from dms.catalog import changes as sql
 from dms.catalog.db import utcnow
-from dms.errors import NotDelivered, NotFound, PermissionDenied, RuleBroken, StaleWrite, UsageError
+from dms.changes import rules
+from dms.changes.rules import ASSESSMENT, EDITABLE, OUTCOMES, STATES, STEPS
+from dms.errors import NotDelivered, NotFound, RuleBroken, StaleWrite, UsageError
 from dms.users import acting
 
-STATES = ("draft", "submitted", "under review", "assessed", "decided", "authorized", "implemented", "closed")
-OUTCOMES = ("approved", "rejected", "deferred")
-ASSESSMENT = ("relevance", "risks", "benefits", "cost_once", "cost_recurring", "schedule_impact")
-EDITABLE = ("title", "products", "affected", "description", "reason", "need_date", "attachments", "milestones",
-            *ASSESSMENT)
+__all__ = ["ASSESSMENT", "EDITABLE", "OUTCOMES", "STATES", "STEPS", "ChangeRequest", "check", "create", "edit",
+           "get", "history", "listing", "milestone_ref", "transition"]
 # a plan milestone a request moves (its schedule impact): PLAN-NUMBER:KEY, e.g. PLAN-KX200-2025:M3
 MILESTONE_REF = re.compile(r"\s*([^\s:/#]+)\s*[:/#]\s*([^:/#]*[^\s:/#])\s*")
 
@@ -44,33 +45,22 @@ class ChangeRequest:
                 "revision": self.revision, **self.data}
 
 
-def _row(row) -> ChangeRequest:
-    number, title, applicant, state, data, revision = row
-    return ChangeRequest(number, title, applicant, state, revision, json.loads(data))
+def _request(row: sql.RequestRow) -> ChangeRequest:
+    return ChangeRequest(row.number, row.title, row.applicant, row.state, row.revision, row.data)
 
 
 def get(dms: Dms, number: str) -> ChangeRequest:
-    row = dms.catalog.conn.execute(
-        "SELECT number, title, applicant, state, data, revision FROM change_requests WHERE number = ?",
-        (number.upper(),),
-    ).fetchone()
+    row = sql.request(dms.catalog, number.upper())
     if row is None:
         raise NotFound(f"there is no change request {number.upper()} in the workflow")
-    return _row(row)
+    return _request(row)
 
 
 def _next_number(dms: Dms, year: int) -> str:
-    """The next number ([changes] number in the rules): after the counter, and after any the archive already uses."""
-    conn = dms.catalog.conn
-    row = conn.execute("SELECT last FROM cr_counters WHERE year = ?", (year,)).fetchone()
-    if row is None:
-        pattern = dms.rules.change_number_regex(year)
-        used = [int(m.group(1)) for (n,) in conn.execute(
-            "SELECT DISTINCT number FROM versions WHERE number IS NOT NULL UNION SELECT DISTINCT number FROM refs")
-            if (m := pattern.match(n))]
-        conn.execute("INSERT INTO cr_counters (year, last) VALUES (?, ?)", (year, max(used, default=0)))
-    (last,) = conn.execute("UPDATE cr_counters SET last = last + 1 WHERE year = ? RETURNING last", (year,)).fetchone()
-    return dms.rules.format_change_number(year, last)
+    """The next number ([changes] number in the rules): after the counter, and after any the archive already uses.
+    Inside the transaction that inserts the request, so a failure gives the number back."""
+    serial = sql.next_serial(dms.catalog, year, dms.rules.change_number_regex(year))
+    return dms.rules.format_change_number(year, serial)
 
 
 def create(dms: Dms, title: str, by: str, **fields) -> ChangeRequest:
@@ -80,11 +70,8 @@ def create(dms: Dms, title: str, by: str, **fields) -> ChangeRequest:
     data = _clean(dms, fields)
     with dms.catalog.transaction():
         number = _next_number(dms, date.today().year)
-        now = utcnow()
-        dms.catalog.conn.execute(
-            "INSERT INTO change_requests (number, title, applicant, state, data, created_at, updated_at) "
-            "VALUES (?, ?, ?, 'draft', ?, ?, ?)", (number, title.strip(), by, json.dumps(data), now, now))
-        _record(dms, number, by, None, "draft", "created")
+        sql.insert_request(dms.catalog, number, title.strip(), by, STATES[0], data, utcnow())
+        _record(dms, number, by, None, STATES[0], "created")
     cr = get(dms, number)
     _file(dms, cr)
     _deliver_notices(dms)
@@ -171,26 +158,31 @@ def _risk(raw) -> dict:
     return {"risk": text, "likelihood": likelihood, "severity": severity}
 
 
-def edit(dms: Dms, number: str, by: str, expected_revision: int | None = None, **fields) -> ChangeRequest:
+def edit(dms: Dms, number: str, by: str, expected_revision: int | None = None, dry_run: bool = False,
+         **fields) -> ChangeRequest:
+    """Change the request's fields, as far as dms.changes.rules lets this user (`editable_fields`).
+    `dry_run`: check and write everything in a transaction that is rolled back; return the request as it would
+    be (nothing is filed, nothing stays)."""
     cr = get(dms, number)
     user = acting(dms.catalog, by, "viewer")
-    assessment_only = cr.state == "assessed" and fields.keys() <= set(ASSESSMENT)
-    if cr.state not in ("draft", "submitted", "under review") and not assessment_only:
-        raise RuleBroken(f"{cr.number} is {cr.state}: its fields are fixed once it is assessed and decided")
-    if user.name != cr.applicant and not user.at_least("coordinator"):
-        raise PermissionDenied(f"only the applicant or a coordinator edits {cr.number}")
+    rules.enforce(cr, user, rules.EDIT)
+    rules.check_edit(cr, {k: v for k, v in fields.items() if v not in (None, (), [])})
     done = _write(dms, cr.number, by, None, expected_revision, _clean(dms, fields), "edited",
-                  require=(cr.state,))
+                  require=(cr.state,), dry_run=dry_run)
+    if dry_run:
+        return done
     _file(dms, done)
     _deliver_notices(dms)
     return done
 
 
 def _write(dms, number, by, to_state, expected_revision, changes: dict, note: str,
-           require: tuple[str, ...] = STATES, then=None) -> ChangeRequest:
-    """Write inside one transaction, re-checking the state there: a concurrent writer cannot slip between.
-    `then(dms, request as written)` runs in the same transaction (the decision's notice is queued so)."""
-    with dms.catalog.transaction():
+           require: tuple[str, ...] = STATES, then=None, dry_run: bool = False) -> ChangeRequest:
+    """Write inside one transaction, re-checking the state there: a concurrent writer cannot slip between, and
+    the update matches the revision checked (dms.catalog.changes.update_request).
+    `then(dms, request as written)` runs in the same transaction (the decision's notice is queued so).
+    `dry_run`: all of it in a transaction that is rolled back (dms.catalog.changes.trial)."""
+    with sql.trial(dms.catalog) if dry_run else dms.catalog.transaction():
         current = get(dms, number)
         if current.state not in require:
             raise StaleWrite(f"{number} is now {current.state}: someone acted on it meanwhile; nothing was changed")
@@ -199,83 +191,54 @@ def _write(dms, number, by, to_state, expected_revision, changes: dict, note: st
                            f"now {current.revision}); reload it and try again")
         data = {**current.data, **changes}
         state = to_state or current.state
-        dms.catalog.conn.execute(
-            "UPDATE change_requests SET state = ?, data = ?, revision = revision + 1, updated_at = ? "
-            "WHERE number = ? AND revision = ?",
-            (state, json.dumps(data), utcnow(), number, current.revision))
+        sql.update_request(dms.catalog, number, current.revision, state, data, utcnow())
         _record(dms, number, by, current.state, state, note,
                 {k: {"before": current.data.get(k), "after": v} for k, v in changes.items()
                  if current.data.get(k) != v})
+        written = get(dms, number)
         if then:
-            then(dms, get(dms, number))
-    return get(dms, number)
+            then(dms, written)
+    return written
 
 
 def _record(dms, number, by, from_state, to_state, note, changed: dict | None = None) -> None:
-    dms.catalog.conn.execute(
-        "INSERT INTO cr_history (number, at, user, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)",
-        (number, utcnow(), by, from_state, to_state, note))
-    action = "change request created" if from_state is None else (
-        "change request edited" if from_state == to_state else "change request transition")
+    """Inside the write's transaction: its step in the request's history, and in the audit log."""
+    sql.add_history(dms.catalog, number, utcnow(), by, from_state, to_state, note)
+    action = auditactions.CHANGE_REQUEST_CREATED if from_state is None else (
+        auditactions.CHANGE_REQUEST_EDITED if from_state == to_state else auditactions.CHANGE_REQUEST_TRANSITION)
     audit.record(dms.catalog, by, action, f"change_request:{number}",
                  {"from": from_state, "to": to_state, "note": note, "changed": changed or {}})
 
 
 def history(dms: Dms, number: str) -> list[dict]:
-    cur = dms.catalog.conn.execute(
-        "SELECT at, user, from_state, to_state, note FROM cr_history WHERE number = ? ORDER BY id", (number.upper(),))
-    return [dict(zip(("at", "user", "from", "to", "note"), row)) for row in cur]
-
-
-# action -> (from states, to state, least role)
-ACTIONS = {
-    "submit": (("draft",), "submitted", "viewer"),
-    "review": (("submitted",), "under review", "coordinator"),
-    "assess": (("under review",), "assessed", "coordinator"),
-    "decide": (("assessed",), "decided", "manager"),
-    "authorize": (("decided",), "authorized", "manager"),
-    "implement": (("authorized",), "implemented", "coordinator"),
-    "close": (("implemented", "decided"), "closed", "coordinator"),
-}
+    return [{"at": h.at, "user": h.user, "from": h.from_state, "to": h.to_state, "note": h.note}
+            for h in sql.history(dms.catalog, number.upper())]
 
 
 def transition(dms: Dms, number: str, action: str, by: str, note: str = "", expected_revision: int | None = None,
-               **params) -> ChangeRequest:
-    if action not in ACTIONS:
-        raise UsageError(f"unknown action {action!r}; actions are: {', '.join(ACTIONS)}")
-    sources, target, role = ACTIONS[action]
+               dry_run: bool = False, **params) -> ChangeRequest:
+    """Take a step of the workflow (one of STEPS), if dms.changes.rules lets this user take it now.
+    `dry_run`: check and write everything in a transaction that is rolled back; return the request as it would
+    be (nothing is filed, no notice sent, nothing stays)."""
+    if action not in STEPS:
+        raise UsageError(f"unknown action {action!r}; actions are: {', '.join(STEPS)}")
+    step = STEPS[action]
     cr = get(dms, number)
-    user = acting(dms.catalog, by, role)
-    if cr.state not in sources:
-        raise RuleBroken(f"cannot {action} {cr.number}: it is {cr.state}, and {action} takes a request that is "
-                         f"{' or '.join(sources)}")
-    if action == "submit" and user.name != cr.applicant and not user.at_least("coordinator"):
-        raise PermissionDenied(f"only the applicant or a coordinator submits {cr.number}")
+    user = acting(dms.catalog, by, "viewer")
+    rules.enforce(cr, user, action)
     changes = {}
     if action == "assess":
         changes = _clean(dms, {k: v for k, v in params.items() if k in ASSESSMENT})
-        missing = [k for k in ASSESSMENT if k not in {**cr.data, **changes} or {**cr.data, **changes}[k] in ("", [])]
-        if missing:
+        if missing := rules.missing_assessment({**cr.data, **changes}):
             raise RuleBroken(f"no decision without a complete assessment: {cr.number} lacks {', '.join(missing)}")
     if action == "decide":
         outcome, rationale = params.get("outcome"), (params.get("rationale") or "").strip()
-        if outcome not in OUTCOMES:
-            raise UsageError(f"a decision is one of {', '.join(OUTCOMES)}")
-        if not rationale:
-            raise RuleBroken("a manager decides with a rationale (--rationale)")
-        if outcome == "approved" and user.name == cr.applicant:
-            raise RuleBroken(f"{user.name} applied for {cr.number} and cannot approve it")
+        rules.check_decision(cr, user, outcome, rationale)
         changes = {"decision": outcome, "rationale": rationale, "decided_by": user.name}
     if action == "authorize":
-        if cr.data.get("decision") != "approved":
-            raise RuleBroken(f"only an approved request is authorized; {cr.number} was {cr.data.get('decision')}")
-        if user.name == cr.applicant:
-            raise RuleBroken(f"{user.name} applied for {cr.number} and cannot authorize it")
         effective = params.get("effective_date") or date.today().isoformat()
         changes = {"authorizer": user.name, "authorized_at": utcnow(), "effective_date": str(effective)}
     if action == "close":
-        if cr.state == "decided" and cr.data.get("decision") == "approved":
-            raise RuleBroken(f"{cr.number} was approved: it closes only after it is authorized and implemented")
         if cr.state == "implemented":
             waivers = {**cr.data.get("waivers", {}), **(params.get("waivers") or {})}
             open_items = [c["number"] for c in check(dms, cr.number, waivers)
@@ -284,8 +247,10 @@ def transition(dms: Dms, number: str, action: str, by: str, note: str = "", expe
                 raise RuleBroken(f"cannot close {cr.number}: not yet amended by a revision ingested after the "
                                  f"authorization, nor waived: {', '.join(open_items)}")
             changes = {"waivers": waivers}
-    done = _write(dms, cr.number, by, target, expected_revision, changes, note or action, require=sources,
-                  then=_queue_notice if action == "decide" else None)
+    done = _write(dms, cr.number, by, step.target, expected_revision, changes, note or action, require=step.sources,
+                  then=_queue_notice if action == "decide" else None, dry_run=dry_run)
+    if dry_run:
+        return done
     try:
         _file(dms, done)
     finally:
@@ -341,15 +306,12 @@ def listing(dms: Dms, state: str | None = None, product: str | None = None, appl
     for bound in (since, until):
         if bound is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", bound):
             raise UsageError(f"dates are written YYYY-MM-DD, not {bound!r}")
-    rows = dms.catalog.conn.execute(
-        "SELECT number, title, applicant, state, data, revision, created_at FROM change_requests ORDER BY number"
-    ).fetchall()
     out = []
-    for row in rows:
-        opened = row[6][:10]
+    for row in sql.requests(dms.catalog):
+        opened = row.created_at[:10]
         if (since and opened < since) or (until and opened > until):
             continue
-        cr = _row(row[:6])
+        cr = _request(row)
         if state and cr.state != state:
             continue
         if product and product.upper() not in cr.data.get("products", []):

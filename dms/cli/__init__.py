@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 import sys
 
 import click
 
 from dms import errors
-from dms.cli import changes as cli_changes
-from dms.cli import evidence as cli_evidence
-from dms.cli import followup as cli_followup
-from dms.cli import graph as cli_graph
-from dms.cli import intake as cli_intake
-from dms.cli import meta as cli_meta
-from dms.cli import parties as cli_parties
-from dms.cli import plancheck as cli_plancheck  # noqa: F401 - adds check and order-draft to the plan group
-from dms.cli import plans as cli_plans
-from dms.cli import users as cli_users
-from dms.cli import views as cli_views
-from dms.cli import web as cli_web
+from dms.catalog import DatabaseError
 from dms.cli.common import emit, home_option, json_option, open_archive, progress_bar
+from dms.cli.registry import LazyGroup  # the commands of the other dms/cli modules, imported when used
 from dms.display import shown
 
 QUERY_HELP = """Search the archive.
@@ -56,7 +45,7 @@ and/or/not are words of a sentence). --strict refuses a slip instead and require
 """
 
 
-class DmsGroup(click.Group):
+class DmsGroup(LazyGroup):
     """Turns library errors into a message and the exit code of their class."""
 
     def invoke(self, ctx):
@@ -65,7 +54,7 @@ class DmsGroup(click.Group):
         except errors.DmsError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(errors.exit_code(exc))
-        except sqlite3.DatabaseError as exc:  # a damaged page met in the middle of a command
+        except DatabaseError as exc:  # a damaged page met in the middle of a command
             from dms.catalog.health import damaged, is_damage
 
             if not is_damage(exc):
@@ -95,6 +84,7 @@ def cli():
 @json_option
 def ingest(paths, follow_symlinks, settings, as_json):
     """Store, extract and index the files under PATHS (incremental: unchanged files are skipped)."""
+    from dms.cli import intake as cli_intake
     from dms.ingest.pipeline import ingest as run_ingest
 
     with open_archive(settings) as dms:
@@ -133,8 +123,10 @@ def ingest(paths, follow_symlinks, settings, as_json):
 @home_option
 @json_option
 def search(query, limit, page, sort, as_of, strict, settings, as_json):
+    from dms.search import search as search_archive
+
     with open_archive(settings) as dms:
-        results = dms.search(query, limit=limit, page=page, sort=sort, as_of=as_of, forgiving=not strict)
+        results = search_archive(dms, query, limit=limit, page=page, sort=sort, as_of=as_of, forgiving=not strict)
     if as_json:
         emit(True, results.to_dict(), None)
         return
@@ -326,12 +318,6 @@ def sample_generate(out, scale, seed, as_json):
     truth = generate(out, scale=scale, seed=seed)
     emit(as_json, {"out": out, "files": len(truth["files"])},
          lambda d: click.echo(f"wrote {d['files']} files to {d['out']}"))
-
-
-for _command in (*cli_graph.COMMANDS, cli_users.user_group, cli_changes.change_group, *cli_web.COMMANDS,
-                 *cli_evidence.COMMANDS, *cli_intake.COMMANDS, *cli_meta.COMMANDS, *cli_parties.COMMANDS,
-                 *cli_views.COMMANDS, *cli_plans.COMMANDS, *cli_followup.COMMANDS):
-    cli.add_command(_command)
 
 
 def main() -> None:

@@ -1,4 +1,8 @@
-"""`dms change …`: change requests from the command line, acting as --as / $DMS_USER."""
+"""`dms change …`: change requests from the command line, acting as --as / $DMS_USER.
+
+Each action's help says who may take it, and a refused action says what the user may do instead: both from
+dms.changes.rules, as the web page and the API.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import functools
 import click
 
 from dms import changes
+from dms.changes.rules import OUTCOMES, help_text
 from dms.cli.common import as_option, emit, home_option, json_option, open_archive
+from dms.errors import NotFound, PermissionDenied, RuleBroken
 
 
 @click.group("change")
@@ -38,6 +44,23 @@ def _fields(kwargs: dict) -> dict:
     return {k: v for k, v in kwargs.items() if v not in (None, ())}
 
 
+def _acting(dms, settings, number: str, act):
+    """Run `act()`; a refusal by the rules also says what the user may do on the request now."""
+    from dms.changes.rules import allowed_actions
+    from dms.changes.views import acting_user
+
+    try:
+        return act()
+    except (RuleBroken, PermissionDenied) as exc:
+        user = acting_user(dms, settings.user)
+        try:
+            allowed = allowed_actions(changes.get(dms, number), user) if user and not user.disabled else ()
+        except NotFound:
+            raise exc from None
+        may = f"{settings.user} may: {', '.join(allowed)}" if allowed else f"nothing {settings.user} may do on it now"
+        raise type(exc)(f"{exc} ({may})") from None
+
+
 def _show(d: dict) -> None:
     click.echo(f"{d['number']}  {d['title']}  [{d['state']}{' / ' + d['decision'] if d.get('decision') else ''}]")
     for key in ("applicant", "products", "affected", "description", "reason", "relevance", "benefits", "cost_once",
@@ -64,14 +87,16 @@ def change_new(title, settings, as_json, **kwargs):
 @change_group.command("show")
 @click.argument("number")
 @home_option
+@as_option
 @json_option
 def change_show(number, settings, as_json):
-    """A request's fields, its state history and the amendment status of each affected document.
-    A request that exists only as archive documents is shown from them (state "on file")."""
-    from dms.changes.views import describe
+    """A request's fields, its state history, the amendment status of each affected document, and what you
+    (--as / $DMS_USER) may do on it now. A request that exists only as archive documents is shown from them
+    (state "on file")."""
+    from dms.changes.views import acting_user, describe, with_actions
 
     with open_archive(settings) as dms:
-        data = describe(dms, number)
+        data = with_actions(describe(dms, number), acting_user(dms, settings.user))
 
     def human(d):
         if d["state"] in ("on file", "cited only"):
@@ -86,6 +111,8 @@ def change_show(number, settings, as_json):
         _show(d)
         for h in d["history"]:
             click.echo(f"  {h['at']}  {h['user']:10} {h['from'] or '-'} -> {h['to']}  {h['note']}")
+        may = ", ".join(d["allowed_actions"]) or "nothing now"
+        click.echo(f"  {settings.user} may: {may}")
 
     emit(as_json, data, human)
 
@@ -118,13 +145,16 @@ def change_list(state, product, applicant, since, until, with_archive, settings,
 @as_option
 @json_option
 def change_edit(number, expected_revision, settings, as_json, **kwargs):
-    """Change a request's fields (until it is assessed)."""
     with open_archive(settings) as dms:
-        cr = changes.edit(dms, number, settings.user, expected_revision, **_fields(kwargs))
+        cr = _acting(dms, settings, number,
+                     lambda: changes.edit(dms, number, settings.user, expected_revision, **_fields(kwargs)))
     emit(as_json, cr.to_dict(), _show)
 
 
-def _action(name: str, doc: str, extra=()):
+change_edit.help = help_text("edit")
+
+
+def _action(name: str, extra=()):
     @click.argument("number")
     @click.option("--note", default="", help="Kept in the request's history.")
     @click.option("--revision", "expected_revision", type=int, help="Refuse if the request changed since.")
@@ -134,28 +164,29 @@ def _action(name: str, doc: str, extra=()):
     @functools.wraps(lambda: None)
     def command(number, note, expected_revision, settings, as_json, **params):
         with open_archive(settings) as dms:
-            cr = changes.transition(dms, number, name, settings.user, note, expected_revision, **_fields(params))
+            cr = _acting(dms, settings, number, lambda: changes.transition(
+                dms, number, name, settings.user, note, expected_revision, **_fields(params)))
         emit(as_json, cr.to_dict(), lambda d: click.echo(f"{d['number']} is now {d['state']}"))
 
     for option in reversed(extra):
         command = option(command)
-    command.__doc__ = doc
+    command.__doc__ = help_text(name)
     return change_group.command(name)(command)
 
 
-_action("submit", "Submit a draft for review (the applicant or a coordinator).")
-_action("review", "Take a submitted request under review (coordinator).")
-_action("assess", "Record the assessment; it must be complete (coordinator).", [
+_action("submit")
+_action("review")
+_action("assess", [
     click.option("--relevance"), click.option("--benefits"), click.option("--schedule-impact", "schedule_impact"),
     click.option("--risk", "risks", multiple=True, help="TEXT:LIKELIHOOD:SEVERITY (repeatable)."),
     click.option("--cost-once", "cost_once", type=float),
     click.option("--cost-recurring", "cost_recurring", type=float)])
-_action("decide", "Decide an assessed request with a rationale (manager; never one's own approval).", [
-    click.option("--outcome", type=click.Choice(changes.workflow.OUTCOMES), required=True),
+_action("decide", [
+    click.option("--outcome", type=click.Choice(OUTCOMES), required=True),
     click.option("--rationale", required=True)])
-_action("authorize", "Authorize an approved request before it is built in (manager, not the applicant).", [
+_action("authorize", [
     click.option("--effective-date", "effective_date")])
-_action("implement", "Mark an authorized request implemented (coordinator).")
+_action("implement")
 
 
 @change_group.command("close")
@@ -166,7 +197,6 @@ _action("implement", "Mark an authorized request implemented (coordinator).")
 @as_option
 @json_option
 def change_close(number, waive, note, settings, as_json):
-    """Close a request: every affected document amended by a later revision, or waived with a reason."""
     waivers = {}
     for item in waive:
         doc, sep, reason = item.partition("=")
@@ -174,8 +204,12 @@ def change_close(number, waive, note, settings, as_json):
             raise click.BadParameter(f"{item!r}: write DOC=REASON", param_hint="--waive")
         waivers[doc.strip().upper()] = reason.strip()
     with open_archive(settings) as dms:
-        cr = changes.transition(dms, number, "close", settings.user, note, waivers=waivers)
+        cr = _acting(dms, settings, number,
+                     lambda: changes.transition(dms, number, "close", settings.user, note, waivers=waivers))
     emit(as_json, cr.to_dict(), lambda d: click.echo(f"{d['number']} is now {d['state']}"))
+
+
+change_close.help = help_text("close")
 
 
 @change_group.command("notices")

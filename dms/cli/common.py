@@ -17,12 +17,40 @@ def json_option(f):
     return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
 
 
+class EngineName(click.ParamType):
+    """--engine: a name from the engine registry (dms.index.engines), read only when the option is used or its
+    help shown, so that starting a command does not import the search package."""
+
+    name = "engine"
+
+    def get_metavar(self, param, ctx=None) -> str:
+        from dms.index.engines import NAMES
+
+        return f"[{'|'.join(NAMES)}]"
+
+    def convert(self, value, param, ctx):
+        from dms.errors import ConfigError
+        from dms.index.engines import engine
+
+        try:
+            return engine(value, setting=None).name
+        except ConfigError as exc:
+            self.fail(str(exc), param, ctx)
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        from dms.index.engines import NAMES
+
+        return [CompletionItem(n) for n in NAMES if n.startswith(incomplete.lower())]
+
+
 def home_option(f):
     @click.option("--home", type=click.Path(file_okay=False), envvar="DMS_HOME",
                   help="Data directory (catalog, store, index). Default: $DMS_HOME or ~/.local/share/dms.")
-    @click.option("--engine", type=click.Choice(["whoosh", "tantivy"]), default=None,
-                  help="Search engine (default: $DMS_SEARCH_ENGINE, else whoosh). Another engine's index is rebuilt "
-                       "from the catalog on first use (or with `dms reindex`).")
+    @click.option("--engine", type=EngineName(), default=None,
+                  help="Search engine (default: $DMS_SEARCH_ENGINE, else the first listed). Another engine's index is "
+                       "rebuilt from the catalog on first use (or with `dms reindex`).")
     @functools.wraps(f)
     def wrapper(*args, home=None, engine=None, **kwargs):
         settings = load_settings(home=home)

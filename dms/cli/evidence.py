@@ -12,7 +12,25 @@ from dms.errors import IntegrityError, exit_code
 
 @click.group("audit")
 def audit_group():
-    """The tamper-evident audit log: who did what, when, with before and after."""
+    """The tamper-evident audit log: who did what, when, with before and after (`dms audit actions` lists what
+    it records)."""
+
+
+@audit_group.command("actions")
+@json_option
+def audit_actions(as_json):
+    """Every action the audit log records (dms.auditactions), by what it is about, with its meaning."""
+    from dms.auditactions import by_group
+
+    data = {group: [{"action": a.name, "meaning": a.meaning} for a in actions] for group, actions in by_group().items()}
+
+    def human(groups):
+        for group, actions in groups.items():
+            click.echo(f"{group}:")
+            for a in actions:
+                click.echo(f"  {a['action']:26} {a['meaning']}")
+
+    emit(as_json, data, human)
 
 
 @audit_group.command("verify")

@@ -7,9 +7,13 @@ import click
 from dms import errors
 from dms.cli.common import as_option, emit, home_option, json_option, open_archive
 from dms.display import shown
+from dms.graph import linktypes  # the one table of link types (a light import: no graph machinery)
+
+_WALKED = ", ".join(n for n in linktypes.NAMES if n in linktypes.WALKED)
 
 
-@click.command("trace")
+@click.command("trace", epilog=f"From REF every link is followed; onward from another document only {_WALKED} "
+               "and links made by hand of any type (see `dms link types`).")
 @click.argument("ref")
 @click.option("--depth", default=2, show_default=True, help="How many links away from REF.")
 @click.option("--limit", default=50, show_default=True, help="Documents per page.")
@@ -132,7 +136,8 @@ def _graph_report(settings, as_json: bool, question, key: str, line) -> None:
 @home_option
 @json_option
 def orphans_command(settings, as_json):
-    """Documents no cross-reference ties to other paperwork (product and party links aside)."""
+    """Documents no cross-link ties to other paperwork, derived or made by hand (product and party links aside;
+    which types are cross-links: `dms link types`)."""
     from dms.graph.explore import orphans
 
     _graph_report(settings, as_json, orphans, "documents",
@@ -170,8 +175,8 @@ def link_group():
 @link_group.command("add")
 @click.argument("a")
 @click.argument("b")
-@click.option("--type", "kind", required=True, help="relates_to, supersedes, amends, decided_in, responds_to, "
-              "part_of, cancels, attachment_of, reply_to or duplicate_of.")
+@click.option("--type", "kind", required=True, metavar="TYPE",
+              help=f"One of {', '.join(linktypes.HAND_ADDABLE)} (their meanings: `dms link types`).")
 @click.option("--reason", required=True, help="Why A and B belong together (kept with the link).")
 @home_option
 @as_option
@@ -187,6 +192,26 @@ def link_add(a, b, kind, reason, settings, as_json):
         link_id = add_link(dms, source, target, kind, reason)
     emit(as_json, {"id": link_id, "from": source, "to": target, "type": kind, "by": settings.user},
          lambda d: click.echo(f"link {d['id']}: {shown(d['from'])} -{d['type']}-> {shown(d['to'])} (by {d['by']})"))
+
+
+@link_group.command("types")
+@json_option
+def link_types(as_json):
+    """The link types of the graph: what each means, whether dms derives it or people add it by hand, whether
+    trace walks on through it and whether it saves a document from `dms orphans`."""
+    rows = [{"name": t.name, "meaning": t.meaning, "derived": t.derived, "hand_addable": t.hand_addable,
+             "walked": t.walked, "cross_link": t.cross_link} for t in linktypes.TABLE]
+
+    def human(d):
+        width = max(len(r["name"]) for r in d["types"])
+        for r in d["types"]:
+            made = "derived and by hand" if r["derived"] and r["hand_addable"] else (
+                "derived" if r["derived"] else "by hand")
+            flags = [made] + (["walked by trace"] if r["walked"] else []) + (
+                ["cross-link"] if r["cross_link"] else ["not a cross-link"])
+            click.echo(f"{r['name']:{width}}  {r['meaning']}  ({', '.join(flags)})")
+
+    emit(as_json, {"total": len(rows), "types": rows}, human)
 
 
 @link_group.command("remove")

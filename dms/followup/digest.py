@@ -16,13 +16,13 @@ from email.utils import format_datetime, make_msgid
 
 from dms import audit
 from dms.app import Dms
+from dms.auditactions import FOLLOW_UP_DIGEST_QUEUED as QUEUED
 from dms.catalog import followup as sql
 from dms.catalog import outbox
 from dms.followup.listing import followups
 from dms.followup.people import DMS_SENDER, people
 from dms.plans.model import FollowUp
 
-QUEUED = "follow-up digest queued"  # audit action
 NUMBER = "FOLLOWUP-DIGEST"  # the outbox's number column of every digest
 KINDS = ("action", "awaiting reply", "plan finding")  # what a digest lists
 HEADINGS = {"action": "Actions from minutes", "awaiting reply": "Correspondence",

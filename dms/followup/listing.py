@@ -17,6 +17,7 @@ from datetime import date
 
 from dms import audit
 from dms.app import Dms
+from dms.auditactions import FOLLOW_UP_MARKED_DONE as MARKED
 from dms.catalog import followup as sql
 from dms.errors import DmsError, NotFound, PermissionDenied, UsageError
 from dms.followup import actions as act
@@ -25,7 +26,6 @@ from dms.followup.people import People, people
 from dms.plans.model import FOLLOWUP_KINDS, FollowUp
 from dms.users import acting
 
-MARKED = "follow-up marked done"  # audit action
 MARKABLE = ("action", "awaiting reply")  # plan findings and change requests are settled where they live
 MAX_NOTE = 2000
 
@@ -103,8 +103,9 @@ def _plan_findings(dms: Dms, as_of: date) -> list[FollowUp]:
 def _change_requests(dms: Dms, user: str | None) -> list[FollowUp]:
     """With a user: the requests whose next step that user may take; without: every request waiting on a step,
     owned by nobody in particular (the role that takes it is in extra)."""
+    from dms.changes.rules import STEPS, next_step
     from dms.changes.waiting import PANELS, waiting_for
-    from dms.changes.workflow import ACTIONS, listing
+    from dms.changes.workflow import listing
 
     if user is not None:
         try:
@@ -116,10 +117,7 @@ def _change_requests(dms: Dms, user: str | None) -> list[FollowUp]:
         steps = {a for actions in PANELS.values() for a in actions}
         rows = []
         for cr in listing(dms):
-            step = next((a for a, (sources, _, _) in ACTIONS.items() if a in steps and cr["state"] in sources), None)
-            if cr["state"] == "decided" and cr.get("decision") != "approved":
-                step = "close"  # rejected or deferred: closed, never authorized
-            if step and cr["state"] != "closed":
+            if (step := next_step(cr)) in steps:  # (dms.changes.rules: a rejected or deferred request closes)
                 rows.append((cr, step, ""))
     seen, out = set(), []
     for cr, step, owner in rows:
@@ -130,7 +128,7 @@ def _change_requests(dms: Dms, user: str | None) -> list[FollowUp]:
         out.append(FollowUp("change request", f"cr:{cr['number']}", owner, products[0] if products else "",
                             f"{cr['number']} {cr['title']}: waiting to {step} ({cr['state']})", None, None,
                             cr["number"], since=date.fromisoformat(cr["opened"]),
-                            extra={"products": products, "step": step, "role": ACTIONS[step][2],
+                            extra={"products": products, "step": step, "role": STEPS[step].role,
                                    "state": cr["state"]}))
     return out
 

@@ -1,20 +1,34 @@
 """The cross-reference graph: built from the catalog, queried by trace and links.
 
 `node_for()` turns what a person types (CR-2023-014, SPEC-KX200-03 Rev B, KX200, a party name,
-a document id or path) into a graph node.
+a document id or path) into a graph node. The link types are one table, `dms.graph.linktypes`.
+
+Importing this package stays light (no networkx, no catalog, no `Dms`; `build_graph` is loaded when first
+named): the command line reads the link types for its help without loading the graph machinery.
 """
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
-from dms.app import Dms
-from dms.documents import resolve
 from dms.errors import NotFound
-from dms.graph.build import build_graph, doc_node, entity_node
 from dms.graph.trace import TraceResult, links, trace
 
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from dms.app import Dms
+    from dms.graph.build import build_graph
+
 __all__ = ["build_graph", "graph_for", "links", "node_for", "trace", "TraceResult"]
+
+
+def __getattr__(name: str):
+    if name == "build_graph":
+        from dms.graph.build import build_graph
+
+        return build_graph
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def graph_for(dms: Dms) -> nx.MultiDiGraph:
@@ -35,6 +49,8 @@ def linked_ids(dms: Dms, ref: str, depth: int = 2) -> set[int]:
 
 
 def node_for(dms: Dms, g: nx.MultiDiGraph, ref: str) -> str:
+    from dms.graph.build import doc_node, entity_node
+
     text = ref.strip()
     if text.startswith("doc:") and text in g:
         return text
@@ -51,4 +67,6 @@ def node_for(dms: Dms, g: nx.MultiDiGraph, ref: str) -> str:
         parties = [n for n, a in g.nodes(data=True) if a["kind"] == "party" and text.lower() in a["label"].lower()]
         if len(parties) == 1:
             return parties[0]
+    from dms.documents import resolve
+
     return doc_node(resolve(dms, text).id)  # a document id, path, SHA-256 or number with revision

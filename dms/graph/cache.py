@@ -3,7 +3,8 @@
 The stamp counts what the graph is made of: versions (every ingest change adds one), documents,
 duplicates, hand-made links and their removals, hand edits, OCR and re-derivations (which rewrite a
 version in place), and the rules the graph is read with (identifier patterns, change families,
-revision schemes, decision and amendment phrases).
+revision schemes, decision and amendment phrases), and the format: the pickle's layout and a digest of the
+link-type table (`dms.graph.linktypes.DIGEST`), so changing a link type rebuilds every cached graph.
 
 graph.pickle lies in the data directory, where anyone who can write it could plant a pickle that runs
 code when loaded. It is read with `_GraphUnpickler`, which refuses every global but the graph class (the
@@ -18,24 +19,30 @@ import os
 import pickle
 import stat
 import tempfile
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from dms.app import Dms
+from dms.catalog.graphstamp import graph_inputs, in_write_transaction
 from dms.graph.build import build_graph
+from dms.graph.linktypes import DIGEST
 from dms.rules import Rules
 
+if TYPE_CHECKING:
+    from dms.app import Dms
+
 CACHE_FORMAT = 4
+# the format of the pickle and the link-type table it was built with: a change to either rebuilds the cache
+FORMAT_STAMP = f"{CACHE_FORMAT}:{DIGEST}"
 _memory: dict[str, tuple[tuple, nx.MultiDiGraph]] = {}  # per data directory: the last graph this process used
 
 
 def stamp(dms: Dms) -> tuple:
-    from dms.catalog.graphstamp import graph_inputs
     from dms.parties import ACTIONS as PARTIES  # parties renamed, merged, undone
     from dms.rederive import ACTION as REDERIVED  # metadata and references rewritten in place
 
-    row = graph_inputs(dms.catalog.conn, ("metadata edited", "ocr", REDERIVED, *PARTIES))
-    return (CACHE_FORMAT, *row, rules_stamp(dms.rules))
+    row = graph_inputs(dms.catalog, ("metadata edited", "ocr", REDERIVED, *PARTIES))
+    return (FORMAT_STAMP, *row, rules_stamp(dms.rules))
 
 
 def rules_stamp(rules: Rules) -> str:
@@ -52,7 +59,7 @@ def _path(dms: Dms):
 def load_or_build(dms: Dms) -> nx.MultiDiGraph:
     """The graph for the catalog as it is now: kept in memory while it stays current (a long-running
     server asks many times), else read from graph.pickle, else built. Callers must not modify it."""
-    if dms.catalog.conn.in_transaction:
+    if in_write_transaction(dms.catalog):
         # rows not yet committed may be rolled back and their ids given again, so a graph seen inside a
         # transaction is never kept (in memory or on disk) under a stamp that could match the catalog later
         return build_graph(dms.catalog, dms.matcher)

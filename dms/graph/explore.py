@@ -7,12 +7,10 @@ from itertools import islice
 import networkx as nx
 
 from dms.errors import NotFound
+from dms.graph.linktypes import CROSS_LINKS, MENTIONS, OWN_NUMBER, SUPERSEDES
 from dms.graph.trace import _neighbours, label, trace
 
 IDENTIFIER_KINDS_EXCLUDED = ("product", "party", "document")
-CROSS_LINKS = frozenset({"identifies", "revision_of", "mentions", "supersedes", "attachment_of", "reply_to",
-                         "duplicate_of",
-                         "decided_in", "amends", "manual"})
 
 
 def _undirected(g: nx.MultiDiGraph) -> nx.Graph:
@@ -56,7 +54,8 @@ def timeline(g: nx.MultiDiGraph, root: str) -> dict:
 
 
 def orphans(g: nx.MultiDiGraph) -> list[dict]:
-    """Documents that no cross-reference ties to any other paperwork (products and parties aside)."""
+    """Documents that no cross-link (`dms.graph.linktypes`: derived or made by hand) ties to any other paperwork
+    (products and parties aside)."""
     out = []
     for node, attrs in g.nodes(data=True):
         if attrs["kind"] != "document":
@@ -75,9 +74,9 @@ def dangling(g: nx.MultiDiGraph) -> list[dict]:
         if attrs["kind"] in IDENTIFIER_KINDS_EXCLUDED or attrs["kind"] == "document":
             continue
         incoming = list(g.in_edges(node, data=True))
-        if any(d["type"] in ("identifies", "revision_of") for _, _, d in incoming):
+        if any(d["type"] in OWN_NUMBER for _, _, d in incoming):
             continue
-        citing = sorted({g.nodes[u]["id"] for u, _, d in incoming if d["type"] == "mentions"})
+        citing = sorted({g.nodes[u]["id"] for u, _, d in incoming if d["type"] == MENTIONS})
         out.append({"node": node, "identifier": attrs["label"], "kind": attrs["kind"], "cited_by": citing})
     return sorted(out, key=lambda d: d["node"])
 
@@ -85,13 +84,13 @@ def dangling(g: nx.MultiDiGraph) -> list[dict]:
 def stale(g: nx.MultiDiGraph) -> list[dict]:
     """Current documents that cite a revision that a later revision has superseded."""
     latest: dict[str, tuple[str, dict]] = {}
-    superseded = {v for u, v, d in g.edges(data=True) if d["type"] == "supersedes"}
+    superseded = {v for u, v, d in g.edges(data=True) if d["type"] == SUPERSEDES}
     for node, attrs in g.nodes(data=True):
         if attrs["kind"] == "document" and attrs.get("number") and attrs.get("revision") and node not in superseded:
             latest[attrs["number"]] = (attrs["revision"], attrs)
     out = []
     for u, _, d in g.edges(data=True):
-        if d["type"] != "mentions" or " Rev " not in d.get("cited", "") or u in superseded:
+        if d["type"] != MENTIONS or " Rev " not in d.get("cited", "") or u in superseded:
             continue
         number, revision = d["cited"].split(" Rev ", 1)
         if number in latest and latest[number][0] != revision and g.nodes[u].get("number") != number:

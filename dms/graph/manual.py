@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dms import audit
-from dms.app import Dms
-from dms.errors import UsageError
+from typing import TYPE_CHECKING
 
-TYPES = ("relates_to", "supersedes", "amends", "decided_in", "responds_to", "part_of", "cancels",
-         "attachment_of", "reply_to", "duplicate_of")
+from dms import audit, auditactions
+from dms.errors import UsageError
+from dms.graph.linktypes import HAND_ADDABLE
+
+if TYPE_CHECKING:
+    from dms.app import Dms
+
+TYPES = HAND_ADDABLE  # the link types people may add (dms.graph.linktypes), in display order
 
 
 def add_link(dms: Dms, source: str, target: str, kind: str, reason: str, by: str | None = None,
@@ -29,7 +33,7 @@ def add_link(dms: Dms, source: str, target: str, kind: str, reason: str, by: str
     user = by or dms.settings.user
     with dms.catalog.transaction():
         link_id = dms.catalog.add_manual_link(source, target, kind, reason.strip(), user)
-        audit.record(dms.catalog, user, "link added", source, {"link": link_id, "to": target, "type": kind,
+        audit.record(dms.catalog, user, auditactions.LINK_ADDED, source, {"link": link_id, "to": target, "type": kind,
                                                                 "reason": reason.strip()}, also=[target])
     return link_id
 
@@ -41,6 +45,6 @@ def remove_link(dms: Dms, link_id: int, reason: str, by: str | None = None) -> N
     with dms.catalog.transaction():
         link = next((r for r in dms.catalog.manual_links() if r["id"] == link_id), None)
         dms.catalog.remove_manual_link(link_id, reason.strip(), user)
-        audit.record(dms.catalog, user, "link removed", link["source"] if link else f"link:{link_id}",
+        audit.record(dms.catalog, user, auditactions.LINK_REMOVED, link["source"] if link else f"link:{link_id}",
                      {"link": link_id, "to": link["target"] if link else None, "reason": reason.strip()},
                      also=[link["target"]] if link else [])

@@ -1,19 +1,23 @@
 """Queries over the graph: what a reference names, what is tied to it, and its links.
 
-Trace walks from the root through document-to-document links (revisions, attachments,
-replies, duplicates) and through the root's own entity, but never onward through other
-entities: a product or party named in a document is a hub that would tie everything to
-everything. The result is paged; the total is always given.
+Trace walks from the root through document-to-document links (the `walked` link types of
+`dms.graph.linktypes`: revisions, attachments, replies, duplicates, and links made by hand) and
+through the root's own entity, but never onward through other entities: a product or party named
+in a document is a hub that would tie everything to everything. The result is paged; the total is
+always given.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
 from dataclasses import asdict, dataclass, field
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from dms.errors import NotFound
+from dms.graph.linktypes import OWN_NUMBER, WALKED, rank
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 DEFAULT_LIMIT = 50
 
@@ -43,13 +47,7 @@ class TraceResult:
 
 def entities_of(g: nx.MultiDiGraph, doc: str) -> list[str]:
     """The entities a document is: its own document number."""
-    return [v for _, v, d in g.out_edges(doc, data=True) if d["type"] in ("identifies", "revision_of")]
-
-
-# When several links join two nodes, the chain shows the most specific one.
-SPECIFIC = ("amends", "decided_in", "identifies", "revision_of", "supersedes", "attachment_of", "reply_to",
-            "duplicate_of",
-            "mentions", "about", "involves")
+    return [v for _, v, d in g.out_edges(doc, data=True) if d["type"] in OWN_NUMBER]
 
 
 def _neighbours(g: nx.MultiDiGraph, node: str):
@@ -61,12 +59,9 @@ def _neighbours(g: nx.MultiDiGraph, node: str):
     return sorted(best.items())
 
 
-def _rank(kind: str) -> int:
-    return SPECIFIC.index(kind) if kind in SPECIFIC else len(SPECIFIC)
-
-
 def _keep(best: dict[str, Link], other: str, link: Link) -> None:
-    if other not in best or (link.manual, -_rank(link.type)) > (best[other].manual, -_rank(best[other].type)):
+    """When several links join two nodes the chain shows one: made by hand first, then the most specific."""
+    if other not in best or (link.manual, -rank(link.type)) > (best[other].manual, -rank(best[other].type)):
         best[other] = link
 
 
@@ -89,8 +84,7 @@ def trace(g: nx.MultiDiGraph, root: str, depth: int = 2, limit: int = DEFAULT_LI
             other_is_document = g.nodes[other]["kind"] == "document"
             if not other_is_document:
                 continue  # entities are reached only as the root
-            if is_document and not link.manual and node not in expandable \
-                    and link.type not in ("supersedes", "attachment_of", "reply_to", "duplicate_of"):
+            if is_document and not link.manual and node not in expandable and link.type not in WALKED:
                 continue
             level[other] = here + 1
             via[other] = via[node] + [link]

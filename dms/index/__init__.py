@@ -1,7 +1,9 @@
-"""The search facade: the only door to the engine.
+"""The engine's door: the only way into the search engine.
 
-`open_backend()` picks the engine; `search()` parses a query once, runs it, and adds
-snippets from the catalog. Other packages import from here, never from an engine module.
+`open_backend()` picks the engine; `search()` parses a query once, runs it, and adds snippets from the
+catalog. It takes the catalog, the engine and the identifier matcher, never the open archive: searching as
+users do it (the graph for `linked:`, as-of, filters) is the search door's, dms.search, one floor up.
+Other packages import from here, never from an engine module.
 """
 
 from dms.index.backend import EngineHit, EngineResult, IndexWriter, SearchBackend

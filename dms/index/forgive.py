@@ -16,7 +16,7 @@
 Everything that is not a bare word (a phrase, an identifier's exact match aside, field:value, prefix*, fuzzy~,
 an OR group, a NOT or -word) is never dropped or loosened: it stays required, and the bare words rank within
 what it selects. Holds and bundles do not come here: their scope is the query language read strictly
-(Dms.matching_ids), where lowercase and/or/not are operators as before.
+(dms.search.matching_ids), where lowercase and/or/not are operators as before.
 """
 
 from __future__ import annotations

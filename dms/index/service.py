@@ -9,7 +9,7 @@ from dms.catalog import Catalog
 from dms.config import Settings
 from dms.errors import UsageError
 from dms.identifiers import IdentifierMatcher
-from dms.index import forgive
+from dms.index import engines, forgive
 from dms.index import query as q
 from dms.index.backend import SearchBackend
 from dms.index.limits import Deadline, Limits
@@ -20,15 +20,11 @@ MAX_LIMIT = 500
 
 
 def open_backend(settings: Settings) -> SearchBackend:
-    """The engine settings.search_engine names (DMS_SEARCH_ENGINE); both keep their index in index/ and
-    bound each query by the DMS_QUERY_* settings."""
-    if settings.search_engine == "tantivy":
-        from dms.index.tantivy_backend import TantivyBackend
-
-        return TantivyBackend(settings.index_dir, limits=Limits.of(settings))
-    from dms.index.whoosh_backend import WhooshBackend
-
-    return WhooshBackend(settings.index_dir, limits=Limits.of(settings))
+    """The engine settings.search_engine names (DMS_SEARCH_ENGINE, --engine), from the one registry
+    (dms.index.engines; only that engine's module is imported). Every engine keeps its index in index/ and
+    bounds each query by the DMS_QUERY_* settings."""
+    backend = engines.engine(settings.search_engine).load()
+    return backend(settings.index_dir, limits=Limits.of(settings))
 
 
 @dataclass(frozen=True, slots=True)

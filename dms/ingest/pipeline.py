@@ -1,7 +1,8 @@
 """Ingest: scan -> store (hash) -> extract in workers -> record in the catalog -> index in batches.
 
-Steps are small functions over frozen records; the catalog is written per file in one
-transaction, the index after the catalog, so a run killed at any point is completed by the
+Steps are small functions over frozen records; the catalog is written in batches of about
+CATALOG_BATCH files, each one `catalog.transaction()` (held open by dms.catalog.batches.Batch; a
+file's audit entry joins it), the index after the catalog, so a run killed at any point is completed by the
 next: unchanged files are skipped by size and mtime, stale index entries are re-synced,
 and attachments queued but not yet extracted are picked up from `pending_sha`.
 """
@@ -14,9 +15,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dms import audit
+from dms import audit, auditactions
 from dms.app import Dms, IndexBatch
 from dms.catalog import intake
+from dms.catalog.batches import Batch
 from dms.catalog.db import KnownFile
 from dms.ingest.pool import ExtractPool, InlinePool
 from dms.ingest.postpass import after_ingest
@@ -81,6 +83,7 @@ class _Run:
         self.waiting: dict[str, list[Job]] = {}  # sha -> jobs waiting for that extraction
         self.seen: set[str] = set()  # hashes met in this run
         self.in_batch = 0
+        self.batch = Batch(dms.catalog)  # the open catalog transaction: about CATALOG_BATCH files
         self.index = IndexBatch(dms)
         self.repairs = Repairs(dms.catalog, dms.store, by)
         self.fine: list[str] = []  # paths read (or unchanged) in this run: any lasting problem of theirs is over
@@ -139,13 +142,13 @@ class _Run:
     def problem(self, p: PathProblem) -> None:
         """A path that could not become a version: in the report, and listed by `dms problems` until it can."""
         self.report.problems.append(p.to_dict())
-        intake.note(self.catalog.conn, p.path, p.kind, p.severity, p.reason)
+        intake.note(self.catalog, p.path, p.kind, p.severity, p.reason)
         self.met.add(p.path)
 
     def problems_over(self, walked: list[str]) -> None:
         """Lasting problems of paths now read, or no longer met in a folder walked in full (gone, or fine)."""
-        intake.clear(self.catalog.conn, [p for p in self.fine if p not in self.met])
-        intake.forget_under(self.catalog.conn, walked, self.met)
+        intake.clear(self.catalog, [p for p in self.fine if p not in self.met])
+        intake.forget_under(self.catalog, walked, self.met)
 
     def finish(self) -> None:
         for job, ex in self.pool.results():
@@ -173,7 +176,7 @@ class _Run:
 
     def after_version(self, job: Job) -> None:
         self.recorded.add(job.doc_id)
-        audit.record(self.catalog, self.by, "ingest", f"doc:{job.doc_id}",
+        audit.record(self.catalog, self.by, auditactions.INGEST, f"doc:{job.doc_id}",
                      {"path": job.path, "sha256": job.sha256, "size": job.size, "replaces": job.old_sha})
         shas = {job.sha256} | ({job.old_sha} if job.old_sha else set())
         self.catalog.refresh_duplicates(shas)
@@ -183,14 +186,17 @@ class _Run:
             self.on_done()
 
     def begin(self) -> None:
-        """Catalog writes are grouped, about CATALOG_BATCH files to a transaction."""
-        if not self.catalog.conn.in_transaction:
-            self.catalog.conn.execute("BEGIN IMMEDIATE")
+        """Catalog writes are grouped, about CATALOG_BATCH files to a transaction (audit entries join it)."""
+        self.batch.open()
 
     def commit(self) -> None:
-        if self.catalog.conn.in_transaction:
-            self.catalog.conn.execute("COMMIT")
+        self.batch.commit()
         self.in_batch = 0
+
+    def abort(self, exc_info) -> None:
+        """After a failure: cancel the index writer (never commit it), then roll back the catalog batch."""
+        self.index.abort(exc_info)
+        self.batch.abort(exc_info)
 
     def maybe_flush(self) -> None:
         """Commit the catalog batch when full; index once enough versions are committed."""
@@ -296,7 +302,7 @@ def ingest(
             run.problems_over(found.walked)
             report.repaired = run.repairs.done
         except BaseException:
-            run.index.abort(sys.exc_info())  # never commit a writer after a failure
+            run.abort(sys.exc_info())  # never commit a writer after a failure, nor half a batch
             raise
         if not inline and ocr_now:  # else scanned pages wait, marked "needed", for the web's OCR queue
             report.ocr = _ocr(dms, pool, report, by)

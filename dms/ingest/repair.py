@@ -9,11 +9,10 @@ to a blob that no longer does repairs it the same way. Each repair is an audit e
 from __future__ import annotations
 
 from dms import audit
+from dms.auditactions import REPAIR as ACTION
 from dms.catalog import health
 from dms.catalog.db import KnownFile
 from dms.store import Blob, Store
-
-ACTION = "repair"
 
 
 class Repairs:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from dms import audit
+from dms import audit, auditactions
 from dms.app import Dms
 from dms.catalog import ocrwork
 from dms.ingest.metadata import derive
@@ -38,7 +38,7 @@ def finish_version(dms: Dms, version_id: int, by: str) -> bool:
     ocrwork.rederive(catalog, version_id, {k: val for k, val in values.items() if k not in kept},
                      derived.references)
     summary = pages.summary(catalog, version_id) or {}
-    audit.record(catalog, by, "ocr", f"doc:{doc_id}", {
+    audit.record(catalog, by, auditactions.OCR, f"doc:{doc_id}", {
         "version": v.seq, "sha256": v.sha256, "pages": summary.get("ocr_pages", []),
         "failed": summary.get("failed", []), "confidence": summary.get("confidence"),
         "languages": dms.settings.ocr_languages,

@@ -87,7 +87,7 @@ def check_plan(dms, number: str, as_of: date | None = None) -> CheckResult:
     from dms.supply.evidence import supply_on
 
     day = as_of or date.today()
-    key = (str(dms.settings.home), number.strip().upper(), as_of, day, stamp(dms), last_change(dms.catalog.conn),
+    key = (str(dms.settings.home), number.strip().upper(), as_of, day, stamp(dms), last_change(dms.catalog),
            repr(dms.rules.plans))
     if key in _memo:
         return _memo[key]

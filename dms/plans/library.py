@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import tempfile
 from dataclasses import replace
 from datetime import date
@@ -21,14 +20,17 @@ from pathlib import Path
 
 from dms import audit
 from dms.app import Dms
+from dms.auditactions import PLAN_IMPORTED as IMPORTED
+from dms.auditactions import PLAN_SAVED as SAVED
+from dms.catalog import OperationalError
 from dms.catalog import plans as sql
+from dms.catalog.health import is_busy
 from dms.errors import NotFound, PlanError, UsageError
 from dms.plans.codec import plan_from_dict, plan_to_dict
 from dms.plans.model import Plan
 from dms.plans.workbook import read_workbook, write_workbook
 from dms.revisions import revision_key
 
-IMPORTED, SAVED = "plan imported", "plan saved"  # audit actions
 READER = 1  # the workbook reader's version: a change to what it makes of a workbook bumps it (the cache is re-read)
 KINDS = {".xlsx": "xlsx", ".csv": "csv"}
 _memo: dict[tuple, tuple[object, Plan]] = {}  # (sha256, kind, max_rows) -> (rules read with, plan)
@@ -125,8 +127,8 @@ def _keep(dms: Dms, version_id: int, kind: str, plan: Plan) -> None:
     data = json.dumps(plan_to_dict(replace(plan, doc_id=None, version_id=None)))
     try:
         sql.keep(dms.catalog, version_id, _digest(dms, kind, dms.settings.plan_max_rows), data)
-    except sqlite3.OperationalError as exc:  # another process writes the catalog: keep it another time
-        if "locked" not in str(exc) and "busy" not in str(exc):
+    except OperationalError as exc:  # another process writes the catalog: keep it another time
+        if not is_busy(exc):
             raise
 
 

@@ -121,7 +121,7 @@ def _slug(text: str) -> str:
 
 def order_draft(dms, result: CheckResult, out: Path, *, by: str) -> OrderDraft:
     """Write the draft to `out`, keep a copy on file, queue an e-mail per supplier, audit it (a coordinator)."""
-    from dms import audit
+    from dms import audit, auditactions
     from dms.catalog import outbox
     from dms.changes.archive import file_name
     from dms.changes.notify import deliver_pending
@@ -150,7 +150,7 @@ def order_draft(dms, result: CheckResult, out: Path, *, by: str) -> OrderDraft:
             name = f"{file_name(plan.number)}-order-{_slug(supplier)}-{stamp}.eml"
             message = _compose(user, plan, result.as_of, supplier, group, kept.name)
             queued.append(QueuedMail(supplier, name, outbox.add(dms.catalog, plan.number, name, message), len(group)))
-        audit.record(dms.catalog, by, "plan order draft", f"doc:{doc_id}",
+        audit.record(dms.catalog, by, auditactions.PLAN_ORDER_DRAFT, f"doc:{doc_id}",
                      {"plan": plan.number, "revision": plan.revision, "as_of": result.as_of.isoformat(),
                       "lines": len(lines), "suppliers": [m.supplier for m in queued], "csv": str(out)},
                      also=[f"doc:{plan.doc_id}"] if plan.doc_id else ())

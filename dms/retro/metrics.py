@@ -24,6 +24,7 @@ from pathlib import Path
 
 from dms.app import Dms
 from dms.catalog import DocumentRow
+from dms.catalog import metrics as metrics_sql
 from dms.catalog.problems import add_problem
 from dms.model import Problem
 
@@ -178,31 +179,20 @@ def read_document(dms: Dms, doc: DocumentRow) -> tuple[dict[tuple[str, str, str]
 
 def refresh(dms: Dms) -> int:
     """Read the figures of every table document not read yet (current versions); returns how many were read."""
-    todo = dms.catalog.documents_where(
-        "v.kind IN ('csv', 'xlsx') AND d.duplicate_of IS NULL AND d.retired_at IS NULL AND d.purged_at IS NULL "
-        "AND v.id NOT IN (SELECT version_id FROM metrics_read)", ())
+    todo = metrics_sql.documents_for_metrics(dms.catalog)
     for doc in todo:
         found, problem = read_document(dms, doc)
         with dms.catalog.transaction():
             if problem:
                 add_problem(dms.catalog, doc.version.id, problem)
-            dms.catalog.conn.executemany(
-                "INSERT INTO metrics (version_id, product, period, metric, value) VALUES (?, ?, ?, ?, ?)",
-                [(doc.version.id, p, period, m, value) for (p, period, m), value in sorted(found.items())])
-            dms.catalog.conn.execute("INSERT INTO metrics_read (version_id, tables) VALUES (?, ?)",
-                                     (doc.version.id, len(found)))
+            metrics_sql.store_figures(dms.catalog, doc.version.id, found)
     return len(todo)
 
 
 def for_product(dms: Dms, product: str) -> dict[str, dict[str, dict]]:
     """period -> metric -> {value, doc_id}: the figures of current versions, the later-dated report winning."""
     refresh(dms)
-    rows = dms.catalog.conn.execute(
-        "SELECT m.period, m.metric, m.value, d.id, COALESCE(v.doc_date, '') FROM metrics m "
-        "JOIN versions v ON v.id = m.version_id JOIN documents d ON d.current_version_id = v.id "
-        "WHERE m.product = ? AND d.retired_at IS NULL AND d.purged_at IS NULL ORDER BY 5, d.id",
-        (product.upper(),)).fetchall()
     out: dict[str, dict[str, dict]] = defaultdict(dict)
-    for period, metric, value, doc_id, _ in rows:
+    for period, metric, value, doc_id in metrics_sql.figures_of(dms.catalog, product.upper()):
         out[period][metric] = {"value": value, "doc_id": doc_id}  # later rows (later reports) win
     return dict(sorted(out.items()))

@@ -13,11 +13,13 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from dms import changes
-from dms.changes.views import catalogue, describe
+from dms.changes.rules import STEPS
+from dms.changes.views import catalogue, describe, with_actions
 from dms.documents import resolve, revisions, show
 from dms.graph import graph_for, links, node_for, trace
 from dms.graph.explore import paths, timeline
 from dms.graph.manual import add_link, remove_link
+from dms.search import search as search_archive
 from dms.textview import view as text_view
 from dms.web import uploads
 from dms.web.graphview import elements
@@ -34,7 +36,7 @@ def _archive(request: Request):
 
 @router.get("/health", summary="Up and able to read the catalog (no sign-in needed)")
 def health(request: Request):
-    _archive(request).catalog.conn.execute("SELECT 1").fetchone()
+    _archive(request).catalog.ping()
     return {"ok": True}
 
 
@@ -53,8 +55,8 @@ def search(request: Request, q: str, sort: Literal["relevance", "newest", "oldes
            limit: int = 10, as_of: str | None = None, strict: bool = False, who: Caller = caller()):
     """A typing slip (an unclosed quote, a stray bracket, a trailing "?") is searched as words and `notice` says so;
     `strict=true` refuses it instead, as a script that builds queries may prefer."""
-    return _archive(request).search(q, sort=sort, page=page, limit=limit, as_of=as_of,
-                                    forgiving=not strict).to_dict()
+    return search_archive(_archive(request), q, sort=sort, page=page, limit=limit, as_of=as_of,
+                          forgiving=not strict).to_dict()
 
 
 @router.get("/documents/{ref}", summary="A document's metadata (ref: id, path, identifier or SHA-256 prefix)")
@@ -167,7 +169,8 @@ def graph_around(request: Request, ref: str, radius: int = 1, who: Caller = call
 @router.get("/changes", summary="Change requests, filtered")
 def change_list(request: Request, state: str | None = None, product: str | None = None, applicant: str | None = None,
                 since: str | None = None, until: str | None = None, archive: bool = False, who: Caller = caller()):
-    rows = catalogue(_archive(request), state, product, applicant, since, until, archive)
+    rows = [with_actions(r, who.user) for r in catalogue(_archive(request), state, product, applicant, since, until,
+                                                         archive)]
     return {"total": len(rows), "changes": rows}
 
 
@@ -192,7 +195,7 @@ class NewChange(ChangeFields):
 
 
 class Transition(BaseModel):
-    action: str = Field(description=", ".join(changes.workflow.ACTIONS))
+    action: str = Field(description=", ".join(STEPS))
     note: str = ""
     revision: int | None = Field(None, description="refuse if the request changed since this revision")
     outcome: str | None = Field(None, description="decide: approved, rejected or deferred")
@@ -206,19 +209,21 @@ class Transition(BaseModel):
 def change_new(request: Request, body: NewChange, who: Caller = caller()):
     fields = body.model_dump(exclude_none=True)
     title = fields.pop("title")
-    return request.app.state.web.write(changes.create, title, who.name, **fields).to_dict()
+    return with_actions(request.app.state.web.write(changes.create, title, who.name, **fields).to_dict(), who.user)
 
 
-@router.get("/changes/{number}", summary="A request with history and amendments, or as on file in the archive")
+@router.get("/changes/{number}", summary="A request with history and amendments, or as on file in the archive; "
+                                        "allowed_actions: what the caller may do on it now")
 def change_show(request: Request, number: str, who: Caller = caller()):
-    return describe(_archive(request), number)
+    return with_actions(describe(_archive(request), number), who.user)
 
 
 @router.patch("/changes/{number}", summary="Edit a request's fields (until it is assessed)")
 def change_edit(request: Request, number: str, body: ChangeFields, revision: int | None = None,
                 who: Caller = caller()):
     fields = body.model_dump(exclude_none=True)
-    return request.app.state.web.write(changes.edit, number, who.name, revision, **fields).to_dict()
+    return with_actions(request.app.state.web.write(changes.edit, number, who.name, revision, **fields).to_dict(),
+                        who.user)
 
 
 @router.post("/changes/{number}/transitions", summary="submit, review, assess, decide, authorize, implement, close")
@@ -232,8 +237,9 @@ def change_transition(request: Request, number: str, body: Transition, who: Call
         params = {"effective_date": body.effective_date}
     elif body.action == "close":
         params = {"waivers": {k.upper(): v for k, v in (body.waivers or {}).items()}}
-    return request.app.state.web.write(changes.transition, number, body.action, who.name, body.note, body.revision,
-                                       **params).to_dict()
+    done = request.app.state.web.write(changes.transition, number, body.action, who.name, body.note, body.revision,
+                                       **params)
+    return with_actions(done.to_dict(), who.user)
 
 
 @router.get("/changes/{number}/check", summary="Amendment status of each affected document")

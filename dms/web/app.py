@@ -7,7 +7,6 @@ signed in is sent to the sign-in page.
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import asynccontextmanager
 from urllib.parse import quote, urlsplit
 
@@ -18,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from dms import errors
+from dms.catalog import DatabaseError
 from dms.config import Settings
 from dms.web.state import HERE, WebState
 
@@ -118,7 +118,7 @@ def _signed_in(request: Request):
 
     try:
         live = auth.session(request.app.state.web.dms().catalog, request.cookies.get(SESSION_COOKIE))
-    except (errors.DmsError, sqlite3.DatabaseError):
+    except (errors.DmsError, DatabaseError):
         return None
     return Caller(live.user, live)
 
@@ -140,8 +140,8 @@ def _error_handlers(app: FastAPI) -> None:
             return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
         return _error(request, errors.http_status(exc), type(exc).__name__, str(exc))
 
-    @app.exception_handler(sqlite3.DatabaseError)
-    async def catalog_error(request: Request, exc: sqlite3.DatabaseError):
+    @app.exception_handler(DatabaseError)
+    async def catalog_error(request: Request, exc: DatabaseError):
         from dms.catalog.health import damaged, is_damage
 
         if not is_damage(exc):

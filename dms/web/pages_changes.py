@@ -1,5 +1,8 @@
 """Change requests in the browser: list, new, a request's page with the actions the user may take, the report.
 
+The page offers exactly the actions dms.changes.rules allows the user (`allowed_actions`), and the decision
+outcomes it allows them (`outcomes`); the edit form holds the fields the request's state leaves open.
+
 A form that is refused (a rule of the workflow, a bad value, a stale revision) comes back as the same page
 with the reason beside the form and what was typed still in it; nothing was changed.
 """
@@ -13,9 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from dms import changes, errors
+from dms.changes import rules
 from dms.changes.views import ON_FILE_STATES, SOURCES, catalogue, describe
-from dms.changes.waiting import actions_for
-from dms.changes.workflow import ACTIONS, ASSESSMENT, OUTCOMES
 from dms.errors import UsageError
 from dms.web.render import render
 from dms.web.security import Caller, caller
@@ -126,13 +128,13 @@ def _page(request: Request, number: str, who: Caller, status: int = 200, failed:
     values = {"edit": form_values(data), "assess": form_values(data)}
     if failed:
         values[failed["form"]] = {**values.get(failed["form"], {}), **failed["values"]}
+    allowed = () if on_file else rules.allowed_actions(data, who.user)
     return render(request, "change.html", status=status, cr=data, on_file=on_file,
                   links=related(archive, data["number"], workflow=not on_file, exclude=shown),
                   history=audit.history(archive.catalog, f"change_request:{data['number']}"),
-                  actions=[] if on_file else actions_for(data, who.user), outcomes=OUTCOMES, assessment=ASSESSMENT,
-                  editable=not on_file and data["state"] in ("draft", "submitted", "under review")
-                  and (who.name == data.get("applicant") or who.user.at_least("coordinator")),
-                  values=values, failed=failed)
+                  actions=[a for a in allowed if a != rules.EDIT], editable=rules.EDIT in allowed,
+                  assessment_only=not on_file and rules.editable_fields(data) == rules.ASSESSMENT,
+                  outcomes=() if on_file else rules.outcomes(data, who.user), values=values, failed=failed)
 
 
 @router.get("/changes/{number}")
@@ -160,7 +162,7 @@ async def edit(request: Request, number: str, who: Caller = caller()):
 
 def _params(action: str, form) -> dict:
     if action == "assess":
-        return {k: v for k, v in fields_from_form(form).items() if k in ASSESSMENT}
+        return {k: v for k, v in fields_from_form(form).items() if k in rules.ASSESSMENT}
     if action == "decide":
         return {"outcome": form.get("outcome"), "rationale": form.get("rationale") or ""}
     if action == "authorize":
@@ -179,8 +181,8 @@ def _params(action: str, form) -> dict:
 
 @router.post("/changes/{number}/{action}")
 async def act(request: Request, number: str, action: str, who: Caller = caller()):
-    if action not in ACTIONS:
-        raise UsageError(f"unknown action {action!r}; actions are: {', '.join(ACTIONS)}")
+    if action not in rules.STEPS:
+        raise UsageError(f"unknown action {action!r}; actions are: {', '.join(rules.STEPS)}")
     form = await request.form()
     try:
         params, note, revision = _params(action, form), str(form.get("note") or ""), _revision(form)

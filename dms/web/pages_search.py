@@ -14,6 +14,7 @@ from dms import views
 from dms.catalog.headings import identities
 from dms.errors import UsageError
 from dms.graph.manual import TYPES
+from dms.search import search
 from dms.titles import heading
 from dms.web import pages_bulk, pages_views, uploads
 from dms.web.render import render
@@ -76,7 +77,7 @@ def search_page(request: Request, q: str = "", f: list[str] = Query([]), date_fr
         context["active"] = active
         if not q.strip() and not active:
             return render(request, "search.html", **context)
-        results = refine.search(archive, q, active, as_of=as_of or None, sort=sort, page=page, limit=limit)
+        results = search(archive, q, filters=active, as_of=as_of or None, sort=sort, page=page, limit=limit)
     except UsageError as exc:
         return render(request, "search.html", status=400, **{**context, "error": str(exc)})
     context.update(results=results, hits=_titled(archive, results.hits), chips=active.chips(),

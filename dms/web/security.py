@@ -24,7 +24,7 @@ from fastapi.security import HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from dms import auth
-from dms.errors import NotSignedIn, PermissionDenied, TooLarge
+from dms.errors import NotSignedIn, PasswordChangeRequired, PermissionDenied, TooLarge
 from dms.users import User
 
 SESSION_COOKIE = "dms_session"
@@ -98,7 +98,7 @@ def caller(role: str = "viewer", temporary_ok: bool = False):
         who = await run_in_threadpool(_identify, request)
         if who.session is not None and who.user.must_change and not temporary_ok:
             request.state.caller = who  # for the access log
-            raise auth.PasswordChangeRequired("you signed in with a temporary password: set your own first, "
+            raise PasswordChangeRequired("you signed in with a temporary password: set your own first, "
                                               "at /account/password")
         if request.method not in SAFE_METHODS and who.session is not None:
             given = request.headers.get("x-csrf-token")

@@ -79,8 +79,7 @@ def ingest_saved(state: WebState, written: list[tuple[str, Path]], by: str) -> d
         refresh(archive)
     files = []
     for sent, path in written:
-        found = archive.catalog.documents_where("d.path = ?", (str(path),))
-        doc = found[0] if found else None
+        doc = archive.catalog.document_at_path(str(path))
         problems = archive.catalog.problems(doc_id=doc.id) if doc else []
         files.append({
             "name": sent, "stored_as": str(path), "id": doc.id if doc else None,

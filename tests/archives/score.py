@@ -3,8 +3,8 @@
 Truth as the generators in tests/archives return it: {"files": [{"path", "type", "number", "revision", "date",
 "products", "decided_in": [change numbers], "amends": [change numbers]}]}. Number, revision, date, type and
 products are scored on every file; decided_in and amends on the files where the truth or dms has a link (a file
-that neither links would only pad the ratio). Uses only what dms had before issue 14 too (the catalog's
-`documents_where` and the graph), so bench/accuracy.py can score an earlier commit with it.
+that neither links would only pad the ratio). Uses only what dms had before issue 14 too (a document
+by its path, and the graph), so bench/accuracy.py can score an earlier commit with it.
 """
 
 from __future__ import annotations
@@ -35,19 +35,27 @@ def links(app) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
     return decided, amends
 
 
+def _at_path(app, path: str):
+    """The document recorded from this path, or None (an earlier commit's catalog has only `documents_where`)."""
+    if hasattr(app.catalog, "document_at_path"):
+        return app.catalog.document_at_path(path)
+    rows = app.catalog.documents_where("d.path = ?", (path,))
+    return rows[0] if rows else None
+
+
 def derived(app, archive_dir: Path, truth: dict) -> dict[str, dict | None]:
     """Per truth path: what dms holds for it (None when the file is not in the catalog)."""
     decided, amends = links(app)
     out: dict[str, dict | None] = {}
     for f in truth["files"]:
-        rows = app.catalog.documents_where("d.path = ?", (str(archive_dir / f["path"]),))
-        if not rows:
+        doc = _at_path(app, str(archive_dir / f["path"]))
+        if doc is None:
             out[f["path"]] = None
             continue
-        v = rows[0].version
+        v = doc.version
         out[f["path"]] = {"number": v.number, "revision": v.revision, "date": v.doc_date, "type": v.doc_type,
-                          "products": sorted(v.products), "decided_in": sorted(decided.get(rows[0].id, ())),
-                          "amends": sorted(amends.get(rows[0].id, ()))}
+                          "products": sorted(v.products), "decided_in": sorted(decided.get(doc.id, ())),
+                          "amends": sorted(amends.get(doc.id, ()))}
     return out
 
 

@@ -1,0 +1,55 @@
+"""A write transaction held open across many calls: an ingest writes about 200 files to one transaction.
+
+`Catalog.transaction()` is a `with` block; a batch that opens on the first write of a file and commits when
+enough files are in (or before the index is written) spans many calls, so `Batch` holds that block open
+between `open()` and `commit()` / `abort()`. The transaction is still the catalog's (BEGIN IMMEDIATE,
+ROLLBACK on failure); only its extent is the caller's.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import ExitStack
+
+from dms.catalog.db import Catalog
+
+
+class Batch:
+    """One catalog write transaction at a time, opened and committed by the caller (see the module)."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self._stack: ExitStack | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._stack is not None
+
+    def open(self) -> None:
+        """Begin the batch's transaction unless it is open. Refuses (RuntimeError) to run inside a transaction
+        someone else opened: joining it, the batch's commit would not commit, and what the search index is
+        told after it (dms.app.IndexBatch) could be rolled back by the caller."""
+        if self._stack is not None:
+            return
+        if self.catalog.conn.in_transaction:
+            raise RuntimeError("a write batch cannot run inside another catalog transaction: the index would be "
+                               "told of writes the caller may still roll back")
+        stack = ExitStack()
+        stack.enter_context(self.catalog.transaction())
+        self._stack = stack
+
+    def commit(self) -> None:
+        """Commit the open transaction (nothing when none is open)."""
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            stack.close()
+
+    def abort(self, exc_info) -> None:
+        """Roll the open transaction back after a failure (`exc_info` = sys.exc_info()); the failure is the
+        caller's to raise, so an error rolling back (SQLite already ended the transaction) does not hide it."""
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            try:
+                stack.__exit__(*exc_info)
+            except sqlite3.Error:
+                pass

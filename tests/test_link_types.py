@@ -1,0 +1,188 @@
+"""The link types are one table (dms.graph.linktypes), and build, trace, orphans, manual links, the command
+line and the graph cache all read it."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from conftest import REPO, run_dms, run_json
+
+from dms.app import Dms
+from dms.config import load_settings
+from dms.errors import UsageError
+from dms.graph import cache, graph_for, linktypes, trace
+from dms.graph.explore import orphans
+from dms.graph.manual import add_link
+from dms.ingest.pipeline import ingest
+
+LETTERS = {  # plain letters that cite nothing: each is an orphan until someone ties it to another
+    "visit.txt": "Notes from the supplier visit: the hinge bushings wear early.\n",
+    "memo.txt": "Memo: we should look again at how the hinge bushings are greased.\n",
+    "photo-log.txt": "Photo log of the workshop floor, taken on a Tuesday.\n",
+}
+
+
+def _letters(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in LETTERS.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def _orphan_paths(home: Path) -> set[str]:
+    return {Path(d["path"]).name for d in run_json(home, "orphans")["documents"]}
+
+
+def test_a_link_made_by_hand_saves_both_documents_from_orphans_until_it_is_removed(tmp_path):
+    home = tmp_path / "home"
+    inbox = _letters(tmp_path / "in")
+    run_json(home, "ingest", str(inbox))
+    assert _orphan_paths(home) == set(LETTERS)
+    made = run_json(home, "link", "add", str(inbox / "visit.txt"), str(inbox / "memo.txt"),
+                    "--type", "relates_to", "--reason", "the same worn bushings", "--as", "anna")
+    assert _orphan_paths(home) == {"photo-log.txt"}  # the bug: both stayed orphans
+    run_json(home, "link", "remove", str(made["id"]), "--reason", "different bushings", "--as", "marco")
+    assert _orphan_paths(home) == set(LETTERS)
+
+
+@pytest.fixture(scope="module")
+def letters_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("letters") / "home"
+    inbox = _letters(home.parent / "in")
+    with Dms(load_settings(environ={}, home=home)) as app:
+        ingest(app, [inbox], inline=True)
+    return home
+
+
+@pytest.mark.parametrize("kind", linktypes.HAND_ADDABLE)
+def test_every_type_people_may_add_ties_the_two_documents_for_orphans_and_trace(letters_home, kind):
+    with Dms(load_settings(environ={}, home=letters_home)) as app:
+        g = graph_for(app)
+        by_name = {Path(a["path"]).name: n for n, a in g.nodes(data=True) if a["kind"] == "document"}
+        link = add_link(app, by_name["visit.txt"], by_name["memo.txt"], kind, f"test of {kind}", by="anna")
+        try:
+            g = graph_for(app)
+            assert {Path(d["path"]).name for d in orphans(g)} == {"photo-log.txt"}
+            assert [Path(d["path"]).name for d in trace(g, by_name["visit.txt"]).documents] == ["memo.txt"]
+        finally:
+            from dms.graph.manual import remove_link
+
+            remove_link(app, link, "undo the test link", by="anna")
+        assert len(orphans(graph_for(app))) == len(LETTERS)
+
+
+def test_a_type_outside_the_table_cannot_be_added(letters_home):
+    with Dms(load_settings(environ={}, home=letters_home)) as app:
+        g = graph_for(app)
+        a, b = sorted(n for n, attrs in g.nodes(data=True) if attrs["kind"] == "document")[:2]
+        for kind in ("friends_with", *(t for t in linktypes.NAMES if t not in linktypes.HAND_ADDABLE)):
+            with pytest.raises(UsageError, match=f"unknown link type '{kind}'"):
+                add_link(app, a, b, kind, "no such type may be added", by="anna")
+
+
+def test_the_table_is_consistent():
+    assert len(linktypes.NAMES) == len(linktypes.TABLE)  # no name twice
+    for row in linktypes.TABLE:
+        assert row.derived or row.hand_addable, f"{row.name} is neither derived nor added by hand"
+        assert row.meaning.strip(), row.name
+    # a link made by hand ties two pieces of paperwork: it must count for orphans
+    assert set(linktypes.HAND_ADDABLE) <= linktypes.CROSS_LINKS
+    assert [linktypes.rank(n) for n in linktypes.NAMES] == list(range(len(linktypes.NAMES)))
+    assert linktypes.rank("no_such_type") == len(linktypes.NAMES)
+
+
+def _types_made(g: nx.MultiDiGraph) -> set[str]:
+    return {d["type"] for _, _, d in g.edges(data=True) if not d.get("manual")}
+
+
+def test_build_makes_exactly_the_derived_types(sample_world, tmp_path):
+    _, g = sample_world
+    copies = _letters(tmp_path / "copies")
+    (copies / "visit-copy.txt").write_bytes((copies / "visit.txt").read_bytes())  # the sample holds no copy
+    with Dms(load_settings(environ={}, home=tmp_path / "home")) as app:
+        ingest(app, [copies], inline=True)
+        with_copy = _types_made(graph_for(app))
+    assert linktypes.DUPLICATE_OF in with_copy
+    assert _types_made(g) | with_copy == linktypes.DERIVED
+
+
+def _chain(kind: str) -> nx.MultiDiGraph:
+    """root -mentions-> doc:2 -kind-> doc:3, three documents."""
+    g = nx.MultiDiGraph()
+    for i in (1, 2, 3):
+        g.add_node(f"doc:{i}", kind="document", id=i, title=f"d{i}", path=f"/d{i}", type="letter", date=None)
+    g.add_edge("doc:1", "doc:2", type=linktypes.SUPERSEDES, evidence="first hop")
+    g.add_edge("doc:2", "doc:3", type=kind, evidence="second hop")
+    return g
+
+
+@pytest.mark.parametrize("row", linktypes.TABLE, ids=lambda r: r.name)
+def test_trace_walks_on_through_exactly_the_walked_types(row):
+    reached = {d["id"] for d in trace(_chain(row.name), "doc:1", depth=3).documents}
+    assert reached == ({2, 3} if row.walked else {2})
+
+
+@pytest.mark.parametrize("row", linktypes.TABLE, ids=lambda r: r.name)
+def test_orphans_are_the_documents_without_a_cross_link(row):
+    g = _chain(row.name)
+    g.remove_edge("doc:1", "doc:2")
+    assert {d["id"] for d in orphans(g)} == ({1} if row.cross_link else {1, 2, 3})
+
+
+def test_a_chain_shows_the_most_specific_of_two_links_in_table_order():
+    first, later = linktypes.NAMES[0], linktypes.NAMES[-1]
+    g = _chain(later)
+    g.add_edge("doc:1", "doc:2", type=first, evidence="the more specific")
+    [hop] = next(d for d in trace(g, "doc:1").documents if d["id"] == 2)["via"]
+    assert hop["type"] == first
+
+
+def test_the_command_line_lists_the_table(tmp_path):
+    shown = run_json(tmp_path, "link", "types")["types"]
+    assert [r["name"] for r in shown] == list(linktypes.NAMES)
+    assert [r["name"] for r in shown if r["hand_addable"]] == list(linktypes.HAND_ADDABLE)
+    help_text = " ".join(run_dms(tmp_path, "link", "add", "--help").stdout.split())
+    assert f"One of {', '.join(linktypes.HAND_ADDABLE)} " in help_text
+    trace_help = " ".join(run_dms(tmp_path, "trace", "--help").stdout.split())
+    walked = [n for n in linktypes.NAMES if n in linktypes.WALKED]
+    assert ", ".join(walked) in trace_help
+    assert not any(n in trace_help for n in linktypes.NAMES if n not in linktypes.WALKED)
+
+
+def test_a_cache_built_with_another_link_table_is_rebuilt(letters_home):
+    changed = tuple(r if r.name != linktypes.ABOUT else linktypes.LinkType(
+        r.name, r.meaning, r.derived, r.hand_addable, r.walked, True) for r in linktypes.TABLE)
+    assert linktypes.digest(changed) != linktypes.DIGEST
+    with Dms(load_settings(environ={}, home=letters_home)) as app:
+        current = cache.stamp(app)
+        assert linktypes.DIGEST in current[0]
+        for stamp_format, kept in ((current[0], True), (f"{cache.CACHE_FORMAT}:{linktypes.digest(changed)}", False)):
+            marked = cache.refresh(app).copy()
+            marked.add_node("marker", kind="marker")  # only a graph read from the file holds it
+            path = app.settings.home / "graph.pickle"
+            path.write_bytes(pickle.dumps(((stamp_format, *current[1:]), marked)))
+            cache.forget(app)
+            assert ("marker" in cache.load_or_build(app)) is kept
+
+
+def _link_name_collections(source: str) -> list[tuple[int, list[str]]]:
+    """Tuples, lists and sets of two or more string constants that are all link type names."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and len(node.elts) >= 2:
+            values = [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            if len(values) == len(node.elts) and set(values) <= set(linktypes.NAMES):
+                found.append((node.lineno, values))
+    return found
+
+
+def test_no_list_of_link_types_outside_the_table():
+    assert _link_name_collections('KINDS = ("supersedes", "reply_to")') == [(1, ["supersedes", "reply_to"])]
+    assert _link_name_collections('x = ("supersedes", "something else")') == []
+    copies = {str(p.relative_to(REPO)): hits for p in sorted((REPO / "dms").rglob("*.py"))
+              if p.name != "linktypes.py" and (hits := _link_name_collections(p.read_text()))}
+    assert copies == {}, f"lists of link types outside dms/graph/linktypes.py: {copies}"

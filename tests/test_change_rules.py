@@ -79,8 +79,9 @@ def accepted(app, number: str, user: str, action: str, **fields) -> DmsError | N
     """None if the library takes the action (tried in a transaction that is rolled back), else its refusal."""
     before = changes.get(app, number)
     try:
-        if action == rules.EDIT:
-            changes.edit(app, number, user, dry_run=True, **(fields or {"benefits": "fewer complaints"}))
+        if action == rules.EDIT:  # by default, the first field this user may edit (or the assessment's benefits)
+            open_to = rules.editable_fields(before, users.get(app.catalog, user)) or ("benefits",)
+            changes.edit(app, number, user, dry_run=True, **(fields or {open_to[0]: "fewer complaints"}))
         else:
             changes.transition(app, number, action, user, dry_run=True, **{**PARAMS.get(action, {}), **fields})
         refused = None
@@ -113,11 +114,12 @@ def agree(app, clients, number: str, user: str) -> tuple:
             taken = accepted(app, number, user, "decide", outcome=outcome) is None
             assert taken == (outcome in outcomes), (cell, outcome)
     if rules.EDIT in allowed:  # the edit form holds fields open in this state; the library takes those only
-        assert fields and fields <= set(rules.editable_fields(cr)), cell
+        open_to = set(rules.editable_fields(cr, who))
+        assert fields and fields <= open_to, cell
         for field in ("description", "benefits"):  # a field of the request, one of its assessment
             taken = accepted(app, number, user, rules.EDIT, **{field: "changed"}) is None
-            assert taken == (field in rules.editable_fields(cr)), (cell, field)
-        assert ("description" in fields) == ("description" in rules.editable_fields(cr)), cell
+            assert taken == (field in open_to), (cell, field)
+        assert ("description" in fields) == ("description" in open_to), cell
     return cell
 
 
@@ -209,3 +211,20 @@ def test_a_dry_run_writes_nothing_and_a_trial_refuses_to_nest(world):
     with app.catalog.transaction(), pytest.raises(RuntimeError, match="inside another transaction"):
         with sql.trial(app.catalog):
             pass
+
+
+def test_an_applicant_proposes_an_assessment_but_never_rewrites_it_once_the_review_has_started(world):
+    app, _ = world
+    number = changes.create(app, "Quieter fan", "vera").number
+    changes.edit(app, number, "vera", risks=["fan stalls:2:3"])  # a draft: the applicant may propose one
+    changes.transition(app, number, "submit", "vera")
+    changes.transition(app, number, "review", "cora")
+    with pytest.raises(PermissionDenied, match="assessment .*risks.* is a coordinator's"):
+        changes.edit(app, number, "vera", risks=["fan stalls:1:1"])
+    changes.edit(app, number, "vera", description="the fan hums at 2 kHz")  # the request itself: still hers
+    changes.transition(app, number, "assess", "cora", **ASSESSED)
+    assert rules.allowed_actions(changes.get(app, number), users.get(app.catalog, "vera")) == ()
+    with pytest.raises(PermissionDenied, match="only a coordinator corrects its assessment"):
+        changes.edit(app, number, "vera", benefits="everyone will love it")
+    changes.edit(app, number, "cora", benefits="fewer returns")  # the coordinator corrects it until the decision
+    assert changes.get(app, number).data["benefits"] == "fewer returns"

@@ -12,8 +12,10 @@ person, and why a refused action is refused.
     close      implemented (every affected document   closed        a coordinator
                amended or waived), or decided
                (rejected or deferred)
-    edit       draft, submitted, under review: every field;  -      the applicant, or a coordinator
-               assessed: the assessment only
+    edit       draft, submitted: every field;            -             the applicant, or a coordinator
+               under review: every field, the assessment              (the assessment: a coordinator; the
+               by a coordinator only; assessed: the                    applicant may propose one until the
+               assessment only                                         review starts, never change it later)
 
 The workflow (dms.changes.workflow) takes no action `refusal` refuses; the command line, the web page and the
 API offer what `allowed_actions` allows, and nothing else. What depends on what the action is given (a complete
@@ -25,9 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dms.errors import DmsError, PermissionDenied, RuleBroken, UsageError
-from dms.users import User
+
+if TYPE_CHECKING:
+    from dms.users import User
 
 STATES = ("draft", "submitted", "under review", "assessed", "decided", "authorized", "implemented", "closed")
 OUTCOMES = ("approved", "rejected", "deferred")
@@ -97,6 +102,9 @@ def refusal(request, user: User, action: str) -> DmsError | None:
             return RuleBroken(f"{number} is {state}: its fields are fixed once it is assessed and decided")
         if not is_applicant and not user.at_least("coordinator"):
             return PermissionDenied(f"only the applicant or a coordinator edits {number}")
+        if not editable_fields(request, user):
+            return PermissionDenied(f"{number} is {state}: only a coordinator corrects its assessment until it is "
+                                    "decided")
         return None
     step = STEPS[action]
     if not user.at_least(step.role):
@@ -143,17 +151,27 @@ def check_decision(request, user: User, outcome, rationale: str) -> None:
         raise RuleBroken(f"{user.name} applied for {_facts(request)[0]} and cannot approve it")
 
 
-def editable_fields(request) -> tuple[str, ...]:
+def editable_fields(request, user: User | None = None) -> tuple[str, ...]:
     """The fields an edit may change in the request's state: all until it is assessed, then the assessment until
-    it is decided, then none."""
+    it is decided, then none. With a `user`: the assessment is a coordinator's once the review has started (the
+    applicant may propose one in a draft or a submitted request, never rewrite it while it is weighed)."""
     state = _facts(request)[1]
-    return EDITABLE if state in OPEN_FOR_EDITING else ASSESSMENT if state == "assessed" else ()
+    fields = EDITABLE if state in OPEN_FOR_EDITING else ASSESSMENT if state == "assessed" else ()
+    if user is not None and not user.at_least("coordinator") and state not in ("draft", "submitted"):
+        fields = tuple(f for f in fields if f not in ASSESSMENT)
+    return fields
 
 
-def check_edit(request, fields) -> None:
-    """The fields edited are open for editing in the request's state (fields unknown to EDITABLE are left to the
-    workflow to name)."""
+def check_edit(request, fields, user: User | None = None) -> None:
+    """The fields edited are open for editing in the request's state, and to this user (fields unknown to EDITABLE
+    are left to the workflow to name)."""
     number, state = _facts(request)[:2]
+    if user is not None:
+        kept = [f for f in fields if f in ASSESSMENT and f in editable_fields(request)
+                and f not in editable_fields(request, user)]
+        if kept:
+            raise PermissionDenied(f"{number} is {state}: its assessment ({', '.join(kept)}) is a coordinator's "
+                                   "once the review has started")
     if any(f in EDITABLE and f not in editable_fields(request) for f in fields):
         if state == "assessed":
             raise RuleBroken(f"{number} is assessed: only its assessment ({', '.join(ASSESSMENT)}) may still change "

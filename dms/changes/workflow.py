@@ -166,7 +166,7 @@ def edit(dms: Dms, number: str, by: str, expected_revision: int | None = None, d
     cr = get(dms, number)
     user = acting(dms.catalog, by, "viewer")
     rules.enforce(cr, user, rules.EDIT)
-    rules.check_edit(cr, {k: v for k, v in fields.items() if v not in (None, (), [])})
+    rules.check_edit(cr, {k: v for k, v in fields.items() if v not in (None, (), [])}, user)
     done = _write(dms, cr.number, by, None, expected_revision, _clean(dms, fields), "edited",
                   require=(cr.state,), dry_run=dry_run)
     if dry_run:

@@ -23,6 +23,14 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from dms.auditactions import (
+    METADATA_EDITED,
+    METADATA_REDERIVED,
+    OCR,
+    PARTY_CHANGE_UNDONE,
+    PARTY_MERGED,
+    PARTY_RENAMED,
+)
 from dms.catalog.graphstamp import graph_inputs, in_write_transaction
 from dms.graph.build import build_graph
 from dms.graph.linktypes import DIGEST
@@ -34,14 +42,13 @@ if TYPE_CHECKING:
 CACHE_FORMAT = 4
 # the format of the pickle and the link-type table it was built with: a change to either rebuilds the cache
 FORMAT_STAMP = f"{CACHE_FORMAT}:{DIGEST}"
+# audit actions that change what the graph is built from without a new version: corrections, OCR, rederive, parties
+GRAPH_CHANGING = (METADATA_EDITED, OCR, METADATA_REDERIVED, PARTY_RENAMED, PARTY_MERGED, PARTY_CHANGE_UNDONE)
 _memory: dict[str, tuple[tuple, nx.MultiDiGraph]] = {}  # per data directory: the last graph this process used
 
 
 def stamp(dms: Dms) -> tuple:
-    from dms.parties import ACTIONS as PARTIES  # parties renamed, merged, undone
-    from dms.rederive import ACTION as REDERIVED  # metadata and references rewritten in place
-
-    row = graph_inputs(dms.catalog, ("metadata edited", "ocr", REDERIVED, *PARTIES))
+    row = graph_inputs(dms.catalog, GRAPH_CHANGING)
     return (FORMAT_STAMP, *row, rules_stamp(dms.rules))
 
 

@@ -133,7 +133,7 @@ def _page(request: Request, number: str, who: Caller, status: int = 200, failed:
                   links=related(archive, data["number"], workflow=not on_file, exclude=shown),
                   history=audit.history(archive.catalog, f"change_request:{data['number']}"),
                   actions=[a for a in allowed if a != rules.EDIT], editable=rules.EDIT in allowed,
-                  assessment_only=not on_file and rules.editable_fields(data) == rules.ASSESSMENT,
+                  assessment_only=not on_file and rules.editable_fields(data, who.user) == rules.ASSESSMENT,
                   outcomes=() if on_file else rules.outcomes(data, who.user), values=values, failed=failed)
 
 

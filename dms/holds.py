@@ -4,15 +4,23 @@ A matter's scope is any mix of a saved query, a trace (a change request, product
 document and everything tied to it), explicit documents, products and change requests. It is
 evaluated when asked, so a document ingested later that falls in scope is held too. Placing and
 releasing a hold are recorded in the audit log; a released matter stays on file.
+
+A change a hold forbids (dms.records) asks twice: `clear` before its write transaction (a quick refusal,
+with the graph from its cache), `still_clear` inside it. Placing a hold is a write transaction too, and
+BEGIN IMMEDIATE lets only one writer in at a time, so a hold placed between the two questions is seen
+by the second: it either committed before the change's transaction began, or it waits for it to end.
 """
 
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass
 
 from dms import audit, auditactions
 from dms.app import Dms
 from dms.catalog import matters
 from dms.catalog.db import utcnow
-from dms.errors import NotFound, UsageError
+from dms.errors import NotFound, OnHold, UsageError
 from dms.search import matching_ids
 from dms.users import acting
 
@@ -60,11 +68,12 @@ def release(dms: Dms, name: str, by: str, reason: str) -> dict:
     acting(dms.catalog, by, RELEASE_ROLE)
     if not reason.strip():
         raise UsageError("releasing a hold needs a reason")
-    matter = get(dms, name)
-    if matter["released_at"]:
-        raise UsageError(f"the hold {name!r} was released already on {matter['released_at']}")
+    name = get(dms, name)["name"]
     with dms.catalog.transaction():
-        matters.release(dms.catalog, name, by, utcnow(), reason.strip())
+        if not matters.release(dms.catalog, name, by, utcnow(), reason.strip()):  # released meanwhile: only one wins
+            matter = get(dms, name)
+            raise UsageError(f"the hold {name!r} was released already, by {matter['released_by']} on "
+                             f"{matter['released_at']}")
         audit.record(dms.catalog, by, auditactions.HOLD_RELEASED, f"matter:{name}", {"reason": reason.strip()})
     return get(dms, name)
 
@@ -99,3 +108,47 @@ def documents(dms: Dms, name: str) -> list[int]:
 def holds_on(dms: Dms, doc_id: int) -> list[str]:
     """The active matters that hold this document."""
     return [m["name"] for m in listing(dms, include_released=False) if doc_id in _evaluate(dms, m["scope"])]
+
+
+@dataclass(frozen=True, slots=True)
+class Clearance:
+    """The finding that no active hold covered a document, and what `holds_on` answered it from."""
+
+    doc_id: int
+    inputs: tuple
+
+
+def _inputs(dms: Dms) -> tuple:
+    """What `holds_on` answers from: the active matters with their scopes and, when there are any, what the graph
+    is built from and what the search index holds (their stamps). The same inputs give the same answer."""
+    active = tuple((m["id"], m["name"], json.dumps(m["scope"], sort_keys=True))
+                   for m in listing(dms, include_released=False))
+    if not active:
+        return ()
+    from dms.catalog.indexstamp import index_stamp
+    from dms.graph.cache import stamp
+
+    return active, stamp(dms), index_stamp(dms.catalog)
+
+
+def _refuse(doc_id: int, held_by: list[str], what: str) -> None:
+    if held_by:
+        raise OnHold(f"document {doc_id} is under legal hold ({', '.join(held_by)}): it cannot be {what}; "
+                     "the hold must be released first")
+
+
+def clear(dms: Dms, doc_id: int, what: str) -> Clearance:
+    """Refuse (OnHold, naming the matters) a change `what` ("retired", "purged", "edited") of a document that an
+    active hold covers; else the finding, for `still_clear` to confirm inside the write transaction."""
+    inputs = _inputs(dms)  # read before the answer: whatever changes after it shows in the inputs
+    _refuse(doc_id, holds_on(dms, doc_id) if inputs else [], what)
+    return Clearance(doc_id, inputs)
+
+
+def still_clear(dms: Dms, clearance: Clearance, what: str) -> None:
+    """Inside the change's write transaction: refuse it when a hold covers the document now. `holds_on` is
+    evaluated again only when what it answers from changed since `clear` (inside a transaction the graph is
+    built afresh, never taken from its cache, which costs time on a large archive)."""
+    dms.catalog.require_transaction("holds.still_clear")
+    if _inputs(dms) != clearance.inputs:
+        _refuse(clearance.doc_id, holds_on(dms, clearance.doc_id), what)

@@ -18,15 +18,18 @@ def exists(catalog: Catalog, name: str) -> bool:
 
 def add(catalog: Catalog, name: str, description: str, custodian_notes: str, scope: dict, by: str, at: str) -> None:
     """Inside the caller's transaction (the one that checked `exists` and audits the hold)."""
+    catalog.require_transaction("matters.add")
     catalog.conn.execute(
         "INSERT INTO matters (name, description, custodian_notes, scope, created_by, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?)", (name, description, custodian_notes, json.dumps(scope), by, at))
 
 
-def release(catalog: Catalog, name: str, by: str, at: str, reason: str) -> None:
-    """Inside the caller's transaction."""
-    catalog.conn.execute("UPDATE matters SET released_by = ?, released_at = ?, release_reason = ? "
-                         "WHERE name = ?", (by, at, reason, name))
+def release(catalog: Catalog, name: str, by: str, at: str, reason: str) -> bool:
+    """Release the matter if it still holds: False when it is released already (or there is no such matter), so
+    that of two releases only one wins. Inside the caller's transaction."""
+    catalog.require_transaction("matters.release")
+    return catalog.conn.execute("UPDATE matters SET released_by = ?, released_at = ?, release_reason = ? "
+                                "WHERE name = ? AND released_at IS NULL", (by, at, reason, name)).rowcount == 1
 
 
 def listing(catalog: Catalog, include_released: bool = True) -> list[dict]:
@@ -44,4 +47,5 @@ def scope_of(catalog: Catalog, name: str) -> tuple[int, dict, str | None] | None
 
 def set_scope(catalog: Catalog, name: str, scope: dict) -> None:
     """Inside the caller's transaction."""
+    catalog.require_transaction("matters.set_scope")
     catalog.conn.execute("UPDATE matters SET scope = ? WHERE name = ?", (json.dumps(scope), name))

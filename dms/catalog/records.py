@@ -34,8 +34,12 @@ def lifecycle(catalog: Catalog, doc_id: int) -> Lifecycle | None:
 
 
 def update_version_fields(catalog: Catalog, version_id: int, fields: dict) -> None:
-    """Metadata corrections on a version (field -> value, fields of VERSION_FIELDS); in the caller's transaction."""
-    assert set(fields) <= set(VERSION_FIELDS), fields
+    """Metadata corrections on a version (field -> value, fields of VERSION_FIELDS: anything else is refused with
+    ValueError, as the names go into the statement); in the caller's transaction."""
+    unknown = set(fields) - set(VERSION_FIELDS)
+    if unknown:
+        raise ValueError(f"not a correctable field of a version: {', '.join(sorted(unknown))}")
+    catalog.require_transaction("records.update_version_fields")
     values = {k: json.dumps(list(v)) if k in ("products", "parties") else json.dumps(v) if k == "sources"
               else (v or None) for k, v in fields.items()}
     sets = ", ".join(f"{k} = ?" for k in values)
@@ -45,17 +49,20 @@ def update_version_fields(catalog: Catalog, version_id: int, fields: dict) -> No
 def unindex(catalog: Catalog, doc_id: int) -> None:
     """The index no longer holds the document as it is (the next index sync writes it again); in the caller's
     transaction."""
+    catalog.require_transaction("records.unindex")
     catalog.conn.execute("UPDATE documents SET indexed_version_id = NULL WHERE id = ?", (doc_id,))
 
 
 def retire(catalog: Catalog, doc_id: int, by: str, reason: str, at: str) -> None:
     """In the caller's transaction."""
+    catalog.require_transaction("records.retire")
     catalog.conn.execute("UPDATE documents SET retired_at = ?, retired_by = ?, retire_reason = ? WHERE id = ?",
                          (at, by, reason, doc_id))
 
 
 def restore(catalog: Catalog, doc_id: int) -> None:
     """In the caller's transaction."""
+    catalog.require_transaction("records.restore")
     catalog.conn.execute("UPDATE documents SET retired_at = NULL, retired_by = NULL, retire_reason = NULL "
                          "WHERE id = ?", (doc_id,))
 
@@ -64,6 +71,7 @@ def purge_rows(catalog: Catalog, doc_id: int, by: str, at: str) -> None:
     """Drop a document's text, references, metrics, plan and supply rows and content-derived metadata (titles and
     e-mail subjects and senders come from the content); keep its row and versions (path, hashes, sizes, type, date,
     number). In the caller's transaction."""
+    catalog.require_transaction("records.purge_rows")
     for table in _CONTENT_TABLES:
         catalog.conn.execute(f"DELETE FROM {table} WHERE version_id IN (SELECT id FROM versions WHERE document_id = ?)",
                              (doc_id,))
@@ -73,7 +81,8 @@ def purge_rows(catalog: Catalog, doc_id: int, by: str, at: str) -> None:
 
 
 def sha_in_use(catalog: Catalog, sha256: str) -> bool:
-    """Whether a document that is not purged still has a version with these bytes."""
+    """Whether a document that is not purged still has a version with these bytes. Before deleting them, ask
+    under the archive's ingest lock (dms.records.purge): an ingest may be about to record them again."""
     return catalog.conn.execute(
         "SELECT 1 FROM versions v JOIN documents d ON d.id = v.document_id "
         "WHERE v.sha256 = ? AND d.purged_at IS NULL LIMIT 1", (sha256,)).fetchone() is not None

@@ -131,7 +131,7 @@ def test_a_decided_requests_page_shows_its_notice_and_opens_it_as_filed(signed_i
     with Dms(load_settings(environ={}, home=home)) as app:
         number = changes.create(app, "Brighter status lamp", "cora", products=["VL310"]).number
         for action, who, params in (("submit", "cora", {}), ("review", "cora", {}),
-                                    ("assess", "cora", ASSESSED), ("decide", "mona", DEFERRED)):
+                                    ("assess", "ada", ASSESSED), ("decide", "mona", DEFERRED)):
             changes.transition(app, number, action, who, **params)
     page = signed_in("cora")
     page.goto(f"{server}/changes/{number}")

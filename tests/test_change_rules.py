@@ -24,15 +24,18 @@ ASSESSED = dict(relevance="high", risks=["lid cracks:3:4"], benefits="fewer retu
                 cost_recurring=0.4, schedule_impact="two weeks")
 PARAMS = {"assess": ASSESSED, "decide": {"outcome": "rejected", "rationale": "not now"}}  # what each action is given
 WALK = (("submit", None, {}), ("review", "cora", {}), ("assess", "cora", ASSESSED),
-        ("decide", "mona", {"outcome": "approved", "rationale": "worth it"}), ("authorize", "mona", {}),
+        ("decide", "mona", {"outcome": "approved", "rationale": "worth it"}), ("authorize", "max", {}),
         ("implement", "cora", {}), ("close", "cora", {}))  # who takes each step (None: the applicant)
+SECOND = "max"  # a second manager, not one of PEOPLE: authorizes what mona (or ada) decided
+STAND_IN = {"cora": "ada", "mona": "ada"}  # who assesses cora's own request, decides mona's
 
 
 def walker(step_by: str | None, applicant: str) -> str:
-    """Who takes a step of the walk: the applicant submits; a manager never approves their own request."""
+    """Who takes a step of the walk: the applicant submits; nobody assesses or decides their own request (the
+    applicant may review, implement and close it); the manager who decided never authorizes."""
     if step_by is None:
         return applicant
-    return "ada" if step_by == "mona" == applicant else step_by
+    return STAND_IN[step_by] if step_by == applicant else step_by
 
 
 def password(name: str) -> str:
@@ -52,6 +55,7 @@ def world(tmp_path_factory):
     with Dms(settings) as app:
         for role in reversed(ROLES):
             users.add(app.catalog, PEOPLE[role], role, password(PEOPLE[role]), by="ada")
+        users.add(app.catalog, SECOND, "manager", password(SECOND), by="ada")
     web = create_app(settings)
     clients = {}
     for name in PEOPLE.values():
@@ -219,12 +223,74 @@ def test_an_applicant_proposes_an_assessment_but_never_rewrites_it_once_the_revi
     changes.edit(app, number, "vera", risks=["fan stalls:2:3"])  # a draft: the applicant may propose one
     changes.transition(app, number, "submit", "vera")
     changes.transition(app, number, "review", "cora")
-    with pytest.raises(PermissionDenied, match="assessment .*risks.* is a coordinator's"):
+    with pytest.raises(PermissionDenied, match="assessment .*risks.* is a coordinator's, not the applicant's"):
         changes.edit(app, number, "vera", risks=["fan stalls:1:1"])
     changes.edit(app, number, "vera", description="the fan hums at 2 kHz")  # the request itself: still hers
     changes.transition(app, number, "assess", "cora", **ASSESSED)
     assert rules.allowed_actions(changes.get(app, number), users.get(app.catalog, "vera")) == ()
-    with pytest.raises(PermissionDenied, match="only a coordinator corrects its assessment"):
+    with pytest.raises(PermissionDenied, match="only a coordinator who did not apply for it corrects its assessment"):
         changes.edit(app, number, "vera", benefits="everyone will love it")
     changes.edit(app, number, "cora", benefits="fewer returns")  # the coordinator corrects it until the decision
     assert changes.get(app, number).data["benefits"] == "fewer returns"
+
+
+def test_an_applicant_never_assesses_their_own_request_even_as_a_coordinator(world):
+    app, clients = world
+    number = changes.create(app, "Softer click", "cora").number
+    changes.transition(app, number, "submit", "cora")
+    changes.transition(app, number, "review", "cora")  # taking it under review decides nothing
+    cora = users.get(app.catalog, "cora")
+    assert "assess" not in rules.allowed_actions(changes.get(app, number), cora)
+    with pytest.raises(RuleBroken, match="cora applied for .* cannot assess it"):
+        changes.transition(app, number, "assess", "cora", **ASSESSED)
+    with pytest.raises(PermissionDenied, match="assessment .*benefits.* is a coordinator's, not the applicant's"):
+        changes.edit(app, number, "cora", benefits="everyone will love it")
+    refused = clients["cora"].post(f"/changes/{number}/assess", data={**ASSESSED, "risks": "lid cracks:3:4",
+                                                                      "csrf": _csrf(clients["cora"], number)})
+    assert refused.status_code == 400 and "cannot assess it" in refused.text
+    assessed = changes.transition(app, number, "assess", "ada", **ASSESSED)
+    assert assessed.state == "assessed" and assessed.data["assessed_by"] == "ada"
+    assert rules.allowed_actions(assessed, cora) == ()  # nor may she correct it once assessed
+
+
+def test_the_manager_who_decided_does_not_authorize_too(world):
+    app, clients = world
+    number = changes.create(app, "Two-tone housing", "vera").number
+    for action, by, params in WALK[:4]:
+        changes.transition(app, number, action, walker(by, "vera"), **params)
+    decided = changes.get(app, number)
+    assert decided.data["decided_by"] == "mona"
+    assert "authorize" not in rules.allowed_actions(decided, users.get(app.catalog, "mona"))
+    assert "authorize" in rules.allowed_actions(decided, users.get(app.catalog, "ada"))
+    with pytest.raises(RuleBroken, match="mona decided .* cannot authorize it too: four eyes"):
+        changes.transition(app, number, "authorize", "mona")
+    assert 'data-action="authorize"' not in clients["mona"].get(f"/changes/{number}").text
+    assert changes.transition(app, number, "authorize", SECOND).data["authorizer"] == SECOND
+
+
+def test_an_applicant_closes_their_own_request_only_without_waivers(world):
+    app, clients = world
+    number = changes.create(app, "New rating label", "cora", affected=["SPEC-KX200-01"]).number
+    for action, by, params in WALK[:-1]:
+        changes.transition(app, number, action, walker(by, "cora"), **params)
+    before = changes.get(app, number)
+    with pytest.raises(RuleBroken, match="cora applied for .* cannot waive its amendments .SPEC-KX200-01."):
+        changes.transition(app, number, "close", "cora", waivers={"SPEC-KX200-01": "the label is not specified"})
+    with pytest.raises(RuleBroken, match="not yet amended .* SPEC-KX200-01"):  # without: it waits for the amendment
+        changes.transition(app, number, "close", "cora")
+    after = changes.get(app, number)
+    assert (after.state, after.revision, after.data) == (before.state, before.revision, before.data)
+    page = clients["cora"].get(f"/changes/{number}").text
+    form = re.search(r'<form [^>]*data-action="close">(.*?)</form>', page, re.S).group(1)
+    assert 'name="waivers"' not in form and 'id="no-waivers"' in form
+    refused = clients["cora"].post(f"/changes/{number}/close", data={"waivers": "SPEC-KX200-01=not specified",
+                                                                     "csrf": _csrf(clients["cora"], number)})
+    assert refused.status_code == 400 and "cannot waive its amendments" in refused.text
+    assert 'name="waivers"' in re.search(r'<form [^>]*data-action="close">(.*?)</form>',
+                                         clients["ada"].get(f"/changes/{number}").text, re.S).group(1)
+    closed = changes.transition(app, number, "close", "ada", waivers={"SPEC-KX200-01": "the label is not specified"})
+    assert closed.state == "closed" and closed.data["waivers"] == {"SPEC-KX200-01": "the label is not specified"}
+
+
+def _csrf(client, number: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(f"/changes/{number}").text).group(1)

@@ -110,6 +110,7 @@ def test_close_with_a_waiver_records_the_reason(app):
     ("assess", "decide", "anna", {"outcome": "approved", "rationale": "x"}, "needs a manager"),
     ("assess", "decide", "marco", {"outcome": "approved"}, "with a rationale"),
     ("assess", "authorize", "marco", {}, "it is assessed"),
+    ("decide", "authorize", "marco", {}, "marco decided .* four eyes"),
     ("decide", "implement", "anna", {}, "it is decided"),
     ("decide", "close", "anna", {}, "closes only after it is authorized"),
 ])

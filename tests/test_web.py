@@ -224,16 +224,17 @@ def _post(client, path, **data):
 
 def test_a_change_request_runs_from_draft_to_closed_in_the_browser(client_for, web_settings):
     cora, mona, theo = client_for("cora"), client_for("mona"), client_for("theo")
+    ada = client_for("ada")  # assesses and waives what cora applied for: nobody does either for their own request
     created = _post(cora, "/changes", title="Stronger lid hinge", products="KX200", affected="SPEC-KX200-02",
                     description="Hinge cracks", reason="returns")
     number = created.headers["location"].rsplit("/", 1)[1]
     state = lambda: cora.get(f"/api/v1/changes/{number}").json()  # noqa: E731
     assert _post(cora, f"/changes/{number}/submit").status_code == 303
     assert _post(cora, f"/changes/{number}/review").status_code == 303
-    incomplete = _post(cora, f"/changes/{number}/assess", relevance="high", revision=str(state()["revision"]))
+    incomplete = _post(ada, f"/changes/{number}/assess", relevance="high", revision=str(state()["revision"]))
     assert incomplete.status_code == 400 and "no decision without a complete assessment" in incomplete.text
     assert state()["state"] == "under review"
-    assert _post(cora, f"/changes/{number}/assess", relevance="high", risks="tooling delay:2:3",
+    assert _post(ada, f"/changes/{number}/assess", relevance="high", risks="tooling delay:2:3",
                  benefits="fewer returns", cost_once="1200", cost_recurring="0",
                  schedule_impact="2 weeks").status_code == 303
     self_decision = _post(cora, f"/changes/{number}/decide", outcome="approved", rationale="ok")
@@ -243,7 +244,9 @@ def test_a_change_request_runs_from_draft_to_closed_in_the_browser(client_for, w
     assert _post(cora, f"/changes/{number}/implement").status_code == 303
     blocked = _post(cora, f"/changes/{number}/close")
     assert blocked.status_code == 400 and "not yet amended" in blocked.text and state()["state"] == "implemented"
-    assert _post(cora, f"/changes/{number}/close", waivers="SPEC-KX200-02=covered by drawing update").status_code == 303
+    own_waiver = _post(cora, f"/changes/{number}/close", waivers="SPEC-KX200-02=covered by drawing update")
+    assert own_waiver.status_code == 400 and "cannot waive its amendments" in own_waiver.text
+    assert _post(ada, f"/changes/{number}/close", waivers="SPEC-KX200-02=covered by drawing update").status_code == 303
     final = state()
     assert final["state"] == "closed" and final["decision"] == "approved" and final["authorizer"] == "theo"
     assert [h["to"] for h in final["history"]] == ["draft", "submitted", "under review", "assessed", "decided",
@@ -272,9 +275,11 @@ def test_change_requests_through_the_api_with_a_token(client_for, web_settings):
     with Dms(web_settings) as app:
         _, cora_token = auth.create_token(app.catalog, "cora", "ci", "cora")
         _, mona_token = auth.create_token(app.catalog, "mona", "ci", "mona")
+        _, ada_token = auth.create_token(app.catalog, "ada", "ci", "ada")
     api = client_for(None)
     as_cora = {"Authorization": f"Bearer {cora_token}"}
     as_mona = {"Authorization": f"Bearer {mona_token}"}
+    as_ada = {"Authorization": f"Bearer {ada_token}"}  # assesses cora's request: she may not
     cr = api.post("/api/v1/changes", json={"title": "API request", "products": ["kx200"]}, headers=as_cora).json()
     assert cr["products"] == ["KX200"] and cr["state"] == "draft"
     number = cr["number"]
@@ -287,7 +292,8 @@ def test_change_requests_through_the_api_with_a_token(client_for, web_settings):
     illegal = step(as_mona, action="authorize")
     assert illegal.status_code == 400 and "cannot authorize" in illegal.json()["error"]["message"]
     assert step(as_cora, action="review").json()["state"] == "under review"
-    assessed = step(as_cora, action="assess", assessment={"relevance": "r", "risks": ["a:1:1"], "benefits": "b",
+    assert "cannot assess it" in step(as_cora, action="assess").json()["error"]["message"]
+    assessed = step(as_ada, action="assess", assessment={"relevance": "r", "risks": ["a:1:1"], "benefits": "b",
                                                           "cost_once": 1, "cost_recurring": 0,
                                                           "schedule_impact": "none"})
     assert assessed.json()["state"] == "assessed"

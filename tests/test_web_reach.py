@@ -135,7 +135,7 @@ def test_a_decided_request_links_its_notice_report_filed_copy_and_amending_revis
                    affected="SPEC-KX200-02").headers["location"].rsplit("/", 1)[1]
     before = cora.get(f"/changes/{number}").text
     assert 'id="no-notices"' in before and f'href="/changes/{number}/report"' in before
-    _run(reach_settings, number, ("submit", "cora", {}), ("review", "cora", {}), ("assess", "cora", ASSESSED),
+    _run(reach_settings, number, ("submit", "cora", {}), ("review", "cora", {}), ("assess", "ada", ASSESSED),
          ("decide", "mona", {"outcome": "approved", "rationale": "worth it"}), ("authorize", "theo", {}))
     (tmp_path / "specifications").mkdir()
     revision = write_pdf(tmp_path / "specifications" / "SPEC-KX200-02_RevE.pdf", [
@@ -188,16 +188,16 @@ def test_a_refused_new_request_comes_back_with_the_reason_and_the_input_kept(cli
 
 
 def test_a_refused_action_comes_back_beside_its_form_with_the_input_kept(client_as):
-    cora, mona = client_as("cora"), client_as("mona")
+    cora, mona, ada = client_as("cora"), client_as("mona"), client_as("ada")  # ada assesses cora's request
     number = _post(cora, "/changes", title="Quieter fan").headers["location"].rsplit("/", 1)[1]
     assert _post(cora, f"/changes/{number}/submit").status_code == 303
     assert _post(cora, f"/changes/{number}/review").status_code == 303
-    incomplete = _post(cora, f"/changes/{number}/assess", relevance="high, many returns", risks="noise:2:2")
+    incomplete = _post(ada, f"/changes/{number}/assess", relevance="high, many returns", risks="noise:2:2")
     assert incomplete.status_code == 400
     form = re.search(r'<form [^>]*data-action="assess">(.*?)</form>', incomplete.text, re.S).group(1)
     assert "no decision without a complete assessment" in form
     assert "high, many returns</textarea>" in form and "noise:2:2</textarea>" in form
-    assert _post(cora, f"/changes/{number}/assess", relevance="high", risks="noise:2:2", benefits="quiet",
+    assert _post(ada, f"/changes/{number}/assess", relevance="high", risks="noise:2:2", benefits="quiet",
                  cost_once="10", cost_recurring="0", schedule_impact="none").status_code == 303
     own = _post(cora, f"/changes/{number}/decide", outcome="approved", rationale="my own idea")
     assert own.status_code == 403  # cora is not a manager

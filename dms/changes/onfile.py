@@ -13,7 +13,7 @@ import networkx as nx
 from dms.app import Dms
 from dms.errors import NotFound
 from dms.graph.build import change_node
-from dms.graph.linktypes import OWN_NUMBER
+from dms.graph.linktypes import AMENDS, DECIDED_IN, OWN_NUMBER
 
 UNDECIDED = "undecided"  # minutes that discussed a change without deciding it
 
@@ -37,7 +37,7 @@ def _record(g: nx.MultiDiGraph, node: str) -> dict:
         if data["type"] in OWN_NUMBER:
             record["documents"].append(item)
             record.setdefault("title", attrs["title"])
-        elif data["type"] == "amends":
+        elif data["type"] == AMENDS:
             record["amended_by"].append({**item, "revision": attrs.get("revision")})
     record["decided_in"] = decisions(g, node)
     if settled := settling(record["decided_in"]):
@@ -51,7 +51,7 @@ def decisions(g: nx.MultiDiGraph, node: str) -> list[dict]:
     """The minutes that decided a change (edges by hand included), oldest first, each with the outcome."""
     out = []
     for _, doc, data in g.out_edges(node, data=True):
-        if data["type"] == "decided_in" and g.nodes[doc]["kind"] == "document":
+        if data["type"] == DECIDED_IN and g.nodes[doc]["kind"] == "document":
             attrs = g.nodes[doc]
             out.append({"id": attrs["id"], "title": attrs["title"], "date": attrs["date"],
                         "decision": data.get("outcome")})

@@ -22,6 +22,7 @@ def related(dms: Dms, number: str, workflow: bool, exclude: set[int] = frozenset
     from dms.changes.archive import file_name
     from dms.graph import graph_for
     from dms.graph.build import change_node
+    from dms.graph.linktypes import AMENDS, IDENTIFIES, MENTIONS
 
     g = graph_for(dms)
     node = change_node(dms.matcher, number)
@@ -36,9 +37,9 @@ def related(dms: Dms, number: str, workflow: bool, exclude: set[int] = frozenset
                 continue
             item = {"id": attrs["id"], "title": attrs["title"], "number": attrs.get("number"),
                     "revision": attrs.get("revision"), "date": attrs["date"], "type": attrs["type"]}
-            if data["type"] == "amends":
+            if data["type"] == AMENDS:
                 amending.append(item)
-            elif data["type"] == "mentions" or (workflow and data["type"] == "identifies"):
+            elif data["type"] == MENTIONS or (workflow and data["type"] == IDENTIFIES):
                 mentioned.append(item)
     by_date = lambda d: (d["date"] or "", d["id"])  # noqa: E731
     amending = sorted({d["id"]: d for d in amending}.values(), key=by_date)

@@ -15,6 +15,7 @@ from dms.revisions import revision_key
 
 def report_data(dms: Dms, number: str) -> dict:
     from dms.graph import graph_for
+    from dms.graph.linktypes import IDENTIFIES
 
     cr = get(dms, number)
     g = graph_for(dms)
@@ -36,7 +37,7 @@ def report_data(dms: Dms, number: str) -> dict:
             continue
         for doc, _ in g.in_edges(node):
             for _, entity, data in g.out_edges(doc, data=True):
-                if data["type"] == "identifies" and dms.rules.is_change(g.nodes[entity]["kind"]):
+                if data["type"] == IDENTIFIES and dms.rules.is_change(g.nodes[entity]["kind"]):
                     cr_number = entity.split(":", 1)[1]
                     if cr_number in seen or cr_number == cr.number:
                         continue

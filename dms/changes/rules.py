@@ -4,18 +4,22 @@ person, and why a refused action is refused.
     action     from                                   to            who
     submit     draft                                  submitted     the applicant, or a coordinator
     review     submitted                              under review  a coordinator
-    assess     under review                           assessed      a coordinator (the assessment complete)
+    assess     under review                           assessed      a coordinator who is not the applicant (the
+                                                                    assessment complete; kept as assessed_by)
     decide     assessed                               decided       a manager, with a rationale; the applicant
                                                                     may reject or defer, never approve their own
-    authorize  decided (approved)                     authorized    a manager who is not the applicant
+                                                                    (kept as decided_by)
+    authorize  decided (approved)                     authorized    a manager who is neither the applicant nor
+                                                                    the one who decided (four eyes)
     implement  authorized                             implemented   a coordinator
-    close      implemented (every affected document   closed        a coordinator
-               amended or waived), or decided
+    close      implemented (every affected document   closed        a coordinator; waivers only from one who is
+               amended or waived), or decided                       not the applicant
                (rejected or deferred)
     edit       draft, submitted: every field;            -             the applicant, or a coordinator
-               under review: every field, the assessment              (the assessment: a coordinator; the
-               by a coordinator only; assessed: the                    applicant may propose one until the
-               assessment only                                         review starts, never change it later)
+               under review: every field, the assessment              (the assessment: a coordinator who is not
+               by a coordinator only; assessed: the                    the applicant; the applicant may propose
+               assessment only                                         one until the review starts, never change
+                                                                       it later)
 
 The workflow (dms.changes.workflow) takes no action `refusal` refuses; the command line, the web page and the
 API offer what `allowed_actions` allows, and nothing else. What depends on what the action is given (a complete
@@ -67,11 +71,12 @@ STEPS = {
 ACTIONS = (*STEPS, EDIT)  # every action, in the order pages and help list them
 WHO = {  # who may take each action, as help texts say it
     "submit": "the applicant or a coordinator",
-    "review": "coordinator", "assess": "coordinator",
+    "review": "coordinator", "assess": "coordinator, not the applicant",
     "decide": "manager; never one's own approval",
-    "authorize": "manager, not the applicant",
-    "implement": "coordinator", "close": "coordinator",
-    EDIT: "the applicant or a coordinator; until it is assessed, then the assessment only until it is decided",
+    "authorize": "manager, neither the applicant nor the one who decided",
+    "implement": "coordinator", "close": "coordinator; waivers not from the applicant",
+    EDIT: "the applicant or a coordinator; until it is assessed, then the assessment only until it is decided, "
+          "by a coordinator who is not the applicant",
 }
 
 
@@ -86,6 +91,11 @@ def _facts(request) -> tuple[str, str, str, str | None]:
     if isinstance(request, Mapping):
         return request["number"], request["state"], request.get("applicant") or "", request.get("decision")
     return request.number, request.state, request.applicant, request.data.get("decision")
+
+
+def _field(request, key: str):
+    """A field of the request's data (`decided_by`, `assessed_by`, ...), of a ChangeRequest or of its JSON."""
+    return request.get(key) if isinstance(request, Mapping) else request.data.get(key)
 
 
 def refusal(request, user: User, action: str) -> DmsError | None:
@@ -103,8 +113,8 @@ def refusal(request, user: User, action: str) -> DmsError | None:
         if not is_applicant and not user.at_least("coordinator"):
             return PermissionDenied(f"only the applicant or a coordinator edits {number}")
         if not editable_fields(request, user):
-            return PermissionDenied(f"{number} is {state}: only a coordinator corrects its assessment until it is "
-                                    "decided")
+            return PermissionDenied(f"{number} is {state}: only a coordinator who did not apply for it corrects its "
+                                    "assessment until it is decided")
         return None
     step = STEPS[action]
     if not user.at_least(step.role):
@@ -114,14 +124,32 @@ def refusal(request, user: User, action: str) -> DmsError | None:
                           f"{' or '.join(step.sources)}")
     if action == "submit" and not is_applicant and not user.at_least("coordinator"):
         return PermissionDenied(f"only the applicant or a coordinator submits {number}")
+    if action == "assess" and is_applicant:
+        return RuleBroken(f"{user.name} applied for {number} and cannot assess it: another coordinator assesses it")
     if action == "authorize":
         if decision != "approved":
             return RuleBroken(f"only an approved request is authorized; {number} was {decision}")
         if is_applicant:
             return RuleBroken(f"{user.name} applied for {number} and cannot authorize it")
+        if user.name == _field(request, "decided_by"):
+            return RuleBroken(f"{user.name} decided {number} and cannot authorize it too: four eyes, a second "
+                              "manager authorizes")
     if action == "close" and state == "decided" and decision == "approved":
         return RuleBroken(f"{number} was approved: it closes only after it is authorized and implemented")
     return None
+
+
+def check_waivers(request, user: User, waivers) -> None:
+    """Waivers (affected documents closed without an amendment) come from a coordinator who is not the applicant:
+    a waiver stands in for an amendment never made, so nobody waives the amendments of their own request."""
+    if waivers and user.name == _facts(request)[2]:
+        raise RuleBroken(f"{user.name} applied for {_facts(request)[0]} and cannot waive its amendments "
+                         f"({', '.join(waivers)}): another coordinator waives them, or it closes once amended")
+
+
+def may_waive(request, user: User) -> bool:
+    """Whether this user may give waivers when closing the request (the close form shows them so)."""
+    return user.name != _facts(request)[2]
 
 
 def allowed_actions(request, user: User) -> tuple[str, ...]:
@@ -153,11 +181,13 @@ def check_decision(request, user: User, outcome, rationale: str) -> None:
 
 def editable_fields(request, user: User | None = None) -> tuple[str, ...]:
     """The fields an edit may change in the request's state: all until it is assessed, then the assessment until
-    it is decided, then none. With a `user`: the assessment is a coordinator's once the review has started (the
-    applicant may propose one in a draft or a submitted request, never rewrite it while it is weighed)."""
-    state = _facts(request)[1]
+    it is decided, then none. With a `user`: the assessment is a coordinator's, not the applicant's, once the
+    review has started (the applicant may propose one in a draft or a submitted request, never rewrite it while
+    it is weighed, even if a coordinator)."""
+    _, state, applicant, _ = _facts(request)
     fields = EDITABLE if state in OPEN_FOR_EDITING else ASSESSMENT if state == "assessed" else ()
-    if user is not None and not user.at_least("coordinator") and state not in ("draft", "submitted"):
+    assessor = user is not None and user.at_least("coordinator") and user.name != applicant
+    if user is not None and not assessor and state not in ("draft", "submitted"):
         fields = tuple(f for f in fields if f not in ASSESSMENT)
     return fields
 
@@ -170,8 +200,8 @@ def check_edit(request, fields, user: User | None = None) -> None:
         kept = [f for f in fields if f in ASSESSMENT and f in editable_fields(request)
                 and f not in editable_fields(request, user)]
         if kept:
-            raise PermissionDenied(f"{number} is {state}: its assessment ({', '.join(kept)}) is a coordinator's "
-                                   "once the review has started")
+            raise PermissionDenied(f"{number} is {state}: its assessment ({', '.join(kept)}) is a coordinator's, "
+                                   "not the applicant's, once the review has started")
     if any(f in EDITABLE and f not in editable_fields(request) for f in fields):
         if state == "assessed":
             raise RuleBroken(f"{number} is assessed: only its assessment ({', '.join(ASSESSMENT)}) may still change "

@@ -231,6 +231,7 @@ def transition(dms: Dms, number: str, action: str, by: str, note: str = "", expe
         changes = _clean(dms, {k: v for k, v in params.items() if k in ASSESSMENT})
         if missing := rules.missing_assessment({**cr.data, **changes}):
             raise RuleBroken(f"no decision without a complete assessment: {cr.number} lacks {', '.join(missing)}")
+        changes["assessed_by"] = user.name
     if action == "decide":
         outcome, rationale = params.get("outcome"), (params.get("rationale") or "").strip()
         rules.check_decision(cr, user, outcome, rationale)
@@ -239,6 +240,7 @@ def transition(dms: Dms, number: str, action: str, by: str, note: str = "", expe
         effective = params.get("effective_date") or date.today().isoformat()
         changes = {"authorizer": user.name, "authorized_at": utcnow(), "effective_date": str(effective)}
     if action == "close":
+        rules.check_waivers(cr, user, params.get("waivers"))
         if cr.state == "implemented":
             waivers = {**cr.data.get("waivers", {}), **(params.get("waivers") or {})}
             open_items = [c["number"] for c in check(dms, cr.number, waivers)
@@ -282,6 +284,7 @@ def check(dms: Dms, number: str, waivers: dict | None = None) -> list[dict]:
     """Each affected document: the revision that amends this request (ingested after authorization), or its waiver."""
     from dms.graph import graph_for
     from dms.graph.build import change_node
+    from dms.graph.linktypes import AMENDS
 
     cr = get(dms, number)
     waivers = waivers if waivers is not None else cr.data.get("waivers", {})
@@ -291,7 +294,7 @@ def check(dms: Dms, number: str, waivers: dict | None = None) -> list[dict]:
     amending = {}
     if node in g:
         for doc, _, data in g.in_edges(node, data=True):
-            if data["type"] != "amends":
+            if data["type"] != AMENDS:
                 continue
             attrs = g.nodes[doc]
             ingested = dms.catalog.document(attrs["id"]).version.ingested_at

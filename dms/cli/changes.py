@@ -64,7 +64,8 @@ def _acting(dms, settings, number: str, act):
 def _show(d: dict) -> None:
     click.echo(f"{d['number']}  {d['title']}  [{d['state']}{' / ' + d['decision'] if d.get('decision') else ''}]")
     for key in ("applicant", "products", "affected", "description", "reason", "relevance", "benefits", "cost_once",
-                "cost_recurring", "schedule_impact", "need_date", "rationale", "authorizer", "effective_date"):
+                "cost_recurring", "schedule_impact", "need_date", "assessed_by", "decided_by", "rationale",
+                "authorizer", "effective_date"):
         if d.get(key) not in (None, "", []):
             click.echo(f"  {key:16} {', '.join(d[key]) if isinstance(d[key], list) else d[key]}")
     for risk in d.get("risks", []):
@@ -191,7 +192,8 @@ _action("implement")
 
 @change_group.command("close")
 @click.argument("number")
-@click.option("--waive", multiple=True, metavar="DOC=REASON", help="Close without an amendment of DOC, for REASON.")
+@click.option("--waive", multiple=True, metavar="DOC=REASON",
+              help="Close without an amendment of DOC, for REASON (not from the applicant).")
 @click.option("--note", default="")
 @home_option
 @as_option

@@ -1,7 +1,8 @@
 """Change requests in the browser: list, new, a request's page with the actions the user may take, the report.
 
 The page offers exactly the actions dms.changes.rules allows the user (`allowed_actions`), and the decision
-outcomes it allows them (`outcomes`); the edit form holds the fields the request's state leaves open.
+outcomes it allows them (`outcomes`); the edit form holds the fields the request's state leaves open to them;
+the close form asks for waivers only from those who may give them (`may_waive`: not the applicant).
 
 A form that is refused (a rule of the workflow, a bad value, a stale revision) comes back as the same page
 with the reason beside the form and what was typed still in it; nothing was changed.
@@ -134,7 +135,8 @@ def _page(request: Request, number: str, who: Caller, status: int = 200, failed:
                   history=audit.history(archive.catalog, f"change_request:{data['number']}"),
                   actions=[a for a in allowed if a != rules.EDIT], editable=rules.EDIT in allowed,
                   assessment_only=not on_file and rules.editable_fields(data, who.user) == rules.ASSESSMENT,
-                  outcomes=() if on_file else rules.outcomes(data, who.user), values=values, failed=failed)
+                  outcomes=() if on_file else rules.outcomes(data, who.user), values=values, failed=failed,
+                  may_waive=not on_file and rules.may_waive(data, who.user))
 
 
 @router.get("/changes/{number}")

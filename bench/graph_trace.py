@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from dms.app import Dms  # noqa: E402
+from dms.catalog import samples  # noqa: E402
 from dms.config import load_settings  # noqa: E402
 from dms.graph import build_graph, node_for, trace  # noqa: E402
 from dms.graph.cache import load_or_build, refresh  # noqa: E402
@@ -46,9 +47,6 @@ def synthesize(app: Dms, docs: int, refs_per_doc: int, seed: int = 7) -> dict:
     pool = crs + specs + meetings
     parties = ["Helix Components", "Brightwater Retail", "Casa Nova Stores", "Polaris Plastics",
                "Kessler Thermotechnik"]
-    conn = app.catalog.conn
-    conn.execute("PRAGMA foreign_keys=OFF")  # documents and versions refer to each other
-    conn.execute("BEGIN")
     rows_docs, rows_versions, rows_refs, rows_pages = [], [], [], []
     for i in range(1, docs + 1):
         kind = rnd.choices(["change request", "minutes", "specification", "complaint", "report"], [5, 4, 3, 4, 4])[0]
@@ -74,17 +72,7 @@ def synthesize(app: Dms, docs: int, refs_per_doc: int, seed: int = 7) -> dict:
                       else "specification")
             offset = 0 if k == 0 and kind in ("minutes", "specification") else 40 + k
             rows_refs.append((i, family, cited, None, 1, offset, f"… {cited} …"))
-    conn.executemany("INSERT INTO documents (id, path, name, current_version_id, created_at) VALUES (?,?,?,?,?)",
-                     rows_docs)
-    conn.executemany(
-        "INSERT INTO versions (id, document_id, seq, sha256, size, mtime_ns, ingested_at, status, kind, extractor, "
-        "title, doc_type, doc_date, number, revision, products, parties) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        rows_versions)
-    conn.executemany("INSERT INTO pages (version_id, page_no, text) VALUES (?,?,?)", rows_pages)
-    conn.executemany("INSERT INTO refs (version_id, family, number, revision, page, offset, snippet) "
-                     "VALUES (?,?,?,?,?,?,?)", rows_refs)
-    conn.execute("COMMIT")
-    conn.execute("PRAGMA foreign_keys=ON")
+    samples.load_synthetic(app.catalog, rows_docs, rows_versions, rows_pages, rows_refs)
     return {"products": products, "crs": crs}
 
 

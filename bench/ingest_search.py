@@ -17,7 +17,6 @@ import json
 import os
 import random
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -99,6 +98,8 @@ def queries(truth: dict, n: int = 200) -> list[str]:
 
 def baseline(catalog: Path, workdir: Path) -> tuple[int, float]:
     """Index the same extracted texts with a minimal Whoosh writer: one writer, one commit."""
+    import sqlite3  # a baseline is a program without dms: it reads the catalog file itself (tests/test_one_door.py)
+
     import whoosh.index
     from whoosh.analysis import StemmingAnalyzer
     from whoosh.fields import ID, TEXT, Schema

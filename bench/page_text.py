@@ -48,13 +48,13 @@ def measure(home: Path) -> None:
     from fastapi.testclient import TestClient
 
     from dms.app import Dms
+    from dms.catalog import samples
     from dms.config import load_settings
     from dms.web import create_app
 
     settings = load_settings(environ=ENV, home=home)
     with Dms(settings) as app:
-        (doc_id,) = app.catalog.conn.execute("SELECT id FROM documents").fetchone()
-        (chars,) = app.catalog.conn.execute("SELECT SUM(length(text)) FROM pages").fetchone()
+        doc_id, chars = samples.any_document_id(app.catalog), samples.page_characters(app.catalog)
     print(f"one document of {chars / 1e6:.1f} million characters; DMS_PAGE_TEXT_MAX_CHARS="
           f"{settings.page_text_max_chars:,}")
     with TestClient(create_app(settings)) as client:

@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from dms.app import Dms  # noqa: E402
+from dms.catalog import samples  # noqa: E402
 from dms.config import load_settings  # noqa: E402
 from dms.errors import QueryError  # noqa: E402
 from dms.search import search  # noqa: E402
@@ -40,7 +41,7 @@ UNBOUNDED = {"DMS_QUERY_MAX_TERMS": "1000", "DMS_QUERY_MAX_DEPTH": "50", "DMS_QU
 def fuzzy_query(app: Dms, n: int) -> str:
     """n fuzzy words of the corpus's own short words (`hinge~ lid~ …`), as many as fit in 2,000 characters."""
     vocab: set[str] = set()
-    for (text,) in app.catalog.conn.execute("SELECT text FROM pages LIMIT 5000"):
+    for text in samples.page_texts(app.catalog, 5000):
         vocab.update(w.lower() for w in re.findall(r"\b[A-Za-z]{3,5}\b", text))
     words = sorted(vocab, key=lambda w: (len(w), w))
     out, length, i = [], 0, 0
@@ -113,7 +114,7 @@ def main() -> None:
         subprocess.run([*dms, "ingest", str(corpus)], env=env, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
     with Dms(load_settings(environ={}, home=home)) as app:
-        (docs,) = app.catalog.conn.execute("SELECT COUNT(*) FROM documents").fetchone()
+        docs = samples.document_total(app.catalog)
     print(f"{docs} documents in {home}")
     for engine in args.engines.split(","):
         run(home, engine.strip(), args.before)

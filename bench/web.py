@@ -41,6 +41,7 @@ from ingest_search import queries  # noqa: E402  (the same 200 queries as the in
 
 from dms import auth, users  # noqa: E402
 from dms.app import Dms  # noqa: E402
+from dms.catalog import samples  # noqa: E402
 from dms.config import load_settings  # noqa: E402
 from dms.search import search  # noqa: E402
 
@@ -107,7 +108,7 @@ def main() -> None:
             users.add(app.catalog, "bench", "viewer" if admin != "bench" else "admin", "bench-password-1", by=admin)
         _, token = auth.create_token(app.catalog, "bench", "bench/web.py", "bench")
         documents = app.catalog.stats()["documents"]
-        doc_ids = [r[0] for r in app.catalog.conn.execute("SELECT id FROM documents WHERE duplicate_of IS NULL")]
+        doc_ids = samples.document_ids(app.catalog)
     truth_path = Path(args.corpus) / ".dms-ground-truth.json" if args.corpus else None
     if truth_path and truth_path.exists():
         qs = queries(json.loads(truth_path.read_text()))

@@ -12,6 +12,10 @@
     ├── TooManyAttempts           exit 6   HTTP 429   too many failed sign-ins; wait and retry
     ├── IntegrityError            exit 4   HTTP 409   verify found a mismatch
     │   └── CatalogDamaged        exit 4   HTTP 500   the catalog file is not SQLite or its pages are damaged
+    ├── CatalogError              exit 1   HTTP 500   the catalog refused or failed a statement (driver error)
+    │   ├── CatalogDamaged        (above: it is both)
+    │   ├── CatalogBusy           exit 7   HTTP 503   another process held the catalog's write lock too long
+    │   └── DuplicateKey          exit 2   HTTP 409   a UNIQUE key refused the write (e.g. a name just taken)
     ├── Busy                      exit 7   HTTP 503   another ingest holds the archive's lock (DMS_LOCK_WAIT)
     ├── NotDelivered              exit 1   HTTP 502   done and on record, but a notice could not be sent yet
     └── IndexUnavailable          exit 5   HTTP 503   the search index cannot be opened
@@ -109,8 +113,22 @@ class IntegrityError(DmsError):
     """Stored originals, catalog and index disagree."""
 
 
-class CatalogDamaged(IntegrityError):
+class CatalogError(DmsError):
+    """The catalog refused or failed a statement. The catalog raises it (and its subclasses) in place of the
+    database driver's errors, which never pass its door; the driver's error is the `__cause__`."""
+
+
+class CatalogDamaged(IntegrityError, CatalogError):
     """The catalog file is not a SQLite database, or SQLite found its pages damaged."""
+
+
+class CatalogBusy(CatalogError):
+    """Another process held the catalog's write lock longer than the catalog waits for it."""
+
+
+class DuplicateKey(CatalogError):
+    """A UNIQUE or PRIMARY KEY constraint refused a write: the name or key is taken (maybe by a concurrent
+    writer a moment ago)."""
 
 
 class Busy(DmsError):
@@ -128,10 +146,10 @@ class IndexUnavailable(DmsError):
 # `dms plan check`: the plan's readiness as its exit code, for scripts (errors keep theirs, below)
 READINESS_EXIT = {"ready": 0, "at risk": 8, "blocked": 9}  # 1-7 are errors
 _EXIT = [(ConfigError, 2), (UsageError, 2), (TooLarge, 2), (NotFound, 3), (IntegrityError, 4), (IndexUnavailable, 5),
-         (PermissionDenied, 6), (TooManyAttempts, 6), (Busy, 7)]
+         (PermissionDenied, 6), (TooManyAttempts, 6), (Busy, 7), (CatalogBusy, 7), (DuplicateKey, 2)]
 _HTTP = [(ConfigError, 500), (StaleWrite, 409), (UsageError, 400), (NotFound, 404), (CatalogDamaged, 500),
          (IntegrityError, 409), (IndexUnavailable, 503), (NotSignedIn, 401), (PermissionDenied, 403), (TooLarge, 413),
-         (TooManyAttempts, 429), (Busy, 503), (NotDelivered, 502)]
+         (TooManyAttempts, 429), (Busy, 503), (NotDelivered, 502), (CatalogBusy, 503), (DuplicateKey, 409)]
 
 
 def exit_code(exc: BaseException) -> int:

@@ -11,8 +11,8 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 
 from dms.app import Dms
-from dms.catalog import DatabaseError, health
-from dms.errors import IndexUnavailable, QueryError
+from dms.catalog import health
+from dms.errors import CatalogDamaged, IndexUnavailable, QueryError
 from dms.index import query as q
 
 
@@ -45,10 +45,8 @@ def verify(dms: Dms) -> VerifyReport:
     try:
         _audit(dms, report)
         _originals(dms, report)
-    except DatabaseError as exc:  # damage the integrity check could not see (a page changed meanwhile)
-        if not health.is_damage(exc):
-            raise
-        report.fail("catalog", str(health.damaged(exc, path)))
+    except CatalogDamaged as exc:  # damage the integrity check could not see (a page changed meanwhile)
+        report.fail("catalog", str(health.damaged(exc.__cause__ or exc, path)))
         return report
     try:
         _index(dms, report)

@@ -19,9 +19,9 @@ from dms.auditactions import VIEW_PINNED as PINNED
 from dms.auditactions import VIEW_RENAMED as RENAMED
 from dms.auditactions import VIEW_SAVED as SAVED
 from dms.auditactions import VIEW_UNPINNED as UNPINNED
-from dms.catalog import Catalog, IntegrityError
+from dms.catalog import Catalog
 from dms.catalog import views as sql
-from dms.errors import NotFound, UsageError
+from dms.errors import DuplicateKey, NotFound, UsageError
 from dms.filters import SEARCH_PARAMS
 from dms.users import acting
 
@@ -114,7 +114,7 @@ def save(catalog: Catalog, user: str, name: str, query_string: str, pin: bool = 
             raise UsageError(f"you have a view named {name!r} already: choose another name or rename that one")
         try:
             view_id = sql.insert(catalog, user, name, query_string, pin)
-        except IntegrityError:  # a second save of the same name raced this one
+        except DuplicateKey:  # a second save of the same name raced this one
             raise UsageError(f"you have a view named {name!r} already") from None
         audit.record(catalog, user, SAVED, f"user:{user}",
                      {"view": view_id, "name": name, "search": query_string, "pinned": pin})

@@ -26,12 +26,14 @@ def last_entry(catalog: Catalog) -> tuple[int, str, str | None] | None:
 
 def insert(catalog: Catalog, entry: dict) -> None:
     """Inside the caller's transaction."""
+    catalog.require_transaction("auditlog.insert")
     catalog.conn.execute(f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
                          tuple(entry[c] for c in COLUMNS))
 
 
 def set_head(catalog: Catalog, values: dict) -> None:
     """Inside the caller's transaction (the same one as the entry it points to)."""
+    catalog.require_transaction("auditlog.set_head")
     catalog.conn.execute(
         f"INSERT INTO audit_head (one, {', '.join(HEAD_COLUMNS)}) VALUES (1, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (one) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in HEAD_COLUMNS),

@@ -8,7 +8,6 @@ ROLLBACK on failure); only its extent is the caller's.
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import ExitStack
 
 from dms.catalog.db import Catalog
@@ -46,10 +45,7 @@ class Batch:
 
     def abort(self, exc_info) -> None:
         """Roll the open transaction back after a failure (`exc_info` = sys.exc_info()); the failure is the
-        caller's to raise, so an error rolling back (SQLite already ended the transaction) does not hide it."""
+        caller's to raise (`transaction()` rolls back only a transaction SQLite has not ended already)."""
         if self._stack is not None:
             stack, self._stack = self._stack, None
-            try:
-                stack.__exit__(*exc_info)
-            except sqlite3.Error:
-                pass
+            stack.__exit__(*exc_info)

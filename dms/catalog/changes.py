@@ -49,11 +49,6 @@ def _request(row) -> RequestRow:
     return RequestRow(number, title, applicant, state, json.loads(data), revision, created_at, updated_at)
 
 
-def _inside_transaction(catalog: Catalog, what: str) -> None:
-    if not catalog.conn.in_transaction:
-        raise RuntimeError(f"{what} must run inside the caller's catalog.transaction()")
-
-
 class _Undo(Exception):
     """Raised at the end of a trial to roll it back."""
 
@@ -93,7 +88,7 @@ def next_serial(catalog: Catalog, year: int, pattern: re.Pattern) -> int:
     """The next serial number of the year's change requests. Inside the caller's transaction, which must also
     insert the request (so a failure gives the number back). The year's counter starts after the highest serial
     the archive already uses: document numbers and references that `pattern` matches (group 1: the serial)."""
-    _inside_transaction(catalog, "next_serial")
+    catalog.require_transaction("changes.next_serial")
     conn = catalog.conn
     if conn.execute("SELECT 1 FROM cr_counters WHERE year = ?", (year,)).fetchone() is None:
         used = [int(m.group(1)) for (n,) in conn.execute(
@@ -107,7 +102,7 @@ def next_serial(catalog: Catalog, year: int, pattern: re.Pattern) -> int:
 def insert_request(catalog: Catalog, number: str, title: str, applicant: str, state: str, data: dict,
                    at: str) -> None:
     """Store a new request at revision 1. Inside the caller's transaction (with its number's allocation)."""
-    _inside_transaction(catalog, "insert_request")
+    catalog.require_transaction("changes.insert_request")
     catalog.conn.execute(
         "INSERT INTO change_requests (number, title, applicant, state, data, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)", (number, title, applicant, state, json.dumps(data), at, at))
@@ -116,7 +111,7 @@ def insert_request(catalog: Catalog, number: str, title: str, applicant: str, st
 def update_request(catalog: Catalog, number: str, revision: int, state: str, data: dict, at: str) -> None:
     """Write the request's state and fields as revision + 1, only if it is still at `revision` (else StaleWrite,
     nothing written). Inside the caller's transaction, which read and checked that revision."""
-    _inside_transaction(catalog, "update_request")
+    catalog.require_transaction("changes.update_request")
     cur = catalog.conn.execute(
         "UPDATE change_requests SET state = ?, data = ?, revision = revision + 1, updated_at = ? "
         "WHERE number = ? AND revision = ?", (state, json.dumps(data), at, number, revision))
@@ -128,7 +123,7 @@ def update_request(catalog: Catalog, number: str, revision: int, state: str, dat
 def add_history(catalog: Catalog, number: str, at: str, user: str, from_state: str | None, to_state: str,
                 note: str) -> None:
     """One step in the request's history. Inside the caller's transaction (with the change it records)."""
-    _inside_transaction(catalog, "add_history")
+    catalog.require_transaction("changes.add_history")
     catalog.conn.execute(
         "INSERT INTO cr_history (number, at, user, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)",
         (number, at, user, from_state, to_state, note))

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dms.catalog import health
+from dms.catalog import driver, health
 from dms.catalog.migrations import migrate
 from dms.catalog.rows import (  # noqa: F401 - KnownFile, DocumentRow and VersionRow are the shapes callers import
     DOC_COLS,
@@ -27,7 +27,7 @@ from dms.catalog.rows import (  # noqa: F401 - KnownFile, DocumentRow and Versio
     documents,
     version_from_row,
 )
-from dms.errors import NotFound
+from dms.errors import CatalogDamaged, CatalogError, NotFound
 from dms.model import Extraction, IndexRecord, Problem, Reference
 
 LIVE = "retired_at IS NULL AND purged_at IS NULL"  # a document neither retired nor purged
@@ -51,16 +51,19 @@ PER_FILE_QUERIES = (HOLDERS_OF_SHA, HELD_ELSEWHERE, VERSION_WITH_SHA)
 
 def open_catalog(path: Path) -> Catalog:
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False, factory=driver.Connection)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         migrate(conn)
-    except sqlite3.DatabaseError as exc:
+    except CatalogError as exc:
         conn.close()
-        if health.is_damage(exc):
-            raise health.damaged(exc, path) from None
+        if isinstance(exc, CatalogDamaged) and exc.__cause__ is not None:
+            raise health.damaged(exc.__cause__, path) from None  # the message names the file
+        raise
+    except BaseException:
+        conn.close()
         raise
     return Catalog(conn)
 
@@ -76,9 +79,15 @@ class Catalog:
         """Read the catalog once: raises if it cannot be read (the web's health check)."""
         self.conn.execute("SELECT 1").fetchone()
 
+    def require_transaction(self, what: str) -> None:
+        """Refuse to go on outside a transaction: `what` runs inside the caller's (`catalog.transaction()`)."""
+        if not self.conn.in_transaction:
+            raise RuntimeError(f"{what} must run inside the caller's transaction (catalog.transaction()); none is open")
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One write transaction; inside another it joins it (commits or rolls back with the outer one)."""
+        """One write transaction; inside another it joins it (commits or rolls back with the outer one). Driver
+        errors arrive as dms errors (CatalogBusy, DuplicateKey, CatalogDamaged, CatalogError: dms.catalog.driver)."""
         if self.conn.in_transaction:
             yield
             return
@@ -86,9 +95,15 @@ class Catalog:
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite may have ended it already (FULL, IOERR, BUSY): keep the real error
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
 
     # -- ingest ---------------------------------------------------------------------------
 

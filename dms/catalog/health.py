@@ -39,10 +39,8 @@ def integrity_problems(catalog: Catalog) -> list[str]:
     """What SQLite's full integrity check finds (every page, every index against its table); [] when sound."""
     try:
         rows = catalog.conn.execute(f"PRAGMA integrity_check({MAX_LINES})").fetchall()
-    except sqlite3.DatabaseError as exc:
-        if not is_damage(exc):
-            raise
-        return [str(exc)]
+    except CatalogDamaged as exc:  # the catalog's connection translates driver errors (dms.catalog.driver)
+        return [str(exc.__cause__ or exc)]
     lines = [line for (text,) in rows for line in str(text).splitlines() if line.strip()]
     return [] if lines == ["ok"] else [line for line in lines if not line.startswith("*** in database")]
 

@@ -106,10 +106,14 @@ def first_pages(catalog: Catalog, version_ids: Iterable[int], pages: int, chars:
     return {vid: (name, "\n".join(parts)) for vid, (name, parts) in out.items()}
 
 
+LEARNED_FIELDS = frozenset({"doc_type", "products", "parties"})
+
+
 def write_learned(catalog: Catalog, doc_id: int, version_id: int, values: dict, sources: dict) -> bool:
     """Write learned values (doc_type, products, parties) and the version's new sources, if the version is still
     the document's current one; the document waits for the index to refresh. Returns whether it was written."""
-    assert set(values) <= {"doc_type", "products", "parties"}, values
+    if not set(values) <= LEARNED_FIELDS:  # the names are put into the statement: only these may be
+        raise ValueError(f"learning writes only {sorted(LEARNED_FIELDS)}, not {sorted(set(values) - LEARNED_FIELDS)}")
     current = catalog.conn.execute("SELECT current_version_id FROM documents WHERE id = ?", (doc_id,)).fetchone()
     if not current or current[0] != version_id:
         return False

@@ -17,6 +17,7 @@ def documents_for_metrics(catalog: Catalog) -> list[DocumentRow]:
 def store_figures(catalog: Catalog, version_id: int, found: dict[tuple[str, str, str], float]) -> None:
     """Keep the figures a version gave ((product, period, metric) -> value) and that it was read. Call it inside
     the caller's transaction (with the version's problem, if any)."""
+    catalog.require_transaction("metrics.store_figures")
     catalog.conn.executemany(
         "INSERT INTO metrics (version_id, product, period, metric, value) VALUES (?, ?, ?, ?, ?)",
         [(version_id, p, period, m, value) for (p, period, m), value in sorted(found.items())])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from dms.errors import CatalogError
+
 MIGRATIONS: list[str] = [
     # 1: documents, their versions, text per page, ingest problems.
     """
@@ -410,8 +412,11 @@ def migrate(conn: sqlite3.Connection) -> int:
         try:
             conn.executescript("BEGIN IMMEDIATE;" + guard + MIGRATIONS[number]
                                + f";PRAGMA user_version = {number + 1}; COMMIT;")
-        except sqlite3.IntegrityError:
-            conn.execute("ROLLBACK")
+        except (sqlite3.IntegrityError, CatalogError) as exc:  # the catalog's connection raises CatalogError
+            if not isinstance(exc, sqlite3.IntegrityError) and not isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             (now,) = conn.execute("PRAGMA user_version").fetchone()
             if now <= number:
                 raise

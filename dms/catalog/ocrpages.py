@@ -65,6 +65,7 @@ def page_text(catalog: Catalog, version_id: int, page_no: int) -> str:
 
 def set_ocr_text(catalog: Catalog, version_id: int, page_no: int, text: str, confidence: float | None) -> None:
     """Inside the caller's transaction: the page's text is OCR's, done, and an earlier failure of it forgotten."""
+    catalog.require_transaction("ocrpages.set_ocr_text")
     catalog.conn.execute(
         "UPDATE pages SET text = ?, source = 'ocr', ocr = 'done', ocr_confidence = ? WHERE version_id = ? "
         "AND page_no = ?", (text, confidence, version_id, page_no))
@@ -74,6 +75,7 @@ def set_ocr_text(catalog: Catalog, version_id: int, page_no: int, text: str, con
 def set_ocr_failed(catalog: Catalog, version_id: int, page_no: int, reason: str) -> None:
     """Inside the caller's transaction: the page failed; its warning ("page N could not be OCRed: reason")
     replaces an earlier one."""
+    catalog.require_transaction("ocrpages.set_ocr_failed")
     catalog.conn.execute("UPDATE pages SET ocr = 'failed' WHERE version_id = ? AND page_no = ?", (version_id, page_no))
     _forget_failure(catalog, version_id, page_no)
     catalog.conn.execute(

@@ -59,6 +59,7 @@ def documents_naming(catalog: Catalog, names: Iterable[str]) -> list[int]:
 def record_change(catalog: Catalog, kind: str, canonical_name: str, names: Iterable[str], by: str,
                   reason: str) -> int:
     """Keep a rename or merge (inside the caller's transaction) and derive the aliases again."""
+    catalog.require_transaction("parties.record_change")
     with catalog.transaction():
         cur = catalog.conn.execute(
             "INSERT INTO party_changes (kind, canonical, created_at, created_by, reason) VALUES (?, ?, ?, ?, ?)",

@@ -84,5 +84,9 @@ def document_from_row(row) -> DocumentRow:
 
 
 def documents(catalog: Catalog, statement: str, params: tuple = ()) -> list[DocumentRow]:
-    """The documents a statement of the catalog's own modules selects (it starts with `DOCUMENTS`)."""
+    """The documents a statement of the catalog's own modules selects. It must start with `DOCUMENTS` (the
+    catalog's own select): this runs no other statement, so it is no way around the door (and modules outside
+    dms/catalog/ may not import dms.catalog.rows: tests/test_one_door.py)."""
+    if not statement.startswith(DOCUMENTS):
+        raise ValueError("rows.documents runs only the catalog's DOCUMENTS select, with its own conditions")
     return [document_from_row(r) for r in catalog.conn.execute(statement, params)]

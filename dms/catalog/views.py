@@ -28,7 +28,8 @@ def name_taken(catalog: Catalog, owner: str, name: str, other_than: int | None =
 
 
 def insert(catalog: Catalog, owner: str, name: str, query_string: str, pinned: bool) -> int:
-    """Inside the caller's transaction. Raises sqlite3.IntegrityError if the owner has a view of that name."""
+    """Inside the caller's transaction. Raises dms.errors.DuplicateKey if the owner has a view of that name."""
+    catalog.require_transaction("views.insert")
     now = utcnow()
     cur = catalog.conn.execute(
         "INSERT INTO saved_views (owner, name, query_string, pinned, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -38,6 +39,7 @@ def insert(catalog: Catalog, owner: str, name: str, query_string: str, pinned: b
 
 def update(catalog: Catalog, view_id: int, **fields) -> None:
     """Set name, query_string and/or pinned of one view (inside the caller's transaction)."""
+    catalog.require_transaction("views.update")
     allowed = {"name", "query_string", "pinned"}
     if not fields or set(fields) - allowed:
         raise ValueError(f"a view has only the fields {sorted(allowed)}")

@@ -9,7 +9,6 @@ import sys
 import click
 
 from dms import errors
-from dms.catalog import DatabaseError
 from dms.cli.common import emit, home_option, json_option, open_archive, progress_bar
 from dms.cli.registry import LazyGroup  # the commands of the other dms/cli modules, imported when used
 from dms.display import shown
@@ -54,13 +53,6 @@ class DmsGroup(LazyGroup):
         except errors.DmsError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(errors.exit_code(exc))
-        except DatabaseError as exc:  # a damaged page met in the middle of a command
-            from dms.catalog.health import damaged, is_damage
-
-            if not is_damage(exc):
-                raise
-            click.echo(f"Error: {damaged(exc)}", err=True)
-            ctx.exit(errors.exit_code(damaged(exc)))
         except UnicodeEncodeError as exc:  # an argument with bytes that are not UTF-8, met where text is needed
             if "surrogates" not in exc.reason:
                 raise

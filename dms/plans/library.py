@@ -22,10 +22,8 @@ from dms import audit
 from dms.app import Dms
 from dms.auditactions import PLAN_IMPORTED as IMPORTED
 from dms.auditactions import PLAN_SAVED as SAVED
-from dms.catalog import OperationalError
 from dms.catalog import plans as sql
-from dms.catalog.health import is_busy
-from dms.errors import NotFound, PlanError, UsageError
+from dms.errors import CatalogBusy, NotFound, PlanError, UsageError
 from dms.plans.codec import plan_from_dict, plan_to_dict
 from dms.plans.model import Plan
 from dms.plans.workbook import read_workbook, write_workbook
@@ -127,9 +125,8 @@ def _keep(dms: Dms, version_id: int, kind: str, plan: Plan) -> None:
     data = json.dumps(plan_to_dict(replace(plan, doc_id=None, version_id=None)))
     try:
         sql.keep(dms.catalog, version_id, _digest(dms, kind, dms.settings.plan_max_rows), data)
-    except OperationalError as exc:  # another process writes the catalog: keep it another time
-        if not is_busy(exc):
-            raise
+    except CatalogBusy:  # another process writes the catalog: keep it another time
+        pass
 
 
 def load_plan(dms: Dms, number: str, as_of: date | None = None) -> Plan:

@@ -17,7 +17,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from dms import errors
-from dms.catalog import DatabaseError
 from dms.config import Settings
 from dms.web.state import HERE, WebState
 
@@ -118,7 +117,7 @@ def _signed_in(request: Request):
 
     try:
         live = auth.session(request.app.state.web.dms().catalog, request.cookies.get(SESSION_COOKIE))
-    except (errors.DmsError, DatabaseError):
+    except errors.DmsError:
         return None
     return Caller(live.user, live)
 
@@ -139,14 +138,6 @@ def _error_handlers(app: FastAPI) -> None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
         return _error(request, errors.http_status(exc), type(exc).__name__, str(exc))
-
-    @app.exception_handler(DatabaseError)
-    async def catalog_error(request: Request, exc: DatabaseError):
-        from dms.catalog.health import damaged, is_damage
-
-        if not is_damage(exc):
-            raise exc
-        return await dms_error(request, damaged(exc))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):

@@ -31,25 +31,42 @@ class _Module:
                 self.parents[child] = node
         self.constants: dict[str, str] = {}  # local name -> auditactions constant (from ... import X as name)
         self.modules: set[str] = set()  # local names of the dms.auditactions module
+        self.audit_names: set[str] = set()  # local names of the dms.audit module (`from dms import audit as a`)
+        self.record_names: set[str] = {"record"} if audit_module else set()  # local names of dms.audit.record
+        self.dotted = False  # `import dms.audit`: calls spelled `dms.audit.record(...)`
         for node in ast.walk(self.tree):
             if isinstance(node, ast.ImportFrom) and node.module == "dms.auditactions":
                 for alias in node.names:
                     self.constants[alias.asname or alias.name] = alias.name
-            elif isinstance(node, ast.ImportFrom) and node.module == "dms":
+            elif isinstance(node, ast.ImportFrom) and (node.module == "dms" or (node.level and not node.module)):
                 self.modules |= {a.asname or a.name for a in node.names if a.name == "auditactions"}
+                self.audit_names |= {a.asname or a.name for a in node.names if a.name == "audit"}
+            elif isinstance(node, ast.ImportFrom) and (node.module == "dms.audit"
+                                                       or (node.level and node.module == "audit")):
+                self.record_names |= {a.asname or a.name for a in node.names if a.name == "record"}
             elif isinstance(node, ast.Import):
                 self.modules |= {a.asname for a in node.names if a.name == "dms.auditactions" and a.asname}
+                self.audit_names |= {a.asname for a in node.names if a.name == "dms.audit" and a.asname}
+                self.dotted |= any(a.name == "dms.audit" and not a.asname for a in node.names)
 
     def record_calls(self) -> list[ast.Call]:
-        """`audit.record(...)` calls (and, in dms/audit.py itself, `record(...)`)."""
+        """Calls of dms.audit.record, found by where the name comes from, whatever it is called here:
+        `audit.record(...)` after `from dms import audit [as a]` or `import dms.audit as a`, `dms.audit.record(...)`,
+        `record(...)` after `from dms.audit import record [as r]` (and in dms/audit.py itself)."""
         found = []
         for node in ast.walk(self.tree):
             if not isinstance(node, ast.Call):
                 continue
             f = node.func
-            if (isinstance(f, ast.Attribute) and f.attr == "record" and isinstance(f.value, ast.Name)
-                    and f.value.id == "audit") or (self.audit_module and isinstance(f, ast.Name) and f.id == "record"):
+            if isinstance(f, ast.Name) and f.id in self.record_names:
                 found.append(node)
+            elif isinstance(f, ast.Attribute) and f.attr == "record":
+                owner = f.value
+                if isinstance(owner, ast.Name) and owner.id in self.audit_names:
+                    found.append(node)
+                elif (self.dotted and isinstance(owner, ast.Attribute) and owner.attr == "audit"
+                      and isinstance(owner.value, ast.Name) and owner.value.id == "dms"):
+                    found.append(node)
         return found
 
     def action_of(self, call: ast.Call) -> ast.expr | None:
@@ -143,6 +160,15 @@ def scan(source: str, name: str = "<snippet>", audit_module: bool = False) -> tu
     return recorded, problems
 
 
+def action_texts(source: str, name: str = "<snippet>") -> list[str]:
+    """String constants equal to an action of more than one word ("hold placed"): a copy of the vocabulary,
+    wherever it stands (a comparison, a reader looking entries up, an argument handed on to `record`). One-word
+    actions ("ingest", "ocr") are ordinary words elsewhere and are left to the `record` scan."""
+    return [f"{name}:{node.lineno}: {node.value!r}" for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and " " in node.value
+            and auditactions.known(node.value)]
+
+
 def scan_dms() -> tuple[set[str], list[str], int]:
     recorded: set[str] = set()
     problems: list[str] = []
@@ -174,10 +200,34 @@ def scan_dms() -> tuple[set[str], list[str], int]:
     'from dms import audit\nfrom dms.auditactions import INGEST\n'
     'def f(c, x):\n    a = INGEST if x else "x"\n    audit.record(c, "ada", a, "doc:1")\n',
     'from dms import audit\naudit.record(c, "ada", action="ingest", subject="doc:1")',
+    'from dms.audit import record\nrecord(c, "ada", "ingest", "doc:1")',  # the function imported by itself
+    'from dms.audit import record as note\nnote(c, "ada", "ingest", "doc:1")',
+    'import dms.audit as a\na.record(c, "ada", "ingest", "doc:1")',
+    'from dms import audit as log\nlog.record(c, "ada", "ingest", "doc:1")',
+    'import dms.audit\ndms.audit.record(c, "ada", "ingest", "doc:1")',
+    'from . import audit\naudit.record(c, "ada", "ingest", "doc:1")',
 ])
 def test_scanner_flags_an_action_not_named_by_a_constant_of_auditactions(snippet):
     recorded, problems = scan(snippet)
     assert len(problems) == 1 and not recorded
+
+
+def test_scanner_ignores_a_record_that_is_not_the_audit_logs():
+    assert _Module('from dms.ingest import pipeline\npipeline.record(job, "ingest")').record_calls() == []
+    assert _Module('def record(x):\n    pass\nrecord("ingest")').record_calls() == []
+
+
+@pytest.mark.parametrize("snippet", [
+    'if entry["action"] == "metadata edited":\n    pass',
+    'inputs = graph_inputs(c, ("ocr", "hold placed"))',
+    'def f(action="link added"):\n    pass',
+])
+def test_scanner_flags_an_action_of_several_words_written_out(snippet):
+    assert len(action_texts(snippet)) == 1
+
+
+def test_scanner_leaves_other_text_alone():
+    assert action_texts('x = "ocr"\ny = "metadata was edited"\nz = auditactions.HOLD_PLACED') == []
 
 
 def test_scanner_follows_aliases_locals_parameters_and_conditionals_to_the_constants():
@@ -217,6 +267,12 @@ def test_every_audit_record_call_in_dms_names_its_action_by_a_constant_of_audita
     recorded, problems, calls = scan_dms()
     assert calls > 30  # the scan saw the calls (dms records from some 20 modules)
     assert problems == []
+
+
+def test_no_action_of_several_words_is_written_out_outside_auditactions():
+    copies = [hit for path in sorted(DMS.rglob("*.py")) if path.name != "auditactions.py"
+              for hit in action_texts(path.read_text(encoding="utf-8"), str(path.relative_to(REPO)))]
+    assert copies == [], "use the constants of dms.auditactions"
 
 
 def test_every_listed_action_is_recorded_somewhere_in_dms():

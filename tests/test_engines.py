@@ -12,6 +12,7 @@ from conftest import run_dms, run_json
 from dms.app import Dms
 from dms.config import load_settings
 from dms.errors import ConfigError
+from dms.index import engines
 from dms.ingest.pipeline import ingest
 from dms.search import matching_ids, search
 
@@ -51,7 +52,7 @@ def test_an_unknown_engine_is_refused():
     assert run_dms("/tmp", "search", "x", "--engine", "lucene", check=False).returncode == 2
 
 
-@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+@pytest.mark.parametrize("engine", engines.NAMES)
 def test_searches_keep_working_while_another_process_writes(tmp_path, engine):
     home, inbox = tmp_path / "home", tmp_path / "in"
     _letters(inbox, 20)
@@ -108,7 +109,7 @@ def test_both_engines_give_the_same_documents_for_every_kind_of_query(sample_wor
                "ref:CR-2023-003", "title:specification", "path:minutes", "linked:CR-2023-003", "*",
                "date:[* to 2022-06]", "-hinge gasket"]
     found = {}
-    for engine in ("whoosh", "tantivy"):
+    for engine in engines.NAMES:
         home = tmp_path / engine
         app.catalog.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         shutil.copytree(app.settings.home, home, ignore=shutil.ignore_patterns("index*"))

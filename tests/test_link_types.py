@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import pickle
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -180,9 +181,108 @@ def _link_name_collections(source: str) -> list[tuple[int, list[str]]]:
     return found
 
 
+def _names_in(expr: ast.expr) -> list[str]:
+    """The link type names `expr` spells as string constants: itself, or the items of a tuple, list or set."""
+    items = expr.elts if isinstance(expr, (ast.Tuple, ast.List, ast.Set)) else [expr]
+    return [e.value for e in items if isinstance(e, ast.Constant) and e.value in linktypes.NAMES]
+
+
+def _typed(name: str | None) -> bool:
+    return name is not None and ("type" in name or "kind" in name)
+
+
+def _single_link_names(source: str) -> list[tuple[int, str]]:
+    """One link type name spelled out where the code decides by link type: compared (`t == "amends"`,
+    `t in ("mentions", x)`), a default or keyword argument named *type*/*kind* (`Form("relates_to")` too), or
+    the value of a "type" key."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Compare):
+            for operand in (node.left, *node.comparators):
+                found += [(node.lineno, n) for n in _names_in(operand)]
+        elif isinstance(node, ast.keyword) and _typed(node.arg):
+            found += [(node.value.lineno, n) for n in _names_in(node.value)]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            positional = a.posonlyargs + a.args
+            pairs = list(zip(positional[len(positional) - len(a.defaults):], a.defaults))
+            pairs += [(p, d) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+            for param, default in pairs:
+                if _typed(param.arg):
+                    values = [default, *(default.args if isinstance(default, ast.Call) else ())]
+                    found += [(default.lineno, n) for v in values for n in _names_in(v)]
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value == "type":
+                    found += [(value.lineno, n) for n in _names_in(value)]
+    return found
+
+
+TEMPLATE_COMPARISON = re.compile(r"""(?:==|!=|\bin)\s*["'](\w+)["']|["'](\w+)["']\s*(?:==|!=|\bin\b)""")
+
+
+def _template_link_names(text: str) -> list[tuple[int, str]]:
+    """Link type names compared in a Jinja template (`t == "relates_to"`)."""
+    return [(text.count("\n", 0, m.start()) + 1, name) for m in TEMPLATE_COMPARISON.finditer(text)
+            for name in m.groups() if name in linktypes.NAMES]
+
+
+def _dms_sources() -> list[Path]:
+    return [p for p in sorted((REPO / "dms").rglob("*.py")) if p.name != "linktypes.py"]
+
+
 def test_no_list_of_link_types_outside_the_table():
     assert _link_name_collections('KINDS = ("supersedes", "reply_to")') == [(1, ["supersedes", "reply_to"])]
     assert _link_name_collections('x = ("supersedes", "something else")') == []
-    copies = {str(p.relative_to(REPO)): hits for p in sorted((REPO / "dms").rglob("*.py"))
-              if p.name != "linktypes.py" and (hits := _link_name_collections(p.read_text()))}
+    copies = {str(p.relative_to(REPO)): hits for p in _dms_sources()
+              if (hits := _link_name_collections(p.read_text()))}
     assert copies == {}, f"lists of link types outside dms/graph/linktypes.py: {copies}"
+
+
+@pytest.mark.parametrize("snippet", [
+    'if data["type"] == "amends":\n    pass',
+    'if "decided_in" != kind:\n    pass',
+    'ok = t in ("mentions", other)',
+    'ok = t not in {"identifies"}',
+    'def f(link_type: str = "relates_to"):\n    pass',
+    'def f(*, kind="part_of"):\n    pass',
+    'def page(link_type: str = Form("relates_to")):\n    pass',
+    'add_link(app, a, b, kind="cancels")',
+    'edge = {"type": "supersedes", "evidence": "x"}',
+])
+def test_the_scan_flags_one_link_type_name_where_code_decides_by_it(snippet):
+    assert len(_single_link_names(snippet)) == 1, snippet
+
+
+@pytest.mark.parametrize("snippet", [
+    'if data["type"] == linktypes.AMENDS:\n    pass',
+    'record = {"decided_in": [], "amended_by": []}',  # a field named like a link type, not a link type
+    'x = d["duplicate_of"]',
+    'if status == "amended":\n    pass',
+    'def f(link_type: str = Form(linktypes.RELATES_TO)):\n    pass',
+])
+def test_the_scan_leaves_constants_and_field_names_alone(snippet):
+    assert _single_link_names(snippet) == []
+
+
+def test_no_single_link_type_name_outside_the_table():
+    copies = {str(p.relative_to(REPO)): hits for p in _dms_sources() if (hits := _single_link_names(p.read_text()))}
+    assert copies == {}, f"link types spelled out instead of taken from dms.graph.linktypes: {copies}"
+
+
+def test_no_template_compares_with_a_link_type_name():
+    assert _template_link_names('{% if t == "relates_to" %}') == [(1, "relates_to")]
+    assert _template_link_names("x\n{% if 'cancels' == t %}") == [(2, "cancels")]
+    assert _template_link_names("{% if t == default_link_type %}{% if s == 'assessed' %}") == []
+    copies = {p.name: hits for p in sorted((REPO / "dms" / "web" / "templates").rglob("*.html"))
+              if (hits := _template_link_names(p.read_text()))}
+    assert copies == {}, f"templates comparing with a link type name (pass it in from dms.graph.linktypes): {copies}"
+
+
+def test_the_web_link_forms_preselect_the_default_link_type(client_for):
+    cora = client_for("cora")  # a coordinator: she sees the bulk link form and the document's link form
+    selected = f"<option selected>{linktypes.RELATES_TO}</option>"
+    search = cora.get("/search", params={"q": "lid"}).text
+    assert 'name="link_type"' in search and search.count(selected) == 1
+    document = cora.get("/documents/1").text
+    assert 'name="type"' in document and document.count(selected) == 1

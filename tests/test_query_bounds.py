@@ -15,10 +15,11 @@ from conftest import csrf_of, run_dms, run_json
 from dms.app import Dms
 from dms.config import load_settings
 from dms.errors import QueryError
+from dms.index import engines
 from dms.ingest.pipeline import ingest
 from dms.search import matching_ids, search
 
-ENGINES = ["whoosh", "tantivy"]
+ENGINES = engines.NAMES  # every registered search engine
 NESTED = "(" * 260 + "lid" + ")" * 260
 
 

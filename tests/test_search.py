@@ -7,11 +7,11 @@ from conftest import run_dms, write_docx, write_pdf
 from dms.app import Dms
 from dms.config import load_settings
 from dms.errors import QueryError
-from dms.index import search
+from dms.index import engines, search
 from dms.ingest.pipeline import ingest
 from dms.search import search as search_archive
 
-ENGINES = ["whoosh", "tantivy"]
+ENGINES = engines.NAMES  # every registered search engine
 
 
 @pytest.fixture(params=ENGINES)

@@ -14,14 +14,14 @@ from conftest import run_dms
 from dms.app import Dms
 from dms.config import load_settings
 from dms.errors import QueryError
-from dms.index import search
+from dms.index import engines, search
 from dms.index.forgive import read
 from dms.index.query import Ranked
 from dms.ingest.pipeline import ingest
 from dms.search import matching_ids
 from dms.search import search as search_archive
 
-ENGINES = ["whoosh", "tantivy"]
+ENGINES = engines.NAMES  # every registered search engine
 
 DOCS = {
     "complaint-lid.txt": "Customer complaint 2023-05-02\nThe kettle lid hinge cracked after two weeks of use. "

@@ -141,3 +141,72 @@ def test_the_registry_names_every_command_of_the_cli_modules():
             assert command.name in registry.COMMANDS, (info.name, command.name)
             assert registry.load(command.name) is command, (info.name, command.name)
     assert registry.load("plan").get_command(None, "check") is not None  # plancheck's commands come with plan
+
+
+def _reachable(group: click.Group) -> set[int]:
+    """The ids of every command the group offers, through its subgroups too (each loaded as `dms` loads it)."""
+    found: set[int] = set()
+    for name in group.list_commands(None):
+        command = group.get_command(None, name)
+        found.add(id(command))
+        if isinstance(command, click.Group):
+            found |= _reachable(command)
+    return found
+
+
+def test_every_command_defined_in_a_cli_module_is_reachable_from_dms():
+    """A module-level click command of any dms/cli module, whether or not the module lists COMMANDS, is offered
+    by `dms` (at the top through the registry, or inside a group): a command added to a module but not to
+    dms.cli.registry fails here."""
+    import importlib
+    import pkgutil
+
+    import dms.cli
+
+    reachable = _reachable(cli)
+    missing = []
+    for info in pkgutil.iter_modules(dms.cli.__path__, "dms.cli."):
+        module = importlib.import_module(info.name)
+        for attribute, value in vars(module).items():
+            if isinstance(value, click.Command) and value is not cli and id(value) not in reachable:
+                missing.append(f"{info.name}:{attribute}")
+    assert missing == [], "add these to dms/cli/registry.py (or to the group they belong in)"
+    assert len(reachable) > 100  # the walk went into the groups (change, link, audit, plan ...)
+
+
+def test_the_reachability_walk_goes_into_subgroups_and_misses_a_command_left_out():
+    leaf, left_out = click.Command("leaf"), click.Command("left-out")
+    sub = click.Group("sub", commands={"leaf": leaf})
+    assert _reachable(click.Group("root", commands={"sub": sub})) == {id(sub), id(leaf)}
+    assert id(left_out) not in _reachable(click.Group("root", commands={"sub": sub}))
+
+
+def test_a_command_whose_module_cannot_be_imported_is_listed_unavailable_and_the_rest_still_work(small_home):
+    """`dms user` needs argon2 (dms.users imports it at its top). With a broken argon2 first on the path, as when
+    an optional dependency is missing or fails to build, `dms --help` still lists every command, marks `user`
+    unavailable with the reason, `dms user ...` fails with a clear error and the exit code of a ConfigError, and
+    the other commands run."""
+    from dms import errors
+
+    shadow = small_home.parent / "broken-deps" / "argon2"
+    shadow.mkdir(parents=True, exist_ok=True)
+    (shadow / "__init__.py").write_text('raise ImportError("argon2 stand-in: the library failed to load")\n')
+    env = {**_env(small_home), "PYTHONPATH": str(shadow.parent)}
+
+    def dms(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "dms", *args], env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    listing = dms("--help")
+    assert listing.returncode == 0, listing.stderr[-3000:]
+    text = " ".join(listing.stdout.split())
+    assert "user (unavailable: dms.cli.users cannot be imported (argon2 stand-in: the library failed to load))" in text
+    for name in cli.list_commands(None):
+        assert f" {name} " in text, name
+    refused = dms("user", "list", "--json")
+    assert refused.returncode == errors.exit_code(errors.ConfigError("")) == 2
+    assert refused.stderr.strip() == ("Error: dms user is unavailable: dms.cli.users cannot be imported "
+                                      "(argon2 stand-in: the library failed to load)")
+    found = dms("search", "kettle lid hinge")
+    assert found.returncode == 0 and "3 document(s)" in found.stdout, found.stderr[-3000:]
+    assert dms("trace", CR).returncode == 0

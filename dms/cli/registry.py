@@ -6,9 +6,13 @@ where each one is (module:attribute, as an entry point names an object), and imp
 when that command runs, its help is asked for, or `dms --help` lists every command. The modules themselves
 import at their top only what their options need; the work's imports are inside the command functions.
 
+A module that cannot be imported (an optional dependency missing or broken) costs only its own commands:
+`dms --help` lists each of them as "(unavailable: the reason)" and running one fails with a ConfigError (exit 2);
+every other command works.
+
 To add a command: define it in a module of dms/cli (listed in that module's COMMANDS, if it has that list)
-and add its line here. tests/test_startup.py checks the two agree and that `dms search`, `dms trace` and
-`dms --help` import nothing they do not use.
+and add its line here. tests/test_startup.py checks the two agree, that every module-level command of dms/cli
+is reachable from `dms`, and that `dms search`, `dms trace` and `dms --help` import nothing they do not use.
 """
 
 from __future__ import annotations
@@ -58,13 +62,33 @@ def load(name: str) -> click.Command:
     return getattr(importlib.import_module(module), attribute)
 
 
+def unavailable(name: str, reason: str) -> click.Command:
+    """A stand-in for a command whose module cannot be imported (a dependency missing or broken): listed by
+    `dms --help` with the reason, and refusing to run with a ConfigError (the installation, not the call, is at
+    fault), so that one broken module costs only its own commands."""
+    from dms.errors import ConfigError
+
+    def refuse(args: tuple[str, ...]) -> None:
+        raise ConfigError(f"dms {name} is unavailable: {reason}")
+
+    return click.Command(name, callback=refuse, help=f"(unavailable: {reason})", short_help=f"(unavailable: {reason})",
+                         params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)], add_help_option=False,
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+
+
 class LazyGroup(click.Group):
-    """A group that offers, besides its own commands, every command of COMMANDS, loaded on first use."""
+    """A group that offers, besides its own commands, every command of COMMANDS, loaded on first use. A command
+    whose module fails to import is offered as `unavailable` (the reason shown), and the others keep working."""
 
     def list_commands(self, ctx: click.Context | None) -> list[str]:
         return sorted({*self.commands, *COMMANDS})
 
     def get_command(self, ctx: click.Context | None, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
-            self.add_command(load(cmd_name), cmd_name)
+            try:
+                command = load(cmd_name)
+            except ImportError as exc:  # ModuleNotFoundError too: a missing optional dependency
+                module = COMMANDS[cmd_name].partition(":")[0]
+                command = unavailable(cmd_name, f"{module} cannot be imported ({exc})")
+            self.add_command(command, cmd_name)
         return self.commands.get(cmd_name)

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from dms import bulk, holds
 from dms.errors import UsageError
+from dms.graph import linktypes
 from dms.web.pages_evidence import bundle_response
 from dms.web.render import node_url
 from dms.web.security import Caller, caller
@@ -24,7 +25,7 @@ def open_matters(archive, who: Caller) -> list[str]:
 
 @router.post("/bulk")
 def bulk_action(request: Request, action: str = Form(""), doc: list[int] = Form([]), matter: str = Form(""),
-                new_matter: str = Form(""), target: str = Form(""), link_type: str = Form("relates_to"),
+                new_matter: str = Form(""), target: str = Form(""), link_type: str = Form(linktypes.RELATES_TO),
                 reason: str = Form(""), who: Caller = caller("coordinator")):
     archive = request.app.state.web.dms()
     if action not in ACTIONS:

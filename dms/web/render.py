@@ -8,6 +8,7 @@ from urllib.parse import quote, urlencode
 from fastapi import Request
 from jinja2 import pass_context
 
+from dms.graph import linktypes
 from dms.titles import heading_of
 
 
@@ -45,7 +46,8 @@ def _node_url(context, node: str) -> str:
 
 
 def install_helpers(templates) -> None:
-    templates.env.globals.update(node_url=_node_url, query_url=query_url, doc_heading=heading_of)
+    templates.env.globals.update(node_url=_node_url, query_url=query_url, doc_heading=heading_of,
+                                 default_link_type=linktypes.RELATES_TO)  # preselected in the link forms
     from dms.changes.costs import TEMPLATE_GLOBALS  # cost_label, cost_text: one unit on form, page and report
 
     templates.env.globals.update(TEMPLATE_GLOBALS)

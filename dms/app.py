@@ -33,7 +33,7 @@ class Dms:
         settings.home.mkdir(parents=True, exist_ok=True)
         self.rules: Rules = load_rules(settings.rules_path)
         self.matcher = IdentifierMatcher(self.rules)
-        self.catalog: Catalog = open_catalog(settings.catalog_path)
+        self.catalog: Catalog = open_catalog(settings.catalog_location)
         audit.configure(self.catalog, settings.audit_key_file, settings.home)
         self.store = Store(settings.store_dir)
         self.backend: SearchBackend = Guarded(open_backend(settings), settings.index_dir)  # damage: a clear error

@@ -98,6 +98,17 @@ def _networks(name: str, raw: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _database_url(name: str, raw: str) -> str | None:
+    url = raw.strip()
+    if not url:
+        return None
+    scheme = url.split(":", 1)[0].lower()
+    if scheme.split("+", 1)[0] not in ("postgresql", "postgres") or "://" not in url:
+        raise ConfigError(f"{name} must be a PostgreSQL URL (postgresql://user:password@host:port/database), "
+                          f"got {url.split('://', 1)[0]!r}; unset it to keep the catalog in $DMS_HOME/catalog.sqlite")
+    return url
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable. `home` holds catalog.sqlite, store/ and index/."""
@@ -152,10 +163,17 @@ class Settings:
     # plans (issue 16): dms.plans, dms.supply, dms.followup
     plan_max_rows: int = 20_000  # rows of one plan workbook (milestones, materials and staff together)
     supply_max_rows: int = 200_000  # rows of evidence (stock, orders, roster, leave) read from one document
+    # the catalog on a PostgreSQL server (postgresql://user:password@host/database) instead of catalog.sqlite
+    database_url: str | None = None
 
     @property
     def catalog_path(self) -> Path:
         return self.home / "catalog.sqlite"
+
+    @property
+    def catalog_location(self) -> Path | str:
+        """Where the catalog is: the PostgreSQL URL when DMS_DATABASE_URL is set, else $DMS_HOME/catalog.sqlite."""
+        return self.database_url or self.catalog_path
 
     @property
     def store_dir(self) -> Path:
@@ -175,6 +193,7 @@ class Settings:
 
 _VARS: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "DMS_WORKERS": ("workers", _positive_int),
+    "DMS_DATABASE_URL": ("database_url", lambda name, raw: _database_url(name, raw)),
     "DMS_EXTRACT_TIMEOUT": ("extract_timeout", _positive_float),
     "DMS_MAX_FILE_MB": ("max_file_mb", _positive_float),
     "DMS_MAX_TEXT_MB": ("max_text_mb", _positive_float),

@@ -20,14 +20,63 @@ REPO = Path(__file__).resolve().parent.parent
 pytest_plugins = ["browsing"]  # the browser fixtures (browser, pages) of the test_browser*.py modules
 
 
+# The catalogs a `both_catalogs` test runs on (its module says `pytestmark = pytest.mark.both_catalogs`): SQLite,
+# and PostgreSQL on a throwaway cluster (tests/pg.py). The PostgreSQL runs carry the `postgresql` marker, so
+# `-m "not postgresql"` leaves them out of a quick inner loop.
+CATALOGS = ("sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql))
+
+
+def pytest_generate_tests(metafunc):
+    if "catalog_kind" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_catalogs"):
+        metafunc.parametrize("catalog_kind", CATALOGS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL cluster per test process (tests/pg.py), started on first use."""
+    import pg
+
+    if pg.binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: scripts/test installs it (apt-get install postgresql)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql, or run scripts/test)")
+    cluster = pg.start_cluster()
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-def home(tmp_path) -> Path:
+def pg_url(pg_cluster) -> str:
+    """A new empty PostgreSQL database on the test cluster (its URL)."""
+    return pg_cluster.new_database()
+
+
+@pytest.fixture
+def catalog_kind(request) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def database_url(request, catalog_kind, monkeypatch) -> str | None:
+    """The catalog's PostgreSQL URL when the test runs on PostgreSQL (also exported as DMS_DATABASE_URL for the
+    dms processes the test starts), else None: the catalog is $DMS_HOME/catalog.sqlite."""
+    if catalog_kind != "postgresql":
+        monkeypatch.delenv("DMS_DATABASE_URL", raising=False)  # a developer's own setting must not leak in
+        return None
+    url = request.getfixturevalue("pg_url")
+    monkeypatch.setenv("DMS_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def home(tmp_path, database_url) -> Path:
     return tmp_path / "home"
 
 
 @pytest.fixture
-def settings(home):
-    return load_settings(environ={"DMS_WORKERS": "2"}, home=home)
+def settings(home, database_url):
+    environ = {"DMS_WORKERS": "2", **({"DMS_DATABASE_URL": database_url} if database_url else {})}
+    return load_settings(environ=environ, home=home)
 
 
 @pytest.fixture

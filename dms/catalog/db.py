@@ -49,7 +49,24 @@ VERSION_WITH_SHA = "SELECT id FROM versions WHERE sha256 = ? ORDER BY id LIMIT 1
 PER_FILE_QUERIES = (HOLDERS_OF_SHA, HELD_ELSEWHERE, VERSION_WITH_SHA)
 
 
-def open_catalog(path: Path) -> Catalog:
+def is_server_url(where: object) -> bool:
+    """Whether a catalog location names a PostgreSQL server (DMS_DATABASE_URL) rather than a SQLite file."""
+    return isinstance(where, str) and where.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
+
+
+def open_catalog(where: Path | str) -> Catalog:
+    """The catalog at a SQLite file path or a PostgreSQL URL (postgresql://…), brought to the current schema."""
+    if is_server_url(where):
+        from dms.catalog import pgdriver, upgrade
+
+        conn = pgdriver.Connection(str(where))
+        try:
+            upgrade.postgresql(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return Catalog(conn)
+    path = Path(where)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False, factory=driver.Connection)
     try:
@@ -71,6 +88,7 @@ def open_catalog(path: Path) -> Catalog:
 class Catalog:
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
+        self.dialect: str = conn.dialect  # "sqlite" or "postgresql": the few statements that differ ask
 
     def close(self) -> None:
         self.conn.close()
@@ -91,7 +109,7 @@ class Catalog:
         if self.conn.in_transaction:
             yield
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.begin_write()
         try:
             yield
         except BaseException:

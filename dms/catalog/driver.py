@@ -78,6 +78,12 @@ class Cursor(sqlite3.Cursor):
 class Connection(sqlite3.Connection):
     """The catalog's connection (sqlite3.connect(..., factory=Connection)): statements raise dms errors."""
 
+    dialect = "sqlite"
+
+    def begin_write(self) -> None:
+        """Begin a write transaction holding the catalog's write lock (PostgreSQL: dms.catalog.pgdriver)."""
+        self.execute("BEGIN IMMEDIATE")
+
     def cursor(self, factory=Cursor):
         return super().cursor(factory)
 

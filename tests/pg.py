@@ -1,0 +1,103 @@
+"""A throwaway PostgreSQL cluster for the tests: initdb in a temporary folder, a free port, a unix socket, no TCP.
+
+One cluster per test process (xdist worker), started the first time a test asks for PostgreSQL and stopped at the
+end of the session. Each test gets a database of its own (`Cluster.new_database`). PostgreSQL refuses to run as
+root: as root (CI, this machine) the server runs as `nobody` through setpriv. The binaries are Debian's
+(`apt-get install postgresql`, which scripts/test does when they are missing): on PATH or under
+/usr/lib/postgresql/<version>/bin.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def binaries() -> Path | None:
+    """The folder holding initdb and pg_ctl, or None when PostgreSQL is not installed."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(os.path.realpath(found)).parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    return versions[-1].parent if versions else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_server_user() -> list[str]:
+    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] if os.geteuid() == 0 else []
+
+
+@dataclass
+class Cluster:
+    folder: Path
+    port: int
+    bin: Path
+    _numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.folder / "sock"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://dms@/{database}?host={self.socket_dir}&port={self.port}"
+
+    def sql(self, statement: str, database: str = "postgres") -> str:
+        """Run one statement with psql (as the cluster's superuser `dms`) and return its output."""
+        done = subprocess.run(
+            ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", str(self.socket_dir), "-p", str(self.port),
+             "-U", "dms", "-d", database, "-c", statement],
+            capture_output=True, text=True, timeout=60,
+        )
+        if done.returncode:
+            raise RuntimeError(f"psql failed: {statement}: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def new_database(self, prefix: str = "t") -> str:
+        """A new empty database (C collation, as dms requires); returns its URL."""
+        name = f"{prefix}_{os.getpid()}_{next(self._numbers)}"
+        self.sql(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'")
+        return self.url(name)
+
+    def stop(self) -> None:
+        subprocess.run([*_as_server_user(), str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m",
+                        "immediate", "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_cluster() -> Cluster:
+    """initdb, start on a free port with a unix socket only; durability off (throwaway), ~3 s."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        raise FileNotFoundError("PostgreSQL is not installed (apt-get install postgresql; scripts/test does it)")
+    # in /tmp itself: pytest's own temporary folders are closed to other users, and the server runs as nobody
+    folder = Path(tempfile.mkdtemp(prefix="dms-pg-"))
+    (folder / "sock").mkdir()
+    os.chmod(folder, 0o755)
+    if os.geteuid() == 0:
+        shutil.chown(folder, "nobody", "nogroup")
+        shutil.chown(folder / "sock", "nobody", "nogroup")
+    run_as = _as_server_user()
+    subprocess.run([*run_as, str(bin_dir / "initdb"), "-D", str(folder / "data"), "-U", "dms", "--auth=trust",
+                    "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"], check=True, capture_output=True, timeout=120)
+    port = _free_port()
+    options = (f"-p {port} -k {folder / 'sock'} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
+               "-c full_page_writes=off -c max_connections=200")
+    started = subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-l",
+                              str(folder / "server.log"), "-w", "-t", "120", "-o", options, "start"],
+                             capture_output=True, text=True, timeout=180)
+    if started.returncode:
+        log = (folder / "server.log").read_text(errors="replace") if (folder / "server.log").exists() else ""
+        shutil.rmtree(folder, ignore_errors=True)
+        raise RuntimeError(f"PostgreSQL did not start: {started.stderr.strip()} {log[-2000:]}")
+    return Cluster(folder, port, bin_dir)

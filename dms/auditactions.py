@@ -102,6 +102,10 @@ FOLLOW_UP_DIGEST_QUEUED = _followup("follow-up digest queued", "a user's follow-
 _audit = _group("the audit log")
 AUDIT_KEY_CREATED = _audit("audit key created", "the audit key was made: every entry from here on is signed")
 
+_catalog = _group("the catalog")
+CATALOG_COPIED = _catalog("catalog copied", "the whole catalog was copied into another database (`dms catalog copy`), "
+                          "this entry included, and the copy compared with it table by table")
+
 
 def known(name: str) -> bool:
     """Whether `name` is an action of this list."""

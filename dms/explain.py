@@ -169,7 +169,7 @@ def explain(settings: Settings, ref: str, rules_file: str | Path | None = None) 
         if not is_file:
             raise UsageError(f"--rules derives a FILE with other rules; {ref!r} is not a file")
         return explain_file(settings, ref, rules_file)
-    if not is_file or settings.catalog_path.exists():  # a file and no archive yet: nothing to open
+    if not is_file or settings.database_url or settings.catalog_path.exists():  # a file, no archive: nothing to open
         with Dms(settings) as dms:
             try:
                 return explain_document(dms, ref)

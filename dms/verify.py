@@ -1,5 +1,6 @@
-"""`dms verify`: SQLite's integrity check of the catalog, every stored original re-hashed, the audit chain,
-and catalog, store and index agreeing. It reports what it finds and never crashes on a damaged part.
+"""`dms verify`: SQLite's integrity check of the catalog (on PostgreSQL what a connection can check: see
+dms.catalog.health), every stored original re-hashed, the audit chain, and catalog, store and index agreeing.
+It reports what it finds and never crashes on a damaged part.
 
 Stored originals found altered or missing are recorded in the catalog, so that the next ingest of the
 intact source rewrites them (see `Store.repair`) instead of skipping the file as unchanged.
@@ -12,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from dms.app import Dms
 from dms.catalog import health
+from dms.catalog.pgdriver import redacted
 from dms.errors import CatalogDamaged, IndexUnavailable, QueryError
 from dms.index import query as q
 
@@ -34,10 +36,11 @@ class VerifyReport:
 
 def verify(dms: Dms) -> VerifyReport:
     report = VerifyReport()
-    path = dms.settings.catalog_path
+    path = dms.settings.catalog_path if dms.catalog.dialect == "sqlite" else redacted(dms.settings.database_url)
     found = health.integrity_problems(dms.catalog)
+    report.notes += health.integrity_notes(dms.catalog)
     for line in found:
-        report.fail("catalog", f"SQLite's integrity check of the catalog {path} found: {line}")
+        report.fail("catalog", f"{health.check_name(dms.catalog)} of the catalog {path} found: {line}")
     if found:
         report.notes.append(f"the catalog {path} is damaged: restore it from a backup; the other checks were "
                             "skipped, as what a damaged catalog says cannot be trusted")

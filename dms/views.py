@@ -113,7 +113,8 @@ def save(catalog: Catalog, user: str, name: str, query_string: str, pin: bool = 
         if sql.name_taken(catalog, user, name):
             raise UsageError(f"you have a view named {name!r} already: choose another name or rename that one")
         try:
-            view_id = sql.insert(catalog, user, name, query_string, pin)
+            with catalog.savepoint():  # a refused INSERT undoes only itself (PostgreSQL aborts the transaction else)
+                view_id = sql.insert(catalog, user, name, query_string, pin)
         except DuplicateKey:  # a second save of the same name raced this one
             raise UsageError(f"you have a view named {name!r} already") from None
         audit.record(catalog, user, SAVED, f"user:{user}",

@@ -44,6 +44,9 @@ class Cluster:
     port: int
     bin: Path
     _numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _admin: object = None  # a psycopg connection to `postgres` (autocommit) for new_database, opened on first use
+    _admin_pid: int = 0
+    _template: str | None = None  # the database new_catalog_database copies (dms's schema, no rows), once built
 
     @property
     def socket_dir(self) -> Path:
@@ -64,12 +67,38 @@ class Cluster:
         return done.stdout.strip()
 
     def new_database(self, prefix: str = "t") -> str:
-        """A new empty database (C collation, as dms requires); returns its URL."""
+        """A new empty database (C collation, as dms requires); returns its URL. Every PostgreSQL test asks for
+        one: over a connection kept open for it (0.1 s) rather than a psql process each time (0.4 s)."""
         name = f"{prefix}_{os.getpid()}_{next(self._numbers)}"
-        self.sql(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'")
+        self._admin_connection().execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'")
         return self.url(name)
 
+    def new_catalog_database(self, prefix: str = "t") -> str:
+        """A new database holding dms's current schema and nothing else, exactly what the first open of an empty
+        database builds (Alembic 0001: tables, indexes, triggers; no rows), copied from a template built once per
+        cluster: a copy takes 0.1-0.2 s, building costs the test process SQLAlchemy's and Alembic's import (1 s of
+        CPU) and the server a few seconds under load. For tests of everything but that first open (which take
+        `new_database`)."""
+        if self._template is None:
+            from dms.catalog import open_catalog
+
+            url = self.new_database("catalog_template")
+            open_catalog(url).close()
+            self._template = url.split("/")[3].split("?")[0]
+        name = f"{prefix}_{os.getpid()}_{next(self._numbers)}"
+        self._admin_connection().execute(f"CREATE DATABASE {name} TEMPLATE {self._template}")
+        return self.url(name)
+
+    def _admin_connection(self):
+        import psycopg
+
+        if self._admin is None or self._admin.closed or self._admin_pid != os.getpid():  # not one a fork inherited
+            self._admin, self._admin_pid = psycopg.connect(self.url(), autocommit=True), os.getpid()
+        return self._admin
+
     def stop(self) -> None:
+        if self._admin is not None and self._admin_pid == os.getpid():
+            self._admin.close()
         subprocess.run([*_as_server_user(), str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m",
                         "immediate", "stop"], capture_output=True, timeout=60)
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -2,8 +2,9 @@
 account and per client that never lock a right password out from a browser the user signed in from, unlocking,
 and the access log of `dms serve`.
 
-Real catalogs; the web through FastAPI's TestClient (each client its own address and cookie jar, like a
-browser) and, for parallel guessing and the access log, a real `dms serve` process hit from many threads.
+Real catalogs, SQLite and PostgreSQL (`both_catalogs`: every test using `home` runs on each); the web through
+FastAPI's TestClient (each client its own address and cookie jar, like a browser) and, for parallel guessing and
+the access log, a real `dms serve` process hit from many threads.
 """
 
 from __future__ import annotations
@@ -26,33 +27,43 @@ from dms.app import Dms
 from dms.config import load_settings
 from dms.errors import PermissionDenied, UsageError
 
+pytestmark = pytest.mark.both_catalogs
+
 PEOPLE = {"ada": "admin", "cora": "coordinator", "vera": "viewer", "gus": "viewer"}
+
+
+def load(home, **environ):
+    """Settings of the archive at `home` with these variables, on the test's catalog (DMS_DATABASE_URL is set by
+    the `database_url` fixture on PostgreSQL runs, and removed on SQLite ones)."""
+    url = os.environ.get("DMS_DATABASE_URL")
+    return load_settings(environ={**environ, **({"DMS_DATABASE_URL": url} if url else {})}, home=home)
 
 
 def _home(tmp_path, people=PEOPLE):
     home = tmp_path / "home"
-    with Dms(load_settings(environ={}, home=home)) as app:
+    with Dms(load(home)) as app:
         for name, role in people.items():
             users.add(app.catalog, name, role, password_of(name), by="ada")
     return home
 
 
 @pytest.fixture
-def home(tmp_path):
+def home(tmp_path, database_url):
     return _home(tmp_path)
 
 
 @pytest.fixture
 def settings(home):
-    return load_settings(environ={"DMS_WORKERS": "1", "DMS_OCR": "0", "DMS_SIGN_IN_ATTEMPTS": "5",
-                                  "DMS_SIGN_IN_ATTEMPTS_PER_ADDRESS": "12"}, home=home)
+    return load(home, DMS_WORKERS="1", DMS_OCR="0", DMS_SIGN_IN_ATTEMPTS="5", DMS_SIGN_IN_ATTEMPTS_PER_ADDRESS="12")
 
 
 @pytest.fixture
 def web(settings):
     from dms.web import create_app
 
-    return create_app(settings)
+    app = create_app(settings)
+    yield app
+    app.state.web.close()  # the archives its threads opened (TestClient without `with` runs no lifespan)
 
 
 @pytest.fixture
@@ -83,7 +94,7 @@ def csrf(client, page: str = "/account") -> str:
 
 def audit_actions(settings, action: str) -> list[tuple]:
     with Dms(settings) as app:
-        return app.catalog.conn.execute("SELECT user, subject, details FROM audit_log WHERE action = ? ORDER BY id",
+        return app.catalog.conn.execute('SELECT "user", subject, details FROM audit_log WHERE action = ? ORDER BY id',
                                         (action,)).fetchall()
 
 
@@ -142,7 +153,7 @@ def test_passwd_on_the_command_line(home):
     wrong = run_dms(home, "user", "passwd", "--as", "gus", "--password-stdin", check=False,
                     input_text="not it at all\nanother new password\n")
     assert wrong.returncode == 6 and "the current password is wrong" in wrong.stderr
-    with Dms(load_settings(environ={}, home=home)) as app:
+    with Dms(load(home)) as app:
         assert users.check_password(app.catalog, "gus", "the new gus password")
         with pytest.raises(UsageError, match="differ from the current"):
             users.change_password(app.catalog, "gus", "the new gus password", "the new gus password")
@@ -186,7 +197,7 @@ def test_an_admin_reset_ends_the_users_sessions_and_forces_a_change_at_the_next_
 
 
 def test_a_temporary_password_expires(home):
-    settings = load_settings(environ={"DMS_TEMPORARY_PASSWORD_HOURS": str(5 / 3600)}, home=home)
+    settings = load(home, DMS_TEMPORARY_PASSWORD_HOURS=str(5 / 3600))
     with Dms(settings) as app:
         _, temporary, _ = users.reset_password(app.catalog, "gus", "ada", settings.temporary_password_hours)
         assert users.check_password(app.catalog, "gus", temporary)
@@ -205,7 +216,7 @@ def test_reset_password_on_the_command_line_prints_or_reads_the_temporary_passwo
     assert not_admin.returncode == 6 and "needs a admin" in not_admin.stderr
     listing = run_dms(home, "user", "list").stdout
     assert re.search(r"gus .*temporary password", listing)
-    with Dms(load_settings(environ={}, home=home)) as app:
+    with Dms(load(home)) as app:
         assert users.get(app.catalog, "gus").must_change
         assert not users.check_password(app.catalog, "gus", made["temporary_password"])
         assert users.check_password(app.catalog, "gus", "handed over by phone")
@@ -315,8 +326,7 @@ def test_callers_without_any_cookie_share_one_small_limit_per_address(web):
     assert codes == [401] * 5 + [429] * 2
 
 
-def test_forty_parallel_guesses_from_fresh_browsers_get_at_most_the_limit_and_a_known_browser_still_signs_in(tmp_path):
-    home = _home(tmp_path)
+def test_forty_parallel_guesses_from_fresh_browsers_get_at_most_the_limit_and_a_known_browser_still_signs_in(home):
     server = Serve(home, {"DMS_SIGN_IN_ATTEMPTS": "5", "DMS_SIGN_IN_ATTEMPTS_PER_ADDRESS": "100"})
     try:
         with server.client() as ada:
@@ -439,7 +449,7 @@ class Serve:
 def test_the_access_log_has_one_line_per_request_and_no_secrets(tmp_path):
     home = _home(tmp_path)
     log = tmp_path / "access.log"
-    with Dms(load_settings(environ={}, home=home)) as app:
+    with Dms(load(home)) as app:
         _, api_token = auth.create_token(app.catalog, "cora", "script", "cora")
     server = Serve(home, args=("--access-log", str(log)))
     try:

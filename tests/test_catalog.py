@@ -1,4 +1,5 @@
-"""The catalog's schema: migrations apply in order, and the per-file queries stay indexed."""
+"""The catalog's schema: the legacy migrations apply in order before Alembic takes over, and the per-file queries
+stay indexed. (The schema module, Alembic and PostgreSQL: tests/test_catalog_schema.py.)"""
 
 import sqlite3
 
@@ -7,6 +8,8 @@ import pytest
 from dms.catalog import SCHEMA_VERSION, open_catalog
 from dms.catalog.db import PER_FILE_QUERIES
 from dms.catalog.migrations import MIGRATIONS
+from dms.catalog.migrations import SCHEMA_VERSION as LEGACY_VERSION
+from dms.catalog.upgrade import LEGACY_DONE
 from dms.errors import ConfigError
 
 
@@ -17,16 +20,18 @@ def test_catalog_of_an_older_schema_is_migrated_in_place(tmp_path):
     conn.execute("INSERT INTO documents (path, name, created_at) VALUES ('/a.txt', 'a.txt', 'now')")
     conn.close()
     catalog = open_catalog(path)
-    assert catalog.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    # every legacy step ran (the index of step 2 is there), then Alembic took over at its baseline
+    assert catalog.conn.execute("PRAGMA user_version").fetchone()[0] == LEGACY_DONE
+    assert catalog.conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(SCHEMA_VERSION,)]
     assert catalog.conn.execute("SELECT path FROM documents").fetchall() == [("/a.txt",)]
     names = {r[0] for r in catalog.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "documents_current" in names
     catalog.close()
 
 
-def test_catalog_newer_than_this_dms_is_refused(tmp_path):
+def test_catalog_of_a_legacy_version_newer_than_this_dms_is_refused(tmp_path):
     path = tmp_path / "catalog.sqlite"
-    sqlite3.connect(path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    sqlite3.connect(path).execute(f"PRAGMA user_version = {LEGACY_VERSION + 1}")
     with pytest.raises(ConfigError, match="newer than this dms"):
         open_catalog(path)
 

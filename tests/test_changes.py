@@ -10,22 +10,35 @@ from dms.config import load_settings
 from dms.errors import PermissionDenied, UsageError
 from dms.ingest.pipeline import ingest
 
+pytestmark = pytest.mark.both_catalogs  # the tests on a fresh archive (`home`) run on SQLite and PostgreSQL
+
 ASSESSED = dict(relevance="high", risks=["lid cracks in the field:3:4"], benefits="fewer returns",
                 cost_once=12000, cost_recurring=0.4, schedule_impact="two weeks")
 
 
-@pytest.fixture
-def app(tmp_path, request):
-    """A fresh archive with five people; parametrized indirectly with "sample", over a copy of the sample archive
-    as ingested once per test run (conftest.copy_sample_home)."""
-    if getattr(request, "param", None) == "sample":
-        from conftest import copy_sample_home
+def _people(dms) -> None:
+    users.add(dms.catalog, "root", "admin", "long enough pass", by="root")
+    for name, role in (("anna", "coordinator"), ("marco", "manager"), ("sofia", "viewer"), ("lena", "manager")):
+        users.add(dms.catalog, name, role, "long enough pass", by="root")
 
-        copy_sample_home(tmp_path / "home")
+
+@pytest.fixture
+def app(settings):
+    """A fresh archive with five people (on each catalog: `settings`)."""
+    with Dms(settings) as dms:
+        _people(dms)
+        yield dms
+
+
+@pytest.fixture
+def sample_app(tmp_path):
+    """A copy of the sample archive as ingested once per test run (conftest.copy_sample_home, a SQLite catalog),
+    with the same five people."""
+    from conftest import copy_sample_home
+
+    copy_sample_home(tmp_path / "home")
     with Dms(load_settings(environ={}, home=tmp_path / "home")) as dms:
-        users.add(dms.catalog, "root", "admin", "long enough pass", by="root")
-        for name, role in (("anna", "coordinator"), ("marco", "manager"), ("sofia", "viewer"), ("lena", "manager")):
-            users.add(dms.catalog, name, role, "long enough pass", by="root")
+        _people(dms)
         yield dms
 
 
@@ -159,10 +172,9 @@ def test_bad_fields_are_refused(app, fields, message):
     assert changes.get(app, cr.number).revision == cr.revision
 
 
-def test_change_commands_on_the_command_line(tmp_path):
+def test_change_commands_on_the_command_line(home):
     from conftest import run_dms, run_json
 
-    home = tmp_path / "home"
     for name, role in (("root", "admin"), ("anna", "coordinator"), ("sofia", "viewer")):
         run_dms(home, "user", "add", name, "--role", role, "--password-stdin", "--as", "root",
                 input_text="long enough pass\n")
@@ -253,8 +265,8 @@ def test_concurrent_decisions_one_wins_and_the_other_changes_nothing(app):
     assert [h["to"] for h in changes.history(app, cr.number)].count("decided") == 1
 
 
-@pytest.mark.parametrize("app", ["sample"], indirect=True)
-def test_requests_on_file_in_the_archive_are_recognised_not_copied(app):
+def test_requests_on_file_in_the_archive_are_recognised_not_copied(sample_app):
+    app = sample_app
     import json
 
     from conftest import REPO
@@ -275,8 +287,8 @@ def test_requests_on_file_in_the_archive_are_recognised_not_copied(app):
     assert changes.listing(app) == []  # nothing was copied into the workflow
 
 
-@pytest.mark.parametrize("app", ["sample"], indirect=True)
-def test_the_whole_lifecycle_on_the_sample_archive(app, tmp_path):
+def test_the_whole_lifecycle_on_the_sample_archive(sample_app, tmp_path):
+    app = sample_app
     import json
 
     from conftest import REPO
@@ -367,18 +379,17 @@ def test_failed_smtp_delivery_is_a_clear_error_and_the_notice_stays_on_file(app)
     assert list((app.settings.home / "notices").glob(f"{cr.number}-decision-*.eml"))
 
 
-def test_number_pattern_comes_from_the_rules_and_skips_numbers_on_file(tmp_path):
-    home = tmp_path / "home"
+def test_number_pattern_comes_from_the_rules_and_skips_numbers_on_file(tmp_path, home, database_url):
     home.mkdir()
     (home / "rules.toml").write_text("[changes]\nnumber = 'ECR/{year}/{seq:04d}'\n")
     inbox = tmp_path / "in"
     inbox.mkdir()
     year = __import__("datetime").date.today().year
     (inbox / "note.txt").write_text(f"Request ECR/{year}/0041 was filed on paper.\n")
-    with Dms(load_settings(environ={}, home=home)) as app:
+    with Dms(load_settings(environ={"DMS_DATABASE_URL": database_url} if database_url else {}, home=home)) as app:
         users.add(app.catalog, "root", "admin", "long enough pass", by="root")
         ingest(app, [inbox])
-        app.catalog.conn.execute("INSERT INTO refs (version_id, family, number, revision, page, offset, snippet) "
+        app.catalog.conn.execute('INSERT INTO refs (version_id, family, number, revision, page, "offset", snippet) '
                                  "SELECT current_version_id, 'change_request', ?, NULL, 1, 8, '' FROM documents",
                                  (f"ECR/{year}/0041",))
         assert changes.create(app, "Hinge", "root").number == f"ECR/{year}/0042"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import zipfile
 
 import pytest
@@ -12,10 +11,13 @@ from conftest import REPO, copy_sample_home, run_dms, run_json
 
 from dms import audit, bundles, changes, errors, holds, records, users
 from dms.app import Dms
+from dms.catalog.db import open_catalog
 from dms.config import load_settings
 from dms.errors import CatalogError, NotFound, PermissionDenied, UsageError
 from dms.ingest.pipeline import ingest
 from dms.search import search
+
+pytestmark = pytest.mark.both_catalogs  # the tests on a fresh archive (`small`) run on SQLite and PostgreSQL
 
 TRUTH = json.loads((REPO / "archive" / ".dms-ground-truth.json").read_text())
 PASSWORD = "long enough pass"
@@ -37,13 +39,13 @@ def world(tmp_path_factory):
 
 
 @pytest.fixture
-def small(tmp_path):
-    """A fresh archive of five letters, for tests that change or damage it."""
+def small(tmp_path, settings):
+    """A fresh archive of five letters, for tests that change or damage it (on each catalog: `settings`)."""
     inbox = tmp_path / "in"
     inbox.mkdir()
     for n in range(1, 6):
         (inbox / f"letter-{n}.txt").write_text(f"Letter {n} about the walnut gasket.\nDate: 2023-0{n}-10\n")
-    with Dms(load_settings(environ={}, home=tmp_path / "home")) as app:
+    with Dms(settings) as app:
         ingest(app, [inbox], inline=True)
         _people(app)
         yield app
@@ -92,20 +94,26 @@ def test_sign_ins_are_audited(small):
 
 
 def test_the_audit_log_refuses_updates_and_deletes(small):
-    for statement in ("UPDATE audit_log SET user = 'mallory' WHERE id = 1", "DELETE FROM audit_log WHERE id = 1"):
+    for statement in ("UPDATE audit_log SET \"user\" = 'mallory' WHERE id = 1", "DELETE FROM audit_log WHERE id = 1",
+                      *(["TRUNCATE audit_log"] if small.catalog.dialect == "postgresql" else [])):
         with pytest.raises(CatalogError, match="append-only"):
             small.catalog.conn.execute(statement)
 
 
-def _tamper(home, *statements) -> None:
-    """What someone with the file could do: drop the triggers and rewrite rows."""
-    conn = sqlite3.connect(home / "catalog.sqlite")
-    conn.execute("DROP TRIGGER audit_log_no_update")
-    conn.execute("DROP TRIGGER audit_log_no_delete")
-    for statement in statements:
-        conn.execute(statement)
-    conn.commit()
-    conn.close()
+def _tamper(settings, *statements) -> None:
+    """What someone with the file (or the tables' owner on PostgreSQL) could do: drop or disable the triggers and
+    rewrite rows."""
+    other = open_catalog(settings.catalog_location)
+    try:
+        if other.dialect == "postgresql":
+            other.conn.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
+        else:
+            other.conn.execute("DROP TRIGGER audit_log_no_update")
+            other.conn.execute("DROP TRIGGER audit_log_no_delete")
+        for statement in statements:
+            other.conn.execute(statement)
+    finally:
+        other.close()
 
 
 SWAP = ("UPDATE audit_log SET id = -2 WHERE id = 2", "UPDATE audit_log SET id = 2 WHERE id = 3",
@@ -114,7 +122,7 @@ SWAP = ("UPDATE audit_log SET id = -2 WHERE id = 2", "UPDATE audit_log SET id = 
 
 @pytest.mark.parametrize(("statements", "named"), [
     (["UPDATE audit_log SET details = '{\"path\":\"forged\"}' WHERE id = 3"], "audit entry 3 (ingest doc:3"),
-    (["UPDATE audit_log SET user = 'mallory' WHERE id = 2"], "audit entry 2 (ingest"),
+    (["UPDATE audit_log SET \"user\" = 'mallory' WHERE id = 2"], "audit entry 2 (ingest"),
     (["DELETE FROM audit_log WHERE id = 3"], "audit entry 3 is missing (removed)"),
     (["DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)"], "entries at the end were removed"),
     (list(SWAP), "audit entry 2 does not follow entry 1"),
@@ -122,7 +130,7 @@ SWAP = ("UPDATE audit_log SET id = -2 WHERE id = 2", "UPDATE audit_log SET id = 
 def test_any_tampering_with_the_audit_log_is_detected_and_named(small, statements, named):
     home = small.settings.home
     small.catalog.close()
-    _tamper(home, *statements)
+    _tamper(small.settings, *statements)
     with Dms(small.settings) as app:
         result = audit.verify(app.catalog)
     assert not result["ok"] and named in result["problems"][0]
@@ -130,7 +138,7 @@ def test_any_tampering_with_the_audit_log_is_detected_and_named(small, statement
     assert proc.returncode == 4 and named in proc.stdout
     whole = run_dms(home, "verify", "--json", check=False)
     assert whole.returncode == 4 and named in whole.stdout
-    small.catalog = type(small.catalog)(sqlite3.connect(home / "catalog.sqlite", isolation_level=None))
+    small.catalog = open_catalog(small.settings.catalog_location)  # for the fixture to close
 
 
 def test_audit_show_gives_a_documents_and_a_requests_history(world):

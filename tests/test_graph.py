@@ -17,6 +17,11 @@ TRUTH = json.loads((ARCHIVE / TRUTH_FILE).read_text())
 FILES = TRUTH["files"]
 
 
+def _settings(home, database_url, **more):
+    """This test's settings: its PostgreSQL catalog when it runs on PostgreSQL (conftest.database_url)."""
+    return load_settings(environ={**({"DMS_DATABASE_URL": database_url} if database_url else {}), **more}, home=home)
+
+
 @pytest.fixture
 def world(sample_world):
     return sample_world
@@ -117,8 +122,8 @@ def test_links_are_grouped_by_type_with_evidence(world):
     assert older["evidence"].startswith(spec["number"])
 
 
-def test_trace_json_shape_on_the_command_line(tmp_path):
-    home = tmp_path / "home"
+@pytest.mark.both_catalogs
+def test_trace_json_shape_on_the_command_line(home):
     run_json(home, "ingest", str(ARCHIVE / "KX200"))
     cr = next(f["number"] for f in FILES if f["type"] == "change request" and f["path"].startswith("KX200/"))
     result = run_json(home, "trace", cr, "--depth", "1")
@@ -150,16 +155,17 @@ def test_linked_filter_without_a_graph_is_a_clear_error(world):
         search(app.catalog, app.backend, app.matcher, "linked:KX200 lid")
 
 
-def test_graph_is_kept_between_runs_and_rebuilt_when_the_catalog_changes(tmp_path):
+@pytest.mark.both_catalogs
+def test_graph_is_kept_between_runs_and_rebuilt_when_the_catalog_changes(tmp_path, home, database_url):
     from dms.graph.cache import forget, load_or_build, stamp
 
     inbox = tmp_path / "in"
     inbox.mkdir()
     (inbox / "CR-2024-001.txt").write_text("Change Request CR-2024-001\nDate: 2024-01-02\nAffects SPEC-KX200-01 Rev A")
-    with Dms(load_settings(environ={}, home=tmp_path / "home")) as app:
+    with Dms(_settings(home, database_url)) as app:
         ingest(app, [inbox])
         first = load_or_build(app)
-        assert (tmp_path / "home" / "graph.pickle").exists()
+        assert (home / "graph.pickle").exists()
         assert load_or_build(app) is first  # kept in memory while the catalog is unchanged
         forget(app)  # as a new process
         again = load_or_build(app)
@@ -172,7 +178,7 @@ def test_graph_is_kept_between_runs_and_rebuilt_when_the_catalog_changes(tmp_pat
         assert ("change_request:CR-2024-001", next(n for n, a in rebuilt.nodes(data=True)
                                                    if a.get("title", "").startswith("Minutes"))) in {
             (u, v) for u, v, d in rebuilt.edges(data=True) if d["type"] == "decided_in"}
-        (tmp_path / "home" / "graph.pickle").write_bytes(b"not a pickle")
+        (home / "graph.pickle").write_bytes(b"not a pickle")
         forget(app)
         assert set(load_or_build(app).nodes) == set(rebuilt.nodes)  # an unreadable cache is rebuilt
 
@@ -185,14 +191,15 @@ def test_an_identifier_no_document_defines_can_still_be_traced(world):
     assert {rel(d["path"]) for d in result.documents} == expected_trace(order)
 
 
-def test_cycles_of_links_are_walked_once(tmp_path):
+@pytest.mark.both_catalogs
+def test_cycles_of_links_are_walked_once(tmp_path, home, database_url):
     from dms.graph.manual import add_link
 
     inbox = tmp_path / "in"
     inbox.mkdir()
     for n in range(3):
         (inbox / f"CR-2024-00{n + 1}.txt").write_text(f"Change Request CR-2024-00{n + 1}\nDate: 2024-01-0{n + 1}\n")
-    with Dms(load_settings(environ={"DMS_USER": "anna"}, home=tmp_path / "home")) as app:
+    with Dms(_settings(home, database_url, DMS_USER="anna")) as app:
         ingest(app, [inbox])
         docs = sorted(n for n, a in graph_for(app).nodes(data=True) if a["kind"] == "document")
         for a, b in zip(docs, docs[1:] + docs[:1]):  # a ring: 1 -> 2 -> 3 -> 1

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -11,9 +10,13 @@ from pathlib import Path
 import pytest
 from conftest import pdf_bytes, run_dms, run_json, write_eml, write_pdf
 
+from dms.catalog.db import open_catalog
+from dms.config import load_settings
 from dms.index import engines
 from dms.ingest.pipeline import ingest
 from dms.verify import verify
+
+pytestmark = pytest.mark.both_catalogs  # the tests using `home` run on SQLite and on PostgreSQL
 
 
 def test_batched_index_commits_during_a_run_keep_everything_consistent(home, inbox):
@@ -188,14 +191,18 @@ def test_ingest_killed_at_any_point_is_completed_by_the_next_run(home, tmp_path,
     assert report["problems"] == [] or {p["kind"] for p in report["problems"]} <= {"malformed", "encrypted"}
     verify = run_json(home, "verify", env={"DMS_SEARCH_ENGINE": engine})
     assert verify["ok"], verify["problems"]
-    db = sqlite3.connect(home / "catalog.sqlite")
-    top_level = db.execute("SELECT COUNT(*) FROM documents WHERE parent_id IS NULL").fetchone()[0]
-    files = len(truth["files"]) + len(truth["problems"]) + len(truth["scans"])
-    assert top_level == files
-    assert db.execute("SELECT COUNT(*) FROM documents WHERE current_version_id IS NULL").fetchone()[0] == 0
-    assert db.execute("SELECT COUNT(*) FROM versions GROUP BY document_id HAVING COUNT(*) > 1").fetchall() == []
-    attachments = sum(len(f["attachments"]) for f in truth["files"])
-    assert db.execute("SELECT COUNT(*) FROM documents WHERE parent_id IS NOT NULL").fetchone()[0] == attachments
+    catalog = open_catalog(load_settings(environ=dict(os.environ), home=home).catalog_location)  # this test's
+    try:
+        db = catalog.conn
+        top_level = db.execute("SELECT COUNT(*) FROM documents WHERE parent_id IS NULL").fetchone()[0]
+        files = len(truth["files"]) + len(truth["problems"]) + len(truth["scans"])
+        assert top_level == files
+        assert db.execute("SELECT COUNT(*) FROM documents WHERE current_version_id IS NULL").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM versions GROUP BY document_id HAVING COUNT(*) > 1").fetchall() == []
+        attachments = sum(len(f["attachments"]) for f in truth["files"])
+        assert db.execute("SELECT COUNT(*) FROM documents WHERE parent_id IS NOT NULL").fetchone()[0] == attachments
+    finally:
+        catalog.close()
     again = run_json(home, "ingest", str(corpus), env={"DMS_SEARCH_ENGINE": engine})
     assert again["added"] == 0 and again["unchanged"] == files
     assert run_json(home, "stats", env={"DMS_SEARCH_ENGINE": engine})["index_engine"] == engine

@@ -1,6 +1,7 @@
 """The learned classifier: corrections of type, products and parties teach it; it fills only what the rules left
 without an answer, never a rule's value nor a hand correction; it keeps its weights in the data directory
-without pickle and survives a restart; it predicts nothing before it has enough examples."""
+without pickle and survives a restart; it predicts nothing before it has enough examples. On SQLite and
+PostgreSQL (`both_catalogs`: the `settings` fixture names the catalog)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ import pytest
 
 from dms import learn, records, users
 from dms.app import Dms
-from dms.config import load_settings
 from dms.documents import resolve
 from dms.ingest.pipeline import ingest
 from dms.learn import store
+
+pytestmark = pytest.mark.both_catalogs
 
 PASSWORD = "long enough pass"
 WORDS = {
@@ -66,7 +68,7 @@ def _version(app: Dms, path: Path):
 
 
 @pytest.fixture
-def archive(tmp_path):
+def archive(tmp_path, settings):
     """Orders, protocols and letters no type rule knows (type "other"), plus specifications and minutes the
     built-in rules type by their names."""
     rnd = random.Random(14)
@@ -74,7 +76,7 @@ def archive(tmp_path):
     files.update({f"SPEC-KX{100 + i}-01.txt": f"Technical data of KX{100 + i}\nmaterial steel\n" for i in range(4)})
     files.update({f"MTG-2024-0{i + 1}-10.txt": f"Attendees: board\nitem {i}: budget\n" for i in range(4)})
     paths = _write(tmp_path / "in", files)
-    app = Dms(load_settings(environ={}, home=tmp_path / "home"))
+    app = Dms(settings)
     ingest(app, [tmp_path / "in"], inline=True)
     _people(app)
     yield app, {p.name: p for p in paths}
@@ -143,7 +145,7 @@ def test_a_rule_value_or_a_hand_correction_is_never_overridden(archive, tmp_path
     assert "learned" not in json.dumps(_version(app, by_hand).sources)
 
 
-def test_corrected_products_are_learned_for_documents_without_codes(tmp_path):
+def test_corrected_products_are_learned_for_documents_without_codes(tmp_path, settings):
     rnd = random.Random(7)
     kettle = ["the Aurora kettle boils {q} ml", "Aurora kettle lid hinge", "kettle base plate of the Aurora",
               "limescale in the Aurora kettle", "Aurora boil-dry protection"]
@@ -154,7 +156,7 @@ def test_corrected_products_are_learned_for_documents_without_codes(tmp_path):
         pool = kettle if i % 2 == 0 else toaster
         files[f"note-{i:02d}.txt"] = "\n".join(s.format(q=rnd.randint(1, 9)) for s in rnd.sample(pool, 4))
     paths = _write(tmp_path / "in", files)
-    with Dms(load_settings(environ={}, home=tmp_path / "home")) as app:
+    with Dms(settings) as app:
         ingest(app, [tmp_path / "in"], inline=True)
         _people(app)
         for i, path in enumerate(paths[:12]):
@@ -178,7 +180,7 @@ def test_the_model_survives_a_restart(archive, tmp_path):
     assert trained["usable"] and "contract" in trained["fields"]["type"]["classes"]
     header_path, weights_path = store.paths(app.settings.home)
     files = (header_path.stat().st_ino, weights_path.stat().st_ino)
-    with Dms(load_settings(environ={}, home=app.settings.home)) as again:  # nothing in memory: a restart
+    with Dms(app.settings) as again:  # nothing in memory: a restart
         model = learn.current(again)
         assert model.last_edit == trained["last_edit"] and "type" in model.fields
         new = _new_order(again, tmp_path)  # the ingest asks the model read from disk
@@ -242,7 +244,7 @@ def test_a_damaged_weights_file_is_ignored_with_a_reason(archive):
     assert not state["usable"] and "SHA-256 differs" in state["problem"]
 
 
-def test_held_out_accuracy_is_well_above_the_majority_baseline(tmp_path):
+def test_held_out_accuracy_is_well_above_the_majority_baseline(tmp_path, settings):
     rnd = random.Random(3)
     kinds = {"order": "contract", "protocol": "report", "letter": "correspondence"}
     files = {f"doc-{i:03d}.txt": (kind, _text(kind, rnd, i)) for i, kind in enumerate(list(kinds) * 14)}
@@ -250,7 +252,7 @@ def test_held_out_accuracy_is_well_above_the_majority_baseline(tmp_path):
     truth = {p: kinds[files[p.name][0]] for p in paths}
     shuffled = rnd.sample(paths, len(paths))
     train, test = shuffled[:21], shuffled[21:]
-    with Dms(load_settings(environ={}, home=tmp_path / "home")) as app:
+    with Dms(settings) as app:
         ingest(app, [tmp_path / "in"], inline=True)
         _people(app)
         for path in train:

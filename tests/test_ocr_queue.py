@@ -5,9 +5,9 @@ test; the slow OCR is the real Tesseract behind a real wrapper program that slee
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 
@@ -16,7 +16,14 @@ from conftest import csrf_of, password_of, run_json
 
 from dms.samplegen.scans import page_image
 
-pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs the real Tesseract")
+pytestmark = [pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs the real Tesseract"),
+              pytest.mark.both_catalogs]  # on SQLite and on PostgreSQL (the `home` fixture)
+
+
+def _catalog_env(**more: str) -> dict:
+    """Settings for this test's catalog: its PostgreSQL URL when it runs on PostgreSQL (conftest.database_url)."""
+    url = os.environ.get("DMS_DATABASE_URL")
+    return {**({"DMS_DATABASE_URL": url} if url else {}), **more}
 
 
 def write_sheets(path: Path, count: int) -> Path:
@@ -28,9 +35,15 @@ def write_sheets(path: Path, count: int) -> Path:
 
 
 def ocr_states(home: Path) -> list[str | None]:
-    with sqlite3.connect(home / "catalog.sqlite") as db:
-        return [state for (state,) in db.execute(
+    from dms.catalog.db import open_catalog
+    from dms.config import load_settings
+
+    catalog = open_catalog(load_settings(environ=_catalog_env(), home=home).catalog_location)
+    try:
+        return [state for (state,) in catalog.conn.execute(
             "SELECT p.ocr FROM pages p JOIN documents d ON d.current_version_id = p.version_id ORDER BY p.page_no")]
+    finally:
+        catalog.close()
 
 
 def slow_tesseract(folder: Path, seconds: float) -> Path:
@@ -78,7 +91,7 @@ def _web(home: Path, environ: dict):
     from dms.app import Dms
     from dms.config import load_settings
 
-    settings = load_settings(environ=environ, home=home)
+    settings = load_settings(environ=_catalog_env(**environ), home=home)
     with Dms(settings) as archive:
         users.add(archive.catalog, "ada", "admin", password_of("ada"), by="ada")
         users.add(archive.catalog, "cora", "coordinator", password_of("cora"), by="ada")
@@ -145,7 +158,7 @@ def test_the_server_picks_up_pages_left_waiting_when_it_starts(home, tmp_path):
 
     settings = _web(home, {"DMS_WORKERS": "1"})
     scan = write_sheets(tmp_path / "sheets.pdf", 2)
-    with Dms(load_settings(environ={"DMS_OCR": "0"}, home=home)) as archive:
+    with Dms(load_settings(environ=_catalog_env(DMS_OCR="0"), home=home)) as archive:
         assert ingest(archive, [scan]).ocr["waiting"] == 2
     with TestClient(create_app(settings), follow_redirects=False) as client:
         _signed_in(client)

@@ -304,10 +304,12 @@ def test_no_module_outside_the_catalog_goes_past_the_door():
 
 def test_catalog_functions_take_the_catalog_not_a_connection():
     """Functions under dms/catalog/ are called with a Catalog: no parameter is a connection (but the Catalog's
-    own, which wraps one, and the migrations, which run while the catalog is being opened)."""
+    own, which wraps one, the drivers that are the connections, and the schema's history (legacy steps, Alembic)
+    which runs while the catalog is being opened)."""
+    opening = {"migrations.py", "upgrade.py", "driver.py", "pgdriver.py"}
     found = []
     for p in sorted(INSIDE.rglob("*.py")):
-        if p.name == "migrations.py":
+        if p.name in opening or "alembic" in p.parts:
             continue
         tree = ast.parse(p.read_text(encoding="utf-8"))
         wraps = {id(f) for c in tree.body if isinstance(c, ast.ClassDef) and c.name == "Catalog"

@@ -1,5 +1,6 @@
 """Parties as entities: e-mail identities mapped to organisations by the rules file; parties renamed and merged
-by hand, applied to search, facets, the document, traces and bundles, audited and undone (dms.parties)."""
+by hand, applied to search, facets, the document, traces and bundles, audited and undone (dms.parties). The
+tests using the `world` archive run on SQLite and on PostgreSQL (`both_catalogs`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from dms.ingest.products import find_parties
 from dms.rules import default_rules_text, load_rules, parse_rules
 from dms.search import search
 
+pytestmark = pytest.mark.both_catalogs
+
 IDENTITY = "Helix Sales <sales@helix-components.example>"  # a domain the built-in rules do not map
 PASSWORDS = {"cora": "cora-password-1", "vera": "vera-password-1", "ada": "ada-password-1"}
 
@@ -39,9 +42,10 @@ def _archive(folder: Path) -> Path:
 
 
 @pytest.fixture
-def world(tmp_path):
+def world(tmp_path, database_url):
     """A data directory with the little archive ingested and a coordinator, an admin and a viewer."""
-    settings = load_settings(environ={"DMS_WORKERS": "1", "DMS_OCR": "0"}, home=tmp_path / "home")
+    environ = {"DMS_WORKERS": "1", "DMS_OCR": "0", **({"DMS_DATABASE_URL": database_url} if database_url else {})}
+    settings = load_settings(environ=environ, home=tmp_path / "home")
     with Dms(settings) as app:
         ingest(app, [_archive(tmp_path / "inbox")])
         for name, role in (("ada", "admin"), ("cora", "coordinator"), ("vera", "viewer")):
@@ -176,6 +180,23 @@ def test_party_changes_are_audited_and_need_a_coordinator_and_a_reason(world):
     assert [e["action"] for e in entries][-2:] == [parties.MERGED, parties.UNDONE]
     assert entries[-2]["user"] == "cora" and entries[-2]["details"]["reason"] == "one company"
     assert audit.verify(world.catalog)["ok"]
+
+
+def test_a_merge_another_process_made_is_seen_within_a_second_and_a_rolled_back_one_never(world, monkeypatch):
+    from dms.catalog import parties as sql
+
+    with Dms(world.settings) as other:  # another process: a connection of its own
+        assert sql.canonical(other.catalog, [IDENTITY]) == (IDENTITY,)
+        parties.merge(world, [IDENTITY], "Helix Components", "cora", "one company")
+        monkeypatch.setattr(sql, "RECHECK", 0.0)  # the second has passed
+        assert sql.canonical(other.catalog, [IDENTITY]) == ("Helix Components",)
+        with pytest.raises(RuntimeError, match="changed my mind"), other.catalog.transaction():
+            sql.record_change(other.catalog, "rename", "Helix GmbH", ["Helix Components"], "cora", "try")
+            assert sql.canonical(other.catalog, [IDENTITY]) == ("Helix GmbH",)  # this transaction sees its own
+            raise RuntimeError("changed my mind")
+        monkeypatch.setattr(sql, "RECHECK", 3600.0)  # not the clock: the rollback makes it read them again
+        assert sql.canonical(other.catalog, [IDENTITY]) == ("Helix Components",)
+        assert sql.canonical(world.catalog, [IDENTITY]) == ("Helix Components",)
 
 
 def test_party_commands_on_the_command_line(world):

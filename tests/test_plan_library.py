@@ -1,5 +1,5 @@
 """Plans as archive documents: import (validated whole, then ingested and audited), revisions superseding,
-as-of, listing, web saving, and the `dms plan` commands."""
+as-of, listing, web saving, and the `dms plan` commands. On SQLite and PostgreSQL (`both_catalogs`)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from dms.plans.library import list_plans, load_plan, next_revision, save_plan
 from dms.plans.model import Deliverable, MaterialNeed, Milestone, Plan, StaffNeed
 from dms.plans.workbook import write_workbook
 from dms.search import search
+
+pytestmark = pytest.mark.both_catalogs
 
 BY = "coordinator"
 

@@ -104,8 +104,8 @@ def test_periods_are_normalised(value, period):
     assert normalise_period(value, 2022) == period
 
 
-def test_column_names_are_configurable(tmp_path):
-    home = tmp_path / "home"
+@pytest.mark.both_catalogs
+def test_column_names_are_configurable(tmp_path, home, database_url):
     home.mkdir()
     (home / "rules.toml").write_text('[metrics]\nperiod = ["Monat"]\nsold = ["Verkauft"]\nreturned = ["Retouren"]\n'
                                      'product = ["Produkt"]\n')
@@ -114,7 +114,7 @@ def test_column_names_are_configurable(tmp_path):
     write_xlsx(inbox / "absatz.xlsx", {"Daten": [["Monat", "Produkt", "Verkauft", "Retouren"],
                                                  ["2024-01", "KX200", 120, 4], ["2024-01", "KX200", 30, 1],
                                                  ["2024-02", "VL310", 50, 2], ["Summe", "", 200, 7]]})
-    with Dms(load_settings(environ={}, home=home)) as app:
+    with Dms(load_settings(environ={"DMS_DATABASE_URL": database_url} if database_url else {}, home=home)) as app:
         ingest(app, [inbox], inline=True)
         assert for_product(app, "KX200") == {"2024-01": {"sold": {"value": 150.0, "doc_id": 1},
                                                          "returned": {"value": 5.0, "doc_id": 1}}}

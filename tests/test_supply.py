@@ -1,8 +1,10 @@
 """Supply evidence (dms.supply): real CSV, XLSX and .ics files ingested into a real home, read back as the
-stock, orders, roster and leave in force on a day, each row citing its document, sheet and row."""
+stock, orders, roster and leave in force on a day, each row citing its document, sheet and row. On SQLite and
+PostgreSQL (`both_catalogs`: the `home` fixture names the catalog, DMS_DATABASE_URL on PostgreSQL runs)."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import date, datetime
 
@@ -16,9 +18,13 @@ from dms.ingest.pipeline import ingest
 from dms.supply import recur
 from dms.supply.evidence import parts_known, refresh, supply_on
 
+pytestmark = pytest.mark.both_catalogs
+
 
 def open_home(home, **env):
-    return Dms(load_settings(environ={"DMS_WORKERS": "1", **env}, home=home))
+    url = os.environ.get("DMS_DATABASE_URL")  # set by the `database_url` fixture on PostgreSQL runs only
+    return Dms(load_settings(environ={"DMS_WORKERS": "1", **env, **({"DMS_DATABASE_URL": url} if url else {})},
+                             home=home))
 
 
 def ingest_files(app, folder):

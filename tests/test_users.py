@@ -1,19 +1,18 @@
-"""Users and roles: hashed passwords, the first admin, only admins manage users."""
-
-import sqlite3
+"""Users and roles: hashed passwords, the first admin, only admins manage users (on SQLite and PostgreSQL)."""
 
 import pytest
 from conftest import run_dms
 
 from dms import users
 from dms.app import Dms
-from dms.config import load_settings
 from dms.errors import NotFound, PermissionDenied, UsageError
+
+pytestmark = pytest.mark.both_catalogs
 
 
 @pytest.fixture
-def app(tmp_path):
-    with Dms(load_settings(environ={}, home=tmp_path / "home")) as dms:
+def app(settings):
+    with Dms(settings) as dms:
         yield dms
 
 
@@ -63,8 +62,7 @@ def test_bad_user_is_refused_and_nothing_is_stored(app, name, role, password, me
     assert [u["name"] for u in users.listing(app.catalog)] == ["root"]
 
 
-def test_user_commands_on_the_command_line(tmp_path):
-    home = tmp_path / "home"
+def test_user_commands_on_the_command_line(home, settings):
     assert run_dms(home, "user", "add", "root", "--role", "admin", "--password-stdin", "--as", "root",
                    input_text="long enough pass\n").returncode == 0
     denied = run_dms(home, "user", "add", "eve", "--role", "admin", "--password-stdin", "--as", "nobody",
@@ -74,5 +72,5 @@ def test_user_commands_on_the_command_line(tmp_path):
             input_text="another long pass\n")
     not_admin = run_dms(home, "user", "set-role", "root", "viewer", "--as", "anna", check=False)
     assert not_admin.returncode == 6 and "needs a admin" in not_admin.stderr
-    rows = sqlite3.connect(home / "catalog.sqlite").execute("SELECT name, role FROM users ORDER BY name").fetchall()
-    assert rows == [("anna", "viewer"), ("root", "admin")]
+    with Dms(settings) as app:
+        assert [(u["name"], u["role"]) for u in users.listing(app.catalog)] == [("anna", "viewer"), ("root", "admin")]

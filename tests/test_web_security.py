@@ -1,6 +1,7 @@
 """The web app's security: sign-in, sessions, CSRF, API tokens, roles, hostile input, headers, limits.
 
-In-process (FastAPI's TestClient) against a real data directory with the sample archive ingested.
+In-process (FastAPI's TestClient) against a real data directory with the sample archive ingested, its catalog on
+SQLite and, copied there (dms.catalog.copy), on PostgreSQL: every test runs on both.
 """
 
 from __future__ import annotations
@@ -10,11 +11,52 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO, csrf_of, password_of, run_json, write_pdf
+from conftest import REPO, csrf_of, make_web_home, password_of, run_json, write_pdf
 from fastapi.testclient import TestClient
 
 from dms import auth, users
 from dms.app import Dms
+from dms.config import load_settings
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def web_settings(request, tmp_path_factory):
+    """The sample archive with one user of each role (as conftest's), its catalog on SQLite or on PostgreSQL."""
+    home = make_web_home(tmp_path_factory.mktemp("web") / "home")
+    environ = {"DMS_WORKERS": "2", "DMS_UPLOAD_MAX_MB": "2"}
+    if request.param == "postgresql":
+        from dms.catalog.copy import copy
+
+        url = request.getfixturevalue("pg_cluster").new_database()
+        with Dms(load_settings(environ={}, home=home)) as app:
+            copy(app.catalog, url)
+        (home / "catalog.sqlite").unlink()  # nothing may read the SQLite one by mistake
+        environ["DMS_DATABASE_URL"] = url
+    return load_settings(environ=environ, home=home)
+
+
+@pytest.fixture(scope="module")
+def web_app(web_settings):
+    from dms.web import create_app
+
+    app = create_app(web_settings)
+    yield app
+    app.state.web.close()  # the archives its threads opened (no lifespan runs without `with TestClient`)
+
+
+@pytest.fixture(autouse=True)
+def _catalog_of_the_module(request, web_settings, monkeypatch):
+    """The `dms` commands a test runs use the module's catalog (run_json inherits the environment). After the
+    test, the archives the web app's threads opened are closed: each TestClient serves from threads of its own,
+    and a connection per thread that is gone would pile up (PostgreSQL refuses clients past max_connections)."""
+    if web_settings.database_url:
+        monkeypatch.setenv("DMS_DATABASE_URL", web_settings.database_url)
+    else:
+        monkeypatch.delenv("DMS_DATABASE_URL", raising=False)
+    yield
+    if "web_app" in request.fixturenames:
+        request.getfixturevalue("web_app").state.web.close()
+
 
 PAGES = ["/", "/search?q=lid", "/documents/1", "/documents/1/original", "/trace?ref=CR-2023-003",
          "/graph?ref=KX200", "/graph/export", "/path?a=CR-2023-003&b=KX200", "/products/KX200",

@@ -3,6 +3,9 @@
 Passwords are stored only as argon2 hashes (made by dms.users), session and token secrets only as
 SHA-256 (made by dms.auth). `temporary_until` is set while a user's password is a temporary one an
 admin gave: it must be changed at the next sign-in and works only until then.
+
+The column `user` is always written quoted ("user"): bare, PostgreSQL reads it as the name of the connected role
+(no error, just the wrong rows).
 """
 
 from __future__ import annotations
@@ -65,13 +68,13 @@ def set_disabled(catalog: Catalog, name: str, disabled: bool) -> None:
 def open_session(catalog: Catalog, token_hash: str, user: str, csrf: str, expires_at: str) -> None:
     catalog.conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (utcnow(),))
     catalog.conn.execute(
-        "INSERT INTO web_sessions (token_hash, user, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        'INSERT INTO web_sessions (token_hash, "user", csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
         (token_hash, user, csrf, utcnow(), expires_at))
 
 
 def session_row(catalog: Catalog, token_hash: str) -> tuple[str, str, str] | None:
     """(user, csrf, expires_at) of the session."""
-    return catalog.conn.execute("SELECT user, csrf, expires_at FROM web_sessions WHERE token_hash = ?",
+    return catalog.conn.execute('SELECT "user", csrf, expires_at FROM web_sessions WHERE token_hash = ?',
                                 (token_hash,)).fetchone()
 
 
@@ -81,24 +84,26 @@ def end_session(catalog: Catalog, token_hash: str) -> None:
 
 def end_sessions(catalog: Catalog, user: str, keep_hash: str | None = None) -> int:
     """End every session of the user (but the one of `keep_hash`); how many were open."""
-    return catalog.conn.execute("DELETE FROM web_sessions WHERE user = ? AND token_hash IS NOT ?",
+    return catalog.conn.execute('DELETE FROM web_sessions WHERE "user" = ? AND token_hash IS DISTINCT FROM ?',
                                 (user, keep_hash)).rowcount
 
 
 # -- API tokens ---------------------------------------------------------------------------------------
 
 TOKEN_COLUMNS = ("id", "user", "label", "created_at", "last_used_at", "revoked_at")
+_TOKEN_SELECT = ", ".join(f'"{c}"' for c in TOKEN_COLUMNS)
 
 
 def insert_token(catalog: Catalog, owner: str, label: str, token_hash: str) -> int:
-    return catalog.conn.execute("INSERT INTO api_tokens (user, label, token_hash, created_at) VALUES (?, ?, ?, ?)",
-                                (owner, label, token_hash, utcnow())).lastrowid
+    return catalog.conn.execute(
+        'INSERT INTO api_tokens ("user", label, token_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id',
+        (owner, label, token_hash, utcnow())).fetchone()[0]
 
 
 def live_token(catalog: Catalog, token_hash: str) -> tuple[int, str, str | None] | None:
     """(id, user, last_used_at) of an unrevoked token."""
     return catalog.conn.execute(
-        "SELECT id, user, last_used_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+        'SELECT id, "user", last_used_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL',
         (token_hash,)).fetchone()
 
 
@@ -107,13 +112,13 @@ def token_used(catalog: Catalog, token_id: int) -> None:
 
 
 def token_rows(catalog: Catalog, owner: str | None = None) -> list[dict]:
-    where, params = ("WHERE user = ?", (owner,)) if owner else ("", ())
-    cur = catalog.conn.execute(f"SELECT {', '.join(TOKEN_COLUMNS)} FROM api_tokens {where} ORDER BY id", params)
+    where, params = ('WHERE "user" = ?', (owner,)) if owner else ("", ())
+    cur = catalog.conn.execute(f"SELECT {_TOKEN_SELECT} FROM api_tokens {where} ORDER BY id", params)
     return [dict(zip(TOKEN_COLUMNS, row)) for row in cur]
 
 
 def token_owner(catalog: Catalog, token_id: int) -> str | None:
-    row = catalog.conn.execute("SELECT user FROM api_tokens WHERE id = ?", (token_id,)).fetchone()
+    row = catalog.conn.execute('SELECT "user" FROM api_tokens WHERE id = ?', (token_id,)).fetchone()
     return row[0] if row else None
 
 
@@ -123,5 +128,5 @@ def revoke_token(catalog: Catalog, token_id: int) -> None:
 
 
 def live_token_count(catalog: Catalog, owner: str) -> int:
-    return catalog.conn.execute("SELECT COUNT(*) FROM api_tokens WHERE user = ? AND revoked_at IS NULL",
+    return catalog.conn.execute('SELECT COUNT(*) FROM api_tokens WHERE "user" = ? AND revoked_at IS NULL',
                                 (owner,)).fetchone()[0]

@@ -12,6 +12,7 @@ from dms.catalog.db import Catalog
 
 COLUMNS = ("id", "at", "user", "action", "subject", "also", "details", "prev_hash", "hash", "sig")
 HEAD_COLUMNS = ("last_id", "hash", "count", "at", "sig", "key")
+_SELECTED = ", ".join(f'"{c}"' for c in COLUMNS)  # quoted: a bare `user` is PostgreSQL's current role
 
 
 def head(catalog: Catalog) -> dict | None:
@@ -27,7 +28,7 @@ def last_entry(catalog: Catalog) -> tuple[int, str, str | None] | None:
 def insert(catalog: Catalog, entry: dict) -> None:
     """Inside the caller's transaction."""
     catalog.require_transaction("auditlog.insert")
-    catalog.conn.execute(f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+    catalog.conn.execute(f"INSERT INTO audit_log ({_SELECTED}) VALUES ({', '.join('?' * len(COLUMNS))})",
                          tuple(entry[c] for c in COLUMNS))
 
 
@@ -45,5 +46,5 @@ def rows(catalog: Catalog, subject: str | None = None) -> Iterator[dict]:
     where, params = "", ()
     if subject is not None:
         where, params = "WHERE subject = ? OR (' ' || also || ' ') LIKE ?", (subject, f"% {subject} %")
-    for row in catalog.conn.execute(f"SELECT {', '.join(COLUMNS)} FROM audit_log {where} ORDER BY id", params):
+    for row in catalog.conn.execute(f"SELECT {_SELECTED} FROM audit_log {where} ORDER BY id", params):
         yield dict(zip(COLUMNS, row))

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from dms.catalog.db import Catalog
+from dms.catalog.db import Catalog, without_nul
 from dms.errors import StaleWrite
 
 _COLS = "number, title, applicant, state, data, revision, created_at, updated_at"
@@ -94,7 +94,9 @@ def next_serial(catalog: Catalog, year: int, pattern: re.Pattern) -> int:
         used = [int(m.group(1)) for (n,) in conn.execute(
             "SELECT DISTINCT number FROM versions WHERE number IS NOT NULL UNION SELECT DISTINCT number FROM refs")
             if (m := pattern.match(n))]
-        conn.execute("INSERT INTO cr_counters (year, last) VALUES (?, ?)", (year, max(used, default=0)))
+        # another process may have seeded the year meanwhile (on PostgreSQL two can get this far): theirs stays
+        conn.execute("INSERT INTO cr_counters (year, last) VALUES (?, ?) ON CONFLICT (year) DO NOTHING",
+                     (year, max(used, default=0)))
     (last,) = conn.execute("UPDATE cr_counters SET last = last + 1 WHERE year = ? RETURNING last", (year,)).fetchone()
     return last
 
@@ -105,7 +107,7 @@ def insert_request(catalog: Catalog, number: str, title: str, applicant: str, st
     catalog.require_transaction("changes.insert_request")
     catalog.conn.execute(
         "INSERT INTO change_requests (number, title, applicant, state, data, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)", (number, title, applicant, state, json.dumps(data), at, at))
+        "VALUES (?, ?, ?, ?, ?, ?, ?)", (number, without_nul(title), applicant, state, json.dumps(data), at, at))
 
 
 def update_request(catalog: Catalog, number: str, revision: int, state: str, data: dict, at: str) -> None:
@@ -125,12 +127,12 @@ def add_history(catalog: Catalog, number: str, at: str, user: str, from_state: s
     """One step in the request's history. Inside the caller's transaction (with the change it records)."""
     catalog.require_transaction("changes.add_history")
     catalog.conn.execute(
-        "INSERT INTO cr_history (number, at, user, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)",
-        (number, at, user, from_state, to_state, note))
+        'INSERT INTO cr_history (number, at, "user", from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)',
+        (number, at, user, from_state, to_state, without_nul(note)))
 
 
 def history(catalog: Catalog, number: str) -> list[HistoryRow]:
     """The request's history, oldest first."""
     cur = catalog.conn.execute(
-        "SELECT at, user, from_state, to_state, note FROM cr_history WHERE number = ? ORDER BY id", (number,))
+        'SELECT at, "user", from_state, to_state, note FROM cr_history WHERE number = ? ORDER BY id', (number,))
     return [HistoryRow(*row) for row in cur]

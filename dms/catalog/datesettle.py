@@ -26,10 +26,16 @@ def folder_of(path: str) -> str:
 
 def _rows(catalog: Catalog, where: str, params: tuple) -> list[DatedDocument]:
     rows = catalog.conn.execute(
-        "SELECT d.id, v.id, d.path, v.doc_date, json_extract(v.sources, '$.date') FROM documents d "
+        "SELECT d.id, v.id, d.path, v.doc_date, v.sources FROM documents d "
         f"JOIN versions v ON v.id = d.current_version_id WHERE {LIVE} AND {where} ORDER BY d.id", params)
-    return [DatedDocument(doc, ver, path, when, json.loads(date) if date else {})
-            for doc, ver, path, when, date in rows]
+    return [DatedDocument(doc, ver, path, when, _sources(sources).get("date") or {})
+            for doc, ver, path, when, sources in rows]
+
+
+def _sources(text: str | None) -> dict:
+    """A version's sources (field -> provenance), {} when it has none."""
+    found = json.loads(text) if text else {}
+    return found if isinstance(found, dict) else {}
 
 
 def dated_documents(catalog: Catalog, doc_ids: Collection[int]) -> list[DatedDocument]:
@@ -50,9 +56,14 @@ def in_folder(catalog: Catalog, folder: str) -> list[DatedDocument]:
 
 def set_date(catalog: Catalog, version_id: int, doc_date: str | None, date: dict) -> None:
     """Write a version's date and its provenance (sources["date"], date_source), and leave its document for
-    the index to refresh."""
-    catalog.conn.execute(
-        "UPDATE versions SET doc_date = ?, date_source = ?, sources = json_set(COALESCE(sources, '{}'), '$.date', "
-        "json(?)) WHERE id = ?", (doc_date, date.get("source"), json.dumps(date), version_id))
-    catalog.conn.execute("UPDATE documents SET indexed_version_id = NULL WHERE current_version_id = ?",
-                         (version_id,))
+    the index to refresh. Joins the caller's transaction, or runs in one of its own (sources are read, changed
+    and written back)."""
+    with catalog.transaction():
+        row = catalog.conn.execute("SELECT sources FROM versions WHERE id = ?", (version_id,)).fetchone()
+        if row is None:
+            return
+        sources = {**_sources(row[0]), "date": date}
+        catalog.conn.execute("UPDATE versions SET doc_date = ?, date_source = ?, sources = ? WHERE id = ?",
+                             (doc_date, date.get("source"), json.dumps(sources), version_id))
+        catalog.conn.execute("UPDATE documents SET indexed_version_id = NULL WHERE current_version_id = ?",
+                             (version_id,))

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dms.catalog import driver, health
-from dms.catalog.migrations import migrate
 from dms.catalog.rows import (  # noqa: F401 - KnownFile, DocumentRow and VersionRow are the shapes callers import
     DOC_COLS,
     DOCUMENTS,
@@ -31,10 +30,18 @@ from dms.errors import CatalogDamaged, CatalogError, NotFound
 from dms.model import Extraction, IndexRecord, Problem, Reference
 
 LIVE = "retired_at IS NULL AND purged_at IS NULL"  # a document neither retired nor purged
+MANUAL_LINK_KEYS = ("id", "source", "target", "type", "reason", "created_by", "created_at", "removed_by",
+                    "removed_at", "removal_reason")
 
 
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def without_nul(value):
+    """Text without NUL characters (PostgreSQL's text cannot hold them; a file's title or text may, and so may what
+    people type): other values as they are. Free text people write is stored without them on both catalogs."""
+    return value.replace("\x00", "") if isinstance(value, str) and "\x00" in value else value
 
 
 # Queries run once per ingested file; tests check their plans never scan the documents table.
@@ -73,7 +80,9 @@ def open_catalog(where: Path | str) -> Catalog:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        migrate(conn)
+        from dms.catalog import upgrade
+
+        upgrade.sqlite(conn, path)
     except CatalogError as exc:
         conn.close()
         if isinstance(exc, CatalogDamaged) and exc.__cause__ is not None:
@@ -89,6 +98,7 @@ class Catalog:
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
         self.dialect: str = conn.dialect  # "sqlite" or "postgresql": the few statements that differ ask
+        self._savepoints = 0  # how deep `savepoint()` parts are nested now (each names its own)
 
     def close(self) -> None:
         self.conn.close()
@@ -123,6 +133,30 @@ class Catalog:
                 self.conn.execute("ROLLBACK")
             raise
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the caller's transaction that may fail alone: an error inside undoes only what the part
+        wrote, then goes on to the caller, whose transaction stays usable (catch the error there, e.g. a
+        DuplicateKey, and carry on). PostgreSQL needs this: any failed statement aborts the whole transaction
+        otherwise. Outside a transaction it opens one (`transaction()`), which the part then is."""
+        if not self.conn.in_transaction:
+            with self.transaction():
+                yield
+            return
+        self._savepoints += 1
+        name = f"dms_part_{self._savepoints}"
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:  # SQLite may have ended the whole transaction already (FULL, IOERR)
+                self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self.conn.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        finally:
+            self._savepoints -= 1
+        self.conn.execute(f"RELEASE SAVEPOINT {name}")
+
     # -- ingest ---------------------------------------------------------------------------
 
     def known_files(self) -> dict[str, KnownFile]:
@@ -138,11 +172,11 @@ class Catalog:
         row = self.conn.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
         if row:
             return row[0], False
-        cur = self.conn.execute(
-            "INSERT INTO documents (path, name, parent_id, created_at) VALUES (?, ?, ?, ?)",
+        (doc_id,) = self.conn.execute(
+            "INSERT INTO documents (path, name, parent_id, created_at) VALUES (?, ?, ?, ?) RETURNING id",
             (path, name, parent_id, utcnow()),
-        )
-        return cur.lastrowid, True
+        ).fetchone()
+        return doc_id, True
 
     def current_sha(self, doc_id: int) -> str | None:
         row = self.conn.execute(
@@ -158,36 +192,43 @@ class Catalog:
 
     def add_version(self, doc_id: int, sha256: str, size: int, mtime_ns: int | None, ex: Extraction) -> int:
         """Record a new current version of a document with its text, metadata and problems."""
-        (seq,) = self.conn.execute(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE document_id = ?", (doc_id,)
-        ).fetchone()
         now = utcnow()
-        cur = self.conn.execute(
+        values = (  # seq: the document's next, counted by the INSERT itself (one statement fewer per file)
+            doc_id, doc_id, sha256, size, mtime_ns, now, ex.status, ex.kind, ex.extractor, ex.title,
+            ex.doc_type, ex.doc_date, ex.date_source, ex.number, ex.revision, json.dumps(list(ex.products)),
+            json.dumps(list(ex.parties)), json.dumps(list(ex.refs)), json.dumps(ex.meta, default=str),
+            len(ex.pages), json.dumps(ex.sources, default=str),
+        )
+        pages = enumerate(ex.pages, start=1)
+        if self.dialect == "postgresql":  # its text cannot hold NUL: a file's own title or text may
+            values = tuple(without_nul(v) for v in values)
+            pages = ((n, without_nul(text)) for n, text in pages)
+        (vid,) = self.conn.execute(
             "INSERT INTO versions (document_id, seq, sha256, size, mtime_ns, ingested_at, status, kind, extractor, "
             "title, doc_type, doc_date, date_source, number, revision, products, parties, refs, meta, page_count, "
-            "sources) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                doc_id, seq, sha256, size, mtime_ns, now, ex.status, ex.kind, ex.extractor, ex.title,
-                ex.doc_type, ex.doc_date, ex.date_source, ex.number, ex.revision, json.dumps(list(ex.products)),
-                json.dumps(list(ex.parties)), json.dumps(list(ex.refs)), json.dumps(ex.meta, default=str),
-                len(ex.pages), json.dumps(ex.sources, default=str),
-            ),
-        )
-        vid = cur.lastrowid
+            "sources) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE document_id = ?), "
+            "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+            values,
+        ).fetchone()
         self.conn.executemany(  # page by page: SQLite copies one page's text at a time
             "INSERT INTO pages (version_id, page_no, text) VALUES (?, ?, ?)",
-            ((vid, n, text) for n, text in enumerate(ex.pages, start=1)),
+            ((vid, n, text) for n, text in pages),
         )
         if ex.ocr_pages:
             self.conn.executemany("UPDATE pages SET ocr = 'needed' WHERE version_id = ? AND page_no = ?",
                                   [(vid, n) for n in ex.ocr_pages])
+        refs = [(vid, r.family, r.number, r.revision, r.page, r.offset, r.snippet) for r in ex.references]
+        problems = [(vid, p.kind, p.severity, p.reason, now) for p in ex.problems]
+        if self.dialect == "postgresql":
+            refs = [tuple(without_nul(v) for v in row) for row in refs]
+            problems = [tuple(without_nul(v) for v in row) for row in problems]
         self.conn.executemany(
-            "INSERT INTO refs (version_id, family, number, revision, page, offset, snippet) VALUES (?,?,?,?,?,?,?)",
-            [(vid, r.family, r.number, r.revision, r.page, r.offset, r.snippet) for r in ex.references],
+            'INSERT INTO refs (version_id, family, number, revision, page, "offset", snippet) VALUES (?,?,?,?,?,?,?)',
+            refs,
         )
         self.conn.executemany(
             "INSERT INTO problems (version_id, kind, severity, reason, created_at) VALUES (?, ?, ?, ?, ?)",
-            [(vid, p.kind, p.severity, p.reason, now) for p in ex.problems],
+            problems,
         )
         self.conn.execute(
             "UPDATE documents SET current_version_id = ?, pending_sha = NULL WHERE id = ?", (vid, doc_id)
@@ -260,7 +301,7 @@ class Catalog:
             r[0]
             for r in self.conn.execute(
                 "SELECT id FROM documents WHERE duplicate_of IS NULL AND current_version_id IS NOT NULL "
-                f"AND {LIVE} AND indexed_version_id IS NOT current_version_id ORDER BY id"
+                f"AND {LIVE} AND indexed_version_id IS DISTINCT FROM current_version_id ORDER BY id"
             )
         ]
         gone = [
@@ -353,19 +394,20 @@ class Catalog:
     def all_references(self) -> Iterator[tuple[int, Reference]]:
         """(doc_id, reference) for the current version of every document."""
         rows = self.conn.execute(
-            "SELECT d.id, r.family, r.number, r.revision, r.page, r.offset, r.snippet FROM refs r "
-            "JOIN documents d ON d.current_version_id = r.version_id ORDER BY d.id, r.page, r.offset"
+            'SELECT d.id, r.family, r.number, r.revision, r.page, r."offset", r.snippet FROM refs r '
+            'JOIN documents d ON d.current_version_id = r.version_id ORDER BY d.id, r.page, r."offset"'
         )
         for doc_id, *ref in rows:
             yield doc_id, Reference(*ref)
 
     def add_manual_link(self, source: str, target: str, kind: str, reason: str, user: str) -> int:
         with self.transaction():
-            cur = self.conn.execute(
-                "INSERT INTO manual_links (source, target, type, reason, created_by, created_at) VALUES (?,?,?,?,?,?)",
-                (source, target, kind, reason, user, utcnow()),
-            )
-        return cur.lastrowid
+            (link_id,) = self.conn.execute(
+                "INSERT INTO manual_links (source, target, type, reason, created_by, created_at) VALUES (?,?,?,?,?,?) "
+                "RETURNING id",
+                (source, target, kind, without_nul(reason), user, utcnow()),
+            ).fetchone()
+        return link_id
 
     def remove_manual_link(self, link_id: int, reason: str, user: str) -> None:
         with self.transaction():
@@ -376,19 +418,18 @@ class Catalog:
                 raise NotFound(f"link {link_id} was already removed on {row[0]}")
             self.conn.execute(
                 "UPDATE manual_links SET removed_by = ?, removed_at = ?, removal_reason = ? WHERE id = ?",
-                (user, utcnow(), reason, link_id),
+                (user, utcnow(), without_nul(reason), link_id),
             )
 
     def manual_links(self, include_removed: bool = False) -> list[dict]:
         where = "" if include_removed else "WHERE removed_at IS NULL"
-        cur = self.conn.execute(f"SELECT * FROM manual_links {where} ORDER BY id")
-        keys = [c[0] for c in cur.description]
-        return [dict(zip(keys, row)) for row in cur]
+        cur = self.conn.execute(f"SELECT {', '.join(MANUAL_LINK_KEYS)} FROM manual_links {where} ORDER BY id")
+        return [dict(zip(MANUAL_LINK_KEYS, row)) for row in cur]
 
     def references(self, version_id: int) -> tuple[Reference, ...]:
         rows = self.conn.execute(
-            "SELECT family, number, revision, page, offset, snippet FROM refs WHERE version_id = ? "
-            "ORDER BY page, offset",
+            'SELECT family, number, revision, page, "offset", snippet FROM refs WHERE version_id = ? '
+            'ORDER BY page, "offset"',
             (version_id,),
         )
         return tuple(Reference(*row) for row in rows)
@@ -461,7 +502,7 @@ class Catalog:
         """(sha256, size, one source path) for every distinct stored original."""
         yield from self.conn.execute(
             "SELECT v.sha256, v.size, MIN(d.path) FROM versions v JOIN documents d ON d.id = v.document_id "
-            "WHERE d.purged_at IS NULL GROUP BY v.sha256 ORDER BY v.sha256"
+            "WHERE d.purged_at IS NULL GROUP BY v.sha256, v.size ORDER BY v.sha256"
         )
 
     def stats(self) -> dict:
@@ -483,7 +524,8 @@ class Catalog:
             "attachments": q("SELECT COUNT(*) FROM documents WHERE parent_id IS NOT NULL"),
             "versions": q("SELECT COUNT(*) FROM versions"),
             "pages": q("SELECT COUNT(*) FROM pages"),
-            "stored_bytes": q("SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT sha256, size FROM versions)"),
+            "stored_bytes": q(
+                "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT sha256, size FROM versions) AS blobs"),
             "problems": q(
                 "SELECT COUNT(*) FROM problems p JOIN documents d ON d.current_version_id = p.version_id"
             ) + q("SELECT COUNT(*) FROM intake_problems"),

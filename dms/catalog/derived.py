@@ -8,12 +8,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from dms.auditactions import METADATA_EDITED as EDITED  # what records.edit writes
+from dms.catalog import dialect
 from dms.catalog.db import LIVE, Catalog
 from dms.catalog.rows import DOCUMENTS, DocumentRow, document_from_row
-
-# A field of the current version whose recorded source says it is doubtful (sources: field -> {..., doubtful}).
-_DOUBTFUL = ("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(v.sources) THEN v.sources ELSE '{}' END) j "
-             "WHERE json_type(j.value) = 'object' AND json_extract(j.value, '$.doubtful') IS NOT NULL)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +47,14 @@ def hand_edits(catalog: Catalog, doc_ids: Iterable[int] | None = None) -> dict[i
     """doc id -> its hand corrections, oldest first (of these documents, or of all: there are few)."""
     found: dict[int, list[HandEdit]] = {}
     if doc_ids is None:
-        rows = catalog.conn.execute("SELECT subject, user, at, details FROM audit_log WHERE action = ? ORDER BY id",
+        rows = catalog.conn.execute('SELECT subject, "user", at, details FROM audit_log WHERE action = ? ORDER BY id',
                                     (EDITED,))
     else:
         subjects = [f"doc:{i}" for i in doc_ids]
         if not subjects:
             return found
         rows = catalog.conn.execute(
-            "SELECT subject, user, at, details FROM audit_log WHERE action = ? "
+            'SELECT subject, "user", at, details FROM audit_log WHERE action = ? '
             f"AND subject IN ({','.join('?' * len(subjects))}) ORDER BY id", (EDITED, *subjects))
     for subject, user, at, details in rows:
         kind, _, ident = subject.partition(":")
@@ -84,12 +81,13 @@ def still_current(catalog: Catalog, docs: list[DocumentRow]) -> list[DocumentRow
 def review_candidates(catalog: Catalog) -> Iterator[DocumentRow]:
     """Live documents (not retired, purged or a copy) read without failure whose number, revision or date is
     missing, or one of whose recorded sources is doubtful; by id, streamed."""
+    doubtful = dialect.any_doubtful_source(catalog.dialect, "v.sources")  # a field's source says it is doubtful
     last = 0
     while True:
         rows = catalog.conn.execute(
             f"{DOCUMENTS} "
             f"WHERE {LIVE} AND d.duplicate_of IS NULL AND v.status = 'ok' "
-            f"AND (v.number IS NULL OR v.revision IS NULL OR v.doc_date IS NULL OR {_DOUBTFUL}) AND d.id > ? "
+            f"AND (v.number IS NULL OR v.revision IS NULL OR v.doc_date IS NULL OR {doubtful}) AND d.id > ? "
             "ORDER BY d.id LIMIT 500", (last,)).fetchall()
         if not rows:
             return
@@ -103,7 +101,7 @@ def shares_by_type(catalog: Catalog) -> dict[str, tuple[int, int, int]]:
     """doc type -> (live documents read, how many have a number, how many a date): what an archive's documents
     of a type usually carry."""
     rows = catalog.conn.execute(
-        "SELECT COALESCE(v.doc_type, 'other'), COUNT(*), SUM(v.number IS NOT NULL), SUM(v.doc_date IS NOT NULL) "
+        "SELECT COALESCE(v.doc_type, 'other'), COUNT(*), COUNT(v.number), COUNT(v.doc_date) "
         f"FROM documents d JOIN versions v ON v.id = d.current_version_id WHERE {LIVE} "
         "AND d.duplicate_of IS NULL AND v.status = 'ok' GROUP BY 1")
     return {t: (n, numbered, dated) for t, n, numbered, dated in rows}
@@ -112,7 +110,7 @@ def shares_by_type(catalog: Catalog) -> dict[str, tuple[int, int, int]]:
 def numbers_with_revisions(catalog: Catalog) -> Iterator[tuple[str, int, int]]:
     """(number, live documents carrying it, how many of them with a revision)."""
     yield from catalog.conn.execute(
-        "SELECT v.number, COUNT(*), SUM(v.revision IS NOT NULL) FROM documents d "
+        "SELECT v.number, COUNT(*), COUNT(v.revision) FROM documents d "
         f"JOIN versions v ON v.id = d.current_version_id WHERE {LIVE} "
         "AND d.duplicate_of IS NULL AND v.number IS NOT NULL GROUP BY v.number")
 

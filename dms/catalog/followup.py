@@ -3,11 +3,13 @@ the users table names."""
 
 from __future__ import annotations
 
-from dms.catalog.db import LIVE, Catalog, utcnow
+from dms.catalog import dialect
+from dms.catalog.db import LIVE, Catalog, utcnow, without_nul
 from dms.catalog.rows import DOCUMENTS, DocumentRow, documents
 
 _LIVE_DOCS = " AND ".join(f"d.{c}" for c in LIVE.split(" AND "))
 _MAIL_KINDS = ("eml", "msg")
+_HEADERS = ("from", "to", "cc")  # the headers of a message (versions.meta) that name people
 
 
 def minutes(catalog: Catalog) -> list[DocumentRow]:
@@ -18,16 +20,17 @@ def minutes(catalog: Catalog) -> list[DocumentRow]:
 
 def mails(catalog: Catalog) -> list[DocumentRow]:
     """Every live e-mail (copies left out): .eml and .msg files, and attachments that are messages."""
+    message_id = dialect.json_text(catalog.dialect, "v.meta", "message_id")
     return documents(catalog, f"{DOCUMENTS} WHERE {_LIVE_DOCS} AND d.duplicate_of IS NULL AND (v.kind IN (?, ?) "
-                              "OR json_extract(v.meta, '$.message_id') IS NOT NULL) ORDER BY d.id", _MAIL_KINDS)
+                              f"OR {message_id} IS NOT NULL) ORDER BY d.id", _MAIL_KINDS)
 
 
 def mail_identities(catalog: Catalog) -> set[str]:
     """Every "Name <address>" the live messages' From, To and Cc headers write."""
+    elements, is_text, value = dialect.strings_of_arrays(catalog.dialect, "v.meta", _HEADERS)
     rows = catalog.conn.execute(
-        f"SELECT DISTINCT j.value FROM documents d JOIN versions v ON v.id = d.current_version_id, "
-        f"json_each(v.meta, '$.' || f.key) j, (SELECT 'from' AS key UNION ALL SELECT 'to' UNION ALL SELECT 'cc') f "
-        f"WHERE {_LIVE_DOCS} AND json_type(v.meta, '$.' || f.key) = 'array'")
+        f"SELECT DISTINCT {value} FROM documents d JOIN versions v ON v.id = d.current_version_id, {elements} "
+        f"WHERE {_LIVE_DOCS} AND {is_text}")
     return {r[0] for r in rows if isinstance(r[0], str)}
 
 
@@ -41,7 +44,7 @@ def mark(catalog: Catalog, key: str, kind: str, by: str, note: str) -> str:
     """Record the mark; call it inside the transaction that audits it. Returns when it was made."""
     at = utcnow()
     catalog.conn.execute("INSERT INTO followup_done (key, kind, done_by, done_at, note) VALUES (?, ?, ?, ?, ?)",
-                         (key, kind, by, at, note))
+                         (key, kind, by, at, without_nul(note)))
     return at
 
 

@@ -1,5 +1,11 @@
 """The catalog's own health: SQLite's integrity check, a damaged file told apart from other SQLite errors,
-and the stored originals `dms verify` found damaged (so that ingest repairs them from an intact source)."""
+and the stored originals `dms verify` found damaged (so that ingest repairs them from an intact source).
+
+A catalog on PostgreSQL has no file of its own to check: its pages are the server's to keep (checksums, backups).
+What can be checked from a connection is: its B-tree indexes against their tables, when the server has the
+`amcheck` extension installed in the database (`CREATE EXTENSION amcheck`, by its administrator), and whether
+the role dms connects as owns the audit log (an owner can switch its append-only triggers off). Both are said
+as notes (`integrity_notes`); a broken index is a problem (`integrity_problems`)."""
 
 from __future__ import annotations
 
@@ -36,13 +42,66 @@ def is_busy(exc: BaseException) -> bool:
 
 
 def integrity_problems(catalog: Catalog) -> list[str]:
-    """What SQLite's full integrity check finds (every page, every index against its table); [] when sound."""
+    """What SQLite's full integrity check finds (every page, every index against its table); [] when sound.
+    On PostgreSQL: what amcheck finds in the catalog's B-tree indexes, when the extension is there."""
+    if catalog.dialect == "postgresql":
+        return _index_problems(catalog) if _has_amcheck(catalog) else []
     try:
         rows = catalog.conn.execute(f"PRAGMA integrity_check({MAX_LINES})").fetchall()
     except CatalogDamaged as exc:  # the catalog's connection translates driver errors (dms.catalog.driver)
         return [str(exc.__cause__ or exc)]
     lines = [line for (text,) in rows for line in str(text).splitlines() if line.strip()]
     return [] if lines == ["ok"] else [line for line in lines if not line.startswith("*** in database")]
+
+
+def check_name(catalog: Catalog) -> str:
+    """What integrity_problems ran, for a report's lines."""
+    return "amcheck's index check" if catalog.dialect == "postgresql" else "SQLite's integrity check"
+
+
+def integrity_notes(catalog: Catalog) -> list[str]:
+    """What a report says about the check besides problems: on PostgreSQL, what was and was not checked."""
+    if catalog.dialect != "postgresql":
+        return []
+    notes = []
+    if _has_amcheck(catalog):
+        notes.append("the catalog is on PostgreSQL: amcheck checked its B-tree indexes; its tables' pages are the "
+                     "server's to check (data checksums, backups)")
+    else:
+        notes.append("the catalog is on PostgreSQL: its pages and indexes are the server's to check (data checksums, "
+                     "backups); with the amcheck extension in the database (CREATE EXTENSION amcheck) `dms verify` "
+                     "also checks the indexes")
+    owner = catalog.conn.execute(
+        "SELECT tableowner = current_user FROM pg_tables WHERE schemaname = current_schema() "
+        "AND tablename = 'audit_log'").fetchone()
+    if owner and owner[0]:
+        notes.append("dms connects as the role that owns the audit log, which can switch its append-only triggers "
+                     "off: run dms as a role that does not own the catalog's tables (the hash chain still shows "
+                     "any change)")
+    return notes
+
+
+def _has_amcheck(catalog: Catalog) -> bool:
+    return catalog.conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'amcheck'").fetchone() is not None
+
+
+def _index_problems(catalog: Catalog) -> list[str]:
+    """bt_index_check of every B-tree index of the catalog's tables (read locks only, as the tables are used)."""
+    from dms.errors import CatalogError
+
+    names = [name for (name,) in catalog.conn.execute(
+        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.amname = 'btree' AND n.nspname = current_schema() "
+        "ORDER BY c.relname")]
+    found = []
+    for name in names:
+        try:
+            catalog.conn.execute("SELECT bt_index_check(to_regclass(?))", (name,)).fetchone()
+        except CatalogError as exc:
+            found.append(f"index {name}: {exc}")
+            if len(found) >= MAX_LINES:
+                break
+    return found
 
 
 def damaged_blobs(catalog: Catalog) -> dict[str, str]:

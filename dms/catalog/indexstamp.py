@@ -8,5 +8,6 @@ from dms.catalog.db import Catalog
 
 def index_stamp(catalog: Catalog) -> tuple:
     return tuple(catalog.conn.execute(
-        "SELECT COUNT(indexed_version_id), TOTAL(indexed_version_id), (SELECT MAX(id) FROM audit_log) FROM documents"
+        "SELECT COUNT(indexed_version_id), COALESCE(SUM(indexed_version_id), 0), (SELECT MAX(id) FROM audit_log) "
+        "FROM documents"
     ).fetchone())

@@ -88,7 +88,7 @@ def labelled(catalog: Catalog, doc_ids: Iterable[int] | None = None) -> Iterator
 
 
 def first_pages(catalog: Catalog, version_ids: Iterable[int], pages: int, chars: int) -> dict[int, tuple[str, str]]:
-    """version id -> (file name, title + the first `pages` pages, each cut at `chars` characters by SQLite)."""
+    """version id -> (file name, title + the first `pages` pages, each cut at `chars` characters by the catalog)."""
     ids = list(dict.fromkeys(version_ids))
     out: dict[int, tuple[str, list[str]]] = {}
     for start in range(0, len(ids), _BATCH):

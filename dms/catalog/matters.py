@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from dms.catalog.db import Catalog
+from dms.catalog.db import Catalog, without_nul
 
 KEYS = ("id", "name", "description", "custodian_notes", "scope", "created_by", "created_at", "released_by",
         "released_at", "release_reason")
@@ -21,15 +21,18 @@ def add(catalog: Catalog, name: str, description: str, custodian_notes: str, sco
     catalog.require_transaction("matters.add")
     catalog.conn.execute(
         "INSERT INTO matters (name, description, custodian_notes, scope, created_by, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)", (name, description, custodian_notes, json.dumps(scope), by, at))
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (name, without_nul(description), without_nul(custodian_notes), json.dumps(scope), by, at))
 
 
 def release(catalog: Catalog, name: str, by: str, at: str, reason: str) -> bool:
     """Release the matter if it still holds: False when it is released already (or there is no such matter), so
     that of two releases only one wins. Inside the caller's transaction."""
     catalog.require_transaction("matters.release")
-    return catalog.conn.execute("UPDATE matters SET released_by = ?, released_at = ?, release_reason = ? "
-                                "WHERE name = ? AND released_at IS NULL", (by, at, reason, name)).rowcount == 1
+    return catalog.conn.execute(
+        "UPDATE matters SET released_by = ?, released_at = ?, release_reason = ? "
+        "WHERE name = ? AND released_at IS NULL",
+        (by, at, without_nul(reason), name)).rowcount == 1
 
 
 def listing(catalog: Catalog, include_released: bool = True) -> list[dict]:

@@ -1,4 +1,10 @@
-"""Versioned schema migrations of the catalog. Append; never edit a released step."""
+"""The legacy schema steps of a SQLite catalog (PRAGMA user_version 1..21). Frozen: never edit nor append.
+
+They still build every new SQLite catalog and bring an old one to 21; dms.catalog.upgrade then stamps it with
+Alembic's baseline revision 0001 (the catalog at 21) and sets user_version to 1000, so a dms from before Alembic
+refuses it. A new table or column is an Alembic revision (dms/catalog/alembic/versions/) plus the change in
+dms/catalog/schema.py.
+"""
 
 from __future__ import annotations
 

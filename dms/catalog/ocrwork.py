@@ -45,7 +45,7 @@ def retry_failed(catalog: Catalog) -> None:
 def ingested_by(catalog: Catalog, doc_id: int) -> str | None:
     """Who the audit log names for the latest ingest of the document (the uploader, for an upload)."""
     row = catalog.conn.execute(
-        "SELECT user FROM audit_log WHERE subject = ? AND action = ? ORDER BY id DESC LIMIT 1",
+        'SELECT "user" FROM audit_log WHERE subject = ? AND action = ? ORDER BY id DESC LIMIT 1',
         (f"doc:{doc_id}", INGEST)).fetchone()
     return row[0] if row else None
 
@@ -73,7 +73,7 @@ def rederive(catalog: Catalog, version_id: int, values: dict, references: Iterab
                              (*encoded.values(), version_id))
     catalog.conn.execute("DELETE FROM refs WHERE version_id = ?", (version_id,))
     catalog.conn.executemany(
-        "INSERT INTO refs (version_id, family, number, revision, page, offset, snippet) VALUES (?,?,?,?,?,?,?)",
+        'INSERT INTO refs (version_id, family, number, revision, page, "offset", snippet) VALUES (?,?,?,?,?,?,?)',
         [(version_id, r.family, r.number, r.revision, r.page, r.offset, r.snippet) for r in references])
     catalog.conn.execute("UPDATE documents SET indexed_version_id = NULL WHERE current_version_id = ?",
                          (version_id,))

@@ -1,11 +1,12 @@
 """A document's text read a slice at a time: each page's length, and some characters of one page.
 
-SQLite measures and cuts the text (`length`, `substr` count characters), so a page of 30 MB is never read
+The database measures and cuts the text (`length`, `substr` count characters), so a page of 30 MB is never read
 whole into Python to show 100,000 characters of it.
 """
 
 from __future__ import annotations
 
+from dms.catalog import dialect
 from dms.catalog.db import Catalog
 
 
@@ -24,10 +25,10 @@ def page_chars(catalog: Catalog, version_id: int, page: int, start: int, count: 
 
 
 def pages_holding(catalog: Catalog, version_id: int, words: list[str], most: int) -> list[int]:
-    """The first `most` pages whose text contains any of these (lower-case) words, searched by SQLite."""
+    """The first `most` pages whose text contains any of these (lower-case) words, searched by the database."""
     if not words:
         return []
-    test = " OR ".join("instr(lower(text), ?) > 0" for _ in words)
+    test = " OR ".join(dialect.contains(catalog.dialect, "lower(text)") for _ in words)
     rows = catalog.conn.execute(f"SELECT page_no FROM pages WHERE version_id = ? AND ({test}) ORDER BY page_no "
                                 "LIMIT ?", (version_id, *words, most))
     return [row[0] for row in rows]

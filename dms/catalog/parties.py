@@ -14,23 +14,41 @@ from collections.abc import Iterable
 from dms.catalog.db import LIVE, Catalog, utcnow
 
 RECHECK = 1.0  # seconds a process trusts its copy of the aliases while it writes nothing itself
+# the names each live, current document gives (j.value), in their order (j.key): json1 on SQLite, jsonb on PostgreSQL
 _CURRENT = ("FROM documents d JOIN versions v ON v.id = d.current_version_id, json_each(v.parties) j "
             f"WHERE {LIVE} AND d.duplicate_of IS NULL")
+_CURRENT_PG = ("FROM documents d JOIN versions v ON v.id = d.current_version_id "
+               "CROSS JOIN LATERAL jsonb_array_elements_text(v.parties::jsonb) WITH ORDINALITY AS j(value, key) "
+               f"WHERE {LIVE} AND d.duplicate_of IS NULL")
+# what the aliases are derived from: a new change raises the highest id, an undo the count of undone ones
+_STAMP = "SELECT COALESCE(MAX(id), 0), COUNT(undone_at) FROM party_changes"
+
+
+def _current(catalog: Catalog) -> str:
+    return _CURRENT_PG if catalog.dialect == "postgresql" else _CURRENT
 
 
 def aliases(catalog: Catalog) -> dict[str, str]:
     """name -> canonical name, for every name a rename or merge not undone stands for. Read again when this
-    connection wrote, or (checked at most every RECHECK seconds) another one committed."""
+    catalog wrote them (record_change, mark_undone), or when (checked at most every RECHECK seconds) the changes
+    on record are others than when they were read (another process committed one)."""
     conn = catalog.conn
     now = time.monotonic()
-    cached = getattr(catalog, "_party_aliases", None)
-    if cached is not None and cached[1] == conn.total_changes and now - cached[2] < RECHECK:
+    inside = conn.in_transaction  # what was read inside a transaction is checked again after it (a rollback)
+    cached = getattr(catalog, "_party_aliases", None)  # (stamp, checked at, read inside a transaction, aliases)
+    if cached is not None and now - cached[1] < RECHECK and (inside or not cached[2]):
         return cached[3]
-    version = conn.execute("PRAGMA data_version").fetchone()[0]
-    if cached is None or (cached[0], cached[1]) != (version, conn.total_changes):
-        cached = (version, conn.total_changes, now, dict(conn.execute("SELECT name, canonical FROM party_aliases")))
-    catalog._party_aliases = (*cached[:2], now, cached[3])
-    return cached[3]
+    stamp = tuple(conn.execute(_STAMP).fetchone())
+    table = cached[3] if cached is not None and cached[0] == stamp else None
+    if table is None:
+        table = dict(conn.execute("SELECT name, canonical FROM party_aliases"))
+    catalog._party_aliases = (stamp, now, inside, table)
+    return table
+
+
+def _forget_aliases(catalog: Catalog) -> None:
+    """This catalog changed them: the next aliases() reads them again (inside the transaction too)."""
+    catalog._party_aliases = None
 
 
 def canonical(catalog: Catalog, names: Iterable[str]) -> tuple[str, ...]:
@@ -43,7 +61,7 @@ def canonical(catalog: Catalog, names: Iterable[str]) -> tuple[str, ...]:
 
 def names_in_use(catalog: Catalog) -> list[tuple[int, str]]:
     """(document id, party name as the document gives it) of every live, current document."""
-    return catalog.conn.execute(f"SELECT d.id, j.value {_CURRENT} ORDER BY d.id, j.key").fetchall()
+    return catalog.conn.execute(f"SELECT d.id, j.value {_current(catalog)} ORDER BY d.id, j.key").fetchall()
 
 
 def documents_naming(catalog: Catalog, names: Iterable[str]) -> list[int]:
@@ -53,7 +71,7 @@ def documents_naming(catalog: Catalog, names: Iterable[str]) -> list[int]:
         return []
     marks = ",".join("?" * len(wanted))
     return [row[0] for row in catalog.conn.execute(
-        f"SELECT DISTINCT d.id {_CURRENT} AND j.value IN ({marks}) ORDER BY d.id", wanted)]
+        f"SELECT DISTINCT d.id {_current(catalog)} AND j.value IN ({marks}) ORDER BY d.id", wanted)]
 
 
 def record_change(catalog: Catalog, kind: str, canonical_name: str, names: Iterable[str], by: str,
@@ -61,10 +79,9 @@ def record_change(catalog: Catalog, kind: str, canonical_name: str, names: Itera
     """Keep a rename or merge (inside the caller's transaction) and derive the aliases again."""
     catalog.require_transaction("parties.record_change")
     with catalog.transaction():
-        cur = catalog.conn.execute(
-            "INSERT INTO party_changes (kind, canonical, created_at, created_by, reason) VALUES (?, ?, ?, ?, ?)",
-            (kind, canonical_name, utcnow(), by, reason))
-        change_id = cur.lastrowid
+        (change_id,) = catalog.conn.execute(
+            "INSERT INTO party_changes (kind, canonical, created_at, created_by, reason) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING id", (kind, canonical_name, utcnow(), by, reason)).fetchone()
         catalog.conn.executemany("INSERT INTO party_change_names (change_id, name) VALUES (?, ?)",
                                  [(change_id, n) for n in dict.fromkeys(names)])
         _rebuild(catalog)
@@ -114,6 +131,7 @@ def _rebuild(catalog: Catalog) -> None:
         table.update(dict.fromkeys(names, target))
     catalog.conn.execute("DELETE FROM party_aliases")
     catalog.conn.executemany("INSERT INTO party_aliases (name, canonical) VALUES (?, ?)", sorted(table.items()))
+    _forget_aliases(catalog)
 
 
 def mark_for_index(catalog: Catalog, doc_ids: list[int]) -> None:

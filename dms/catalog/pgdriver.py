@@ -75,7 +75,12 @@ def translate(exc: Exception, url: str = "") -> CatalogError:
 
 
 def _params(parameters):
-    return parameters if isinstance(parameters, tuple | list | dict) else tuple(parameters)
+    """The values to bind; NUL characters left out of text, which PostgreSQL cannot hold (SQLite keeps them:
+    the ingest already drops them from page text on both, `dms catalog copy` lists what it drops)."""
+    values = parameters if isinstance(parameters, tuple | list) else tuple(parameters)
+    if any(type(v) is str and "\x00" in v for v in values):
+        return tuple(v.replace("\x00", "") if type(v) is str else v for v in values)
+    return values
 
 
 class Cursor:
@@ -149,9 +154,9 @@ class Connection:
     def execute(self, sql: str, parameters=(), /) -> Cursor:
         import psycopg
 
-        cur = self._conn.cursor()
         text = to_format(sql)
         try:
+            cur = self._conn.cursor()
             if text is None:
                 cur.execute(sql)
             else:
@@ -163,15 +168,27 @@ class Connection:
     def executemany(self, sql: str, seq_of_parameters, /) -> Cursor:
         import psycopg
 
-        cur = self._conn.cursor()
         rows = [_params(p) for p in seq_of_parameters]
-        if not rows:
-            return Cursor(cur)
         try:
+            cur = self._conn.cursor()
+            if not rows:
+                return Cursor(cur)
             cur.executemany(to_format(sql) or sql, rows)
         except psycopg.Error as exc:
             raise translate(exc, self.url) from exc
         return Cursor(cur)
+
+    def copy_in(self, table: str, columns, rows) -> None:
+        """COPY table (columns) FROM STDIN, the rows streamed: a bulk load (`dms catalog copy`)."""
+        import psycopg
+
+        names = ", ".join(f'"{c}"' for c in columns)
+        try:
+            with self._conn.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as stream:
+                for row in rows:
+                    stream.write_row(row)
+        except psycopg.Error as exc:
+            raise translate(exc, self.url) from exc
 
     def begin_write(self) -> None:
         """BEGIN and the catalog's write lock (SQLite's BEGIN IMMEDIATE)."""

@@ -11,8 +11,8 @@ _LIVE = "d.retired_at IS NULL AND d.purged_at IS NULL AND d.duplicate_of IS NULL
 
 def numbered(catalog: Catalog, prefix: str = "") -> list[DocumentRow]:
     """Every live document (not retired, purged or a copy) whose number starts with `prefix` (any case)."""
-    return documents(catalog, f"{DOCUMENTS} WHERE {_LIVE} AND v.number IS NOT NULL AND v.number LIKE ? ESCAPE '\\' "
-                              "ORDER BY d.id",
+    return documents(catalog, f"{DOCUMENTS} WHERE {_LIVE} AND v.number IS NOT NULL "
+                              "AND lower(v.number) LIKE lower(?) ESCAPE '\\' ORDER BY d.id",
                      (prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",))
 
 
@@ -34,7 +34,8 @@ def cached(catalog: Catalog, version_id: int, digest: str) -> str | None:
 
 def keep(catalog: Catalog, version_id: int, digest: str, data: str) -> None:
     with catalog.transaction():
-        catalog.conn.execute("INSERT OR REPLACE INTO plan_cache (version_id, digest, data) VALUES (?, ?, ?)",
+        catalog.conn.execute("INSERT INTO plan_cache (version_id, digest, data) VALUES (?, ?, ?) "
+                             "ON CONFLICT (version_id) DO UPDATE SET digest = excluded.digest, data = excluded.data",
                              (version_id, digest, data))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from dms.catalog.db import Catalog
+from dms.catalog.db import Catalog, without_nul
 
 VERSION_FIELDS = ("title", "doc_type", "doc_date", "number", "revision", "products", "parties", "sources")
 # rows derived from a version's content, dropped when its document is purged
@@ -41,7 +41,7 @@ def update_version_fields(catalog: Catalog, version_id: int, fields: dict) -> No
         raise ValueError(f"not a correctable field of a version: {', '.join(sorted(unknown))}")
     catalog.require_transaction("records.update_version_fields")
     values = {k: json.dumps(list(v)) if k in ("products", "parties") else json.dumps(v) if k == "sources"
-              else (v or None) for k, v in fields.items()}
+              else (without_nul(v) or None) for k, v in fields.items()}
     sets = ", ".join(f"{k} = ?" for k in values)
     catalog.conn.execute(f"UPDATE versions SET {sets} WHERE id = ?", (*values.values(), version_id))
 
@@ -57,7 +57,7 @@ def retire(catalog: Catalog, doc_id: int, by: str, reason: str, at: str) -> None
     """In the caller's transaction."""
     catalog.require_transaction("records.retire")
     catalog.conn.execute("UPDATE documents SET retired_at = ?, retired_by = ?, retire_reason = ? WHERE id = ?",
-                         (at, by, reason, doc_id))
+                         (at, by, without_nul(reason), doc_id))
 
 
 def restore(catalog: Catalog, doc_id: int) -> None:

@@ -42,9 +42,13 @@ def load_synthetic(catalog: Catalog, documents: Sequence[tuple], versions: Seque
     number, revision, products, parties); pages (version_id, page_no, text); refs (version_id, family, number,
     revision, page, offset, snippet)."""
     conn = catalog.conn
-    conn.execute("PRAGMA foreign_keys=OFF")
+    postgresql = catalog.dialect == "postgresql"
+    if not postgresql:
+        conn.execute("PRAGMA foreign_keys=OFF")
     try:
         with catalog.transaction():
+            if postgresql:  # the documents <-> versions keys are checked at COMMIT
+                conn.execute("SET CONSTRAINTS ALL DEFERRED")
             conn.executemany("INSERT INTO documents (id, path, name, current_version_id, created_at) "
                              "VALUES (?,?,?,?,?)", documents)
             conn.executemany(
@@ -52,7 +56,12 @@ def load_synthetic(catalog: Catalog, documents: Sequence[tuple], versions: Seque
                 "extractor, title, doc_type, doc_date, number, revision, products, parties) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", versions)
             conn.executemany("INSERT INTO pages (version_id, page_no, text) VALUES (?,?,?)", pages)
-            conn.executemany("INSERT INTO refs (version_id, family, number, revision, page, offset, snippet) "
+            conn.executemany('INSERT INTO refs (version_id, family, number, revision, page, "offset", snippet) '
                              "VALUES (?,?,?,?,?,?,?)", refs)
+            if postgresql:  # ids were given: the next ones the sequences give come after them
+                for table in ("documents", "versions"):
+                    conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                 f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)")
     finally:
-        conn.execute("PRAGMA foreign_keys=ON")
+        if not postgresql:
+            conn.execute("PRAGMA foreign_keys=ON")

@@ -49,7 +49,9 @@ def store(catalog: Catalog, version_id: int, columns: str, rows: dict[str, Itera
             marks = ", ".join("?" for _ in range(len(cols) + 1))
             conn.executemany(f"INSERT INTO {table} (version_id, {', '.join(cols)}) VALUES ({marks})",
                              ((version_id, *v) for v in values))
-        conn.execute("INSERT OR REPLACE INTO supply_read (version_id, columns, row_count) VALUES (?, ?, ?)",
+        conn.execute("INSERT INTO supply_read (version_id, columns, row_count) VALUES (?, ?, ?) "
+                     "ON CONFLICT (version_id) DO UPDATE SET columns = excluded.columns, "
+                     "row_count = excluded.row_count",
                      (version_id, columns, count))
         conn.execute(f"DELETE FROM problems WHERE version_id = ? AND reason LIKE '%{PROBLEM_MARK}%'", (version_id,))
         if problem:

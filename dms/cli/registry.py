@@ -53,6 +53,7 @@ COMMANDS: dict[str, str] = {
     # the plan group of dms.cli.plans, reached through dms.cli.plancheck, which adds `check` and `order-draft` to it
     "plan": "dms.cli.plancheck:plan_group",
     "followup": "dms.cli.followup:followup_group",
+    "catalog": "dms.cli.catalog:catalog_group",
 }
 
 

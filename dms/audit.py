@@ -189,7 +189,14 @@ def _message(entry: dict) -> bytes:
 
 def verify(catalog: Catalog, public_key=None, statement: dict | None = None) -> dict:
     """Check the whole chain, its head and the head's signature, and optionally a head noted elsewhere
-    (`statement`, see `parse_statement`). Returns {ok, entries, head, key, problems, notes}."""
+    (`statement`, see `parse_statement`). Returns {ok, entries, head, key, problems, notes}.
+    The log and its head are read as one moment left them: entries appended meanwhile (by other processes) are
+    not mistaken for entries past the head, nor the head past the entries for entries removed."""
+    with catalog.snapshot():
+        return _verify(catalog, public_key, statement)
+
+
+def _verify(catalog: Catalog, public_key, statement: dict | None) -> dict:
     problems: list[str] = []
     notes: list[str] = []
     key, key_info = _key_for(catalog, public_key, statement, problems, notes)

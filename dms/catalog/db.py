@@ -54,6 +54,9 @@ HELD_ELSEWHERE = (
 )
 VERSION_WITH_SHA = "SELECT id FROM versions WHERE sha256 = ? ORDER BY id LIMIT 1"
 PER_FILE_QUERIES = (HOLDERS_OF_SHA, HELD_ELSEWHERE, VERSION_WITH_SHA)
+# A read transaction seeing one moment of the catalog (Catalog.snapshot): SQLite's (in WAL mode) lasts from its
+# first read to its end; PostgreSQL's default (READ COMMITTED) would see each statement's own moment.
+SNAPSHOT = {"sqlite": "BEGIN DEFERRED", "postgresql": "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"}
 
 
 def is_server_url(where: object) -> bool:
@@ -107,6 +110,10 @@ class Catalog:
         """Read the catalog once: raises if it cannot be read (the web's health check)."""
         self.conn.execute("SELECT 1").fetchone()
 
+    def lost(self) -> bool:
+        """Whether the connection is gone for good (PostgreSQL: the server closed it): open the catalog again."""
+        return self.conn.lost
+
     def require_transaction(self, what: str) -> None:
         """Refuse to go on outside a transaction: `what` runs inside the caller's (`catalog.transaction()`)."""
         if not self.conn.in_transaction:
@@ -156,6 +163,21 @@ class Catalog:
         finally:
             self._savepoints -= 1
         self.conn.execute(f"RELEASE SAVEPOINT {name}")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads that all see the catalog as one moment left it, whatever other processes commit meanwhile (a
+        check that reads a table and then another, or a log and then its head): a read-only transaction that
+        takes no lock, so writers never wait for it. Inside a transaction it is part of that one."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute(SNAPSHOT[self.dialect])
+        try:
+            yield
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")  # it wrote nothing
 
     # -- ingest ---------------------------------------------------------------------------
 

@@ -79,6 +79,7 @@ class Connection(sqlite3.Connection):
     """The catalog's connection (sqlite3.connect(..., factory=Connection)): statements raise dms errors."""
 
     dialect = "sqlite"
+    lost = False  # a file: nothing closes it but dms (PostgreSQL: dms.catalog.pgdriver)
 
     def begin_write(self) -> None:
         """Begin a write transaction holding the catalog's write lock (PostgreSQL: dms.catalog.pgdriver)."""

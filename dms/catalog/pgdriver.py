@@ -149,14 +149,17 @@ class Connection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return self._conn.info.transaction_status != TransactionStatus.IDLE
+        # a connection the server dropped is UNKNOWN: its transaction is gone (rolled back by the server), and a
+        # ROLLBACK sent on it would fail and hide the error that ended it
+        return self._conn.info.transaction_status in (TransactionStatus.ACTIVE, TransactionStatus.INTRANS,
+                                                      TransactionStatus.INERROR)
 
     def execute(self, sql: str, parameters=(), /) -> Cursor:
         import psycopg
 
         text = to_format(sql)
         try:
-            cur = self._conn.cursor()
+            cur = self._conn.cursor()  # raises here once the server has closed the connection
             if text is None:
                 cur.execute(sql)
             else:
@@ -189,6 +192,12 @@ class Connection:
                     stream.write_row(row)
         except psycopg.Error as exc:
             raise translate(exc, self.url) from exc
+
+    @property
+    def lost(self) -> bool:
+        """Whether the server has closed this connection (a restart, an administrator, a network cut): it will
+        not work again; open a new one."""
+        return self._conn.closed or self._conn.broken
 
     def begin_write(self) -> None:
         """BEGIN and the catalog's write lock (SQLite's BEGIN IMMEDIATE)."""

@@ -20,6 +20,12 @@ from dms import errors
 from dms.config import Settings
 from dms.web.state import HERE, WebState
 
+# Plain `def` routes run on a pool of threads, and each thread keeps an open archive of its own (dms.web.state),
+# so with a PostgreSQL catalog each thread holds one connection to the server. Several `dms serve` share that
+# server's connections (max_connections, 100 by default): on PostgreSQL a server runs at most this many route
+# threads (the pool's default is 40), so five servers with their courier and OCR threads stay under 100.
+THREADS_ON_POSTGRESQL = 16
+
 
 def create_app(settings: Settings) -> FastAPI:
     state = WebState(settings)
@@ -28,6 +34,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app):
         from dms.web.notices import Courier
 
+        if settings.database_url:
+            from anyio.to_thread import current_default_thread_limiter
+
+            current_default_thread_limiter().total_tokens = THREADS_ON_POSTGRESQL
         courier = Courier(state)  # notices still in the outbox: delivered now and every DMS_NOTICE_RETRY s
         courier.start()
         state.ocr.start()  # scanned pages left waiting are read in the background (dms.ocr.queue)

@@ -9,7 +9,7 @@ COMMANDS = ["ingest", "search", "show", "problems", "reindex", "verify", "stats"
             "timeline", "orphans", "dangling", "stale", "user", "user token", "change", "serve",
             "audit", "hold", "edit", "retire", "restore", "purge", "bundle", "retro", "ocr", "watch", "explain",
             "rules check", "rederive", "review", "plan template", "plan import", "plan list", "plan show",
-            "plan check", "plan order-draft", "followup"]
+            "plan check", "plan order-draft", "followup", "catalog copy", "catalog verify"]
 
 
 def _leaves(group, prefix=""):

@@ -53,7 +53,9 @@ def pg_url(pg_cluster) -> str:
 
 @pytest.fixture
 def catalog_kind(request) -> str:
-    return getattr(request, "param", "sqlite")
+    """sqlite, or the parameter of a `both_catalogs` test; DMS_TEST_CATALOG=postgresql puts every test that uses
+    `home` on PostgreSQL (to try the whole suite there: `DMS_TEST_CATALOG=postgresql scripts/test`)."""
+    return getattr(request, "param", os.environ.get("DMS_TEST_CATALOG", "sqlite"))
 
 
 @pytest.fixture
@@ -63,7 +65,7 @@ def database_url(request, catalog_kind, monkeypatch) -> str | None:
     if catalog_kind != "postgresql":
         monkeypatch.delenv("DMS_DATABASE_URL", raising=False)  # a developer's own setting must not leak in
         return None
-    url = request.getfixturevalue("pg_url")
+    url = request.getfixturevalue("pg_cluster").new_catalog_database()  # a copy of an empty current catalog
     monkeypatch.setenv("DMS_DATABASE_URL", url)
     return url
 
@@ -385,6 +387,22 @@ def password_of(name: str) -> str:
     return f"{name}-password-1"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _light_password_hashes():
+    """Passwords hashed in the test process cost argon2's least (m=8 KiB, t=1) instead of dms's 0.3 s of CPU: the
+    suite adds users and signs in some hundreds of times. Still argon2id hashes, checked the same way; a check
+    reads the cost from the hash itself, so the `dms` processes a test starts sign these users in as cheaply, and
+    their own hashes keep dms's cost (dms.users._hasher: nothing else is replaced)."""
+    from argon2 import PasswordHasher
+
+    from dms import users
+
+    real = users._hasher
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    users._hasher = real
+
+
 def make_web_home(home: Path) -> Path:
     """A data directory with the sample archive ingested and one user of each role (see WEB_USERS): a copy of the
     one made once per test run (the archive is ingested for real, once; every module gets its own copy to change
@@ -449,6 +467,46 @@ MARKED_TESTS = {
 }
 
 
+# -- the order in which files are handed to the xdist workers (scripts/test: -n auto --dist loadfile) -----------------
+#
+# xdist hands out whole files, by default the ones with the most tests first, so the files that take longest with
+# few tests (the quick start, the browser modules) came last and one worker ran them alone while the other sat idle.
+# Longest first instead (the LPT rule: the short files at the end even out the workers). FILE_SECONDS is the CPU
+# time of a file: its test process and every process it starts (dms commands, servers, Chromium, PostgreSQL), each
+# file run alone; a file not named counts SECONDS_PER_TEST for each of its tests. The figures need not be exact,
+# only the big ones big: add a file here when it grows to more than about 10 s.
+
+FILE_SECONDS = {  # CPU seconds of the file and every process it starts, measured file by file (17b)
+    "test_browser_screens.py": 125, "test_ocr.py": 100, "test_accounts.py": 95, "test_pg_together.py": 90,
+    "test_browser.py": 85, "test_changes.py": 70, "test_hostile_intake.py": 65, "test_browser_preview.py": 60,
+    "test_browser_reach.py": 60, "test_quickstart.py": 60, "test_ocr_queue.py": 55, "test_web_security.py": 55,
+    "test_catalog_copy.py": 50, "test_browser_accounts.py": 50, "test_parties.py": 50, "test_graph_explore.py": 50,
+    "test_graph.py": 45, "test_hostile_output.py": 40, "test_evidence.py": 40, "test_foreign_medical.py": 40,
+    "test_races.py": 40, "test_plan_library.py": 40, "test_browser_plans.py": 35, "test_watch.py": 35,
+    "test_foreign_machinery.py": 35, "test_engines.py": 35, "test_browser_lists.py": 30, "test_formats.py": 30,
+    "test_followup.py": 25, "test_bad_input.py": 25, "test_integrity.py": 25, "test_explain_rederive.py": 25,
+    "test_change_rules.py": 25, "test_tamper.py": 25, "test_web_plans.py": 20, "test_supply.py": 20,
+    "test_web.py": 20, "test_web_lists.py": 20, "test_hold_races.py": 20, "test_query_bounds.py": 20,
+    "test_ingest.py": 40, "test_link_types.py": 17, "test_web_reach.py": 16, "test_archive.py": 16,
+    "test_plan_check.py": 16, "test_text_bounds.py": 15, "test_users.py": 14, "test_web_evidence.py": 13,
+    "test_catalog_schema.py": 12, "test_preview.py": 12, "test_plan_bounds.py": 12, "test_people_catalog.py": 11,
+}
+SECONDS_PER_TEST = 0.15  # what the files of many quick tests take a test (test_derive, test_one_door, ...)
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):  # xdist: keep the order pytest_collection_modifyitems makes
+        config.option.loadscopereorder = False
+
+
+def _longest_files_first(items) -> None:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.path.name] = counts.get(item.path.name, 0) + 1
+    cost = {name: max(FILE_SECONDS.get(name, 0), SECONDS_PER_TEST * count) for name, count in counts.items()}
+    items.sort(key=lambda item: -cost[item.path.name])  # stable: a file's own tests keep their order
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.path.name
@@ -459,3 +517,4 @@ def pytest_collection_modifyitems(config, items):
         for marker, tests in MARKED_TESTS.items():
             if name in tests:
                 item.add_marker(marker)
+    _longest_files_first(items)

@@ -4,7 +4,7 @@ import json
 
 import networkx as nx
 import pytest
-from conftest import REPO, run_dms, run_json
+from conftest import REPO, copy_sample_home, run_dms, run_json
 
 from dms.graph import node_for
 from dms.graph.explore import dangling, orphans, paths, stale, timeline
@@ -77,8 +77,7 @@ def test_stale_lists_citations_of_superseded_revisions(world):
 
 
 def test_graph_exports_load_back_into_networkx(tmp_path):
-    home = tmp_path / "home"
-    run_json(home, "ingest", str(ARCHIVE / "VL310"))
+    home = copy_sample_home(tmp_path / "home")  # the archive ingested once per run, not VL310 again in this test
     written = run_json(home, "graph", "export", "-o", str(tmp_path / "g.graphml"))
     graph = nx.read_graphml(tmp_path / "g.graphml")
     assert (graph.number_of_nodes(), graph.number_of_edges()) == (written["nodes"], written["edges"])

@@ -1,6 +1,7 @@
 """How long a whole `dms search` and `dms trace` process takes, against a bare Python process doing the same work.
 
-    .venv/bin/python bench/cli_startup.py [--home DIR] [--docs 20000] [--runs 7]
+    .venv/bin/python bench/cli_startup.py [--home DIR] [--docs 20000] [--runs 7] [--bytecode cached|none]
+                                          [--commands search trace help]
 
 A command run once from a shell pays for Python starting, for every module it imports and for opening the
 archive; the work itself is a few milliseconds. So each command is measured as a whole process (wall time,
@@ -11,7 +12,9 @@ median of --runs), next to a baseline process that does only what the command ca
 - trace: `python -c` that unpickles the same graph cache (networkx) and walks the same root to depth 2.
 
 The ratio dms / baseline is what the command's own imports and machinery cost. Targets: at most 2x and under
-0.25 s. `python -c pass` is printed too, as the floor of any process on this machine.
+0.25 s. `python -c pass` is printed too, as the floor of any process on this machine. Next to wall time, each
+figure has the process's CPU time (user + system, from getrusage): on a machine shared with other work, wall time
+swings with the load while CPU time moves much less, so the CPU ratio is the steadier one to compare runs by.
 
 The data directory (default /tmp/dms-cli-startup/home) is reused when it already holds an index and a graph
 cache; else --docs documents are written straight into a new catalog (bench/graph_trace.py's synthetic
@@ -20,7 +23,10 @@ archive: change requests, minutes, specifications, complaints, reports citing ea
 
 Every process runs with bytecode cached (PYTHONDONTWRITEBYTECODE unset, PYTHONPYCACHEPREFIX a directory of the
 bench) and one unmeasured warm-up, as an installed dms runs; the timed runs of dms and baseline alternate, so
-a busy machine slows both alike.
+a busy machine slows both alike. `--bytecode none` runs them instead with PYTHONDONTWRITEBYTECODE=1 and no
+cache prefix, as a shell that sets it runs a source checkout without __pycache__: every dms process then
+compiles every dms module it imports (the libraries keep the bytecode pip wrote), which the baseline, importing
+no dms module, never pays.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -71,21 +78,28 @@ print(len(docs), "document(s) tied to", root)
 """
 
 
-def environment(home: Path, pycache: Path) -> dict:
-    """As an installed dms runs: bytecode cached (outside the repo), whoosh, this data directory."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(DMS_HOME=str(home), DMS_SEARCH_ENGINE="whoosh", PYTHONPATH=str(REPO),
-               PYTHONPYCACHEPREFIX=str(pycache))
+def environment(home: Path, pycache: Path, bytecode: str = "cached") -> dict:
+    """As an installed dms runs: bytecode cached (outside the repo), whoosh, this data directory. With bytecode
+    "none": PYTHONDONTWRITEBYTECODE=1 and no cache prefix (dms compiled from source by every process)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    env.update(DMS_HOME=str(home), DMS_SEARCH_ENGINE="whoosh", PYTHONPATH=str(REPO))
+    if bytecode == "cached":
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
-def run(argv: list[str], env: dict) -> float:
+def run(argv: list[str], env: dict) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
         raise SystemExit(f"{' '.join(argv[:4])}… failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return seconds
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def build(home: Path, docs: int, env: dict) -> float:
@@ -114,7 +128,8 @@ def root_node(home: Path, ref: str) -> str:
 
 
 def measure(pairs: dict[str, tuple[list[str], list[str]]], env: dict, runs: int) -> dict[str, dict[str, float]]:
-    """Median wall seconds of each command and its baseline, timed runs alternating after one warm-up each."""
+    """Median wall and CPU seconds of each command and its baseline, timed runs alternating after one warm-up
+    each (the warm-up also builds an index of another schema again, which would otherwise be timed)."""
     times = {name: ([], []) for name in pairs}
     for ours, bare in pairs.values():
         run(ours, env)
@@ -123,8 +138,14 @@ def measure(pairs: dict[str, tuple[list[str], list[str]]], env: dict, runs: int)
         for name, (ours, bare) in pairs.items():
             times[name][0].append(run(ours, env))
             times[name][1].append(run(bare, env))
-    return {name: {"dms_s": round(statistics.median(a), 3), "baseline_s": round(statistics.median(b), 3),
-                   "ratio": round(statistics.median(a) / statistics.median(b), 2)}
+
+    def median(samples: list[tuple[float, float]], i: int) -> float:
+        return statistics.median(sample[i] for sample in samples)
+
+    return {name: {"dms_s": round(median(a, 0), 3), "baseline_s": round(median(b, 0), 3),
+                   "ratio": round(median(a, 0) / median(b, 0), 2),
+                   "dms_cpu_s": round(median(a, 1), 3), "baseline_cpu_s": round(median(b, 1), 3),
+                   "cpu_ratio": round(median(a, 1) / median(b, 1), 2)}
             for name, (a, b) in times.items()}
 
 
@@ -135,29 +156,39 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--query", default=QUERY)
     ap.add_argument("--ref", default=REF)
+    ap.add_argument("--bytecode", choices=("cached", "none"), default="cached",
+                    help="cached: as an installed dms runs; none: PYTHONDONTWRITEBYTECODE=1, dms compiled every run")
+    ap.add_argument("--commands", nargs="+", choices=("search", "trace", "help"), default=["search", "trace", "help"],
+                    help="what to measure (`help` also gives the floor, `python -c pass`)")
     args = ap.parse_args()
     home = Path(args.home)
-    env = environment(home, home.parent / "pycache")
+    env = environment(home, home.parent / "pycache", args.bytecode)
     built_s = None
     if not ((home / "index").is_dir() and (home / "graph.pickle").is_file()):
         built_s = round(build(home, args.docs, env), 1)
-    root = root_node(home, args.ref)
+    root = root_node(home, args.ref) if "trace" in args.commands else ""
     py = sys.executable
     pairs = {
         "search": ([py, "-m", "dms", "search", args.query], [py, "-c", SEARCH_BASELINE, str(home), args.query]),
         "trace": ([py, "-m", "dms", "trace", args.ref], [py, "-c", TRACE_BASELINE, str(home), root]),
         "help": ([py, "-m", "dms", "--help"], [py, "-c", "pass"]),
     }
+    pairs = {name: pair for name, pair in pairs.items() if name in args.commands}
     figures = measure(pairs, env, args.runs)
-    floor = figures["help"]["baseline_s"]
-    print(json.dumps({"home": str(home), "built_s": built_s, "runs": args.runs, "python_floor_s": floor,
-                      "load": os.getloadavg()[0], **figures}, indent=1))
+    floor = figures["help"]["baseline_s"] if "help" in figures else None
+    print(json.dumps({"home": str(home), "built_s": built_s, "runs": args.runs, "bytecode": args.bytecode,
+                      "python_floor_s": floor, "load": [round(x, 1) for x in os.getloadavg()], **figures}, indent=1))
     for name in ("search", "trace"):
+        if name not in figures:
+            continue
         f = figures[name]
         verdict = "ok" if f["ratio"] <= 2 and f["dms_s"] < 0.25 else "over target"
         print(f"dms {name}: {f['dms_s']} s vs bare Python {f['baseline_s']} s: ratio {f['ratio']} "
-              f"(target <= 2x and < 0.25 s: {verdict})")
-    print(f"dms --help: {figures['help']['dms_s']} s; `python -c pass`: {floor} s")
+              f"(target <= 2x and < 0.25 s: {verdict}); CPU {f['dms_cpu_s']} s vs {f['baseline_cpu_s']} s: "
+              f"ratio {f['cpu_ratio']}")
+    if "help" in figures:
+        print(f"dms --help: {figures['help']['dms_s']} s (CPU {figures['help']['dms_cpu_s']} s); "
+              f"`python -c pass`: {floor} s (CPU {figures['help']['baseline_cpu_s']} s)")
 
 
 if __name__ == "__main__":

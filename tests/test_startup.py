@@ -21,10 +21,12 @@ from dms.cli import cli, registry
 
 # What none of these commands needs, whatever the archive: the web stack, OCR, the readers of PDFs, office
 # files, images and e-mails, calendars, dates in free text, the learned classifier, signatures (the audit key),
-# the search engine not in use (the tests run Whoosh), and the dms modules that drive those.
+# the search engine not in use (the tests run Whoosh), and the dms modules that drive those; on a SQLite catalog
+# whose schema is current, nothing of PostgreSQL nor of the schema tooling (SQLAlchemy, Alembic: only an
+# upgrade needs them).
 NEVER = (
     "fastapi", "fastapi_offline", "starlette", "uvicorn", "jinja2", "multipart", "python_multipart", "nh3",
-    "cryptography",
+    "cryptography", "sqlalchemy", "alembic", "psycopg", "psycopg_pool", "dms.catalog.pgdriver",
     "pytesseract", "pypdf", "pypdfium2", "PIL", "fpdf", "docx", "openpyxl", "pptx", "mammoth", "extract_msg",
     "odf", "striprtf", "icalendar", "dateparser", "watchdog", "sklearn", "tantivy",
     "dms.web", "dms.ocr", "dms.ingest.extractors", "dms.ingest.pipeline", "dms.ingest.worker", "dms.learn",
@@ -210,3 +212,77 @@ def test_a_command_whose_module_cannot_be_imported_is_listed_unavailable_and_the
     found = dms("search", "kettle lid hinge")
     assert found.returncode == 0 and "3 document(s)" in found.stdout, found.stderr[-3000:]
     assert dms("trace", CR).returncode == 0
+
+
+# -- facets: a search run once reads each hit's values, a searcher that counts again intersects sets ------------
+
+
+def _record(doc_id: int, doc_type: str, date: str | None, products: tuple[str, ...], parties: tuple[str, ...],
+            text: str):
+    from dms.model import IndexRecord
+
+    return IndexRecord(doc_id=doc_id, version_id=doc_id * 10, title=f"document {doc_id}", path=f"/a/{doc_id}.txt",
+                       name=f"{doc_id}.txt", doc_type=doc_type, date=date, products=products, parties=parties,
+                       number=None, revision=None, refs=(), pages=(text,))
+
+
+def test_whoosh_counts_the_same_facets_from_the_column_as_from_the_postings(tmp_path):
+    """A searcher's first count of facets reads each hit's values from the facets column (cheap for the one
+    search of a `dms search` process) unless most of the index matches; then, and for every later count of the
+    same searcher (`dms serve`), it intersects each value's documents, read once from the postings. Both ways
+    give the same counts for product names in any case, repeated products, party names holding commas and
+    spaces, undated documents, several segments, a replaced and a deleted document."""
+    from dms.index import query as q
+    from dms.index import whoosh_backend as wb
+    from dms.index.limits import Limits
+
+    backend = wb.WhooshBackend(tmp_path / "index", limits=Limits())
+    backend.rebuild([
+        _record(1, "minutes", "2023-05-02", ("KX200", "kx200", "AQ150"), ("Helix Components", "Zoë Ltd"), "lid"),
+        _record(2, "specification", None, (), (), "lid hinge"),
+        _record(3, "change request", "2022-01-31", ("AQ150",), ("Smith, Jones and Partners",), "hinge"),
+        _record(4, "minutes", "2023-11-30", ("KX200",), ("Helix Components",), "lid hinge"),
+    ])
+    with backend.writer() as w:  # a second segment, a replaced document and a deleted one
+        w.add(_record(5, "report", "2021-07-01", ("BW101",), ("Brightwater Retail",), "lid"))
+        w.add(_record(3, "change request", "2022-02-01", ("AQ150", "KX200"), ("Smith, Jones and Partners",),
+                      "hinge lid"))
+        w.delete(4)
+    searcher = backend._searcher()
+    reader = searcher.reader()
+    assert len(getattr(reader, "readers", [reader])) == 2  # two segments really
+    sets = wb._facet_sets(reader)
+    everything = backend.search(q.MatchAll(), limit=10, offset=0, sort="relevance", facets=False)
+    assert everything.total == 4
+    all_docs = [docnum for docnum in range(reader.doc_count_all()) if not reader.is_deleted(docnum)]
+    for docs in (all_docs, all_docs[:1], all_docs[1:3], []):
+        assert wb._count_in_column(reader, docs) == wb._count_in_sets(sets, docs), docs
+    assert wb._count_in_column(reader, all_docs) == {
+        "type": {"change request": 1, "minutes": 1, "report": 1, "specification": 1},
+        "year": {"2021": 1, "2022": 1, "2023": 1},
+        "product": {"aq150": 2, "kx200": 2, "bw101": 1},
+        "party": {"Brightwater Retail": 1, "Helix Components": 1, "Smith  Jones and Partners": 1, "Zoë Ltd": 1},
+    }
+    one = backend.search(q.Word("hinge", None), limit=10, offset=0, sort="relevance")  # 2 of 4: the column
+    assert one.total == 2 and backend._local.facet_sets == (searcher, None)
+    assert one.facets["product"] == {"aq150": 1, "kx200": 1}
+    again = backend.search(q.Word("hinge", None), limit=10, offset=0, sort="relevance")  # counts again: the sets
+    assert again.facets == one.facets and backend._local.facet_sets[1] is not None
+    kept = backend._local.facet_sets
+    most = backend.search(q.Word("lid", None), limit=10, offset=0, sort="relevance")  # the same sets
+    assert most.total == 4 and backend._local.facet_sets is kept
+    assert most.facets == wb._count_in_column(reader, all_docs)
+    backend.close()
+    fresh = wb.WhooshBackend(tmp_path / "index", limits=Limits())  # a new process: 4 of 4 reads the postings
+    assert fresh.search(q.Word("lid", None), limit=10, offset=0, sort="relevance").facets == most.facets
+    assert fresh._local.facet_sets[1] is not None
+    fresh.close()
+
+
+def test_a_search_of_an_archive_with_nothing_indexed_yet_finds_nothing_and_says_so(tmp_path):
+    """An index without segments has no facets column: the count falls back to the postings, not an error."""
+    home = tmp_path / "empty-home"
+    proc = subprocess.run([sys.executable, "-m", "dms", "search", "lid hinge", "--json"], capture_output=True,
+                          text=True, env={**os.environ, "DMS_HOME": str(home)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert '"total": 0' in proc.stdout

@@ -92,6 +92,9 @@ def record(catalog: Catalog, user: str, action: str, subject: str, details: dict
     `action` is one of dms.auditactions; any other is a programming error (ValueError), refused before
     anything is written."""
     auditactions.check(action)
+    # NUL characters out before hashing: PostgreSQL text cannot hold them, and an entry stored other than hashed
+    # would read as altered forever (details are JSON, where NUL is escaped)
+    user, subject, also = _storable(user), _storable(subject), [_storable(a) for a in also]
     audit_key = getattr(catalog, "audit_key", None)
     private = key or (audit_key.private() if audit_key else None)
     with catalog.transaction():
@@ -108,6 +111,10 @@ def record(catalog: Catalog, user: str, action: str, subject: str, details: dict
         sql.set_head(catalog, {"last_id": entry["id"], "hash": digest, "count": entry["id"], "at": entry["at"],
                                     "sig": sig, "key": signing.fingerprint(private.public_key()) if private else None})
     return entry["id"]
+
+
+def _storable(text: str) -> str:
+    return text.replace("\x00", "")
 
 
 def _checked_end(catalog: Catalog) -> tuple[int, str, str | None]:

@@ -166,6 +166,8 @@ def sign_in(catalog: Catalog, settings: Settings, name: str, password: str, clie
     The attempt is counted before the password is checked, in the transaction that checks the limit
     (dms.catalog.signins), so parallel guesses cannot all slip under it; a success uncounts it."""
     name = name.strip()
+    if not name.isprintable():  # control characters (a NUL, say) name nobody: recorded escaped, visibly
+        name = name.encode("unicode_escape").decode("ascii")
     attempt = _reserve(catalog, settings, name, client)
     state = users.verify(catalog, name, password) if name else "wrong"
     if state != "ok":

@@ -24,6 +24,8 @@ from dms.config import load_settings
 from dms.errors import UsageError
 from dms.ingest.pipeline import ingest
 
+pytestmark = pytest.mark.both_catalogs
+
 PASSWORD = "long enough pass"
 WAIT = 60  # seconds any step of a race may take before the test gives up
 
@@ -32,7 +34,7 @@ WAIT = 60  # seconds any step of a race may take before the test gives up
 #   write     - the catalog's write lock, in a transaction that writes nothing
 #   ingest    - the archive's ingest lock
 HOLDER = """
-import sys, time
+import os, sys, time
 from pathlib import Path
 from dms import holds
 from dms.app import Dms
@@ -49,7 +51,7 @@ def wait_for_go():
             sys.exit("never told to let go")
         time.sleep(0.02)
 
-with Dms(load_settings(environ={}, home=Path(home))) as app:
+with Dms(load_settings(environ={k: v for k, v in os.environ.items() if k == "DMS_DATABASE_URL"}, home=Path(home))) as app:
     if action == "ingest":
         with ingest_lock(app.settings):
             wait_for_go()
@@ -62,13 +64,14 @@ with Dms(load_settings(environ={}, home=Path(home))) as app:
 
 
 @pytest.fixture
-def small(tmp_path):
-    """A fresh archive of five letters and one user of each role."""
+def small(tmp_path, home, database_url):
+    """A fresh archive of five letters and one user of each role (on the test's catalog: the processes the test
+    starts find it in DMS_DATABASE_URL, which the database_url fixture sets for PostgreSQL)."""
     inbox = tmp_path / "in"
     inbox.mkdir()
     for n in range(1, 6):
         (inbox / f"letter-{n}.txt").write_text(f"Letter {n} about the walnut gasket.\nDate: 2023-0{n}-10\n")
-    with Dms(load_settings(environ={}, home=tmp_path / "home")) as app:
+    with Dms(load_settings(environ={"DMS_DATABASE_URL": database_url} if database_url else {}, home=home)) as app:
         ingest(app, [inbox], inline=True)
         users.add(app.catalog, "ada", "admin", PASSWORD, by="ada")
         for name, role in (("cora", "coordinator"), ("mona", "manager"), ("max", "manager")):
@@ -122,7 +125,19 @@ def _holds_ingest_lock(home: Path, proc: subprocess.Popen) -> bool:
         return False
 
 
-def _has_catalog_open(home: Path, proc: subprocess.Popen) -> bool:
+def _has_catalog_open(app, proc: subprocess.Popen, waiting: int = 1) -> bool:
+    """Whether proc has the catalog open: on SQLite, the file among its open files; on PostgreSQL, where the catalog
+    is no file of the process, whether `waiting` connections (this one among them) wait for the write lock."""
+    if app.settings.database_url:
+        import psycopg
+
+        from dms.catalog.pgdriver import WRITE_LOCK, libpq_url
+
+        with psycopg.connect(libpq_url(app.settings.database_url), autocommit=True) as conn:
+            (count,) = conn.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                                    "AND objid = %s", (WRITE_LOCK,)).fetchone()
+        return proc.poll() is None and count >= waiting
+    home = app.settings.home
     fds = Path(f"/proc/{proc.pid}/fd")
     try:
         return any(os.readlink(fd) == str(home / "catalog.sqlite") for fd in fds.iterdir())
@@ -158,7 +173,7 @@ def test_a_hold_committed_after_a_retire_or_edit_checked_for_holds_still_stops_i
     home = small.settings.home
     holder = Holder(home, "hold", tmp_path)
     command = _dms(home, "cora", *args)
-    _until(lambda: _has_catalog_open(home, command), f"dms {args[0]} to open the catalog", command)
+    _until(lambda: _has_catalog_open(small, command), f"dms {args[0]} to open the catalog", command)
     time.sleep(1.5)  # its first check reads committed rows only: the hold is not among them yet
     assert command.poll() is None, _finish(command)  # still waiting for the write lock the holder has
     holder.let_go()
@@ -176,7 +191,7 @@ def test_of_two_concurrent_releases_of_a_hold_one_succeeds_and_the_other_is_refu
     releases = {user: _dms(home, user, "hold", "release", "Dispute", "--reason", f"settled ({user})")
                 for user in ("mona", "max")}
     for user, proc in releases.items():
-        _until(lambda p=proc: _has_catalog_open(home, p), f"{user}'s release to open the catalog", proc)
+        _until(lambda p=proc: _has_catalog_open(small, p, waiting=2), f"{user}'s release to open the catalog", proc)
     time.sleep(1.5)  # both have read the matter as still holding, and wait for the write lock
     assert all(proc.poll() is None for proc in releases.values())
     holder.let_go()

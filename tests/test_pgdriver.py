@@ -132,3 +132,72 @@ def test_an_unreachable_server_is_named_without_its_password(pg_cluster):
     with pytest.raises(CatalogError, match="cannot reach the PostgreSQL catalog") as caught:
         pgdriver.Connection(url)
     assert "secret" not in str(caught.value) and "***" in str(caught.value)
+
+
+# -- the review's findings (review17b): URLs, isolation, snapshots --------------------------------------------------
+
+
+def test_a_password_given_as_a_query_parameter_is_hidden_too():
+    shown = pgdriver.redacted("postgresql:///dms?host=/run/pg&user=u&password=QueryS3cret&sslpassword=k")
+    assert "QueryS3cret" not in shown and "=k" not in shown
+    assert shown.startswith("postgresql:///dms?host=/run/pg&user=u&password=***")
+
+
+def test_a_url_without_a_host_keeps_its_three_slashes_for_libpq():
+    assert pgdriver.libpq_url("postgresql:///dms?host=/run/pg") == "postgresql:///dms?host=/run/pg"
+    assert pgdriver.libpq_url("postgres://u@h/dms") == "postgresql://u@h/dms"
+
+
+@pytest.mark.postgresql
+def test_a_url_without_a_host_part_reaches_the_server(pg_cluster, pg_url):
+    from urllib.parse import urlsplit
+
+    database = urlsplit(pg_url).path.lstrip("/")
+    local = f"postgresql:///{database}?host={pg_cluster.socket_dir}&port={pg_cluster.port}&user=dms"
+    connection = pgdriver.Connection(local)
+    try:
+        assert connection.execute("SELECT current_database()").fetchone() == (database,)
+    finally:
+        connection.close()
+
+
+@pytest.mark.postgresql
+def test_writes_see_what_the_previous_lock_holder_committed_even_when_the_database_defaults_to_repeatable_read(
+        pg_cluster, pg_url):
+    import threading
+
+    from urllib.parse import urlsplit
+
+    from dms.catalog import open_catalog
+
+    database = urlsplit(pg_url).path.lstrip("/")
+    pg_cluster.sql(f"ALTER DATABASE {database} SET default_transaction_isolation = 'repeatable read'")
+    first, second = open_catalog(pg_url), open_catalog(pg_url)
+    try:
+        first.conn.execute("CREATE TABLE counter (n INTEGER)")
+        first.conn.execute("INSERT INTO counter VALUES (0)")
+        seen = []
+        entered = threading.Event()
+        with first.transaction():
+            def bump():
+                entered.set()
+                with second.transaction():  # waits for `first`'s lock, then must read its committed value
+                    (n,) = second.conn.execute("SELECT n FROM counter").fetchone()
+                    seen.append(n)
+                    second.conn.execute("UPDATE counter SET n = ?", (n + 1,))
+            worker = threading.Thread(target=bump)
+            worker.start()
+            entered.wait(10)
+            first.conn.execute("UPDATE counter SET n = 1")
+        worker.join(30)
+        assert seen == [1]
+        assert first.conn.execute("SELECT n FROM counter").fetchone() == (2,)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_write_cannot_join_a_read_only_snapshot(dms):
+    with dms.catalog.snapshot(), pytest.raises(RuntimeError, match="cannot join a snapshot"):
+        with dms.catalog.transaction():
+            pass

@@ -45,6 +45,7 @@ def rows(catalog: Catalog, subject: str | None = None) -> Iterator[dict]:
     """Entries oldest first, streamed; with `subject`, only those about it (as subject or among `also`)."""
     where, params = "", ()
     if subject is not None:
-        where, params = "WHERE subject = ? OR (' ' || also || ' ') LIKE ?", (subject, f"% {subject} %")
+        pattern = subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")  # the subject's own % and _
+        where, params = "WHERE subject = ? OR (' ' || also || ' ') LIKE ? ESCAPE '\\'", (subject, f"% {pattern} %")
     for row in catalog.conn.execute(f"SELECT {_SELECTED} FROM audit_log {where} ORDER BY id", params):
         yield dict(zip(COLUMNS, row))

@@ -273,6 +273,11 @@ def _copy_in(target: Catalog, shape: Shape, rows: Iterator[list[tuple]]) -> None
 def _without_nul(shape: Shape, row: tuple, text_at: list[int], report: CopyReport) -> tuple:
     if not any(isinstance(row[i], str) and "\x00" in row[i] for i in text_at):
         return row
+    if shape.name == "audit_log":  # dropping it would change an entry its hash covers
+        entry = row[shape.columns.index("id")]
+        raise CatalogError(f"audit entry {entry} holds a NUL character, which PostgreSQL cannot store; copied "
+                           "without it, the entry would no longer match its hash: the audit log cannot move to "
+                           "PostgreSQL (nothing was copied)")
     values = list(row)
     for i in text_at:
         if isinstance(values[i], str) and "\x00" in values[i]:

@@ -102,6 +102,7 @@ class Catalog:
         self.conn = conn
         self.dialect: str = conn.dialect  # "sqlite" or "postgresql": the few statements that differ ask
         self._savepoints = 0  # how deep `savepoint()` parts are nested now (each names its own)
+        self._reading = False  # inside `snapshot()`: a read-only transaction a write must not join
 
     def close(self) -> None:
         self.conn.close()
@@ -124,6 +125,8 @@ class Catalog:
         """One write transaction; inside another it joins it (commits or rolls back with the outer one). Driver
         errors arrive as dms errors (CatalogBusy, DuplicateKey, CatalogDamaged, CatalogError: dms.catalog.driver)."""
         if self.conn.in_transaction:
+            if self._reading:
+                raise RuntimeError("a write cannot join a snapshot() (read-only, no write lock): write outside it")
             yield
             return
         self.conn.begin_write()
@@ -173,9 +176,11 @@ class Catalog:
             yield
             return
         self.conn.execute(SNAPSHOT[self.dialect])
+        self._reading = True
         try:
             yield
         finally:
+            self._reading = False
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")  # it wrote nothing
 

@@ -72,12 +72,13 @@ def integrity_notes(catalog: Catalog) -> list[str]:
                      "backups); with the amcheck extension in the database (CREATE EXTENSION amcheck) `dms verify` "
                      "also checks the indexes")
     owner = catalog.conn.execute(
-        "SELECT tableowner = current_user FROM pg_tables WHERE schemaname = current_schema() "
-        "AND tablename = 'audit_log'").fetchone()
+        "SELECT pg_has_role(current_user, tableowner, 'USAGE') OR "
+        "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) FROM pg_tables "
+        "WHERE schemaname = current_schema() AND tablename = 'audit_log'").fetchone()
     if owner and owner[0]:
-        notes.append("dms connects as the role that owns the audit log, which can switch its append-only triggers "
-                     "off: run dms as a role that does not own the catalog's tables (the hash chain still shows "
-                     "any change)")
+        notes.append("dms connects as a role that owns the audit log, may act as its owner or is a superuser: it can "
+                     "switch the log's append-only triggers off; run dms as a role that does not own the catalog's "
+                     "tables (the hash chain still shows any change)")
     return notes
 
 

@@ -41,7 +41,8 @@ def clear(catalog: Catalog, paths: Iterable[str]) -> None:
     """These paths were found fine: their problems are over."""
     paths = list(paths)
     if paths:
-        catalog.conn.executemany("DELETE FROM intake_problems WHERE path = ?", [(p,) for p in paths])
+        with catalog.transaction():  # under the write lock on PostgreSQL too (an autocommit write takes none there)
+            catalog.conn.executemany("DELETE FROM intake_problems WHERE path = ?", [(p,) for p in paths])
 
 
 def forget_under(catalog: Catalog, roots: Iterable[str], met: set[str]) -> None:

@@ -14,7 +14,7 @@ lock, released at COMMIT or ROLLBACK, or by the server when the process dies. Re
 from __future__ import annotations
 
 from functools import lru_cache
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from dms.errors import CatalogBusy, CatalogError, DuplicateKey
 
@@ -23,18 +23,28 @@ LOCK_TIMEOUT = "30s"  # as long as SQLite's busy timeout
 
 
 def libpq_url(url: str) -> str:
-    """The URL psycopg takes: postgresql+psycopg://… and postgres://… become postgresql://…."""
-    parts = urlsplit(url)
-    return urlunsplit(("postgresql", *parts[1:]))
+    """The URL psycopg takes: postgresql+psycopg://… and postgres://… become postgresql://… (only the scheme is
+    replaced: postgresql:///dbname, libpq's form for a local socket or PGHOST, keeps its empty host)."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+_SECRET_PARAMETERS = ("password", "passfile", "sslpassword", "sslkey")
 
 
 def redacted(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password (in user:password@ or as ?password=…), for messages and the audit log."""
+    from urllib.parse import parse_qsl, urlencode
+
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, *parts[2:]))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(k.lower() in _SECRET_PARAMETERS for k, _ in pairs):
+            query = urlencode([(k, "***" if k.lower() in _SECRET_PARAMETERS else v) for k, v in pairs], safe="/*")
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
 
 
 @lru_cache(maxsize=4096)
@@ -201,7 +211,9 @@ class Connection:
 
     def begin_write(self) -> None:
         """BEGIN and the catalog's write lock (SQLite's BEGIN IMMEDIATE)."""
-        self.execute("BEGIN")
+        # READ COMMITTED whatever the database's default: each statement after the lock sees what the previous
+        # holder committed (at REPEATABLE READ the snapshot would be taken before the lock was granted)
+        self.execute("BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE")
         self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ signed in is sent to the sign-in page.
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from urllib.parse import quote, urlsplit
 
@@ -147,7 +148,12 @@ def _error_handlers(app: FastAPI) -> None:
         if isinstance(exc, errors.NotSignedIn) and not _wants_json(request) and request.method == "GET":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
-        return _error(request, errors.http_status(exc), type(exc).__name__, str(exc))
+        message = str(exc)
+        if type(exc) is errors.CatalogError:  # the catalog unreachable or failing: it names server, database, role
+            # that is for the server's log, not for every visitor (busy, damaged, duplicate say what to do instead)
+            logging.getLogger("dms.web").error("%s %s: %s", request.method, request.url.path, message)
+            message = "the catalog cannot be used right now; try again later (the server's log says why)"
+        return _error(request, errors.http_status(exc), type(exc).__name__, message)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):

@@ -34,9 +34,13 @@ class Dms:
         self.rules: Rules = load_rules(settings.rules_path)
         self.matcher = IdentifierMatcher(self.rules)
         self.catalog: Catalog = open_catalog(settings.catalog_location)
-        audit.configure(self.catalog, settings.audit_key_file, settings.home)
-        self.store = Store(settings.store_dir)
-        self.backend: SearchBackend = Guarded(open_backend(settings), settings.index_dir)  # damage: a clear error
+        try:
+            audit.configure(self.catalog, settings.audit_key_file, settings.home)
+            self.store = Store(settings.store_dir)
+            self.backend: SearchBackend = Guarded(open_backend(settings), settings.index_dir)  # damage: a clear error
+        except BaseException:
+            self.catalog.close()  # a PostgreSQL connection is not left to the garbage collector
+            raise
 
     def close(self) -> None:
         self.backend.close()

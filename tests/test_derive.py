@@ -9,10 +9,11 @@ from writers_scan import write_png
 
 from dms import records, users
 from dms.app import Dms
-from dms.config import load_settings
 from dms.ingest.metadata import derive
 from dms.ingest.registry import Raw
 from dms.rules import default_rules_text, parse_rules
+
+pytestmark = pytest.mark.both_catalogs  # the tests that take `home` (one: OCR re-derives through the catalog)
 
 # The rules a medical-device maker might write: numeric document revisions, letter spec revisions, ECOs.
 RULES = r"""
@@ -328,20 +329,20 @@ def test_parties_come_from_email_headers_and_party_names():
     assert letter.sources["parties"]["line"] == "From Helix Components, Hamburg."
 
 
-def test_ocr_rederives_sources_and_names_hand_the_source_of_fields_corrected_by_hand(home, inbox):
+def test_ocr_rederives_sources_and_names_hand_the_source_of_fields_corrected_by_hand(home, inbox, settings):
     write_png(inbox / "agreement.png", ["Supplier quality agreement", "Document No: CTR-2023-004",
                                         "The changes agreed in CR-2023-003 apply to the KX200."])
     run_json(home, "ingest", str(inbox), env={"DMS_TESSERACT": "/nonexistent/bin/tesseract"})
-    with Dms(load_settings(environ={}, home=home)) as app:
+    with Dms(settings) as app:
         (doc,) = [d for d in app.catalog.all_documents() if d.path.endswith("agreement.png")]
     assert doc.version.number is None  # no text yet
-    with Dms(load_settings(environ={}, home=home)) as app:
+    with Dms(settings) as app:
         users.add(app.catalog, "ada", "admin", "long enough pass", by="ada")
         users.add(app.catalog, "cora", "coordinator", "long enough pass", by="ada")
         records.edit(app, str(doc.id), "cora", "the scan is of the AQ150 agreement", products=["AQ150"])
         edited = app.catalog.document(doc.id).version
     run_json(home, "ocr")
-    with Dms(load_settings(environ={}, home=home)) as app:
+    with Dms(settings) as app:
         v = app.catalog.document(doc.id).version
     assert v.number == "CTR-2023-004" and v.sources["number"]["source"] == "label 'Document No'"
     assert v.sources["number"]["line"] == "Document No: CTR-2023-004"

@@ -51,7 +51,8 @@ def wait_for_go():
             sys.exit("never told to let go")
         time.sleep(0.02)
 
-with Dms(load_settings(environ={k: v for k, v in os.environ.items() if k == "DMS_DATABASE_URL"}, home=Path(home))) as app:
+catalog = {k: v for k, v in os.environ.items() if k == "DMS_DATABASE_URL"}  # PostgreSQL, when the test is on it
+with Dms(load_settings(environ=catalog, home=Path(home))) as app:
     if action == "ingest":
         with ingest_lock(app.settings):
             wait_for_go()

@@ -165,7 +165,6 @@ def test_a_url_without_a_host_part_reaches_the_server(pg_cluster, pg_url):
 def test_writes_see_what_the_previous_lock_holder_committed_even_when_the_database_defaults_to_repeatable_read(
         pg_cluster, pg_url):
     import threading
-
     from urllib.parse import urlsplit
 
     from dms.catalog import open_catalog

@@ -24,6 +24,8 @@ from dms.config import load_settings
 from dms.errors import IntegrityError
 from dms.locks import ingest_lock
 
+pytestmark = pytest.mark.both_catalogs  # (the tests that take `home`: the symlink ones touch no catalog)
+
 # -- one ingest writer at a time ---------------------------------------------------------------------------
 
 
@@ -40,13 +42,13 @@ def _start_ingest(home: Path, tree: Path, env: dict | None = None) -> subprocess
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_two_ingests_started_together_store_each_file_once(tmp_path):
-    home, tree = tmp_path / "home", _tree(tmp_path / "tree", 16)
+def test_two_ingests_started_together_store_each_file_once(tmp_path, home):
+    tree = _tree(tmp_path / "tree", 16)
     first, second = _start_ingest(home, tree), _start_ingest(home, tree)
     outs = [p.communicate(timeout=240) for p in (first, second)]
     assert first.returncode == 0 and second.returncode == 0, outs
 
-    with Dms(load_settings(environ={}, home=home)) as dms:
+    with Dms(load_settings(environ=_catalog(), home=home)) as dms:
         conn = dms.catalog.conn
         (docs,) = conn.execute("SELECT COUNT(*) FROM documents").fetchone()
         (versions,) = conn.execute("SELECT COUNT(*) FROM versions").fetchone()
@@ -61,9 +63,9 @@ def test_two_ingests_started_together_store_each_file_once(tmp_path):
     run_dms(home, "verify")
 
 
-def test_a_second_ingest_waits_for_the_first_then_fails_clearly_past_the_wait(tmp_path):
-    home, tree = tmp_path / "home", _tree(tmp_path / "tree", 3)
-    settings = load_settings(environ={}, home=home)
+def test_a_second_ingest_waits_for_the_first_then_fails_clearly_past_the_wait(tmp_path, home):
+    tree = _tree(tmp_path / "tree", 3)
+    settings = load_settings(environ=_catalog(), home=home)
     with ingest_lock(settings):  # what a long ingest in this (other) process holds
         patient = _start_ingest(home, tree, {"DMS_LOCK_WAIT": "60"})
         hasty = run_dms(home, "ingest", str(tree), env={"DMS_LOCK_WAIT": "0.3", "DMS_OCR": "0"}, check=False)
@@ -114,6 +116,13 @@ def test_a_symlink_planted_at_the_outbox_lock_is_not_written_through(tmp_path):
 
 
 
+def _catalog() -> dict:
+    """DMS_DATABASE_URL when the test runs on PostgreSQL (the `home` fixture's database_url sets it), else nothing:
+    the archives this module opens itself go where the `dms` processes it starts go."""
+    url = os.environ.get("DMS_DATABASE_URL")
+    return {"DMS_DATABASE_URL": url} if url else {}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -158,24 +167,24 @@ class Server:
 def _home_with_users(home: Path, people: dict[str, str]) -> Path:
     from dms import users
 
-    with Dms(load_settings(environ={}, home=home)) as dms:
+    with Dms(load_settings(environ=_catalog(), home=home)) as dms:
         for name, role in people.items():
             users.add(dms.catalog, name, role, password_of(name), by="ada", email=f"{name}@example.org")
     return home
 
 
-def test_a_web_upload_waits_for_the_ingest_holding_the_archive_then_answers_503(tmp_path):
+def test_a_web_upload_waits_for_the_ingest_holding_the_archive_then_answers_503(tmp_path, home):
     from dms import auth
 
-    home = _home_with_users(tmp_path / "home", {"ada": "admin", "cora": "coordinator"})
-    with Dms(load_settings(environ={}, home=home)) as dms:
+    home = _home_with_users(home, {"ada": "admin", "cora": "coordinator"})
+    with Dms(load_settings(environ=_catalog(), home=home)) as dms:
         _, token = auth.create_token(dms.catalog, "cora", "uploads", by="cora")
     server = Server(home, {"DMS_LOCK_WAIT": "0.5"})
     note = ("files", ("memo.txt", b"The zqwebmarker memo.", "text/plain"))
     try:
         with server.client() as client:
             client.headers["Authorization"] = f"Bearer {token}"
-            with ingest_lock(load_settings(environ={}, home=home)):  # a `dms ingest` running meanwhile
+            with ingest_lock(load_settings(environ=_catalog(), home=home)):  # a `dms ingest` running meanwhile
                 refused = client.post("/api/v1/documents", files=[note])
             assert refused.status_code == 503, refused.text
             message = refused.json()["error"]["message"]
@@ -190,8 +199,8 @@ def test_a_web_upload_waits_for_the_ingest_holding_the_archive_then_answers_503(
 # -- sign-in limits ---------------------------------------------------------------------------------------
 
 
-def test_forty_parallel_wrong_passwords_get_at_most_the_limit_of_checks(tmp_path):
-    home = _home_with_users(tmp_path / "home", {"ada": "admin", "vera": "viewer"})
+def test_forty_parallel_wrong_passwords_get_at_most_the_limit_of_checks(tmp_path, home):
+    home = _home_with_users(home, {"ada": "admin", "vera": "viewer"})
     server = Server(home, {"DMS_SIGN_IN_ATTEMPTS": "5"})
     try:
         start = threading.Barrier(40)
@@ -273,13 +282,13 @@ ASSESSED = dict(relevance="high", risks=["lid cracks in the field:3:4"], benefit
                 cost_once=12000, cost_recurring=0.4, schedule_impact="two weeks")
 
 
-def test_a_server_killed_while_sending_a_decisions_notice_delivers_it_once_on_restart(tmp_path):
+def test_a_server_killed_while_sending_a_decisions_notice_delivers_it_once_on_restart(tmp_path, home):
     from dms import auth, changes
     from dms.catalog import outbox
 
-    home = _home_with_users(tmp_path / "home", {"ada": "admin", "sofia": "viewer", "cora": "coordinator",
+    home = _home_with_users(home, {"ada": "admin", "sofia": "viewer", "cora": "coordinator",
                                                 "mona": "manager"})
-    with Dms(load_settings(environ={"DMS_OCR": "0"}, home=home)) as dms:
+    with Dms(load_settings(environ={**_catalog(), "DMS_OCR": "0"}, home=home)) as dms:
         cr = changes.create(dms, "Quieter fan", "sofia", products=["AQ150"])
         for action, who, params in (("submit", "sofia", {}), ("review", "cora", {}), ("assess", "cora", ASSESSED)):
             changes.transition(dms, cr.number, action, who, **params)
@@ -309,7 +318,7 @@ def test_a_server_killed_while_sending_a_decisions_notice_delivers_it_once_on_re
         stalled.close()
         server.stop()
 
-    with Dms(load_settings(environ={}, home=home)) as dms:
+    with Dms(load_settings(environ=_catalog(), home=home)) as dms:
         decided = changes.get(dms, cr.number)
         [waiting] = outbox.notices(dms.catalog, pending_only=True)
     assert decided.state == "decided" and decided.data["decision"] == "approved", "the decision is on record"
@@ -327,22 +336,22 @@ def test_a_server_killed_while_sending_a_decisions_notice_delivers_it_once_on_re
         mailbox.close()
     assert len(mailbox.received) == 1, f"{len(mailbox.received)} notices were delivered"
     assert f"Decision on change request {cr.number}: approved" in mailbox.received[0]
-    with Dms(load_settings(environ={}, home=home)) as dms:
+    with Dms(load_settings(environ=_catalog(), home=home)) as dms:
         [done] = outbox.notices(dms.catalog)
     assert done.delivered_at and done.delivered_to == f"smtp://127.0.0.1:{mailbox.port}"
     filed = list((home / "notices").glob("*-decision-*.eml"))
     assert len(filed) == 1 and "returns cost more" in filed[0].read_text()
 
 
-def test_a_notice_the_mail_server_refused_stays_pending_with_its_error_and_is_sent_by_retry(tmp_path):
+def test_a_notice_the_mail_server_refused_stays_pending_with_its_error_and_is_sent_by_retry(tmp_path, home):
 
     from dms import changes
     from dms.errors import NotDelivered
 
-    home = _home_with_users(tmp_path / "home", {"ada": "admin", "sofia": "viewer", "cora": "coordinator",
+    home = _home_with_users(home, {"ada": "admin", "sofia": "viewer", "cora": "coordinator",
                                                 "mona": "manager"})
     closed_port = _free_port()  # nothing listens there
-    with Dms(load_settings(environ={"DMS_OCR": "0", "DMS_SMTP_HOST": "127.0.0.1",
+    with Dms(load_settings(environ={**_catalog(), "DMS_OCR": "0", "DMS_SMTP_HOST": "127.0.0.1",
                                     "DMS_SMTP_PORT": str(closed_port)}, home=home)) as dms:
         cr = changes.create(dms, "Matte finish", "sofia")
         for action, who, params in (("submit", "sofia", {}), ("review", "cora", {}), ("assess", "cora", ASSESSED)):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, run_json
+from processes import until
 
 from dms import audit, holds, records, users
 from dms.app import Dms
@@ -87,7 +88,7 @@ class Holder:
         self.ready, self.go = tmp / f"{action}.ready", tmp / f"{action}.go"
         self.proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(home), action, str(self.ready), str(self.go)],
                                      cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        _until(lambda: self.ready.exists(), "the holder to take its lock", self.proc)
+        until(lambda: self.ready.exists(), "the holder to take its lock", self.proc)
 
     def let_go(self) -> None:
         self.go.touch()
@@ -95,16 +96,7 @@ class Holder:
         assert self.proc.returncode == 0, err
 
 
-def _until(condition, what: str, *watched: subprocess.Popen) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        for proc in watched:
-            if proc.poll() is not None:
-                out, err = proc.communicate()
-                raise AssertionError(f"gave up waiting for {what}: {proc.pid} exited {proc.returncode}\n{out}\n{err}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what} after {WAIT} s")
-        time.sleep(0.02)
+
 
 
 def _dms(home: Path, user: str, *args: str, env: dict | None = None) -> subprocess.Popen:
@@ -156,7 +148,7 @@ def test_a_hold_committed_after_a_purge_checked_for_holds_still_stops_the_purge(
     holder = Holder(home, "hold", tmp_path)  # the hold is placed, not yet committed: the purge's first check passes
     purge = _dms(home, "ada", "purge", "2", "--reason", "privacy request")
     # the purge takes the ingest lock after its first check and before its write transaction
-    _until(lambda: _holds_ingest_lock(home, purge), "the purge to pass its first check", purge)
+    until(lambda: _holds_ingest_lock(home, purge), "the purge to pass its first check", purge)
     holder.let_go()  # the hold commits while the purge waits for the write lock
     code, out, err = _finish(purge)
     assert code == 2, (out, err)
@@ -174,7 +166,7 @@ def test_a_hold_committed_after_a_retire_or_edit_checked_for_holds_still_stops_i
     home = small.settings.home
     holder = Holder(home, "hold", tmp_path)
     command = _dms(home, "cora", *args)
-    _until(lambda: _has_catalog_open(small, command), f"dms {args[0]} to open the catalog", command)
+    until(lambda: _has_catalog_open(small, command), f"dms {args[0]} to open the catalog", command)
     time.sleep(1.5)  # its first check reads committed rows only: the hold is not among them yet
     assert command.poll() is None, _finish(command)  # still waiting for the write lock the holder has
     holder.let_go()
@@ -192,7 +184,7 @@ def test_of_two_concurrent_releases_of_a_hold_one_succeeds_and_the_other_is_refu
     releases = {user: _dms(home, user, "hold", "release", "Dispute", "--reason", f"settled ({user})")
                 for user in ("mona", "max")}
     for user, proc in releases.items():
-        _until(lambda p=proc: _has_catalog_open(small, p, waiting=2), f"{user}'s release to open the catalog", proc)
+        until(lambda p=proc: _has_catalog_open(small, p, waiting=2), f"{user}'s release to open the catalog", proc)
     time.sleep(1.5)  # both have read the matter as still holding, and wait for the write lock
     assert all(proc.poll() is None for proc in releases.values())
     holder.let_go()
@@ -239,7 +231,7 @@ def test_a_purge_during_an_ingest_of_the_same_bytes_never_leaves_a_version_witho
     for n in range(300):  # enough for the ingest to still run when the purge comes
         (incoming / f"filler-{n:03}.txt").write_text(f"Filler note {n} on the oak flange, batch {n * 7919 % 1000}.\n")
     ingesting = _dms(home, "ada", "ingest", str(incoming))
-    _until(lambda: _holds_ingest_lock(home, ingesting), "the ingest to start", ingesting)
+    until(lambda: _holds_ingest_lock(home, ingesting), "the ingest to start", ingesting)
     purge = _dms(home, "ada", "purge", "5", "--reason", "privacy", "--json")
     code, out, err = _finish(purge)
     assert code == 0, (out, err)

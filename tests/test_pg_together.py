@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 from conftest import REPO, password_of, run_dms
+from processes import Mailbox, free_port, until
 
 from dms import audit, changes, users
 from dms.app import Dms
@@ -95,7 +95,7 @@ class Worker:
                                      stderr=subprocess.PIPE)
 
     def wait_ready(self) -> None:
-        _until(self.ready.exists, "a worker to open the archive", self.proc)
+        until(self.ready.exists, "a worker to open the archive", self.proc)
 
     def result(self):
         out, err = self.proc.communicate(timeout=WAIT * 2)
@@ -110,16 +110,6 @@ def _start_together(workers: list[Worker]) -> None:
         go.touch()
 
 
-def _until(condition, what: str, *watched: subprocess.Popen) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        for proc in watched:
-            if proc.poll() is not None:
-                out, err = proc.communicate()
-                raise AssertionError(f"gave up waiting for {what}: {proc.pid} exited {proc.returncode}\n{out}\n{err}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what} after {WAIT} s")
-        time.sleep(0.05)
 
 
 def _people(settings, names=PEOPLE) -> None:
@@ -220,7 +210,7 @@ def test_two_managers_deciding_the_same_request_at_once_one_decides_and_the_othe
     holder.wait_ready()
     deciders = {"mona": _decide(settings.home, "mona", number, "approved"),
                 "theo": _decide(settings.home, "theo", number, "rejected")}
-    _until(lambda: _waiting_for_the_write_lock(settings, list(deciders.values())),
+    until(lambda: _waiting_for_the_write_lock(settings, list(deciders.values())),
            "both deciders to wait for the write lock", *deciders.values(), holder.proc)
     holder.go.touch()
     holder.result()
@@ -298,17 +288,14 @@ def test_the_audit_log_verified_while_other_processes_append_to_it_is_never_repo
 # leaves the archive in a state the others accept: they count what they add, never what is there.
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+
 
 
 class Server:
     """`dms serve` in its own process on a free loopback port."""
 
     def __init__(self, home: Path, env: dict):
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = home.parent / f"server-{self.port}.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
@@ -339,29 +326,7 @@ class Server:
         return self.log_path.read_text()
 
 
-class Mailbox:
-    """A real SMTP server (aiosmtpd) keeping what it receives."""
 
-    def __init__(self):
-        from aiosmtpd.controller import Controller
-
-        self.received: list[str] = []
-        received = self.received
-
-        class Sink:
-            async def handle_DATA(self, server, session, envelope):
-                received.append(envelope.content.decode())
-                return "250 OK"
-
-        self.port = _free_port()
-        self.controller = Controller(Sink(), hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def about(self, number: str) -> list[str]:
-        return [m for m in self.received if f"Decision on change request {number}:" in m]
-
-    def close(self) -> None:
-        self.controller.stop()
 
 
 @dataclass
@@ -418,7 +383,7 @@ def pair(request, tmp_path_factory):
     try:
         for server in servers:
             server.wait_up()
-        closed_port = _free_port()  # no mail server there: this process cannot send the notice
+        closed_port = free_port()  # no mail server there: this process cannot send the notice
         settings = load_settings(environ={"DMS_WORKERS": "1", "DMS_OCR": "0", "DMS_SMTP_HOST": "127.0.0.1",
                                           "DMS_SMTP_PORT": str(closed_port), **catalog}, home=home)
         _people(settings)
@@ -537,13 +502,13 @@ def test_a_request_decided_through_both_servers_at_once_is_decided_once_and_told
             shown = client.get(f"/api/v1/changes/{number}").json()
         assert shown["state"] == "decided" and shown["decided_by"] == winner
         assert [h["to"] for h in shown["history"]].count("decided") == 1
-    _until(lambda: pair.mailbox.about(number), "the decision's notice to reach the mail server")
+    until(lambda: pair.mailbox.about(number), "the decision's notice to reach the mail server")
     time.sleep(2)  # a second delivery, if any, would come now (the couriers look every second)
     assert len(pair.mailbox.about(number)) == 1
 
 
 def test_a_notice_the_deciding_process_could_not_send_is_delivered_once_by_the_two_servers(pair):
-    _until(lambda: pair.mailbox.about(pair.left_pending), "a courier to deliver the notice left in the outbox")
+    until(lambda: pair.mailbox.about(pair.left_pending), "a courier to deliver the notice left in the outbox")
     time.sleep(2)  # both couriers have had another round: a second delivery would come now
     assert len(pair.mailbox.about(pair.left_pending)) == 1
     with Dms(pair.settings) as app:

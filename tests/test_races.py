@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 from conftest import password_of, run_dms, run_json
+from processes import Mailbox, free_port
 
 from dms.app import Dms
 from dms.config import load_settings
@@ -123,17 +124,14 @@ def _catalog() -> dict:
     return {"DMS_DATABASE_URL": url} if url else {}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+
 
 
 class Server:
     """`dms serve` in its own process on a free loopback port."""
 
     def __init__(self, home: Path, env: dict | None = None):
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = home.parent / f"server-{self.port}.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
@@ -256,26 +254,7 @@ class StalledSmtp:
             conn.close()
 
 
-class Mailbox:
-    """A real SMTP server (aiosmtpd) keeping what it receives."""
 
-    def __init__(self):
-        from aiosmtpd.controller import Controller
-
-        self.received: list[str] = []
-        received = self.received
-
-        class Sink:
-            async def handle_DATA(self, server, session, envelope):
-                received.append(envelope.content.decode())
-                return "250 OK"
-
-        self.port = _free_port()
-        self.controller = Controller(Sink(), hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def close(self) -> None:
-        self.controller.stop()
 
 
 ASSESSED = dict(relevance="high", risks=["lid cracks in the field:3:4"], benefits="fewer returns",
@@ -350,7 +329,7 @@ def test_a_notice_the_mail_server_refused_stays_pending_with_its_error_and_is_se
 
     home = _home_with_users(home, {"ada": "admin", "sofia": "viewer", "cora": "coordinator",
                                                 "mona": "manager"})
-    closed_port = _free_port()  # nothing listens there
+    closed_port = free_port()  # nothing listens there
     with Dms(load_settings(environ={**_catalog(), "DMS_OCR": "0", "DMS_SMTP_HOST": "127.0.0.1",
                                     "DMS_SMTP_PORT": str(closed_port)}, home=home)) as dms:
         cr = changes.create(dms, "Matte finish", "sofia")

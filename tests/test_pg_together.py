@@ -570,13 +570,17 @@ def test_a_server_busy_now_and_then_keeps_as_many_postgresql_connections_as_it_h
     try:
         server.wait_up()
         counts = []
-        for quiet in (11, 0):  # the thread pool ends threads idle for 10 s: the next burst starts new ones
+        for quiet in (11, 11, 0):  # the thread pool ends threads idle for 10 s: the next burst starts new ones
             assert _burst(server, 20) == [200] * 20
-            counts.append(_connections(pg_url))
+            counts.append((_connections(pg_url), len(os.listdir(f"/proc/{server.proc.pid}/task"))))
             time.sleep(quiet)
     finally:
         log = server.stop()
-    assert counts[-1] <= counts[0] + 2, f"connections to the catalog after each burst: {counts}"
+    # each live thread holds at most one connection; the archives of ended threads were closed (a leak grows by a
+    # pool of threads a burst: 6, 15, 27 connections with ~14 threads alive, before the fix). How many threads a
+    # burst uses depends on the machine's load, so the bound is the server's threads, not the first burst's count.
+    assert all(connections <= threads for connections, threads in counts), (
+        f"(connections to the catalog, threads of the server) after each burst: {counts}")
     assert "Traceback" not in log, log
 
 

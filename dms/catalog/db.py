@@ -167,6 +167,11 @@ class Catalog:
             self._savepoints -= 1
         self.conn.execute(f"RELEASE SAVEPOINT {name}")
 
+    @property
+    def reading(self) -> bool:
+        """Whether a snapshot() is open: reads only, no write may join it."""
+        return self._reading
+
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Reads that all see the catalog as one moment left it, whatever other processes commit meanwhile (a

@@ -472,3 +472,52 @@ followup_done = Table(
     Column("done_at", Text, nullable=False),
     Column("note", Text, nullable=False),
 )
+
+# -- revision 0002: the cross-reference graph's derived links, as rows (dms.graph.derive, dms.graph.sync) ---------
+# Tables added after the baseline carry info={"since": revision}: revision 0001 builds only those without it.
+
+graph_links = Table(
+    "graph_links", metadata,
+    Column("id", Int, primary_key=True),
+    # what derived it, so that it can be derived again alone: "doc:<id>" (the links a document's own facts make)
+    # or "number:<NUMBER>" (the supersedes chain of the revisions of one document number)
+    Column("scope", Text, nullable=False),
+    Column("source", Text, nullable=False),  # graph nodes: doc:<id>, <family>:<NUMBER>, product:<CODE>, party:<name>
+    Column("target", Text, nullable=False),
+    Column("type", Text, nullable=False),  # a derived row of dms.graph.linktypes
+    Column("evidence", Text, nullable=False),
+    Column("outcome", Text),  # decided_in: approved, rejected, deferred, undecided, decided
+    Column("page", Int),  # mentions: where the first citation is (0 = the title)
+    Column("position", Int),
+    Column("cited", Text),  # mentions: the number as cited, with its revision ("SPEC-KX200-03 Rev B")
+    Index("graph_links_source", "source", "type"),
+    Index("graph_links_target", "target", "type"),
+    Index("graph_links_scope", "scope"),
+    info={"since": "0002"},
+)
+
+graph_messages = Table(  # the e-mail headers reply_to links are made from, so a late parent finds its replies
+    "graph_messages", metadata,
+    Column("doc_id", Int, primary_key=True),
+    Column("message_id", Text),
+    Column("in_reply_to", Text),
+    Index("graph_messages_message", "message_id"),
+    Index("graph_messages_reply", "in_reply_to"),
+    info={"since": "0002"},
+)
+
+graph_sync = Table(  # how far the link rows are derived: watermarks and the stamps of what shapes them
+    "graph_sync", metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+    info={"since": "0002"},
+)
+
+
+def baseline_tables() -> list[Table]:
+    """The tables of revision 0001 (those of later revisions say since when they exist)."""
+    return [t for t in metadata.sorted_tables if "since" not in t.info]
+
+
+def tables_since(revision: str) -> list[Table]:
+    return [t for t in metadata.sorted_tables if t.info.get("since") == revision]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from dms.errors import CatalogError, ConfigError
 
-REVISIONS = ("0001",)  # Alembic's revisions in order (tests check this against dms/catalog/alembic/versions/)
+REVISIONS = ("0001", "0002")  # Alembic's revisions in order (tests check this against dms/catalog/alembic/versions/)
 HEAD = REVISIONS[-1]
 BASELINE = "0001"  # the catalog as the legacy steps left it (legacy schema version 21)
 LEGACY_DONE = 1000  # PRAGMA user_version once Alembic owns a SQLite catalog: above every legacy version
@@ -73,8 +73,52 @@ def sqlite(conn, path: Path) -> None:
             if _user_version(conn) != LEGACY_DONE:  # not another process stamping it meanwhile: really newer
                 raise
     revision = _stamp(conn)
-    if revision != HEAD:
+    if revision != HEAD and not _frozen_sqlite(conn, revision):
         _alembic_sqlite(path)
+
+
+# Revisions after the baseline whose SQLite DDL is frozen here, as Alembic writes it (tests/test_catalog_schema.py
+# compares a catalog built so with one Alembic built, to the byte): a new or older SQLite catalog is brought to HEAD
+# without importing SQLAlchemy or Alembic (a first `dms ingest` into a new home does not pay for them).
+SQLITE_STEPS: dict[str, tuple[str, ...]] = {
+    "0002": (
+        "CREATE TABLE graph_links (\n\tid INTEGER NOT NULL, \n\tscope TEXT NOT NULL, \n\tsource TEXT NOT NULL, "
+        "\n\ttarget TEXT NOT NULL, \n\ttype TEXT NOT NULL, \n\tevidence TEXT NOT NULL, \n\toutcome TEXT, "
+        "\n\tpage INTEGER, \n\tposition INTEGER, \n\tcited TEXT, \n\tPRIMARY KEY (id)\n)",
+        "CREATE INDEX graph_links_source ON graph_links (source, type)",
+        "CREATE INDEX graph_links_target ON graph_links (target, type)",
+        "CREATE INDEX graph_links_scope ON graph_links (scope)",
+        "CREATE TABLE graph_messages (\n\tdoc_id INTEGER NOT NULL, \n\tmessage_id TEXT, \n\tin_reply_to TEXT, "
+        "\n\tPRIMARY KEY (doc_id)\n)",
+        "CREATE INDEX graph_messages_message ON graph_messages (message_id)",
+        "CREATE INDEX graph_messages_reply ON graph_messages (in_reply_to)",
+        'CREATE TABLE graph_sync (\n\t"key" TEXT NOT NULL, \n\tvalue TEXT NOT NULL, \n\tPRIMARY KEY ("key")\n)',
+    ),
+}
+
+
+def _frozen_sqlite(conn, revision: str) -> bool:
+    """Apply the frozen steps after `revision` up to HEAD under the write lock; False (nothing done) when a
+    revision on the way has none (Alembic runs them all then)."""
+    ahead = REVISIONS[REVISIONS.index(revision) + 1:]
+    if not all(step in SQLITE_STEPS for step in ahead):
+        return False
+    conn.begin_write()
+    try:
+        found = _sqlite_revision(conn)  # another process may have upgraded it meanwhile
+        if found in REVISIONS:
+            for step in REVISIONS[REVISIONS.index(found) + 1:]:
+                for statement in SQLITE_STEPS[step]:
+                    conn.execute(statement)
+            conn.execute("UPDATE alembic_version SET version_num = ?", (HEAD,))
+        elif found is not None:
+            raise newer(found)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return True
 
 
 def _user_version(conn) -> int:

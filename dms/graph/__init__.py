@@ -32,9 +32,11 @@ def __getattr__(name: str):
 
 
 def graph_for(dms: Dms) -> nx.MultiDiGraph:
-    """The current graph: from the cache when the catalog has not changed since it was built."""
+    """The current graph: the catalog's link rows brought up to date first (dms.graph.sync)."""
     from dms.graph.cache import load_or_build
+    from dms.graph.sync import sync
 
+    sync(dms)
     return load_or_build(dms)
 
 
@@ -64,7 +66,9 @@ def node_for(dms: Dms, g: nx.MultiDiGraph, ref: str) -> str:
         upper = text.upper()
         if entity_node("product", upper) in g:
             return entity_node("product", upper)
-        parties = [n for n, a in g.nodes(data=True) if a["kind"] == "party" and text.lower() in a["label"].lower()]
+        from dms.graph.rowgraph import nodes_of_kind
+
+        parties = nodes_of_kind(g, "party", containing=text)  # a RowGraph asks the catalog: no scan of the graph
         if len(parties) == 1:
             return parties[0]
     from dms.documents import resolve

@@ -26,10 +26,10 @@ def upgrade() -> None:
                 bind.exec_driver_sql(statement)
         bind.exec_driver_sql(f"PRAGMA user_version = {LEGACY_DONE}")
         return
-    from dms.catalog.schema import metadata
+    from dms.catalog.schema import baseline_tables, metadata
     from dms.catalog.upgrade import APPEND_ONLY_TRIGGERS
 
-    metadata.create_all(bind, checkfirst=False)
+    metadata.create_all(bind, tables=baseline_tables(), checkfirst=False)
     for statement in APPEND_ONLY_TRIGGERS:
         bind.exec_driver_sql(statement)
 

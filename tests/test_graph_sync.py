@@ -1,0 +1,149 @@
+"""The graph's derived links kept as catalog rows (dms.graph.sync): after every kind of change, the rows a sync
+derives incrementally are the rows a derivation from scratch gives, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import pdf_bytes, write_eml
+
+from dms import parties, records, users
+from dms.catalog import linkrows
+from dms.graph import sync as graph_sync
+from dms.graph.build import build_graph
+from dms.graph.manual import add_link
+from dms.ingest.pipeline import ingest
+
+pytestmark = pytest.mark.both_catalogs
+
+
+def from_scratch(dms) -> list[tuple]:
+    """The rows a first sync would write now: derived again from nothing, then rolled back."""
+    class Undo(Exception):
+        pass
+
+    try:
+        with dms.catalog.transaction():
+            linkrows.set_state(dms.catalog, {"format": "forces a derivation from scratch"})
+            done = graph_sync.sync(dms)
+            assert done is not None and done.full
+            rows = linkrows.all_links(dms.catalog)
+            raise Undo
+    except Undo:
+        return rows
+
+
+def synced(dms) -> list[tuple]:
+    graph_sync.sync(dms)
+    assert graph_sync.current(dms)
+    return linkrows.all_links(dms.catalog)
+
+
+def assert_incremental_is_from_scratch(dms) -> list[tuple]:
+    rows = synced(dms)
+    assert rows == from_scratch(dms)
+    return rows
+
+
+def edges(dms) -> set[tuple]:
+    """The derived links of build_graph (the in-memory derivation), as (source, type, target, evidence)."""
+    g = build_graph(dms.catalog, dms.matcher)
+    return {(u, d["type"], v, d["evidence"]) for u, v, d in g.edges(data=True) if not d.get("manual")}
+
+
+def row_edges(rows: list[tuple]) -> set[tuple]:
+    return {(source, kind, target, evidence) for _, source, target, kind, evidence, *_ in rows}
+
+
+def spec(folder, name, number, revision, body=""):
+    text = f"{number} Rev {revision}\nSpecification of the KX200 housing.\n{body}"
+    (folder / name).write_bytes(pdf_bytes([text]))
+
+
+@pytest.fixture
+def archive(dms, inbox):
+    spec(inbox, "spec-a.pdf", "SPEC-KX200-03", "A")
+    spec(inbox, "spec-b.pdf", "SPEC-KX200-03", "B", "Implements CR-2023-014.")
+    (inbox / "minutes.txt").write_text("Minutes MTG-2023-03-14\nCR-2023-014 housing change. Decision: approved.\n")
+    write_eml(inbox / "reply.eml", "Re: KX200 housing", "Agreed, see CR-2023-014.",
+              message_id="<r1@helix.example>", in_reply_to="<p1@nordlicht.example>")
+    ingest(dms, [inbox])
+    users.add(dms.catalog, "admin", "admin", "admin-password-1", by="admin")
+    return inbox
+
+
+def test_a_first_sync_derives_every_link_of_the_in_memory_graph(dms, archive):
+    rows = synced(dms)
+    assert rows and row_edges(rows) == edges(dms)
+    assert {r[3] for r in rows} >= {"mentions", "revision_of", "supersedes", "involves"}
+
+
+def test_a_sync_with_nothing_changed_writes_nothing(dms, archive):
+    graph_sync.sync(dms)
+    assert graph_sync.sync(dms) is None
+
+
+def test_a_reply_ingested_before_its_parent_is_linked_when_the_parent_comes(dms, archive):
+    synced(dms)
+    write_eml(archive / "parent.eml", "KX200 housing", "Please review CR-2023-014.",
+              message_id="<p1@nordlicht.example>")
+    ingest(dms, [archive])
+    rows = assert_incremental_is_from_scratch(dms)
+    parent = dms.catalog.document_at_path(str(archive / "parent.eml"))
+    reply = dms.catalog.document_at_path(str(archive / "reply.eml"))
+    assert (f"doc:{reply.id}", "reply_to", f"doc:{parent.id}") in {(s, k, t) for s, k, t, _ in row_edges(rows)}
+
+
+def test_a_new_revision_extends_the_chain_and_keeps_the_rest(dms, archive):
+    synced(dms)
+    spec(archive, "spec-c.pdf", "SPEC-KX200-03", "C", "Implements CR-2023-015.")
+    ingest(dms, [archive])
+    rows = assert_incremental_is_from_scratch(dms)
+    assert sum(1 for r in rows if r[3] == "supersedes") == 2
+
+
+def test_retire_restore_and_purge_take_links_out_and_back(dms, archive):
+    synced(dms)
+    middle = dms.catalog.document_at_path(str(archive / "spec-b.pdf"))
+    records.retire(dms, str(middle.id), "admin", "withdrawn draft")
+    rows = assert_incremental_is_from_scratch(dms)
+    assert not [r for r in rows if r[0] == f"doc:{middle.id}"]
+    records.restore(dms, str(middle.id), "admin", "was right after all")
+    assert [r for r in assert_incremental_is_from_scratch(dms) if r[0] == f"doc:{middle.id}"]
+    records.purge(dms, str(middle.id), "admin", "legal asked for it")
+    assert not [r for r in assert_incremental_is_from_scratch(dms) if f"doc:{middle.id}" in (r[1], r[2])]
+
+
+def test_a_correction_of_number_and_revision_moves_the_document_between_chains(dms, archive):
+    synced(dms)
+    first = dms.catalog.document_at_path(str(archive / "spec-a.pdf"))
+    records.edit(dms, str(first.id), "admin", "it is another spec", number="SPEC-KX200-04", revision="A")
+    rows = assert_incremental_is_from_scratch(dms)
+    assert not [r for r in rows if r[3] == "supersedes"]  # SPEC-KX200-03 has one revision left, -04 one
+
+
+def test_a_party_rename_and_its_undo_move_the_involves_links(dms, archive):
+    before = synced(dms)
+    named = sorted({r[2] for r in before if r[3] == "involves"})
+    assert named, "the mail names parties"
+    old = named[0].split(":", 1)[1]
+    change = parties.rename(dms, old, "Renamed Party GmbH", "admin", "the company changed its name")
+    rows = assert_incremental_is_from_scratch(dms)
+    assert "party:Renamed Party GmbH" in {r[2] for r in rows} and named[0] not in {r[2] for r in rows}
+    parties.undo(dms, change["id"], "admin", "a mistake")
+    assert assert_incremental_is_from_scratch(dms) == before
+
+
+def test_hand_made_links_stay_rows_of_their_own(dms, archive):
+    before = synced(dms)
+    a = dms.catalog.document_at_path(str(archive / "minutes.txt"))
+    b = dms.catalog.document_at_path(str(archive / "reply.eml"))
+    add_link(dms, f"doc:{a.id}", f"doc:{b.id}", "relates_to", "discussed together", by="admin")
+    assert synced(dms) == before
+    assert [link["type"] for link in dms.catalog.manual_links()] == ["relates_to"]
+
+
+def test_a_change_of_the_rules_derives_every_link_again(dms, archive, monkeypatch):
+    synced(dms)
+    monkeypatch.setattr(graph_sync, "rules_stamp", lambda rules: "other rules")
+    done = graph_sync.sync(dms)
+    assert done is not None and done.full and graph_sync.current(dms)

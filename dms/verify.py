@@ -1,5 +1,6 @@
 """`dms verify`: SQLite's integrity check of the catalog (on PostgreSQL what a connection can check: see
-dms.catalog.health), every stored original re-hashed, the audit chain, and catalog, store and index agreeing.
+dms.catalog.health), every stored original re-hashed, the audit chain, and catalog, store, index and the graph's
+link rows agreeing.
 It reports what it finds and never crashes on a damaged part.
 
 Stored originals found altered or missing are recorded in the catalog, so that the next ingest of the
@@ -55,7 +56,22 @@ def verify(dms: Dms) -> VerifyReport:
         _index(dms, report)
     except IndexUnavailable as exc:
         report.fail("index", str(exc))
+    _links(dms, report)
     return report
+
+
+def _links(dms: Dms, report: VerifyReport) -> None:
+    """The graph's link rows agree with the documents' facts: brought up to date, then compared with a derivation
+    from scratch (dms.graph.sync.differences)."""
+    from dms.graph import sync
+
+    sync.sync(dms)
+    found = sync.differences(dms.catalog, dms.matcher)
+    if found["missing"] or found["extra"] or found["headers_missing"] or found["headers_extra"]:
+        shown = "; ".join(f"{r[1]} -{r[3]}-> {r[2]}" for r in found["examples_missing"] + found["examples_extra"])
+        report.fail("links", f"the link rows disagree with the documents: {found['missing']} link(s) missing, "
+                             f"{found['extra']} extra, {found['headers_missing'] + found['headers_extra']} e-mail "
+                             f"header row(s) wrong (e.g. {shown or 'headers only'}): run `dms graph sync --full`")
 
 
 def _audit(dms: Dms, report: VerifyReport) -> None:

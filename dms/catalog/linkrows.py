@@ -197,8 +197,13 @@ def clear(catalog: Catalog) -> None:
 
 def all_links(catalog: Catalog) -> list[tuple]:
     """Every derived link row (without its id), sorted: for `dms verify` and the tests' comparisons."""
-    return sorted(catalog.conn.execute(f"SELECT {', '.join(LINK_COLUMNS)} FROM graph_links").fetchall(),
+    return sorted((tuple(r) for r in catalog.conn.execute(f"SELECT {', '.join(LINK_COLUMNS)} FROM graph_links")),
                   key=lambda r: tuple("" if v is None else str(v) for v in r))
+
+
+def all_messages(catalog: Catalog) -> list[tuple[int, str | None, str | None]]:
+    return [tuple(r) for r in catalog.conn.execute(
+        "SELECT doc_id, message_id, in_reply_to FROM graph_messages ORDER BY doc_id")]
 
 
 def link_count(catalog: Catalog) -> int:

@@ -84,9 +84,7 @@ def ingest(paths, follow_symlinks, settings, as_json):
             report = run_ingest(dms, paths, on_progress=progress, follow_symlinks=follow_symlinks or None)
         if report.added or report.updated or report.duplicates or report.attachments:
             from dms.graph.cache import refresh
-            from dms.graph.sync import sync
 
-            sync(dms)  # the links of what came in, as catalog rows
             refresh(dms)  # so the next trace starts from a graph that is up to date
 
     def human(r):

@@ -12,6 +12,17 @@ from dms.graph import linktypes  # the one table of link types (a light import: 
 _WALKED = ", ".join(n for n in linktypes.NAMES if n in linktypes.WALKED)
 
 
+def _graph(dms, as_json: bool):
+    """The graph, its link rows brought up to date first: with a progress bar when that takes long (the first
+    question to an archive that had none, after an upgrade)."""
+    from dms.cli.common import progress_bar
+    from dms.graph import graph_for, sync
+
+    with progress_bar("deriving links", as_json) as progress:
+        sync.sync(dms, progress)
+    return graph_for(dms)
+
+
 @click.command("trace", epilog=f"From REF every link is followed; onward from another document only {_WALKED} "
                "and links made by hand of any type (see `dms link types`).")
 @click.argument("ref")
@@ -25,12 +36,12 @@ def trace_command(ref, depth, limit, page, as_of, settings, as_json):
     """Every document tied to REF (a change request, product, party or document), with the chain of links
     that ties it and the evidence of each link."""
     from dms.asof import trace_as_of
-    from dms.graph import graph_for, node_for, trace
+    from dms.graph import node_for, trace
 
     if depth < 1 or limit < 1 or page < 1:
         raise errors.UsageError("--depth, --limit and --page must be 1 or more")
     with open_archive(settings) as dms:
-        g = graph_for(dms)
+        g = _graph(dms, as_json)
         root = node_for(dms, g, ref)
         offset = (page - 1) * limit
         result = (trace_as_of(dms, g, root, as_of, depth, limit, offset) if as_of
@@ -56,10 +67,10 @@ def trace_command(ref, depth, limit, page, as_of, settings, as_json):
 @json_option
 def links_command(ref, settings, as_json):
     """Incoming and outgoing links of REF, grouped by type, each with its evidence."""
-    from dms.graph import graph_for, links, node_for
+    from dms.graph import links, node_for
 
     with open_archive(settings) as dms:
-        g = graph_for(dms)
+        g = _graph(dms, as_json)
         data = links(g, node_for(dms, g, ref))
 
     def human(d):
@@ -82,11 +93,11 @@ def links_command(ref, settings, as_json):
 @json_option
 def path_command(a, b, settings, as_json):
     """The shortest explained chains of links between A and B (documents, identifiers, products, parties)."""
-    from dms.graph import graph_for, node_for
+    from dms.graph import node_for
     from dms.graph.explore import paths
 
     with open_archive(settings) as dms:
-        g = graph_for(dms)
+        g = _graph(dms, as_json)
         data = paths(g, node_for(dms, g, a), node_for(dms, g, b))
 
     def human(d):
@@ -107,11 +118,11 @@ def path_command(a, b, settings, as_json):
 @json_option
 def timeline_command(ref, settings, as_json):
     """The dated documents and decisions of a product, change request, party or document, in order."""
-    from dms.graph import graph_for, node_for
+    from dms.graph import node_for
     from dms.graph.explore import timeline
 
     with open_archive(settings) as dms:
-        g = graph_for(dms)
+        g = _graph(dms, as_json)
         data = timeline(g, node_for(dms, g, ref))
 
     def human(d):
@@ -183,11 +194,11 @@ def link_group():
 @json_option
 def link_add(a, b, kind, reason, settings, as_json):
     """Link A to B with a type and a reason; who and when are recorded."""
-    from dms.graph import graph_for, node_for
+    from dms.graph import node_for
     from dms.graph.manual import add_link
 
     with open_archive(settings) as dms:
-        g = graph_for(dms)
+        g = _graph(dms, as_json)
         source, target = node_for(dms, g, a), node_for(dms, g, b)
         link_id = add_link(dms, source, target, kind, reason)
     emit(as_json, {"id": link_id, "from": source, "to": target, "type": kind, "by": settings.user},
@@ -263,14 +274,35 @@ def graph_group():
 @json_option
 def graph_export(ref, fmt, radius, output, settings, as_json):
     """Write the whole graph, or the neighbourhood of REF, as GraphML (Gephi) or node-link JSON (networkx)."""
-    from dms.graph import graph_for, node_for
+    from dms.graph import node_for
     from dms.graph.export import write
 
     with open_archive(settings) as dms:
-        g = graph_for(dms)
+        g = _graph(dms, as_json)
         nodes, edges = write(g, node_for(dms, g, ref) if ref else None, radius, fmt, output)
     emit(as_json, {"output": output, "format": fmt, "nodes": nodes, "edges": edges},
          lambda d: click.echo(f"wrote {d['nodes']} nodes and {d['edges']} links to {d['output']}"))
+
+
+@graph_group.command("sync")
+@click.option("--full", is_flag=True, help="Derive every link again from scratch (after `dms verify` found the "
+                                            "link rows and the documents disagreeing).")
+@home_option
+@json_option
+def graph_sync(full, settings, as_json):
+    """Bring the graph's link rows up to date with the documents (dms does this by itself before each question;
+    the first time on a large archive it takes a while, with a progress bar here)."""
+    from dms.cli.common import progress_bar
+    from dms.graph import sync
+
+    with open_archive(settings) as dms, progress_bar("deriving links", as_json) as progress:
+        done = sync.sync(dms, progress, full=full)
+    result = {"full": done.full, "documents": done.documents, "numbers": done.numbers, "links": done.links} if done \
+        else {"full": False, "documents": 0, "numbers": 0, "links": 0}
+    emit(as_json, result, lambda r: click.echo(
+        f"links derived again for {r['documents']} document(s) and {r['numbers']} revision chain(s): "
+        f"{r['links']} link(s) written" + (" (from scratch)" if r["full"] else "") if r["documents"] or r["full"]
+        else "the link rows were up to date"))
 
 
 COMMANDS = [trace_command, links_command, path_command, timeline_command, orphans_command, dangling_command,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -87,22 +88,24 @@ def _current(catalog: Catalog, rules: Rules) -> bool:
             and state.get("versions") == str(versions) and state.get("audit") == str(audit))
 
 
-def sync(dms: Dms, progress: Progress | None = None) -> Synced | None:
-    """Bring the link rows up to date; None when they were. Inside the caller's transaction if one is open."""
-    return sync_catalog(dms.catalog, dms.matcher, progress)
+def sync(dms: Dms, progress: Progress | None = None, full: bool = False) -> Synced | None:
+    """Bring the link rows up to date; None when they were. Inside the caller's transaction if one is open.
+    full: derive every link again, whatever the rows say they are derived from."""
+    return sync_catalog(dms.catalog, dms.matcher, progress, full)
 
 
-def sync_catalog(catalog: Catalog, matcher: IdentifierMatcher, progress: Progress | None = None) -> Synced | None:
+def sync_catalog(catalog: Catalog, matcher: IdentifierMatcher, progress: Progress | None = None,
+                 full: bool = False) -> Synced | None:
     rules = matcher.rules
     if catalog.reading:
         return None  # inside a snapshot (read-only): it reads the rows as they were committed
-    if not in_write_transaction(catalog) and _current(catalog, rules):
+    if not full and not in_write_transaction(catalog) and _current(catalog, rules):
         return None  # the usual case, without taking the write lock
     with catalog.transaction():
         state = linkrows.state(catalog)
         versions, audit = linkrows.marks(catalog)
         stamps = _stamps(rules)
-        if any(state.get(k) != v for k, v in stamps.items()) or "versions" not in state:
+        if full or any(state.get(k) != v for k, v in stamps.items()) or "versions" not in state:
             done = _derive_all(catalog, matcher, progress)
         elif state["versions"] == str(versions) and state["audit"] == str(audit):
             return None
@@ -187,13 +190,52 @@ def _headers(docs: Iterable[DocumentRow]) -> list[tuple[int, str | None, str | N
     return rows
 
 
-def facts_for(catalog: Catalog, matcher: IdentifierMatcher, docs: Sequence[DocumentRow]) -> derive.Facts:
-    """What the links of these documents are made from, in a few queries (the replies' parents from graph_messages,
-    which must be current for every document)."""
+def facts_for(catalog: Catalog, matcher: IdentifierMatcher, docs: Sequence[DocumentRow],
+              carriers: dict[str, int] | None = None) -> derive.Facts:
+    """What the links of these documents are made from, in a few queries. The replies' parents come from
+    `carriers` (Message-ID -> document) when given, else from graph_messages (which must be current)."""
     references = linkrows.references_of(catalog, [d.id for d in docs])
     wanted = [d.version.id for d in docs if derive.cites_changes(matcher.rules, d, references.get(d.id, ()))]
     replies = sorted({d.version.meta["in_reply_to"] for d in docs if d.version.meta.get("in_reply_to")})
-    return derive.Facts(docs, references, linkrows.carriers(catalog, replies), linkrows.pages_of(catalog, wanted))
+    replied = ({m: carriers[m] for m in replies if m in carriers} if carriers is not None
+               else linkrows.carriers(catalog, replies))
+    return derive.Facts(docs, references, replied, linkrows.pages_of(catalog, wanted))
+
+
+def differences(catalog: Catalog, matcher: IdentifierMatcher, most: int = 5) -> dict:
+    """The link rows against a derivation from scratch in memory (`dms verify`): how many rows are missing and
+    how many are extra, with up to `most` of each, and the same of the e-mail headers."""
+    ids = linkrows.live_document_ids(catalog)
+    carriers: dict[str, int] = {}
+    headers = []
+    for start in range(0, len(ids), CHUNK):
+        for row in _headers(linkrows.live_documents(catalog, ids[start:start + CHUNK])):
+            headers.append(row)
+            if row[1]:
+                carriers[row[1]] = max(row[0], carriers.get(row[1], 0))
+    expected: Counter = Counter()
+    numbers: set[str] = set()
+    for start in range(0, len(ids), CHUNK):
+        docs = linkrows.live_documents(catalog, ids[start:start + CHUNK])
+        numbers |= {d.version.number for d in docs if d.version.number}
+        expected.update(_key(r) for r in derive.document_links(catalog, matcher,
+                                                               facts_for(catalog, matcher, docs, carriers)))
+    ordered = sorted(numbers)
+    for start in range(0, len(ordered), CHUNK):
+        by_number = linkrows.numbered_documents(catalog, ordered[start:start + CHUNK])
+        for number in ordered[start:start + CHUNK]:
+            expected.update(_key(r) for r in derive.chain_links(number, by_number.get(number, ())))
+    stored = Counter(linkrows.all_links(catalog))
+    found_headers = set(linkrows.all_messages(catalog))
+    return {"missing": sum((expected - stored).values()), "extra": sum((stored - expected).values()),
+            "examples_missing": sorted(expected - stored)[:most], "examples_extra": sorted(stored - expected)[:most],
+            "headers_missing": len(set(headers) - found_headers), "headers_extra": len(found_headers - set(headers)),
+            "links": sum(stored.values())}
+
+
+def _key(row: derive.LinkRow) -> tuple:
+    return (row.scope, row.source, row.target, row.type, row.evidence, row.outcome, row.page, row.position,
+            row.cited)
 
 
 def _write_document_links(catalog: Catalog, matcher: IdentifierMatcher, scoped_ids: Sequence[int],

@@ -308,5 +308,8 @@ def ingest(
             report.ocr = _ocr(dms, pool, report, by)
     if run.recorded and after_ingest(dms, run.recorded):  # dates settled by their folder, learned fields
         dms.sync_index()
+    from dms.graph.sync import sync
+
+    sync(dms)  # the links of what came in, as the catalog's rows (dms.graph.sync: only what changed)
     report.seconds = round(time.monotonic() - started, 3)
     return report

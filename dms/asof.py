@@ -42,7 +42,7 @@ def effective_date(doc) -> str:
 
 def known_on(dms: Dms, day: str) -> frozenset[int]:
     """The ids of the documents in force on that day."""
-    from dms.graph.cache import stamp
+    from dms.graph.stamp import stamp
 
     day = check_date(day)
     key = (str(dms.settings.home), day, stamp(dms))

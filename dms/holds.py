@@ -126,7 +126,7 @@ def _inputs(dms: Dms) -> tuple:
     if not active:
         return ()
     from dms.catalog.indexstamp import index_stamp
-    from dms.graph.cache import stamp
+    from dms.graph.stamp import stamp
 
     return active, stamp(dms), index_stamp(dms.catalog)
 

@@ -48,41 +48,22 @@ def _assert_safe(out: str) -> None:
     assert not any(line.startswith("FORGED") for line in out.splitlines()), out
 
 
-def test_planted_graph_cache_is_never_executed_and_is_rebuilt(hostile_archive, tmp_path):
+def test_a_planted_graph_pickle_is_never_read(hostile_archive, tmp_path):
+    """An earlier dms kept its graph in graph.pickle; this one keeps links as catalog rows and never opens that file,
+    whatever it is: a pickle that runs code, or a FIFO that would block a reader for ever."""
     marker = tmp_path / "code-ran"
     cache = hostile_archive / "graph.pickle"
-    assert cache.exists()
+    cache.unlink(missing_ok=True)
     cache.write_bytes(pickle.dumps(((2, 1, 2, 3), _Planted(str(marker)))))
     proc = run_dms(hostile_archive, "orphans", "--json")
-    assert not marker.exists(), "loading graph.pickle ran code from the data directory"
-    assert "Traceback" not in proc.stderr
-    assert proc.stdout.count('"id"') >= 1
-    proc = run_dms(hostile_archive, "trace", "CR-2023-014")
-    assert not marker.exists()
-    assert "document(s) tied to" in proc.stdout
-
-
-@pytest.mark.parametrize("content", [pickle.dumps(5), b"cno_such_module\nThing\n."], ids=["an int", "a missing class"])
-def test_wrong_shaped_graph_cache_is_rebuilt(hostile_archive, content):
-    (hostile_archive / "graph.pickle").write_bytes(content)
-    proc = run_dms(hostile_archive, "trace", "CR-2023-014", check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert "2 document(s) tied to" in proc.stdout
-
-
-def test_graph_cache_that_is_a_fifo_or_a_link_is_rebuilt_without_blocking(hostile_archive, tmp_path):
-    cache = hostile_archive / "graph.pickle"
+    assert not marker.exists(), "graph.pickle was loaded"
+    assert "Traceback" not in proc.stderr and proc.stdout.count('"id"') >= 1
     cache.unlink()
     os.mkfifo(cache)  # opening it to read would wait for a writer for ever: a minute is plenty
     proc = subprocess.run([sys.executable, "-m", "dms", "trace", "CR-2023-014"], capture_output=True, text=True,
                           env={**os.environ, "DMS_HOME": str(hostile_archive)}, timeout=60)
     assert "2 document(s) tied to" in proc.stdout, proc.stderr
-    elsewhere = tmp_path / "elsewhere.pickle"
-    elsewhere.write_bytes(cache.read_bytes())
-    cache.unlink()
-    cache.symlink_to(elsewhere)
-    run_dms(hostile_archive, "orphans")
-    assert not cache.is_symlink()
+    assert not marker.exists()
 
 
 def test_control_characters_in_names_never_reach_the_terminal(hostile_archive):

@@ -46,7 +46,7 @@ def forget(catalog: Catalog, version_ids: list[int]) -> None:
 
 
 def last_change(catalog: Catalog) -> tuple:
-    """What a plan check's answer may depend on beyond the documents (dms.graph.cache.stamp counts those): the
+    """What a plan check's answer may depend on beyond the documents (dms.graph.stamp.stamp counts those): the
     newest audit entry (every change people make: requests, decisions, edits, imports) and change request."""
     return tuple(catalog.conn.execute("SELECT (SELECT MAX(id) FROM audit_log), "
                                       "(SELECT MAX(updated_at) FROM change_requests)").fetchone())

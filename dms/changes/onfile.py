@@ -68,8 +68,11 @@ def settling(decided_in: list[dict]) -> dict | None:
 
 def all_on_file(dms: Dms) -> list[dict]:
     from dms.graph import graph_for
+    from dms.graph.rowgraph import nodes_of_kind
 
     g = graph_for(dms)
-    nodes = sorted((n for n, a in g.nodes(data=True) if dms.rules.is_change(a["kind"])),
+    nodes = sorted((n for family in dms.rules.change_families for n in nodes_of_kind(g, family)),
                    key=lambda n: (n.split(":", 1)[1], n))
+    if hasattr(g, "prefetch"):  # a RowGraph: the links of every change at once
+        g.prefetch(nodes)
     return [_record(g, n) for n in nodes]

@@ -16,6 +16,7 @@ from dms.revisions import revision_key
 def report_data(dms: Dms, number: str) -> dict:
     from dms.graph import graph_for
     from dms.graph.linktypes import IDENTIFIES
+    from dms.graph.rowgraph import documents_numbered
 
     cr = get(dms, number)
     g = graph_for(dms)
@@ -23,7 +24,7 @@ def report_data(dms: Dms, number: str) -> dict:
     matrix = Counter((r["likelihood"], r["severity"]) for r in risks)
     affected = []
     for doc_number in cr.data.get("affected", []):
-        revisions = [a for _, a in g.nodes(data=True) if a["kind"] == "document" and a.get("number") == doc_number]
+        revisions = documents_numbered(g, doc_number)
         current = max(revisions, default={}, key=lambda a: (revision_key(a.get("revision")), a.get("date") or ""))
         affected.append({"number": doc_number, "revision": current.get("revision"), "date": current.get("date"),
                          "title": current.get("title")})
@@ -35,7 +36,10 @@ def report_data(dms: Dms, number: str) -> dict:
         node = f"product:{product}"
         if node not in g:
             continue
-        for doc, _ in g.in_edges(node):
+        docs = [doc for doc, _ in g.in_edges(node)]
+        if hasattr(g, "prefetch"):  # a RowGraph: the links of all the product's documents at once
+            g.prefetch(docs)
+        for doc in docs:
             for _, entity, data in g.out_edges(doc, data=True):
                 if data["type"] == IDENTIFIES and dms.rules.is_change(g.nodes[entity]["kind"]):
                     cr_number = entity.split(":", 1)[1]

@@ -82,10 +82,6 @@ def ingest(paths, follow_symlinks, settings, as_json):
     with open_archive(settings) as dms:
         with progress_bar("ingesting", as_json) as progress:
             report = run_ingest(dms, paths, on_progress=progress, follow_symlinks=follow_symlinks or None)
-        if report.added or report.updated or report.duplicates or report.attachments:
-            from dms.graph.cache import refresh
-
-            refresh(dms)  # so the next trace starts from a graph that is up to date
 
     def human(r):
         click.echo(f"added {r['added']}, updated {r['updated']}, unchanged {r['unchanged']}, "

@@ -52,9 +52,9 @@ def ocr_command(retry_failed, list_only, settings, as_json):
         if report.why_waiting:  # nothing was changed
             raise ConfigError(f"cannot OCR: {report.why_waiting}")
         if report.documents:
-            from dms.graph.cache import refresh
+            from dms.graph.sync import sync
 
-            refresh(dms)
+            sync(dms)  # the links of what OCR read
     emit(as_json, report.to_dict(), lambda r: click.echo(
         "\n".join(describe_ocr(r) + [f"  warning: {shown(p['path'])}: {shown(p['reason'])}" for p in r["problems"]])
         or "no pages wait for OCR"))
@@ -78,7 +78,6 @@ def watch_command(paths, settle, rescan, settings, as_json):
     import threading
     from dataclasses import asdict
 
-    from dms.graph.cache import refresh
     from dms.watch import Watcher
 
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
@@ -87,8 +86,6 @@ def watch_command(paths, settle, rescan, settings, as_json):
         signal.signal(signum, lambda *_: stop.set())
     with open_archive(settings) as dms:
         def on_batch(report, outcomes):
-            if report.added or report.updated or report.attachments:
-                refresh(dms)
             if as_json:
                 line = {"event": "ingested", "files": [asdict(o) for o in outcomes], "report": report.to_dict()}
                 click.echo(json.dumps(line, ensure_ascii=False, default=str))

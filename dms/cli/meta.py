@@ -109,9 +109,9 @@ def rederive_command(dry_run, settings, as_json):
         with progress_bar("deriving", as_json) as progress:
             report = rederive(dms, dry_run=dry_run, on_progress=progress)
         if report.changed and not dry_run:
-            from dms.graph.cache import refresh
+            from dms.graph.sync import sync
 
-            refresh(dms)  # so the next trace starts from the links the new rules make
+            sync(dms)  # the links the new values make, before the next question
 
     def human(r):
         verb = "would change" if r["dry_run"] else "changed"

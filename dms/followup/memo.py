@@ -20,7 +20,7 @@ _lock = threading.Lock()
 
 def remembered(dms: Dms, name: str, read: Callable[[Dms], T]) -> T:
     """read(dms), or what it gave last time for this archive and name if nothing it reads has changed."""
-    from dms.graph.cache import stamp
+    from dms.graph.stamp import stamp
 
     key = (str(dms.settings.home), name)
     current = (stamp(dms), repr(dms.rules.plans), repr(dms.rules.date_order), dms.rules.date_languages)

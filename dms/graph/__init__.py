@@ -1,4 +1,5 @@
-"""The cross-reference graph: built from the catalog, queried by trace and links.
+"""The cross-reference graph: links kept as catalog rows (dms.graph.derive, dms.graph.sync), queried by trace and
+links one neighbourhood at a time (dms.graph.rowgraph).
 
 `node_for()` turns what a person types (CR-2023-014, SPEC-KX200-03 Rev B, KX200, a party name,
 a document id or path) into a graph node. The link types are one table, `dms.graph.linktypes`.
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
     from dms.app import Dms
     from dms.graph.build import build_graph
+    from dms.graph.rowgraph import RowGraph
 
 __all__ = ["build_graph", "graph_for", "links", "node_for", "trace", "TraceResult"]
 
@@ -31,13 +33,14 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def graph_for(dms: Dms) -> nx.MultiDiGraph:
-    """The current graph: the catalog's link rows brought up to date first (dms.graph.sync)."""
-    from dms.graph.cache import load_or_build
+def graph_for(dms: Dms) -> RowGraph:
+    """The current graph, read from the catalog's link rows (brought up to date first: dms.graph.sync) one
+    neighbourhood at a time (dms.graph.rowgraph). One per command or request: it keeps what it read."""
+    from dms.graph.rowgraph import RowGraph
     from dms.graph.sync import sync
 
     sync(dms)
-    return load_or_build(dms)
+    return RowGraph(dms.catalog, dms.matcher)
 
 
 def linked_ids(dms: Dms, ref: str, depth: int = 2) -> set[int]:

@@ -14,8 +14,8 @@ Each row says what a link means and how the rest of dms treats it:
 The order of the rows is the display order (help texts, forms) and the order of specificity: when several
 links join two nodes, a chain shows the first of them in this order (a link made by hand before any).
 
-The graph cache (`dms.graph.cache`) keeps `DIGEST` in its format stamp: changing this table rebuilds every
-cached graph. To add a link type, add a row here (and, for a derived one, the code in `dms.graph.build` that
+The link rows (`dms.graph.sync`) keep `DIGEST` in their format stamp: changing this table derives every link
+again. To add a link type, add a row here (and, for a derived one, the code in `dms.graph.derive` that
 makes it).
 """
 

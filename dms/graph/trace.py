@@ -9,7 +9,7 @@ always given.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -51,12 +51,35 @@ def entities_of(g: nx.MultiDiGraph, doc: str) -> list[str]:
 
 
 def _neighbours(g: nx.MultiDiGraph, node: str):
+    return _best_links(node, ((other, data) for _, other, data in g.out_edges(node, data=True)),
+                       ((other, data) for other, _, data in g.in_edges(node, data=True)))
+
+
+def _best_links(node: str, out, inc) -> list[tuple[str, Link]]:
+    """(other node, the link a chain shows) from node's (other, data) edges out and in, by other node."""
     best: dict[str, Link] = {}
-    for _, other, data in g.out_edges(node, data=True):
+    for other, data in out:
         _keep(best, other, Link(node, other, data["type"], data["evidence"], bool(data.get("manual"))))
-    for other, _, data in g.in_edges(node, data=True):
+    for other, data in inc:
         _keep(best, other, Link(other, node, data["type"], data["evidence"], bool(data.get("manual"))))
     return sorted(best.items())
+
+
+def link_between(g: nx.MultiDiGraph, here: str, there: str) -> Link:
+    """The link a chain shows between two adjacent nodes (as `_neighbours(g, here)` would give for `there`),
+    read from whichever end is at hand: a hub between two documents is never fetched whole for it."""
+    between = getattr(g, "between", None)
+    if between is not None:
+        forward, backward = between(here, there)
+    else:
+        forward = list((g.get_edge_data(here, there) or {}).values())
+        backward = list((g.get_edge_data(there, here) or {}).values())
+    best: dict[str, Link] = {}
+    for data in forward:
+        _keep(best, there, Link(here, there, data["type"], data["evidence"], bool(data.get("manual"))))
+    for data in backward:
+        _keep(best, there, Link(there, here, data["type"], data["evidence"], bool(data.get("manual"))))
+    return best[there]
 
 
 def _keep(best: dict[str, Link], other: str, link: Link) -> None:
@@ -71,24 +94,35 @@ def trace(g: nx.MultiDiGraph, root: str, depth: int = 2, limit: int = DEFAULT_LI
     expandable = {root} | (set(entities_of(g, root)) if g.nodes[root]["kind"] == "document" else set())
     via: dict[str, list[Link]] = {n: [] for n in expandable}
     level: dict[str, int] = {n: 0 for n in expandable}
-    queue = deque(expandable)
-    while queue:
-        node = queue.popleft()
-        here = level[node]
-        if here >= depth:
-            continue
-        is_document = g.nodes[node]["kind"] == "document"
-        for other, link in _neighbours(g, node):
-            if other in level:
-                continue
-            other_is_document = g.nodes[other]["kind"] == "document"
-            if not other_is_document:
-                continue  # entities are reached only as the root
-            if is_document and not link.manual and node not in expandable and link.type not in WALKED:
-                continue
-            level[other] = here + 1
-            via[other] = via[node] + [link]
-            queue.append(other)
+    frontier = list(expandable)  # depth by depth: the order a FIFO queue would take them in
+    rows = hasattr(g, "prefetch_walked")  # a RowGraph fetches a whole frontier's links at once
+    for here in range(depth):
+        if not frontier:
+            break
+        if rows:
+            g.prefetch([n for n in frontier if n in expandable])
+            g.prefetch_walked([n for n in frontier if n not in expandable], WALKED)
+        ahead = []
+        for node in frontier:
+            is_document = g.nodes[node]["kind"] == "document"
+            if rows and node not in expandable:
+                # onward from a document only walked and hand-made links count, and every derived link between two
+                # documents is a walked type: those alone give the same chains, a few index seeks a document
+                near = _best_links(node, *g.walked_edges(node, WALKED))
+            else:
+                near = _neighbours(g, node)
+            for other, link in near:
+                if other in level:
+                    continue
+                other_is_document = g.nodes[other]["kind"] == "document"
+                if not other_is_document:
+                    continue  # entities are reached only as the root
+                if is_document and not link.manual and node not in expandable and link.type not in WALKED:
+                    continue
+                level[other] = here + 1
+                via[other] = via[node] + [link]
+                ahead.append(other)
+        frontier = ahead
     found = [n for n in level if g.nodes[n]["kind"] == "document" and n != root]
     found.sort(key=lambda n: (level[n], g.nodes[n].get("date") or "", n))
     page = found[offset : offset + limit]

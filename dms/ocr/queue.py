@@ -91,10 +91,10 @@ class OcrQueue:
             self.reading = False
         self.why_waiting = report.why_waiting
         if report.documents and not self._stop.is_set():
-            from dms.graph.cache import refresh
+            from dms.graph.sync import sync
 
             with writing():
-                refresh(archive)
+                sync(archive)  # the links of what OCR read
         if report.pages or report.failed:
             log.info("background OCR: %d page(s) read, %d failed, %d document(s) complete",
                      report.pages, report.failed, report.documents)

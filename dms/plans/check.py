@@ -81,7 +81,7 @@ def check_plan(dms, number: str, as_of: date | None = None) -> CheckResult:
     """The plan version in force on as_of (default today), checked against the evidence in force that day.
     Remembered until a document, a change request, an audited action or the rules change."""
     from dms.catalog.plans import last_change
-    from dms.graph.cache import stamp
+    from dms.graph.stamp import stamp
     from dms.plans.deliverables import for_plan
     from dms.plans.library import load_plan
     from dms.supply.evidence import supply_on

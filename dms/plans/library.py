@@ -263,7 +263,6 @@ def _target(dms: Dms, plan: Plan, kind: str) -> Path:
 
 def _file(dms: Dms, path: Path, plan: Plan, kind: str, *, by: str, action: str, new_parts: bool,
           inline: bool) -> Plan:
-    from dms.graph.cache import refresh
     from dms.ingest.pipeline import ingest
 
     same = [d for d in sql.revisions_of(dms.catalog, plan.number) if d.version.sha256 == _sha256(path)]
@@ -281,7 +280,6 @@ def _file(dms: Dms, path: Path, plan: Plan, kind: str, *, by: str, action: str, 
         if sql.at_path(dms.catalog, str(target)) is None:
             target.unlink(missing_ok=True)  # nothing recorded: leave nothing behind
         raise
-    refresh(dms)
     _keep(dms, doc.version.id, kind, plan)  # read once already: the first check need not read it again
     if (doc.version.number, doc.version.revision) != (plan.number, plan.revision):
         details_note = {"catalog": [doc.version.number, doc.version.revision]}

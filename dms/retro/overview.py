@@ -14,8 +14,9 @@ RECENT_MONTHS = 12  # the figures summed on the index: the product's last this-m
 def product_codes(dms: Dms) -> list[str]:
     """The products the archive knows (the product nodes of the cross-reference graph), by code."""
     from dms.graph import graph_for
+    from dms.graph.rowgraph import nodes_of_kind
 
-    return sorted(n.split(":", 1)[1] for n, a in graph_for(dms).nodes(data=True) if a["kind"] == "product")
+    return [n.split(":", 1)[1] for n in nodes_of_kind(graph_for(dms), "product")]
 
 
 def overview(dms: Dms) -> list[dict]:

@@ -192,9 +192,9 @@ def _absences(dms: Dms, as_of: date) -> tuple[AbsenceRow, ...]:
 
 def supply_on(dms: Dms, as_of: date) -> Supply:
     """The evidence in force on that day (see the module docstring). The last answer is kept while the
-    archive (dms.graph.cache.stamp: versions, documents, retirements …) and the rules stay as they were: a
+    archive (dms.graph.stamp.stamp: versions, documents, retirements …) and the rules stay as they were: a
     follow-up list checks every plan on one day."""
-    from dms.graph.cache import stamp
+    from dms.graph.stamp import stamp
 
     refresh(dms)
     plans = dms.rules.plans

@@ -47,7 +47,11 @@ def elements(g: nx.MultiDiGraph, root: str, radius: int = 1, most: int = MOST_NO
     """Nodes nearest the root first; a hub such as a product with thousands of documents is cut at `most`."""
     distance = distances(g, root, radius)
     total = len(distance)
-    keep = sorted(distance, key=lambda n: (distance[n], -g.degree(n), n))[:most] if total > most else distance
+    if total > most:
+        degree = dict(g.degree(list(distance)))  # a RowGraph counts a hub's neighbours' links without fetching them
+        keep = sorted(distance, key=lambda n: (distance[n], -degree[n], n))[:most]
+    else:
+        keep = distance
     part = g.subgraph(keep)
     nodes = []
     for node, attrs in part.nodes(data=True):

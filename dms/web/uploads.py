@@ -69,14 +69,12 @@ async def save(state: WebState, files: list[UploadFile], user: str) -> list[tupl
 def ingest_saved(state: WebState, written: list[tuple[str, Path]], by: str) -> dict:
     """Ingest what `save` wrote (one ingest at a time, recorded as done by the uploader) and say what became
     of each file."""
-    from dms.graph.cache import refresh
     from dms.ingest.pipeline import ingest
     from dms.ocr.pages import count_waiting, progress
 
     archive = state.dms()
     with state.write_lock:  # scanned pages are not read here: they wait for the OCR queue (dms.ocr.queue)
-        report = ingest(archive, [str(path) for _, path in written], by=by, ocr_now=False)
-        refresh(archive)
+        report = ingest(archive, [str(path) for _, path in written], by=by, ocr_now=False)  # links too
     files = []
     for sent, path in written:
         doc = archive.catalog.document_at_path(str(path))

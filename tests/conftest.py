@@ -166,7 +166,7 @@ def _ingest_sample(home: Path) -> None:
 
     with Dms(load_settings(environ={}, home=home)) as app:
         report = ingest(app, [REPO / "archive"])
-        graph_for(app)  # the graph cache comes with every copy
+        graph_for(app)  # the link rows are current in every copy
     _report_file(home).write_text(json.dumps(report.to_dict()))
 
 
@@ -200,7 +200,7 @@ def _users_on(base: Path, home: Path) -> None:
 
 
 def copy_sample_home(home: Path, *, with_users: bool = False) -> Path:
-    """A data directory at `home` holding the sample archive ingested (with its graph cache), a copy of the one
+    """A data directory at `home` holding the sample archive ingested (with its link rows), a copy of the one
     ingested once per test run: change it as you like. with_users: one user of each role (WEB_USERS) too."""
     base = _once(_FACTORY[0], "sample-home", _ingest_sample)
     if with_users:

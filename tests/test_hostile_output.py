@@ -1,4 +1,4 @@
-"""Hostile data meeting the CLI: a planted graph cache, file names and titles that would forge terminal lines,
+"""Hostile data meeting the CLI: a planted graph.pickle, file names and titles that would forge terminal lines,
 arguments that are not UTF-8, settings that are not finite numbers, and verify under a tiny query deadline."""
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """The link types are one table (dms.graph.linktypes), and build, trace, orphans, manual links, the command
-line and the graph cache all read it."""
+line and the link rows' stamp all read it."""
 
 from __future__ import annotations
 
 import ast
-import pickle
 import re
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from conftest import REPO, run_dms, run_json
 from dms.app import Dms
 from dms.config import load_settings
 from dms.errors import UsageError
-from dms.graph import cache, graph_for, linktypes, trace
+from dms.graph import graph_for, linktypes, trace
 from dms.graph.explore import orphans
 from dms.graph.manual import add_link
 from dms.ingest.pipeline import ingest
@@ -154,20 +153,19 @@ def test_the_command_line_lists_the_table(tmp_path):
     assert not any(n in trace_help for n in linktypes.NAMES if n not in linktypes.WALKED)
 
 
-def test_a_cache_built_with_another_link_table_is_rebuilt(letters_home):
+def test_link_rows_derived_with_another_link_table_are_derived_again(letters_home, monkeypatch):
+    from dms.graph import derive, sync
+
     changed = tuple(r if r.name != linktypes.ABOUT else linktypes.LinkType(
         r.name, r.meaning, r.derived, r.hand_addable, r.walked, True) for r in linktypes.TABLE)
     assert linktypes.digest(changed) != linktypes.DIGEST
     with Dms(load_settings(environ={}, home=letters_home)) as app:
-        current = cache.stamp(app)
-        assert linktypes.DIGEST in current[0]
-        for stamp_format, kept in ((current[0], True), (f"{cache.CACHE_FORMAT}:{linktypes.digest(changed)}", False)):
-            marked = cache.refresh(app).copy()
-            marked.add_node("marker", kind="marker")  # only a graph read from the file holds it
-            path = app.settings.home / "graph.pickle"
-            path.write_bytes(pickle.dumps(((stamp_format, *current[1:]), marked)))
-            cache.forget(app)
-            assert ("marker" in cache.load_or_build(app)) is kept
+        sync.sync(app)
+        assert sync.current(app) and linktypes.DIGEST in sync.FORMAT_STAMP
+        monkeypatch.setattr(sync, "FORMAT_STAMP", f"{derive.FORMAT}:{linktypes.digest(changed)}")
+        assert not sync.current(app)  # rows derived with the old table
+        done = sync.sync(app)
+        assert done is not None and done.full and sync.current(app)
 
 
 def _link_name_collections(source: str) -> list[tuple[int, list[str]]]:

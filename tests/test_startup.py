@@ -37,10 +37,10 @@ NEVER = (
 OTHER_CLI = tuple(sorted({target.partition(":")[0] for target in registry.COMMANDS.values()}
                          | {"dms.cli.plans"}))
 EXTRA = {
-    "--help": ("networkx", "dms.graph.build", "dms.graph.cache"),
-    "search": ("networkx", "argon2", "dms.graph.build", "dms.graph.cache", "dms.changes", "dms.users",
-               *OTHER_CLI),
-    "trace": (*(m for m in OTHER_CLI if m != "dms.cli.graph"),),
+    "--help": ("networkx", "dms.graph.build", "dms.graph.rowgraph", "dms.graph.sync"),
+    "search": ("networkx", "argon2", "dms.graph.build", "dms.graph.rowgraph", "dms.graph.sync", "dms.changes",
+               "dms.users", *OTHER_CLI),
+    "trace": ("networkx", *(m for m in OTHER_CLI if m != "dms.cli.graph")),  # rows, not a graph
 }
 
 CR = "CR-2023-014"
@@ -119,7 +119,7 @@ def test_search_loads_the_index_and_nothing_of_the_other_commands(small_home):
 def test_trace_loads_the_graph_and_nothing_of_the_other_commands(small_home):
     names, out = loaded_modules(small_home, "trace", CR)
     assert f"3 document(s) tied to change_request:{CR}" in out
-    assert {"networkx", "dms.graph.cache", "dms.cli.graph"} <= names  # it really walked the cached graph
+    assert {"dms.graph.rowgraph", "dms.catalog.linkreads", "dms.cli.graph"} <= names  # it really walked the rows
     assert forbidden_in(names, "trace") == []
 
 

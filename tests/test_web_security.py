@@ -295,7 +295,6 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 @pytest.fixture(scope="module")
 def hostile_document(web_settings, tmp_path_factory):
     """A document whose file name, title and text carry HTML and script."""
-    from dms.graph.cache import refresh
     from dms.ingest.pipeline import ingest
 
     folder = tmp_path_factory.mktemp("hostile")
@@ -303,7 +302,6 @@ def hostile_document(web_settings, tmp_path_factory):
     path.write_text(f"{HOSTILE} quarantined zanzibar report\nDate: 2024-02-02\n")
     with Dms(web_settings) as app:
         ingest(app, [folder], inline=True)
-        refresh(app)
         return app.catalog.document_at_path(str(path)).id
 
 

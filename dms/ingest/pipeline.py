@@ -18,7 +18,7 @@ from pathlib import Path
 from dms import audit, auditactions
 from dms.app import Dms, IndexBatch
 from dms.catalog import intake
-from dms.catalog.batches import Batch
+from dms.catalog.batches import Batch, KnownBytes
 from dms.catalog.db import KnownFile
 from dms.ingest.pool import ExtractPool, InlinePool
 from dms.ingest.postpass import after_ingest
@@ -82,6 +82,9 @@ class _Run:
         self.window = max(64, 64 * dms.settings.workers)
         self.waiting: dict[str, list[Job]] = {}  # sha -> jobs waiting for that extraction
         self.seen: set[str] = set()  # hashes met in this run
+        # hashes some version holds (at the start, and each version this run adds): for bytes not among them the
+        # catalog is not asked for copies of them or for an extraction to reuse (most files of a first ingest)
+        self.held = KnownBytes(dms.catalog)
         self.in_batch = 0
         self.batch = Batch(dms.catalog)  # the open catalog transaction: about CATALOG_BATCH files
         self.index = IndexBatch(dms)
@@ -131,7 +134,8 @@ class _Run:
         doc_id, fresh = (prior.doc_id, False) if prior else self.catalog.ensure_document(path, Path(path).name)
         if prior:
             report.updated += 1
-        elif blob.sha256 in self.seen or self.catalog.is_current_elsewhere(blob.sha256, doc_id):
+        elif blob.sha256 in self.seen or (blob.sha256 in self.held
+                                           and self.catalog.is_current_elsewhere(blob.sha256, doc_id)):
             report.duplicates += 1
         else:
             report.added += 1
@@ -160,7 +164,7 @@ class _Run:
         if job.sha256 in self.waiting:
             self.waiting[job.sha256].append(job)
             return
-        existing = self.catalog.extracted_version_with_sha(job.sha256)
+        existing = self.catalog.extracted_version_with_sha(job.sha256) if job.sha256 in self.held else None
         if existing is not None:
             self.begin()
             self.catalog.copy_version(job.doc_id, existing, job.size, job.mtime_ns)
@@ -174,12 +178,14 @@ class _Run:
         while self.pool.in_flight >= self.window:
             self.record(*self.pool.next_result())
 
-    def after_version(self, job: Job) -> None:
+    def after_version(self, job: Job, alone: bool = False) -> None:
+        """`alone`: the version's document is new in this run and no other version holds its bytes, so it is no
+        copy and makes none (the catalog is not asked)."""
         self.recorded.add(job.doc_id)
         audit.record(self.catalog, self.by, auditactions.INGEST, f"doc:{job.doc_id}",
                      {"path": job.path, "sha256": job.sha256, "size": job.size, "replaces": job.old_sha})
-        shas = {job.sha256} | ({job.old_sha} if job.old_sha else set())
-        self.catalog.refresh_duplicates(shas)
+        if not alone:
+            self.catalog.refresh_duplicates({job.sha256} | ({job.old_sha} if job.old_sha else set()))
         self.since_commit += 1  # versions not yet in the index
         self.in_batch += 1  # versions in the open catalog transaction
         if "#" not in job.path:  # a file of the tree, not an attachment
@@ -209,6 +215,8 @@ class _Run:
         queued: list[Job] = []
         self.begin()
         version_id = self.catalog.add_version(job.doc_id, job.sha256, job.size, job.mtime_ns, ex)
+        alone = job.fresh and job.old_sha is None and job.sha256 not in self.held
+        self.held.add(job.sha256)
         depth = job.path.count("#")
         for number, att in enumerate(ex.attachments, start=1):
             if depth >= MAX_ATTACHMENT_DEPTH:
@@ -221,8 +229,8 @@ class _Run:
                 continue
             self.catalog.set_pending(att_id, blob.sha256)
             queued.append(Job(att_id, att_path, att.name, blob.sha256, blob.size, job.mtime_ns, old, fresh))
-        self.after_version(job)
-        if not self.catalog.is_duplicate(job.doc_id):
+        self.after_version(job, alone)
+        if alone or not self.catalog.is_duplicate(job.doc_id):
             self.index.add(IndexRecord(
                 doc_id=job.doc_id, version_id=version_id, title=ex.title or job.name, path=job.path, name=job.name,
                 doc_type=ex.doc_type, date=ex.doc_date, products=ex.products, parties=ex.parties,

@@ -2,14 +2,20 @@
 
 A task is one file (`worker.Task`) or one page to OCR (`dms.ocr.task.OcrTask`); it runs itself
 (`task.run`) and says what its timeout or a crash means (`timed_out`, `crashed`). Each worker
-takes one task at a time. A file that runs past its deadline has its
+works on one task at a time, with the next ones waiting in its pipe. A file that runs past its deadline has its
 worker killed and replaced, and comes back as a `timeout` problem; a worker that
-dies (segfault, out of memory) comes back as `crashed`. Nothing a file does can
-stop the run.
+dies (segfault, out of memory) comes back as `crashed`; the tasks sent to it behind that one
+(TASKS_AHEAD) go to the next worker free. Nothing a file does can stop the run.
 
-A collector thread owns the workers: it hands out queued files and gathers results
+A collector thread owns the workers: it starts them when the first task comes (so the caller stores
+and catalogues the next files while the fork server loads the parsers, and a run with nothing to
+read starts no process), hands out queued files and gathers results
 while the caller is busy elsewhere (writing the catalog and the index), so the workers
 do not sit idle during an index commit. The caller only touches the two queues.
+
+A worker is sent the task alone and answers with the result (and no key): the caller's key (an ingest's
+Job) stays in this process, so unpickling a message never imports the caller's modules in a worker.
+The fork server imports the parsers once (PRELOAD) and every worker starts with them loaded.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Hashable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 
 from dms.ingest.worker import Task
@@ -29,7 +35,14 @@ from dms.model import Extraction
 from dms.rules import Rules
 
 TASKS_PER_WORKER = 2000  # recycle workers so a leaky parser cannot grow without bound
+# tasks sent to a worker ahead of its results: it starts the next file as soon as it has sent one, instead of
+# waiting for the collector thread, which shares this process's GIL with the caller's indexing
+TASKS_AHEAD = 3
 CHUNK_CHARS = 1_000_000  # a long text travels from a worker in messages of about this many characters
+# imported once by the fork server, so no worker (nor a recycled one) imports them again: the extractors with the
+# libraries they import at the top, OCR and previews, and dateparser (dms.ingest.dates reads its month names)
+PRELOAD = ["dms.ingest.pool", "dms.ingest.worker", "dms.ingest.extractors", "dms.ocr.task",
+           "dateparser.languages.loader"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,29 +88,29 @@ def _worker_main(conn: Connection, rules: Rules, memory_mb: int) -> None:
         pass
     while True:
         try:
-            msg = conn.recv()
+            task = conn.recv()
         except EOFError:
             return
-        if msg is None:
+        if task is None:
             return
-        key, task = msg
-        _send(conn, key, task.run(rules))
+        _send(conn, None, task.run(rules))  # the caller knows which task this answers
 
 
 @dataclass(slots=True)
 class _Slot:
     process: mp.process.BaseProcess
     conn: Connection
-    key: Hashable | None = None
-    task: object = None  # what it is working on: a Task (one file) or an OCR task (one page)
-    deadline: float = 0.0
+    # (key, task) sent to the worker, in order: the first is the one it works on (a Task: one file; or an OCR
+    # task: one page), the others wait in its pipe (at most TASKS_AHEAD in all)
+    sent: deque = field(default_factory=deque)
+    deadline: float = 0.0  # of the first
     done: int = 0
 
 
 class ExtractPool:
     def __init__(self, workers: int, rules: Rules, timeout: float, memory_mb: int):
         self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["dms.ingest.worker", "dms.ingest.extractors", "dms.ocr.task"])
+        self._ctx.set_forkserver_preload(PRELOAD)
         self._rules = rules
         self._timeout = timeout
         self._memory_mb = memory_mb
@@ -107,12 +120,15 @@ class ExtractPool:
         self._outstanding = 0  # submitted and not yet taken by next_result; guarded by _cond
         self._closing = False
         self._failure: BaseException | None = None
-        self._slots = [self._spawn() for _ in range(max(1, workers))]  # owned by the collector thread
+        self._workers = max(1, workers)
+        self._slots: list[_Slot] = []  # owned by the collector thread, which starts them
+        # started by the first task: a run with nothing to read (every file unchanged) starts no process
         self._thread = threading.Thread(target=self._collector, name="dms-extract-collector", daemon=True)
-        self._thread.start()
 
     # -- the caller's side -------------------------------------------------------------------
     def submit(self, key: Hashable, task: Task) -> None:
+        if self._thread.ident is None:
+            self._thread.start()
         with self._cond:
             self._queue.append((key, task))
             self._outstanding += 1
@@ -145,7 +161,8 @@ class ExtractPool:
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
         for slot in self._slots:
             try:
                 slot.conn.send(None)
@@ -182,23 +199,24 @@ class ExtractPool:
                 pass
         slot.process.join(5)
         slot.conn.close()
+        if slot.sent:  # sent behind the one that failed, never started: queued again, first in line
+            with self._cond:
+                self._queue.extendleft(reversed(slot.sent))
         fresh = self._spawn()
-        slot.process, slot.conn, slot.key, slot.task, slot.done = fresh.process, fresh.conn, None, None, 0
+        slot.process, slot.conn, slot.sent, slot.done = fresh.process, fresh.conn, deque(), 0
 
     def _collector(self) -> None:
         try:
+            while len(self._slots) < self._workers and not self._closing:
+                self._slots.append(self._spawn())  # the first waits for the fork server to load the parsers
+                self._send_tasks()
             while True:
                 with self._cond:
-                    while not self._closing and not self._queue and all(s.key is None for s in self._slots):
+                    while not self._closing and not self._queue and not any(s.sent for s in self._slots):
                         self._cond.wait()
                     if self._closing:
                         return
-                    handed = self._hand_out()
-                for slot, key, task in handed:
-                    try:
-                        slot.conn.send((key, task))
-                    except (BrokenPipeError, OSError):
-                        pass  # noticed as a dead worker when collecting
+                self._send_tasks()
                 finished = self._collect()
                 if finished:
                     with self._cond:
@@ -209,18 +227,28 @@ class ExtractPool:
                 self._failure = exc
                 self._cond.notify_all()
 
-    def _hand_out(self) -> list[tuple[_Slot, Hashable, Task]]:
-        handed = []
-        for slot in self._slots:
-            if slot.key is None and self._queue:
-                key, task = self._queue.popleft()
-                slot.key, slot.deadline = key, time.monotonic() + self._limit(task)
-                slot.task = task
-                handed.append((slot, key, task))
-        return handed
+    def _send_tasks(self) -> None:
+        """Queued tasks to every worker with fewer than TASKS_AHEAD (the keys stay here, with the slot); none to
+        a worker due for recycling beyond what it has."""
+        with self._cond:
+            handed = []
+            for ahead in range(TASKS_AHEAD):  # one to every idle worker first, then one more to each, ...
+                for slot in self._slots:
+                    if (self._queue and len(slot.sent) == ahead
+                            and slot.done + len(slot.sent) < TASKS_PER_WORKER):
+                        key, task = self._queue.popleft()
+                        if not slot.sent:
+                            slot.deadline = time.monotonic() + self._limit(task)
+                        slot.sent.append((key, task))
+                        handed.append((slot, task))
+        for slot, task in handed:
+            try:
+                slot.conn.send(task)
+            except (BrokenPipeError, OSError):
+                pass  # noticed as a dead worker when collecting
 
     def _collect(self) -> list[tuple[Hashable, Extraction]]:
-        active = [s for s in self._slots if s.key is not None]
+        active = [s for s in self._slots if s.sent]
         if not active:
             return []
         wait_for = max(0.0, min(s.deadline for s in active) - time.monotonic())
@@ -228,20 +256,21 @@ class ExtractPool:
         finished = []
         for slot in active:
             if slot.conn in ready:
+                key, task = slot.sent.popleft()
                 try:
-                    key, result = _receive(slot.conn)
+                    _, result = _receive(slot.conn)
                 except (EOFError, OSError):
-                    key, result = slot.key, _crashed(slot)
+                    finished.append((key, _crashed(slot, task)))
                     self._replace(slot, kill=True)
-                    finished.append((key, result))
                     continue
-                slot.key = slot.task = None
                 slot.done += 1
-                if slot.done >= TASKS_PER_WORKER:
+                if slot.sent:  # the worker went on to the next one: its time starts now
+                    slot.deadline = time.monotonic() + self._limit(slot.sent[0][1])
+                elif slot.done >= TASKS_PER_WORKER:
                     self._replace(slot, kill=False)
                 finished.append((key, result))
             elif time.monotonic() > slot.deadline:
-                key, task = slot.key, slot.task
+                key, task = slot.sent.popleft()
                 self._replace(slot, kill=True)
                 finished.append((key, task.timed_out(self._limit(task))))
         return finished
@@ -280,8 +309,8 @@ class InlinePool:
         pass
 
 
-def _crashed(slot: _Slot):
+def _crashed(slot: _Slot, task):
     slot.process.join(1)
     code = slot.process.exitcode
     how = f"exit code {code}" if code is not None and code >= 0 else f"signal {-code}" if code else "unknown cause"
-    return slot.task.crashed(how)
+    return task.crashed(how)

@@ -16,9 +16,12 @@ def after_ingest(dms: Dms, doc_ids: Collection[int]) -> int:
     """Run the cross-document steps over these documents; returns how many documents changed."""
     if not doc_ids:
         return 0
+    from dms.catalog import learning
     from dms.ingest.settle import settle_dates
-    from dms.learn import fill
 
     changed = settle_dates(dms, doc_ids)
-    changed += fill(dms, doc_ids)
+    if learning.last_edit(dms.catalog):  # nothing corrected by hand: nothing learned (dms.learn.fill), and the
+        from dms.learn import fill  # model's libraries (numpy, a third of a second) are not loaded for nothing
+
+        changed += fill(dms, doc_ids)
     return changed

@@ -9,17 +9,18 @@ median of --runs), next to a baseline process that does only what the command ca
 
 - search: `python -c` that imports whoosh, opens the same index, parses and runs the same query (10 hits) and
   reads the hits' page text from the catalog with sqlite3 (dms cuts its snippets from that text);
-- trace: `python -c` that unpickles the same graph cache (networkx) and walks the same root to depth 2.
+- trace: `python -c` that reads the same link rows with sqlite3, depth by depth from the same root to depth 2,
+  and the facts of the documents it reached.
 
 The ratio dms / baseline is what the command's own imports and machinery cost. Targets: at most 2x and under
 0.25 s. `python -c pass` is printed too, as the floor of any process on this machine. Next to wall time, each
 figure has the process's CPU time (user + system, from getrusage): on a machine shared with other work, wall time
 swings with the load while CPU time moves much less, so the CPU ratio is the steadier one to compare runs by.
 
-The data directory (default /tmp/dms-cli-startup/home) is reused when it already holds an index and a graph
-cache; else --docs documents are written straight into a new catalog (bench/graph_trace.py's synthetic
+The data directory (default /tmp/dms-cli-startup/home) is reused when it already holds an index and link
+rows; else --docs documents are written straight into a new catalog (bench/graph_trace.py's synthetic
 archive: change requests, minutes, specifications, complaints, reports citing each other), indexed with
-`dms reindex` and the graph cached with one `dms trace`, and the time that took is printed.
+`dms reindex` and its link rows derived with `dms graph sync`, and the time that took is printed.
 
 Every process runs with bytecode cached (PYTHONDONTWRITEBYTECODE unset, PYTHONPYCACHEPREFIX a directory of the
 bench) and one unmeasured warm-up, as an installed dms runs; the timed runs of dms and baseline alternate, so
@@ -67,13 +68,25 @@ print(total, "document(s)")
 """
 
 TRACE_BASELINE = """
-import pickle, sys
-import networkx as nx
+import sqlite3, sys
 home, root = sys.argv[1], sys.argv[2]
-with open(home + "/graph.pickle", "rb") as fh:
-    saved, g = pickle.load(fh)
-walked = [v for _, v in nx.bfs_edges(g.to_undirected(as_view=True), root, depth_limit=2)]
-docs = [g.nodes[v] for v in walked if v.startswith("doc:")]
+con = sqlite3.connect(home + "/catalog.sqlite")
+frontier, seen = {root}, {root}
+for depth in range(2):  # the link rows of each depth's frontier, both ways, by the indexed columns
+    marks = ",".join("?" * len(frontier))
+    rows = con.execute(
+        f"SELECT source, target, type, evidence FROM graph_links WHERE source IN ({marks}) "
+        f"UNION ALL SELECT source, target, type, evidence FROM graph_links WHERE target IN ({marks})",
+        (*frontier, *frontier)).fetchall()
+    ahead = {n for s, t, _, _ in rows for n in (s, t) if n.startswith("doc:") and n not in seen}
+    seen |= ahead
+    frontier = ahead
+    if not frontier:
+        break
+ids = [int(n[4:]) for n in seen if n.startswith("doc:")]
+docs = con.execute(
+    "SELECT d.id, d.path, v.title, v.doc_date FROM documents d JOIN versions v ON v.id = d.current_version_id "
+    f"WHERE d.id IN ({','.join('?' * len(ids))})", ids).fetchall() if ids else []
 print(len(docs), "document(s) tied to", root)
 """
 
@@ -103,7 +116,7 @@ def run(argv: list[str], env: dict) -> tuple[float, float]:
 
 
 def build(home: Path, docs: int, env: dict) -> float:
-    """A synthetic archive of `docs` documents: catalog rows, the index and the graph cache."""
+    """A synthetic archive of `docs` documents: catalog rows, the index and the link rows."""
     from graph_trace import synthesize
 
     from dms.app import Dms
@@ -113,7 +126,7 @@ def build(home: Path, docs: int, env: dict) -> float:
     with Dms(load_settings(environ={}, home=home)) as app:
         synthesize(app, docs, 10)
     run([sys.executable, "-m", "dms", "reindex"], env)
-    run([sys.executable, "-m", "dms", "trace", REF, "--limit", "1"], env)  # builds and saves graph.pickle
+    run([sys.executable, "-m", "dms", "graph", "sync"], env)  # the link rows, derived from scratch
     return time.monotonic() - started
 
 
@@ -164,7 +177,7 @@ def main() -> None:
     home = Path(args.home)
     env = environment(home, home.parent / "pycache", args.bytecode)
     built_s = None
-    if not ((home / "index").is_dir() and (home / "graph.pickle").is_file()):
+    if not ((home / "index").is_dir() and (home / "catalog.sqlite").is_file()):
         built_s = round(build(home, args.docs, env), 1)
     root = root_node(home, args.ref) if "trace" in args.commands else ""
     py = sys.executable

@@ -1,7 +1,7 @@
 """One open archive: settings, catalog, store, search backend and rules, opened once, and the index kept in step.
 
-`Dms` is the bottom of the house: it imports only what it opens (dms.catalog, dms.store, dms.index, dms.rules,
-dms.audit) and nothing above it imports back into it at module level (tests/test_architecture.py). What users do
+`Dms` is the bottom of the house: it imports only what it opens (dms.catalog, dms.store, dms.rules, dms.audit;
+dms.index when the index is first used) and nothing above it imports back into it at module level (tests/test_architecture.py). What users do
 with an open archive lives in doors of their own that take it as their first argument: searching in dms.search,
 as-of in dms.asof, finding a document in dms.documents, the graph in dms.graph.
 """
@@ -11,17 +11,19 @@ from __future__ import annotations
 import fcntl
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING
 
 from dms import audit
 from dms.catalog import Catalog, open_catalog
 from dms.config import Settings
 from dms.identifiers import IdentifierMatcher
-from dms.index import IndexWriter, SearchBackend, open_backend
-from dms.index.guard import Guarded
 from dms.locks import one_writer
 from dms.model import IndexRecord
 from dms.rules import Rules, load_rules
 from dms.store import Store
+
+if TYPE_CHECKING:
+    from dms.index import IndexWriter, SearchBackend
 
 
 class Dms:
@@ -34,17 +36,31 @@ class Dms:
         self.rules: Rules = load_rules(settings.rules_path)
         self.matcher = IdentifierMatcher(self.rules)
         self.catalog: Catalog = open_catalog(settings.catalog_location)
+        self._backend: SearchBackend | None = None
         try:
             audit.configure(self.catalog, settings.audit_key_file, settings.home)
             self.store = Store(settings.store_dir)
-            self.backend: SearchBackend = Guarded(open_backend(settings), settings.index_dir)  # damage: a clear error
         except BaseException:
             self.catalog.close()  # a PostgreSQL connection is not left to the garbage collector
             raise
 
+    @property
+    def backend(self) -> SearchBackend:
+        """The search index, opened when first used: a command that asks it nothing (`dms trace`, `dms orphans`)
+        does not load the engine."""
+        if self._backend is None:
+            from dms.index import open_backend
+            from dms.index.guard import Guarded
+
+            self._backend = Guarded(open_backend(self.settings), self.settings.index_dir)  # damage: a clear error
+        return self._backend
+
     def close(self) -> None:
-        self.backend.close()
-        self.catalog.close()
+        try:
+            if self._backend is not None:
+                self._backend.close()
+        finally:
+            self.catalog.close()
 
     def __enter__(self) -> Dms:
         return self

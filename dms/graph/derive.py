@@ -35,13 +35,12 @@ from dms.graph.linktypes import (
     REVISION_OF,
     SUPERSEDES,
 )
-from dms.graph.phrases import Phrases, phrases_for
-from dms.graph.textlinks import Citation, amendments, decisions
 from dms.identifiers import IdentifierMatcher
 from dms.revisions import revision_key
 
 if TYPE_CHECKING:
     from dms.catalog import Catalog, DocumentRow
+    from dms.graph.phrases import Phrases
     from dms.model import Reference
 
 # the derivation's own version: part of the sync's stamp, so that a change to what is derived re-derives every row
@@ -106,6 +105,8 @@ class Facts:
 
 def document_links(catalog: Catalog, matcher: IdentifierMatcher, facts: Facts) -> Iterator[LinkRow]:
     """Every `doc:<id>` scoped link of the documents in `facts`."""
+    from dms.graph.phrases import phrases_for  # here: a `dms trace` whose rows are current never derives
+
     rules = matcher.rules
     phrases = phrases_for(rules)
     for doc in facts.docs:
@@ -136,6 +137,8 @@ def _own_links(catalog: Catalog, matcher: IdentifierMatcher, doc: DocumentRow,
 
 
 def _reference_links(rules, phrases: Phrases, doc: DocumentRow, facts: Facts) -> Iterator[LinkRow]:
+    from dms.graph.textlinks import Citation, amendments, decisions
+
     me, scope, doc_type = doc_node(doc.id), doc_scope(doc.id), doc.version.doc_type
     cited: list[Citation] = []
     seen: set[str] = set()

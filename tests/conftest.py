@@ -481,7 +481,7 @@ FILE_SECONDS = {  # CPU seconds of the file and every process it starts, measure
     "test_browser.py": 85, "test_changes.py": 70, "test_hostile_intake.py": 65, "test_browser_preview.py": 60,
     "test_browser_reach.py": 60, "test_quickstart.py": 60, "test_ocr_queue.py": 55, "test_web_security.py": 55,
     "test_catalog_copy.py": 50, "test_browser_accounts.py": 50, "test_parties.py": 50, "test_graph_explore.py": 50,
-    "test_graph_rows.py": 150, "test_graph_sync.py": 60, "test_graph.py": 45, "test_hostile_output.py": 40,
+    "test_graph_rows.py": 45, "test_graph_sync.py": 60, "test_graph.py": 45, "test_hostile_output.py": 40,
     "test_evidence.py": 40, "test_foreign_medical.py": 40,
     "test_races.py": 40, "test_plan_library.py": 40, "test_browser_plans.py": 35, "test_watch.py": 35,
     "test_foreign_machinery.py": 35, "test_engines.py": 35, "test_browser_lists.py": 30, "test_formats.py": 30,

@@ -48,18 +48,37 @@ def _settings(home, database_url):
 
 # -- the archives ------------------------------------------------------------------------------------------------
 
+# The archives are built once per module and catalog (the tests only read them): settings by (archive, catalog).
+_BUILT: dict[tuple[str, str], object] = {}
+
+
+def _built(request, name: str, catalog_kind: str, build) -> object:
+    """The settings of archive `name` on this catalog, built by `build(settings)` on first use."""
+    key = (name, catalog_kind)
+    if key not in _BUILT:
+        home = request.getfixturevalue("tmp_path_factory").mktemp(f"{name}-{catalog_kind}") / "home"
+        url = request.getfixturevalue("pg_cluster").new_catalog_database() if catalog_kind == "postgresql" else None
+        settings = _settings(home, url)
+        build(settings)
+        _BUILT[key] = settings
+    return _BUILT[key]
+
+
 @pytest.fixture
-def sample(tmp_path, catalog_kind, database_url):
+def sample(request, catalog_kind):
     """The sample archive ingested (SQLite: a copy of the run's one ingest; PostgreSQL: its KX200 part, ingested)."""
+    def build(settings):
+        if catalog_kind == "sqlite":
+            copy_sample_home(settings.home)
+        with Dms(load_settings(environ={}, home=settings.home) if catalog_kind == "sqlite" else settings) as app:
+            if catalog_kind != "sqlite":
+                ingest(app, [REPO / "archive" / "KX200"])
+            _rows(app)
+
+    settings = _built(request, "sample", catalog_kind, build)
     if catalog_kind == "sqlite":
-        home = copy_sample_home(tmp_path / "home")
-        settings = load_settings(environ={}, home=home)
-    else:
-        settings = _settings(tmp_path / "home", database_url)
+        settings = load_settings(environ={}, home=settings.home)
     with Dms(settings) as app:
-        if catalog_kind != "sqlite":
-            ingest(app, [REPO / "archive" / "KX200"])
-        _rows(app)
         yield app
 
 
@@ -115,34 +134,37 @@ def _random_archive(root, rng: random.Random) -> tuple[list, list]:
 
 
 @pytest.fixture
-def randomised(tmp_path, database_url):
+def randomised(request, catalog_kind):
     """The randomised archive ingested in two runs, with documents retired and links made by hand (one removed)."""
-    rng = random.Random(SEED)
-    one, two = _random_archive(tmp_path / "files", rng)
-    with Dms(_settings(tmp_path / "home", database_url)) as app:
-        users.add(app.catalog, "ada", "admin", "ada-password-1", by="ada")
-        ingest(app, one)
-        ingest(app, two)
-        _rows(app)
-        from dms.graph.manual import add_link, remove_link
-        from dms.records import retire
+    def build(settings):
+        rng = random.Random(SEED)
+        one, two = _random_archive(settings.home.parent / "files", rng)
+        with Dms(settings) as app:
+            users.add(app.catalog, "ada", "admin", "ada-password-1", by="ada")
+            ingest(app, one)
+            ingest(app, two)
+            _rows(app)
+            from dms.graph.manual import add_link, remove_link
+            from dms.records import retire
 
-        docs = sorted((n for n, a in build_graph(app.catalog, app.matcher).nodes(data=True)
-                       if a["kind"] == "document"), key=lambda n: int(n[4:]))
-        mails = [n for n in docs if app.catalog.document(int(n[4:])).name.endswith(".eml")]
-        with_attachment = next(n for n in mails if app.catalog.attachments_of(int(n[4:])))
-        for node in (with_attachment, rng.choice(docs)):
-            retire(app, node[4:], "ada", "kept elsewhere")
-        live = [n for n in docs if n in build_graph(app.catalog, app.matcher)]
-        made = []
-        for kind in ("relates_to", "responds_to", "part_of", "cancels", "supersedes", "relates_to"):
-            a, b = rng.sample(live, 2)
-            made.append(add_link(app, a, b, kind, "belongs together", by="ada"))
-        made.append(add_link(app, live[0], "change_request:CR-2023-001", "relates_to", "prompted it", by="ada"))
-        made.append(add_link(app, live[1], live[2], "relates_to", "twice", by="ada"))
-        made.append(add_link(app, live[1], live[2], "relates_to", "twice", by="ada"))
-        remove_link(app, made[0], "wrong", by="ada")
-        _rows(app)
+            docs = sorted((n for n, a in build_graph(app.catalog, app.matcher).nodes(data=True)
+                           if a["kind"] == "document"), key=lambda n: int(n[4:]))
+            mails = [n for n in docs if app.catalog.document(int(n[4:])).name.endswith(".eml")]
+            with_attachment = next(n for n in mails if app.catalog.attachments_of(int(n[4:])))
+            for node in (with_attachment, rng.choice(docs)):
+                retire(app, node[4:], "ada", "kept elsewhere")
+            live = [n for n in docs if n in build_graph(app.catalog, app.matcher)]
+            made = []
+            for kind in ("relates_to", "responds_to", "part_of", "cancels", "supersedes", "relates_to"):
+                a, b = rng.sample(live, 2)
+                made.append(add_link(app, a, b, kind, "belongs together", by="ada"))
+            made.append(add_link(app, live[0], "change_request:CR-2023-001", "relates_to", "prompted it", by="ada"))
+            made.append(add_link(app, live[1], live[2], "relates_to", "twice", by="ada"))
+            made.append(add_link(app, live[1], live[2], "relates_to", "twice", by="ada"))
+            remove_link(app, made[0], "wrong", by="ada")
+            _rows(app)
+
+    with Dms(_built(request, "randomised", catalog_kind, build)) as app:
         yield app
 
 

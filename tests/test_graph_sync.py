@@ -182,3 +182,31 @@ def test_dms_graph_sync_reports_what_it_derived(home, archive, database_url):
     assert first == {"full": False, "documents": 0, "numbers": 0, "links": 0}
     again = run("--full")
     assert again["full"] and again["documents"] == 4 and again["links"] > 10  # spec A, spec B, minutes, reply
+
+
+def test_a_copy_that_becomes_the_original_when_the_original_changes_loses_its_duplicate_link(dms, archive):
+    (archive / "copy-of-minutes.txt").write_bytes((archive / "minutes.txt").read_bytes())
+    ingest(dms, [archive])
+    copy = dms.catalog.document_at_path(str(archive / "copy-of-minutes.txt"))
+    assert ("duplicate_of" in {r[3] for r in synced(dms) if r[0] == f"doc:{copy.id}"})
+    (archive / "minutes.txt").write_text("Minutes MTG-2023-03-14\nCR-2023-014 postponed. Decision: deferred.\n")
+    ingest(dms, [archive])  # the copy is now the only holder of those bytes: no version of its own changed
+    rows = assert_incremental_is_from_scratch(dms)
+    assert "duplicate_of" not in {r[3] for r in rows if r[0] == f"doc:{copy.id}"}
+
+
+def test_a_party_name_too_long_for_an_index_entry_is_cut_and_the_graph_keeps_working(dms, inbox):
+    from dms.graph import graph_for, trace
+    from dms.graph.derive import MAX_NAME_CHARS
+
+    write_eml(inbox / "long.eml", "CR-2023-014", "About CR-2023-014.", sender=f"{'Ö' * 3000} <a@example.test>")
+    ingest(dms, [inbox])
+    rows = synced(dms)
+    assert max(len(r[2]) for r in rows) <= len("party:") + MAX_NAME_CHARS
+    assert trace(graph_for(dms), "change_request:CR-2023-014", depth=1).total == 1
+
+
+def test_a_document_id_beyond_the_catalog_s_integers_is_no_node(dms, archive):
+    from dms.graph import graph_for
+
+    assert "doc:99999999999999999999999" not in graph_for(dms)

@@ -65,5 +65,6 @@ def set_date(catalog: Catalog, version_id: int, doc_date: str | None, date: dict
         sources = {**_sources(row[0]), "date": date}
         catalog.conn.execute("UPDATE versions SET doc_date = ?, date_source = ?, sources = ? WHERE id = ?",
                              (doc_date, date.get("source"), json.dumps(sources), version_id))
+        catalog.links_stale_version(version_id)  # a date orders a revision chain
         catalog.conn.execute("UPDATE documents SET indexed_version_id = NULL WHERE current_version_id = ?",
                              (version_id,))

@@ -317,13 +317,28 @@ class Catalog:
             ids = [r[0] for r in self.conn.execute(HOLDERS_OF_SHA, (sha,))]
             if not ids:
                 continue
-            self.conn.execute(
+            cur = self.conn.execute(
                 "UPDATE documents SET duplicate_of = NULL WHERE id = ? AND duplicate_of IS NOT NULL", (ids[0],)
             )
+            changed = [ids[0]] if cur.rowcount else []
             for dup in ids[1:]:
-                self.conn.execute("UPDATE documents SET duplicate_of = ? WHERE id = ?", (ids[0], dup))
+                cur = self.conn.execute("UPDATE documents SET duplicate_of = ? WHERE id = ? "
+                                        "AND duplicate_of IS DISTINCT FROM ?", (ids[0], dup, ids[0]))
+                changed += [dup] if cur.rowcount else []
                 marked += 1
+            self.links_stale(changed)
         return marked
+
+    def links_stale(self, doc_ids: list[int]) -> None:
+        """These documents' facts were rewritten in place (no new version, no audit entry of their own): their
+        graph links are derived again by the next sync (dms.graph.sync reads graph_dirty)."""
+        self.conn.executemany("INSERT INTO graph_dirty (doc_id) VALUES (?) ON CONFLICT (doc_id) DO NOTHING",
+                              [(i,) for i in doc_ids])
+
+    def links_stale_version(self, version_id: int) -> None:
+        """As links_stale, for the document of this version."""
+        self.conn.execute("INSERT INTO graph_dirty (doc_id) SELECT document_id FROM versions WHERE id = ? "
+                          "ON CONFLICT (doc_id) DO NOTHING", (version_id,))
 
     # -- index bookkeeping ----------------------------------------------------------------------
 

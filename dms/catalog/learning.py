@@ -121,6 +121,7 @@ def write_learned(catalog: Catalog, doc_id: int, version_id: int, values: dict, 
     encoded["sources"] = json.dumps(sources, default=str)
     catalog.conn.execute(f"UPDATE versions SET {', '.join(f'{k} = ?' for k in encoded)} WHERE id = ?",
                          (*encoded.values(), version_id))
+    catalog.links_stale([doc_id])
     catalog.conn.execute("UPDATE documents SET indexed_version_id = NULL WHERE id = ?", (doc_id,))
     return True
 

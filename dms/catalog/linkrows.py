@@ -47,11 +47,23 @@ def set_state(catalog: Catalog, values: dict[str, str]) -> None:
                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
 
-def marks(catalog: Catalog) -> tuple[int, int]:
-    """The highest version id and audit entry id: what the rows were derived up to."""
-    return tuple(catalog.conn.execute(
-        "SELECT COALESCE((SELECT MAX(id) FROM versions), 0), COALESCE((SELECT MAX(id) FROM audit_log), 0)"
-    ).fetchone())
+def marks(catalog: Catalog) -> tuple[int, int, bool]:
+    """The highest version id and audit entry id (what the rows were derived up to), and whether documents were
+    rewritten in place since (graph_dirty holds any)."""
+    versions, audit, dirty = catalog.conn.execute(
+        "SELECT COALESCE((SELECT MAX(id) FROM versions), 0), COALESCE((SELECT MAX(id) FROM audit_log), 0), "
+        "(SELECT COUNT(*) FROM (SELECT 1 FROM graph_dirty LIMIT 1) AS any_dirty)").fetchone()
+    return versions, audit, bool(dirty)
+
+
+def rewritten_documents(catalog: Catalog) -> list[int]:
+    """The documents whose facts were rewritten in place since the last sync (Catalog.links_stale); forgotten here
+    (in the caller's transaction, which derives them)."""
+    catalog.require_transaction("rewritten_documents")
+    found = [r[0] for r in catalog.conn.execute("SELECT doc_id FROM graph_dirty ORDER BY doc_id")]
+    if found:
+        catalog.conn.execute("DELETE FROM graph_dirty")
+    return found
 
 
 def documents_with_versions_after(catalog: Catalog, version_mark: int) -> list[int]:
@@ -193,6 +205,7 @@ def clear(catalog: Catalog) -> None:
     catalog.require_transaction("clear")
     catalog.conn.execute("DELETE FROM graph_links")
     catalog.conn.execute("DELETE FROM graph_messages")
+    catalog.conn.execute("DELETE FROM graph_dirty")
 
 
 def all_links(catalog: Catalog) -> list[tuple]:

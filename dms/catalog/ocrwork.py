@@ -71,6 +71,7 @@ def rederive(catalog: Catalog, version_id: int, values: dict, references: Iterab
     if encoded:
         catalog.conn.execute(f"UPDATE versions SET {', '.join(f'{k} = ?' for k in encoded)} WHERE id = ?",
                              (*encoded.values(), version_id))
+    catalog.links_stale_version(version_id)
     catalog.conn.execute("DELETE FROM refs WHERE version_id = ?", (version_id,))
     catalog.conn.executemany(
         'INSERT INTO refs (version_id, family, number, revision, page, "offset", snippet) VALUES (?,?,?,?,?,?,?)',

@@ -44,6 +44,7 @@ def update_version_fields(catalog: Catalog, version_id: int, fields: dict) -> No
               else (without_nul(v) or None) for k, v in fields.items()}
     sets = ", ".join(f"{k} = ?" for k in values)
     catalog.conn.execute(f"UPDATE versions SET {sets} WHERE id = ?", (*values.values(), version_id))
+    catalog.links_stale_version(version_id)
 
 
 def unindex(catalog: Catalog, doc_id: int) -> None:

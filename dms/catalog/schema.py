@@ -506,6 +506,12 @@ graph_messages = Table(  # the e-mail headers reply_to links are made from, so a
     info={"since": "0002"},
 )
 
+graph_dirty = Table(  # documents whose facts were rewritten in place, with no audit entry of their own: derive again
+    "graph_dirty", metadata,
+    Column("doc_id", Int, primary_key=True),
+    info={"since": "0002"},
+)
+
 graph_sync = Table(  # how far the link rows are derived: watermarks and the stamps of what shapes them
     "graph_sync", metadata,
     Column("key", Text, primary_key=True),

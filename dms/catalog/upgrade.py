@@ -92,6 +92,7 @@ SQLITE_STEPS: dict[str, tuple[str, ...]] = {
         "\n\tPRIMARY KEY (doc_id)\n)",
         "CREATE INDEX graph_messages_message ON graph_messages (message_id)",
         "CREATE INDEX graph_messages_reply ON graph_messages (in_reply_to)",
+        "CREATE TABLE graph_dirty (\n\tdoc_id INTEGER NOT NULL, \n\tPRIMARY KEY (doc_id)\n)",
         'CREATE TABLE graph_sync (\n\t"key" TEXT NOT NULL, \n\tvalue TEXT NOT NULL, \n\tPRIMARY KEY ("key")\n)',
     ),
 }

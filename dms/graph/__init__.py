@@ -36,10 +36,14 @@ def __getattr__(name: str):
 def graph_for(dms: Dms) -> RowGraph:
     """The current graph, read from the catalog's link rows (brought up to date first: dms.graph.sync) one
     neighbourhood at a time (dms.graph.rowgraph). One per command or request: it keeps what it read."""
+    from dms.errors import CatalogBusy
     from dms.graph.rowgraph import RowGraph
     from dms.graph.sync import sync
 
-    sync(dms)
+    try:
+        sync(dms)
+    except CatalogBusy:  # a writer holds the catalog (a long ingest): answer from the rows as they are
+        pass
     return RowGraph(dms.catalog, dms.matcher)
 
 

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from dms.model import Reference
 
 # the derivation's own version: part of the sync's stamp, so that a change to what is derived re-derives every row
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,14 @@ def doc_node(doc_id: int) -> str:
     return f"doc:{doc_id}"
 
 
+# a node's name is indexed (graph_links' source and target): one PostgreSQL index entry holds at most about 2,700
+# bytes, so a name (a party's display name in an e-mail, say) is cut at this many characters (4 bytes each at most)
+MAX_NAME_CHARS = 500
+
+
 def entity_node(family: str, name: str) -> str:
+    if len(name) > MAX_NAME_CHARS:
+        name = name[:MAX_NAME_CHARS - 1] + "…"
     return f"{family}:{name}"
 
 

@@ -39,7 +39,7 @@ Edge = tuple[str, dict]  # (the node at the other end, the edge's data)
 def doc_id_of(node: str) -> int | None:
     """The id in a document node's name ("doc:12" -> 12); None for any other name."""
     if isinstance(node, str) and node.startswith(DOC) and node[4:].isascii() and node[4:].isdigit():
-        if str(int(node[4:])) == node[4:]:
+        if str(int(node[4:])) == node[4:] and int(node[4:]) < 2**63:  # a catalog id is a 64-bit integer
             return int(node[4:])
     return None
 

@@ -83,8 +83,8 @@ def current(dms: Dms) -> bool:
 
 def _current(catalog: Catalog, rules: Rules) -> bool:
     state = linkrows.state(catalog)
-    versions, audit = linkrows.marks(catalog)
-    return (all(state.get(k) == v for k, v in _stamps(rules).items())
+    versions, audit, dirty = linkrows.marks(catalog)
+    return (not dirty and all(state.get(k) == v for k, v in _stamps(rules).items())
             and state.get("versions") == str(versions) and state.get("audit") == str(audit))
 
 
@@ -103,22 +103,27 @@ def sync_catalog(catalog: Catalog, matcher: IdentifierMatcher, progress: Progres
         return None  # the usual case, without taking the write lock
     with catalog.transaction():
         state = linkrows.state(catalog)
-        versions, audit = linkrows.marks(catalog)
+        versions, audit, dirty = linkrows.marks(catalog)
         stamps = _stamps(rules)
-        if full or any(state.get(k) != v for k, v in stamps.items()) or "versions" not in state:
-            done = _derive_all(catalog, matcher, progress)
-        elif state["versions"] == str(versions) and state["audit"] == str(audit):
-            return None
-        else:
+        changed = None
+        if not (full or any(state.get(k) != v for k, v in stamps.items()) or "versions" not in state):
+            if state["versions"] == str(versions) and state["audit"] == str(audit) and not dirty:
+                return None
             changed = _changed(catalog, int(state["versions"]), int(state["audit"]))
+        if changed is None:  # from scratch: a first sync, other rules or link types, an archive-wide change
+            done = _derive_all(catalog, matcher, progress)
+        else:
             done = derive_documents(catalog, matcher, changed)
         linkrows.set_state(catalog, {**stamps, "versions": str(versions), "audit": str(audit)})
     return done
 
 
-def _changed(catalog: Catalog, version_mark: int, audit_mark: int) -> set[int]:
-    """The documents whose links may differ from their rows: new versions, and the audited changes since."""
+def _changed(catalog: Catalog, version_mark: int, audit_mark: int) -> set[int] | None:
+    """The documents whose links may differ from their rows: new versions, the audited changes since, and the
+    documents rewritten in place (graph_dirty: duplicates re-pointed, dates settled, fields learned or re-derived).
+    None: an audited change of no one document (every link is derived again)."""
     changed = set(linkrows.documents_with_versions_after(catalog, version_mark))
+    changed |= set(linkrows.rewritten_documents(catalog))
     for action, subject, details in linkrows.audit_entries_after(catalog, audit_mark, REDERIVING + PARTY_ACTIONS):
         if action in PARTY_ACTIONS:  # the documents linked to, or naming, any name the change speaks of
             names = {subject, *_strings(json.loads(details or "{}"))}
@@ -128,6 +133,8 @@ def _changed(catalog: Catalog, version_mark: int, audit_mark: int) -> set[int]:
             changed |= set(documents_naming(catalog, names))
         elif subject.startswith("doc:") and subject[4:].isdigit():
             changed.add(int(subject[4:]))
+        elif action != METADATA_REDERIVED:  # a rederive's archive entry: its documents are in graph_dirty
+            return None
     return changed
 
 

@@ -6,7 +6,7 @@ evaluated when asked, so a document ingested later that falls in scope is held t
 releasing a hold are recorded in the audit log; a released matter stays on file.
 
 A change a hold forbids (dms.records) asks twice: `clear` before its write transaction (a quick refusal,
-with the graph from its cache), `still_clear` inside it. Placing a hold is a write transaction too, and
+with the link rows as they are), `still_clear` inside it. Placing a hold is a write transaction too, and
 BEGIN IMMEDIATE lets only one writer in at a time, so a hold placed between the two questions is seen
 by the second: it either committed before the change's transaction began, or it waits for it to end.
 """

@@ -36,6 +36,10 @@ class EngineResult:
 
 
 class IndexWriter(Protocol):
+    # False: the commit may leave the new segment unmerged (an ingest's intermediate commits; its last one merges).
+    # An engine that merges by itself ignores it.
+    merge: bool
+
     def add(self, record: IndexRecord, replace: bool = True) -> None:
         """Index a document; `replace=False` only for one that cannot be in the index yet (faster)."""
 

@@ -108,6 +108,7 @@ def _document(rec: IndexRecord):
 class _Writer:
     def __init__(self, writer):
         self._w = writer
+        self.merge = True  # IndexWriter.merge: Tantivy merges segments in its own time
 
     def add(self, record: IndexRecord, replace: bool = True) -> None:
         if replace:

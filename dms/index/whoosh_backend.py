@@ -110,6 +110,7 @@ def _facet_values(doc: dict) -> bytes:
 class _Writer:
     def __init__(self, writer):
         self._w = writer
+        self.merge = True  # IndexWriter.merge
 
     def add(self, record: IndexRecord, replace: bool = True) -> None:
         if replace:
@@ -155,11 +156,12 @@ class WhooshBackend:
         except LockError:
             raise IndexUnavailable("the search index is locked by another running dms process") from None
         try:
-            yield _Writer(w)
+            wrapped = _Writer(w)
+            yield wrapped
         except BaseException:
             w.cancel()
             raise
-        w.commit()
+        w.commit(merge=wrapped.merge)  # unmerged: the segment waits for a later commit's merge
 
     def rebuild(self, records: Iterable[IndexRecord]) -> int:
         fresh = fresh_dir(self.dir)

@@ -209,7 +209,7 @@ class _Run:
         if self.in_batch >= CATALOG_BATCH:
             self.commit()
         if self.since_commit >= self.dms.settings.commit_every:
-            self.flush()
+            self.flush(merge=False)  # the run's last flush merges
 
     def record(self, job: Job, ex: Extraction) -> None:
         queued: list[Job] = []
@@ -247,9 +247,9 @@ class _Run:
         for att_job in queued:
             self.submit(att_job)
 
-    def flush(self) -> None:
+    def flush(self, merge: bool = True) -> None:
         self.commit()  # the index may only hold what the catalog has committed
-        self.index.commit()
+        self.index.commit(merge)
         self.since_commit = 0
 
 

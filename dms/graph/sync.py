@@ -170,6 +170,11 @@ def derive_documents(catalog: Catalog, matcher: IdentifierMatcher, doc_ids: Iter
 
 def _derive_all(catalog: Catalog, matcher: IdentifierMatcher, progress: Progress | None) -> Synced:
     """Every link from scratch: the headers of every document first (a reply may come before its parent)."""
+    with linkrows.bulk(catalog):
+        return _derive_everything(catalog, matcher, progress)
+
+
+def _derive_everything(catalog: Catalog, matcher: IdentifierMatcher, progress: Progress | None) -> Synced:
     linkrows.clear(catalog)
     ids = linkrows.live_document_ids(catalog)
     total = len(ids)

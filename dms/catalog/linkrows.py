@@ -208,9 +208,11 @@ BULK_CACHE_KIB = 256 * 1024
 
 @contextmanager
 def bulk(catalog: Catalog) -> Iterator[None]:
-    """A derivation of every link: on SQLite a larger page cache (BULK_CACHE_KIB) for its duration."""
+    """A derivation of every link: on SQLite a larger page cache (BULK_CACHE_KIB) for its duration; on PostgreSQL
+    the planner's statistics of the tables it filled, after it (else the next syncs plan for empty tables)."""
     if catalog.dialect != "sqlite":
         yield
+        catalog.conn.execute("ANALYZE graph_links, graph_messages")
         return
     (before,) = catalog.conn.execute("PRAGMA cache_size").fetchone()
     catalog.conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")

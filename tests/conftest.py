@@ -354,7 +354,11 @@ def pdf_bytes(pages: list[str]) -> bytes:
 
 def write_slow_pdf(path: Path, operations: int = 400_000) -> Path:
     """A valid one-page PDF whose content stream is so long that reading its text takes seconds."""
-    content = b"BT /F1 9 Tf 20 800 Td " + b"(slow) Tj 0 -0.01 Td " * operations + b"ET"
+    return one_page_pdf(path, b"BT /F1 9 Tf 20 800 Td " + b"(slow) Tj 0 -0.01 Td " * operations + b"ET")
+
+
+def one_page_pdf(path: Path, content: bytes) -> Path:
+    """A valid one-page PDF drawing `content` (a content stream) with Helvetica, objects and xref written by hand."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

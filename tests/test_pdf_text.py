@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_json, write_encrypted_pdf, write_pdf
+from conftest import REPO, one_page_pdf, run_json, write_encrypted_pdf, write_pdf
 from writers_scan import write_image_pdf, write_mixed_pdf
 
 from dms.ingest.extractors import pdftext
@@ -29,29 +29,6 @@ def run(path: Path):
 def read_by_pdfium_alone(path: Path) -> list[str] | None:
     with pdftext.opened(path) as document:
         return None if document is None else [pdftext.page_text(document, i) for i in range(len(document))]
-
-
-def one_page_pdf(path: Path, content: bytes) -> Path:
-    """A valid one-page PDF drawing `content` with Helvetica (objects and xref written by hand)."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    path.write_bytes(bytes(out))
-    return path
 
 
 def test_text_is_read_by_pdfium_page_by_page_with_the_embedded_title(tmp_path):

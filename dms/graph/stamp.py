@@ -10,24 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dms.auditactions import (
-    METADATA_EDITED,
-    METADATA_REDERIVED,
-    OCR,
-    PARTY_CHANGE_UNDONE,
-    PARTY_MERGED,
-    PARTY_RENAMED,
-)
 from dms.catalog.graphstamp import graph_inputs
 
 if TYPE_CHECKING:
     from dms.app import Dms
 
-# audit actions that change what the graph is made of without a new version: corrections, OCR, rederive, parties
-GRAPH_CHANGING = (METADATA_EDITED, OCR, METADATA_REDERIVED, PARTY_RENAMED, PARTY_MERGED, PARTY_CHANGE_UNDONE)
-
 
 def stamp(dms: Dms) -> tuple:
-    from dms.graph.sync import FORMAT_STAMP, rules_stamp
+    from dms.graph.sync import FORMAT_STAMP, PARTY_ACTIONS, REWRITING, rules_stamp
 
-    return (FORMAT_STAMP, *graph_inputs(dms.catalog, GRAPH_CHANGING), rules_stamp(dms.rules))
+    # the audited changes that rewrite what the graph is made of without a new version: the link sync's own list
+    return (FORMAT_STAMP, *graph_inputs(dms.catalog, REWRITING + PARTY_ACTIONS), rules_stamp(dms.rules))

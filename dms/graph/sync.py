@@ -49,8 +49,9 @@ if TYPE_CHECKING:
     from dms.identifiers import IdentifierMatcher
     from dms.rules import Rules
 
-# audit actions whose subject (doc:<id>) has facts the links are made of changed in place, or left or rejoined
-REDERIVING = (INGEST, OCR, METADATA_EDITED, METADATA_REDERIVED, RETIRED, RESTORED, PURGED)
+# audit actions whose subject (doc:<id>) has facts the links are made of rewritten in place, or left or rejoined
+REWRITING = (OCR, METADATA_EDITED, METADATA_REDERIVED)
+REDERIVING = (INGEST, *REWRITING, RETIRED, RESTORED, PURGED)
 PARTY_ACTIONS = (PARTY_RENAMED, PARTY_MERGED, PARTY_CHANGE_UNDONE)
 CHUNK = 500  # documents derived per round of queries
 FORMAT_STAMP = f"{derive.FORMAT}:{DIGEST}"

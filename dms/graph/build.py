@@ -16,7 +16,16 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from dms.catalog import Catalog
-from dms.graph.derive import Facts, LinkRow, chain_links, cites_changes, doc_node, document_links, entity_node
+from dms.graph.derive import (
+    Facts,
+    LinkRow,
+    chain_links,
+    cites_changes,
+    doc_node,
+    document_links,
+    entity_node,
+    manual_edge_data,
+)
 from dms.identifiers import IdentifierMatcher, normalize_number
 from dms.titles import heading
 
@@ -87,6 +96,6 @@ def graph_from_rows(docs, rows: list[LinkRow], manual: list[dict], change_famili
         g.add_edge(row.source, row.target, **row.edge_data())
     for link in manual:
         if link["source"] in g and link["target"] in g:
-            evidence = f"linked by hand by {link['created_by']} on {link['created_at'][:10]}: {link['reason']}"
-            g.add_edge(link["source"], link["target"], type=link["type"], manual=link["id"], evidence=evidence)
+            g.add_edge(link["source"], link["target"], **manual_edge_data(
+                link["id"], link["type"], link["reason"], link["created_by"], link["created_at"]))
     return g

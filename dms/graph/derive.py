@@ -71,6 +71,12 @@ class LinkRow:
         return data
 
 
+def manual_edge_data(link_id: int, kind: str, reason: str, created_by: str, created_at: str) -> dict:
+    """The networkx edge data of a link made by hand (manual_links): its type, its id and who made it, when, why."""
+    return {"type": kind, "manual": link_id,
+            "evidence": f"linked by hand by {created_by} on {created_at[:10]}: {reason}"}
+
+
 def doc_node(doc_id: int) -> str:
     return f"doc:{doc_id}"
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from dms.catalog import linkreads
-from dms.graph.linktypes import DECIDED_IN, MENTIONS
+from dms.graph.derive import LinkRow, manual_edge_data
 from dms.titles import heading
 
 if TYPE_CHECKING:
@@ -63,20 +63,13 @@ def document_attrs(facts: tuple) -> dict:
 
 
 def derived_data(row: tuple) -> dict:
-    """The networkx edge data of a graph_links row (linkreads.LINK_COLS)."""
-    _, _, _, kind, evidence, outcome, page, position, cited = row
-    data = {"type": kind, "evidence": evidence}
-    if kind == DECIDED_IN:
-        data["outcome"] = outcome
-    elif kind == MENTIONS:
-        data.update(page=page, offset=position, cited=cited)
-    return data
+    """The networkx edge data of a graph_links row (linkreads.LINK_COLS: its id, then a LinkRow's fields)."""
+    return LinkRow("", *row[1:]).edge_data()
 
 
 def manual_data(link: tuple) -> dict:
     link_id, _, _, kind, reason, created_by, created_at = link
-    return {"type": kind, "manual": link_id,
-            "evidence": f"linked by hand by {created_by} on {created_at[:10]}: {reason}"}
+    return manual_edge_data(link_id, kind, reason, created_by, created_at)
 
 
 class RowGraph:

@@ -129,5 +129,8 @@ def _regex(identifiers: tuple[tuple[str, str], ...], labels: tuple[str, ...], st
     return re.compile(rf"(?<![\w-])(?:{alternatives})(?:{suffix})?(?![\w-])", re.IGNORECASE)
 
 
+_SEPARATORS = re.compile(r"[-_ \t]+")
+
+
 def normalize_number(raw: str) -> str:
-    return re.sub(r"[-_ \t]+", "-", raw.strip()).upper()
+    return _SEPARATORS.sub("-", raw.strip()).upper()

@@ -33,6 +33,9 @@ _MAIL_HEADER = re.compile(
     re.IGNORECASE,
 )
 
+_CONTROLS = bytes(b for b in range(32) if b < 9 or 13 < b)  # not tab, newlines, vertical tab, form feed
+_CONTROLS_BUT_SHIFTS = bytes(b for b in _CONTROLS if b not in (0x0E, 0x0F, 0x1B))
+
 
 @dataclass(frozen=True, slots=True)
 class Detected:
@@ -68,8 +71,8 @@ def _looks_like_text(head: bytes) -> bool:
         # UTF-16/32 without a BOM: zeros in a regular stride, otherwise plain text.
         even, odd = head[0::2], head[1::2]
         return even.count(0) > 0.4 * len(even) or odd.count(0) > 0.4 * len(odd)
-    shifts = {0x0E, 0x0F, 0x1B} if b"\x1b$" in head or b"\x1b(" in head else set()  # ISO-2022 escapes
-    controls = sum(1 for b in head if (b < 9 or 13 < b < 32) and b not in shifts)
+    iso2022 = b"\x1b$" in head or b"\x1b(" in head  # ISO-2022 escapes shift with SO, SI and ESC
+    controls = len(head) - len(head.translate(None, _CONTROLS_BUT_SHIFTS if iso2022 else _CONTROLS))
     return controls <= len(head) * 0.02
 
 

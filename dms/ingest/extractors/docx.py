@@ -1,16 +1,52 @@
-"""DOCX via python-docx: body paragraphs and tables in order, headers and footers, core properties."""
+"""DOCX via python-docx: body paragraphs and tables in order, headers and footers, core properties.
+
+Only the parts read here are parsed (`text_parts_only`): styles, numbering, settings, theme and the like stay
+unparsed bytes, which is most of python-docx's time on a typical document.
+"""
 
 from __future__ import annotations
 
+import threading
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import docx
+from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.exceptions import PackageNotFoundError
+from docx.opc.part import Part, PartFactory
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from dms.ingest.registry import ExtractionFailed, Raw, register
+
+# the parts this extractor reads, parsed by their own python-docx classes; any other part is kept as bytes
+READ_PARTS = frozenset({CT.WML_DOCUMENT_MAIN, CT.WML_HEADER, CT.WML_FOOTER, CT.OPC_CORE_PROPERTIES})
+_OPENING = threading.Lock()
+
+
+@contextmanager
+def text_parts_only() -> Iterator[None]:
+    """While a document is opened in this thread, parse only READ_PARTS.
+
+    python-docx chooses a part's class through one global hook (`PartFactory.part_class_selector`); it is set
+    only for the duration of the open, only takes effect in the opening thread, and is restored afterwards,
+    so documents written elsewhere in the process (samples, fixtures) still get their styles part."""
+    with _OPENING:
+        previous = PartFactory.part_class_selector
+        opener = threading.get_ident()
+
+        def select(content_type: str, reltype: str) -> type[Part] | None:
+            if content_type not in READ_PARTS and threading.get_ident() == opener:
+                return Part
+            return previous(content_type, reltype) if previous is not None else None
+
+        PartFactory.part_class_selector = select
+        try:
+            yield
+        finally:
+            PartFactory.part_class_selector = previous
 
 
 def _table_text(table: Table) -> list[str]:
@@ -32,7 +68,8 @@ class DocxExtractor:
 
     def extract(self, path: Path) -> Raw:
         try:
-            document = docx.Document(str(path))
+            with text_parts_only():
+                document = docx.Document(str(path))
         except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
             raise ExtractionFailed("malformed", f"DOCX is damaged and cannot be read: {exc}") from None
         except Exception as exc:  # lxml raises its own syntax errors for broken XML parts

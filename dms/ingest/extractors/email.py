@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
@@ -11,6 +12,22 @@ from pathlib import Path
 from dms.ingest.extractors.html import html_to_text
 from dms.ingest.registry import ExtractionFailed, Raw, register
 from dms.model import Attachment, Problem
+
+
+class _ParsedOnce(HeaderRegistry):
+    """The standard header registry, parsing each header of one message once: `email` parses a header again on
+    every read, and reads Content-Type many times per part. Header objects are immutable, so sharing is safe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parsed: dict[tuple[str, str], BaseHeader] = {}
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        key = (name, value)
+        header = self._parsed.get(key)
+        if header is None:
+            header = self._parsed[key] = super().__call__(name, value)
+        return header
 
 
 def _header(msg: EmailMessage, name: str) -> str | None:
@@ -58,7 +75,8 @@ class EmailExtractor:
 
     def extract(self, path: Path) -> Raw:
         data = path.read_bytes()
-        msg = email.message_from_bytes(data, policy=email.policy.default)
+        policy = email.policy.default.clone(header_factory=_ParsedOnce())  # one cache per message
+        msg = email.message_from_bytes(data, policy=policy)
         if not msg.keys():
             raise ExtractionFailed("malformed", "e-mail has no headers")
         warnings = [

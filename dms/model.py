@@ -56,6 +56,7 @@ class Extraction:
     attachments: tuple[Attachment, ...] = ()
     ocr_pages: tuple[int, ...] = ()  # pages (from 1) with no usable text layer, to be OCRed
     sources: dict[str, Any] = field(default_factory=dict)  # field -> where its value came from
+    terms: Any = None  # the search engine's analysis of the pages, made in the worker (Engine.analysis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +76,4 @@ class IndexRecord:
     revision: str | None
     refs: tuple[str, ...]
     pages: tuple[str, ...]
+    terms: Any = None  # the engine's analysis of the pages, made by an ingest worker (Extraction.terms), or None

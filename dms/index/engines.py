@@ -23,14 +23,22 @@ class Engine:
     name: str  # as DMS_SEARCH_ENGINE and --engine take it; recorded in the index directory's marker
     module: str
     cls: str
+    # a module whose `analyze(pages)` analyses a document's text in an ingest worker, for the writer to take
+    # ready-made (IndexRecord.terms); None: the engine analyses in its writer (Tantivy does, in its own threads)
+    analysis: str | None = None
 
     def load(self) -> type:
         """The engine's SearchBackend class (its module imported now, on first use)."""
         return getattr(importlib.import_module(self.module), self.cls)
 
+    def analyze(self, pages):
+        """The engine's analysis of these pages (None if it has none, or would rather analyse them itself)."""
+        return importlib.import_module(self.analysis).analyze(pages) if self.analysis else None
+
 
 REGISTRY: tuple[Engine, ...] = (
-    Engine("whoosh", "dms.index.whoosh_backend", "WhooshBackend"),  # pure Python; the default (the first)
+    Engine("whoosh", "dms.index.whoosh_backend", "WhooshBackend",  # pure Python; the default (the first)
+           analysis="dms.index.whoosh_terms"),
     Engine("tantivy", "dms.index.tantivy_backend", "TantivyBackend"),  # pip install 'dms[tantivy]'
 )
 BY_NAME: dict[str, Engine] = {e.name: e for e in REGISTRY}

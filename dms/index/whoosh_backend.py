@@ -15,7 +15,7 @@ from pathlib import Path
 import whoosh.index
 from whoosh import collectors
 from whoosh import query as wq
-from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemmingAnalyzer
+from whoosh.analysis import LowercaseFilter, RegexTokenizer
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import LockError
@@ -30,18 +30,15 @@ from dms.index.guard import reading
 from dms.index.limits import Deadline, Expansion, Limits
 from dms.index.whoosh_docset import DocIds
 from dms.index.whoosh_phrase import ExactPhrase
+from dms.index.whoosh_terms import body_field, stem_analyzer
 from dms.index.whoosh_tiered import Tiered
 from dms.index.whoosh_timed import Timed
 from dms.model import IndexRecord
 
-INDEX_SCHEMA = 4  # bump when the schema below changes: indexes of another version are rebuilt
+INDEX_SCHEMA = 5  # bump when the schema below changes: indexes of another version are rebuilt
 DEFAULT_FIELDS = ("title", "body", "path")
 IDENT_BOOST = 25.0
 TITLE_BOOST = 3.0
-
-
-def _stem():
-    return StemmingAnalyzer(stoplist=None, minsize=1)
 
 
 def _simple():
@@ -52,8 +49,8 @@ def build_schema() -> Schema:
     return Schema(
         doc_id=ID(stored=True, unique=True),
         version_id=STORED,
-        title=TEXT(analyzer=_stem(), field_boost=TITLE_BOOST, stored=True),
-        body=TEXT(analyzer=_stem()),
+        title=TEXT(analyzer=stem_analyzer(), field_boost=TITLE_BOOST, stored=True),
+        body=body_field(),  # takes the text, or its Terms made by an ingest worker (dms.index.whoosh_terms)
         path=TEXT(analyzer=_simple(), stored=True),
         party=TEXT(analyzer=_simple()),
         party_name=KEYWORD(commas=True),  # whole names, for the party facet
@@ -72,7 +69,7 @@ def _document(rec: IndexRecord) -> dict:
     ids = [index_token(rec.number, rec.revision), index_token(rec.number)] if rec.number else []
     doc = {
         "doc_id": str(rec.doc_id), "version_id": rec.version_id, "title": rec.title, "path": rec.path,
-        "body": "\n".join(rec.pages), "party": " ".join(rec.parties),
+        "body": _body(rec), "party": " ".join(rec.parties),
         "party_name": ",".join(p.replace(",", " ") for p in rec.parties), "type": rec.doc_type,
         "product": ",".join(rec.products), "ids": ",".join(dict.fromkeys(ids + list(rec.refs))),
     }
@@ -85,6 +82,13 @@ def _document(rec: IndexRecord) -> dict:
         doc["year"] = rec.date[:4]
     doc["facets"] = _facet_values(doc)
     return doc
+
+
+def _body(rec: IndexRecord):
+    """The body as the worker analysed it (dms.index.whoosh_terms), or its text for the writer to analyse."""
+    if rec.terms is not None and rec.terms.fits(rec.pages):
+        return rec.terms
+    return "\n".join(rec.pages)
 
 
 FACETS = {"type": "type", "year": "year", "product": "product", "party": "party_name"}  # facet -> field

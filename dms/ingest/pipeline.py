@@ -20,6 +20,7 @@ from dms.app import Dms, IndexBatch
 from dms.catalog import intake
 from dms.catalog.batches import Batch, KnownBytes
 from dms.catalog.db import KnownFile
+from dms.index import engines
 from dms.ingest.pool import ExtractPool, InlinePool
 from dms.ingest.postpass import after_ingest
 from dms.ingest.repair import Repairs
@@ -96,6 +97,9 @@ class _Run:
 
         # made in the workers; not in this process (InlinePool): the web server's preview queue makes those
         self.preview = spec_for(dms.settings) if dms.settings.thumbnails and not isinstance(pool, InlinePool) else None
+        # the search engine whose analysis of the text the workers make, if it has one (dms.index.engines)
+        engine = engines.engine(dms.settings.search_engine)
+        self.analysed_for = engine.name if engine.analysis and not isinstance(pool, InlinePool) else None
 
     def on_done(self) -> None:
         self.finished += 1
@@ -174,7 +178,8 @@ class _Run:
         blob = self.dms.store.path_for(job.sha256)
         self.waiting[job.sha256] = []
         self.pool.submit(job, Task(blob=blob, path=job.path, size=job.size, max_bytes=self.max_bytes,
-                                   max_text_chars=self.max_text_chars, preview=self.preview))
+                                   max_text_chars=self.max_text_chars, preview=self.preview,
+                                   engine=self.analysed_for))
         while self.pool.in_flight >= self.window:
             self.record(*self.pool.next_result())
 
@@ -234,7 +239,7 @@ class _Run:
             self.index.add(IndexRecord(
                 doc_id=job.doc_id, version_id=version_id, title=ex.title or job.name, path=job.path, name=job.name,
                 doc_type=ex.doc_type, date=ex.doc_date, products=ex.products, parties=ex.parties,
-                number=ex.number, revision=ex.revision, refs=ex.refs, pages=ex.pages,
+                number=ex.number, revision=ex.revision, refs=ex.refs, pages=ex.pages, terms=ex.terms,
             ), replace=not job.fresh)
         self.maybe_flush()
         if ex.status == "unsupported":

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from dms.index import engines
 from dms.ingest.metadata import derive
 from dms.ingest.numbers import own_name
 from dms.ingest.registry import ExtractionFailed, Raw, extractor_for
@@ -26,6 +27,7 @@ class Task:
     max_bytes: int
     max_text_chars: int = 20_000_000  # DMS_MAX_TEXT_MB: text kept per document, the rest cut here
     preview: object = None  # a dms.preview.task.PreviewSpec: make its previews too (None: DMS_THUMBNAILS=0)
+    engine: str | None = None  # analyse the text here for this search engine (dms.index.engines: Engine.analysis)
 
     def run(self, rules: Rules) -> Extraction:
         return extract(self, rules)
@@ -92,6 +94,8 @@ def extract(task: Task, rules: Rules) -> Extraction:
     if total > used:
         problems.append(truncated(used, total))
     done = _finish(raw, task, rules, detected.kind, extractor.name, problems)
+    if task.engine is not None and done.pages:  # the writer's analysis, made here on a core of its own
+        done = replace(done, terms=engines.engine(task.engine, setting=None).analyze(done.pages))
     if task.preview is not None:  # thumbnail, scan pages, HTML render; never fails the file (dms.preview)
         at_ingest(task.preview, task.blob, detected.kind, task.blob.name)
     return done

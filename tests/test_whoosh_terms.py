@@ -87,6 +87,26 @@ def test_terms_made_of_another_text_are_not_taken(tmp_path):
     backend.close()
 
 
+ODD_TEXTS = (
+    "İstanbul ISTANBUL ıi Straße STRASSE ß ǅ ﬁnance ﬀ", "naïve nai\u0308ve café cafe\u0301", "東京 タワー 서울 北京市",
+    "الداخلية habibi עברית", "v1.2.3 3.5 .5 5. e.g. a.b.c. foo*bar *wild* snake_case __init__", "😀 smile😀 ⅷ ² ½ ٣",
+    "x" * 300 + " " + "running " * 500, "", "   \n\t ", "A\x00B\x1fC", "hinge\u200bhinge soft\xadhyphen",
+)
+
+
+@pytest.mark.parametrize("text", ODD_TEXTS)
+def test_the_workers_analysis_is_stock_whooshs_for_odd_text(text):
+    terms = analyze((text,))
+    assert (terms.items if terms else ()) == _plain_whoosh_terms(text)
+
+
+def test_a_chain_other_than_the_schemas_is_analysed_by_whoosh_itself():
+    from dms.index import whoosh_terms
+
+    stock = TEXT(analyzer=StemmingAnalyzer(stoplist=["the"]))  # a stop filter: not the one-loop chain
+    assert whoosh_terms._plain_chain(whoosh_terms._body()) and not whoosh_terms._plain_chain(stock)
+
+
 def test_a_text_over_the_bound_is_left_to_the_writer():
     assert analyze(("x" * ANALYSED_CHARS,)) is not None
     assert analyze(("x" * ANALYSED_CHARS, "y")) is None  # the joined text is one character over

@@ -210,3 +210,36 @@ def test_a_document_id_beyond_the_catalog_s_integers_is_no_node(dms, archive):
     from dms.graph import graph_for
 
     assert "doc:99999999999999999999999" not in graph_for(dms)
+
+
+def test_a_question_asked_while_another_process_writes_answers_from_the_rows_without_waiting_long(dms, archive):
+    """A real process holds the catalog's write lock (a long ingest): a trace that finds the rows behind the
+    catalog waits about graph.QUESTION_WAIT for the lock, not the 30 s busy timeout, and answers from the rows."""
+    import subprocess
+    import sys
+    import time
+
+    from dms import graph
+
+    doc = dms.catalog.document_at_path(str(archive / "minutes.txt"))
+    with dms.catalog.transaction():
+        dms.catalog.links_stale([doc.id])  # the rows are behind: the next question would bring them up to date
+    before = linkrows.all_links(dms.catalog)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom dms.catalog import open_catalog\n"
+         "c = open_catalog(sys.argv[1])\nwith c.transaction():\n    print('held', flush=True)\n    time.sleep(60)\n",
+         str(dms.settings.catalog_location)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        g = graph.graph_for(dms)
+        waited = time.monotonic() - started
+        found = graph.trace(g, graph.node_for(dms, g, "CR-2023-014"), depth=1)
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    assert graph.QUESTION_WAIT <= waited + 0.05 and waited < graph.QUESTION_WAIT + 10  # not the 30 s busy timeout
+    assert {d["id"] for d in found.documents} >= {doc.id}
+    assert linkrows.all_links(dms.catalog) == before  # nothing written: the rows as they were
+    assert synced(dms) == from_scratch(dms)  # and the next question, with the lock free, brings them up to date

@@ -78,7 +78,8 @@ def open_catalog(where: Path | str) -> Catalog:
         return Catalog(conn)
     path = Path(where)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False, factory=driver.Connection)
+    conn = sqlite3.connect(path, timeout=driver.BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False,
+                           factory=driver.Connection)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -121,15 +122,21 @@ class Catalog:
             raise RuntimeError(f"{what} must run inside the caller's transaction (catalog.transaction()); none is open")
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, wait: float | None = None) -> Iterator[None]:
         """One write transaction; inside another it joins it (commits or rolls back with the outer one). Driver
-        errors arrive as dms errors (CatalogBusy, DuplicateKey, CatalogDamaged, CatalogError: dms.catalog.driver)."""
+        errors arrive as dms errors (CatalogBusy, DuplicateKey, CatalogDamaged, CatalogError: dms.catalog.driver).
+        `wait`: seconds to wait for another process's write lock, instead of the 30 s busy timeout."""
         if self.conn.in_transaction:
             if self._reading:
                 raise RuntimeError("a write cannot join a snapshot() (read-only, no write lock): write outside it")
             yield
             return
-        self.conn.begin_write()
+        try:
+            self.conn.begin_write(wait)
+        except BaseException:  # PostgreSQL: the lock not granted in time, after BEGIN
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
         try:
             yield
         except BaseException:

@@ -75,15 +75,26 @@ class Cursor(sqlite3.Cursor):
             raise translate(exc) from exc
 
 
+BUSY_TIMEOUT_MS = 30_000  # how long a statement waits for another process's write lock (CatalogBusy past it)
+
+
 class Connection(sqlite3.Connection):
     """The catalog's connection (sqlite3.connect(..., factory=Connection)): statements raise dms errors."""
 
     dialect = "sqlite"
     lost = False  # a file: nothing closes it but dms (PostgreSQL: dms.catalog.pgdriver)
 
-    def begin_write(self) -> None:
-        """Begin a write transaction holding the catalog's write lock (PostgreSQL: dms.catalog.pgdriver)."""
-        self.execute("BEGIN IMMEDIATE")
+    def begin_write(self, wait: float | None = None) -> None:
+        """Begin a write transaction holding the catalog's write lock (PostgreSQL: dms.catalog.pgdriver); `wait`:
+        seconds to wait for another writer's lock instead of the busy timeout (CatalogBusy past them)."""
+        if wait is None:
+            self.execute("BEGIN IMMEDIATE")
+            return
+        self.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        finally:
+            self.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def cursor(self, factory=Cursor):
         return super().cursor(factory)

@@ -209,12 +209,18 @@ class Connection:
         not work again; open a new one."""
         return self._conn.closed or self._conn.broken
 
-    def begin_write(self) -> None:
-        """BEGIN and the catalog's write lock (SQLite's BEGIN IMMEDIATE)."""
+    def begin_write(self, wait: float | None = None) -> None:
+        """BEGIN and the catalog's write lock (SQLite's BEGIN IMMEDIATE); `wait`: seconds to wait for the lock
+        instead of LOCK_TIMEOUT (CatalogBusy past them)."""
         # READ COMMITTED whatever the database's default: each statement after the lock sees what the previous
         # holder committed (at REPEATABLE READ the snapshot would be taken before the lock was granted)
         self.execute("BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE")
+        if wait is None:
+            self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            return
+        self.execute(f"SET LOCAL lock_timeout = '{int(wait * 1000)}ms'")
         self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        self.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
 
     def close(self) -> None:
         self._conn.close()

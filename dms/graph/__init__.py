@@ -33,6 +33,9 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+QUESTION_WAIT = 1.0  # seconds a question waits for a writer's lock to bring the links up to date, then answers
+
+
 def graph_for(dms: Dms) -> RowGraph:
     """The current graph, read from the catalog's link rows (brought up to date first: dms.graph.sync) one
     neighbourhood at a time (dms.graph.rowgraph). One per command or request: it keeps what it read."""
@@ -41,7 +44,7 @@ def graph_for(dms: Dms) -> RowGraph:
     from dms.graph.sync import sync
 
     try:
-        sync(dms)
+        sync(dms, wait=QUESTION_WAIT)
     except CatalogBusy:  # a writer holds the catalog (a long ingest): answer from the rows as they are
         pass
     return RowGraph(dms.catalog, dms.matcher)

@@ -89,20 +89,21 @@ def _current(catalog: Catalog, rules: Rules) -> bool:
             and state.get("versions") == str(versions) and state.get("audit") == str(audit))
 
 
-def sync(dms: Dms, progress: Progress | None = None, full: bool = False) -> Synced | None:
+def sync(dms: Dms, progress: Progress | None = None, full: bool = False, wait: float | None = None) -> Synced | None:
     """Bring the link rows up to date; None when they were. Inside the caller's transaction if one is open.
-    full: derive every link again, whatever the rows say they are derived from."""
-    return sync_catalog(dms.catalog, dms.matcher, progress, full)
+    full: derive every link again, whatever the rows say they are derived from. wait: seconds to wait for another
+    process's write lock (CatalogBusy past them; default: the catalog's busy timeout)."""
+    return sync_catalog(dms.catalog, dms.matcher, progress, full, wait)
 
 
 def sync_catalog(catalog: Catalog, matcher: IdentifierMatcher, progress: Progress | None = None,
-                 full: bool = False) -> Synced | None:
+                 full: bool = False, wait: float | None = None) -> Synced | None:
     rules = matcher.rules
     if catalog.reading:
         return None  # inside a snapshot (read-only): it reads the rows as they were committed
     if not full and not in_write_transaction(catalog) and _current(catalog, rules):
         return None  # the usual case, without taking the write lock
-    with catalog.transaction():
+    with catalog.transaction(wait):
         state = linkrows.state(catalog)
         versions, audit, dirty = linkrows.marks(catalog)
         stamps = _stamps(rules)

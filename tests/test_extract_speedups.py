@@ -58,6 +58,28 @@ def test_a_docx_still_gives_its_header_footer_table_and_core_properties(tmp_path
     assert ex.refs == ("spec-kx200-03@b", "spec-kx200-03")
 
 
+def test_a_docx_whose_unread_parts_are_damaged_gives_its_text_and_one_whose_body_is_damaged_fails(tmp_path):
+    """Styles, numbering, settings and theme are not read, so damage there no longer loses the text (it did while
+    python-docx parsed every part); a damaged body, header or core properties part is still reported."""
+    import zipfile
+
+    source = write_full_docx(tmp_path / "cr.docx")
+
+    def damaged(name: str, parts: tuple[str, ...]) -> Path:
+        target = tmp_path / name
+        with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+            for info in zin.infolist():
+                zout.writestr(info, b"<not xml" if info.filename in parts else zin.read(info.filename))
+        return target
+
+    unread = damaged("styles.docx", ("word/styles.xml", "word/numbering.xml", "word/settings.xml",
+                                     "word/theme/theme1.xml"))
+    assert run(unread).pages == run(source).pages and run(unread).status == "ok"
+    for part in ("word/document.xml", "word/header1.xml", "docProps/core.xml"):
+        ex = run(damaged(part.replace("/", "_"), (part,)))
+        assert ex.status == "failed" and ex.problems[0].kind == "malformed", part
+
+
 def test_documents_written_after_an_extraction_still_have_their_styles(tmp_path):
     """GIVEN a DOCX extracted in this process
     WHEN python-docx then writes a document with styles (as the sample generator and fixtures do)

@@ -3,6 +3,11 @@ derives incrementally are the rows a derivation from scratch gives, on SQLite an
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
+import time
+
 import pytest
 from conftest import pdf_bytes, write_eml
 
@@ -212,34 +217,54 @@ def test_a_document_id_beyond_the_catalog_s_integers_is_no_node(dms, archive):
     assert "doc:99999999999999999999999" not in graph_for(dms)
 
 
-def test_a_question_asked_while_another_process_writes_answers_from_the_rows_without_waiting_long(dms, archive):
-    """A real process holds the catalog's write lock (a long ingest): a trace that finds the rows behind the
-    catalog waits about graph.QUESTION_WAIT for the lock, not the 30 s busy timeout, and answers from the rows."""
-    import subprocess
-    import sys
-    import time
-
-    from dms import graph
-
-    doc = dms.catalog.document_at_path(str(archive / "minutes.txt"))
-    with dms.catalog.transaction():
-        dms.catalog.links_stale([doc.id])  # the rows are behind: the next question would bring them up to date
-    before = linkrows.all_links(dms.catalog)
+@contextlib.contextmanager
+def another_writer(dms):
+    """A real process holding the catalog's write lock (a transaction left open) until the block ends."""
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time\nfrom dms.catalog import open_catalog\n"
          "c = open_catalog(sys.argv[1])\nwith c.transaction():\n    print('held', flush=True)\n    time.sleep(60)\n",
          str(dms.settings.catalog_location)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        started = time.monotonic()
-        g = graph.graph_for(dms)
-        waited = time.monotonic() - started
-        found = graph.trace(g, graph.node_for(dms, g, "CR-2023-014"), depth=1)
+        yield
     finally:
         holder.kill()
         holder.wait()
         holder.stdout.close()
+
+
+def test_a_question_asked_while_another_process_writes_answers_from_the_rows_without_waiting_long(dms, archive):
+    """A real process holds the catalog's write lock (a long ingest): a trace that finds the rows behind the
+    catalog waits about graph.QUESTION_WAIT for the lock, not the 30 s busy timeout, and answers from the rows."""
+    from dms import graph
+
+    doc = dms.catalog.document_at_path(str(archive / "minutes.txt"))
+    with dms.catalog.transaction():
+        dms.catalog.links_stale([doc.id])  # the rows are behind: the next question would bring them up to date
+    before = linkrows.all_links(dms.catalog)
+    with another_writer(dms):
+        started = time.monotonic()
+        g = graph.graph_for(dms)
+        waited = time.monotonic() - started
+        found = graph.trace(g, graph.node_for(dms, g, "CR-2023-014"), depth=1)
     assert graph.QUESTION_WAIT <= waited + 0.05 and waited < graph.QUESTION_WAIT + 10  # not the 30 s busy timeout
     assert {d["id"] for d in found.documents} >= {doc.id}
     assert linkrows.all_links(dms.catalog) == before  # nothing written: the rows as they were
     assert synced(dms) == from_scratch(dms)  # and the next question, with the lock free, brings them up to date
+
+
+@pytest.mark.parametrize("wait", [0, 0.0004, 0.3])
+def test_a_short_wait_for_the_write_lock_gives_up_in_time_and_leaves_no_transaction_open(dms, archive, wait):
+    """PostgreSQL reads a lock_timeout of 0 as no limit at all: any wait under a millisecond is one millisecond."""
+    from dms.errors import CatalogBusy
+
+    with another_writer(dms):
+        started = time.monotonic()
+        with pytest.raises(CatalogBusy), dms.catalog.transaction(wait=wait):
+            pass
+        assert time.monotonic() - started < wait + 5
+        assert not dms.catalog.conn.in_transaction
+        usual = "PRAGMA busy_timeout" if dms.catalog.dialect == "sqlite" else "SHOW lock_timeout"
+        assert dms.catalog.conn.execute(usual).fetchone()[0] in (30000, "30s")  # the usual wait, for others
+    with dms.catalog.transaction(wait=wait):  # the lock free: granted, and the usual timeout back afterwards
+        dms.catalog.links_stale([])

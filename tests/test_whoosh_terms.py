@@ -77,14 +77,30 @@ def test_an_index_written_from_worker_terms_is_the_index_written_from_the_text(t
         backend.close()
 
 
-def test_terms_made_of_another_text_are_not_taken(tmp_path):
+@pytest.mark.parametrize("old, new", [
+    ("an old reading of the page", "the corrected reading of this page"),
+    ("invoice void", "invoice paid"),  # the same length
+    ("page one", "page\none"),  # the same characters but for the page break
+])
+def test_terms_made_of_another_text_are_not_taken(tmp_path, old, new):
     """Pages changed after the worker read them (a hand edit, OCR): the writer analyses the pages it is given."""
-    stale = analyze(("an old reading of the page",))
+    stale = analyze(tuple(old.split("\n")))
+    pages = tuple(new.split("\n"))
+    assert not stale.fits(pages)
     backend = WhooshBackend(tmp_path / "ix")
-    backend.rebuild([_record(1, ("the corrected reading of this page",), stale)])
-    terms = _postings(backend)["terms"]
-    assert b"correct" in terms and b"old" not in terms
+    backend.rebuild([_record(1, pages, stale)])
+    assert set(_postings(backend)["terms"]) == {t for t, *_ in analyze(pages).items}
     backend.close()
+
+
+def test_a_file_whose_analysis_fails_is_still_read_and_left_to_the_writer(tmp_path):
+    blob = tmp_path / "note.txt"
+    blob.write_text("the gasket note", encoding="utf-8")
+    with ExtractPool(1, load_rules(None), timeout=60, memory_mb=2048) as pool:
+        pool.submit("k", Task(blob=blob, path="note.txt", size=blob.stat().st_size, max_bytes=1 << 30,
+                              engine="no such engine"))
+        [(_, ex)] = list(pool.results())
+    assert ex.status == "ok" and ex.pages == ("the gasket note",) and ex.terms is None
 
 
 ODD_TEXTS = (

@@ -9,6 +9,7 @@ anything else; the driver's exception is kept as `__cause__`. Modules outside dm
 
 from __future__ import annotations
 
+import math
 import sqlite3
 
 from dms.errors import CatalogBusy, CatalogError, DuplicateKey
@@ -78,6 +79,12 @@ class Cursor(sqlite3.Cursor):
 BUSY_TIMEOUT_MS = 30_000  # how long a statement waits for another process's write lock (CatalogBusy past it)
 
 
+def wait_ms(seconds: float) -> int:
+    """A wait for the write lock in whole milliseconds, at least 1: PostgreSQL reads a lock_timeout of 0 as
+    waiting for ever, SQLite a busy_timeout of 0 as not waiting at all; a wait of 1 ms means the same to both."""
+    return max(1, math.ceil(seconds * 1000))
+
+
 class Connection(sqlite3.Connection):
     """The catalog's connection (sqlite3.connect(..., factory=Connection)): statements raise dms errors."""
 
@@ -90,7 +97,7 @@ class Connection(sqlite3.Connection):
         if wait is None:
             self.execute("BEGIN IMMEDIATE")
             return
-        self.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        self.execute(f"PRAGMA busy_timeout = {wait_ms(wait)}")
         try:
             self.execute("BEGIN IMMEDIATE")
         finally:

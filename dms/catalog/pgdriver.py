@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from dms.catalog.driver import wait_ms
 from dms.errors import CatalogBusy, CatalogError, DuplicateKey
 
 WRITE_LOCK = 0x646D73  # "dms": the advisory lock every write transaction takes (pg_advisory_xact_lock)
@@ -218,7 +219,7 @@ class Connection:
         if wait is None:
             self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
             return
-        self.execute(f"SET LOCAL lock_timeout = '{int(wait * 1000)}ms'")
+        self.execute(f"SET LOCAL lock_timeout = '{wait_ms(wait)}ms'")
         self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
         self.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
 

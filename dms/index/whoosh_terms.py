@@ -6,7 +6,8 @@ schema is an `AnalyzedText`: a Whoosh TEXT field that takes either the text (ana
 the `Terms` that `analyze` made of the same text in a worker: the same (term, frequency, weight, positions) items
 Whoosh's own `index()` gives, because they are made by that very method, on a field built by the same function.
 
-The writer takes the Terms only for the text they were made of (`Terms.fits`); any other text it analyses itself.
+The writer takes the Terms only for the text they were made of (`Terms.fits`, by a digest of the text); any other
+text it analyses itself.
 
 `analyze` walks the text with the analyzer's own parts (its tokenizer's expression, its stemmer and cache, the
 format's weights) in one loop instead of Whoosh's chain of token generators, at twice the speed; for any other
@@ -16,6 +17,7 @@ Whoosh's output.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -38,14 +40,19 @@ def stem_analyzer():
 
 @dataclass(frozen=True, slots=True)
 class Terms:
-    """One text's terms as Whoosh's field.index() gives them, and the length of the text they were made of."""
+    """One text's terms as Whoosh's field.index() gives them, and a digest of the text they were made of."""
 
-    chars: int
+    digest: bytes
     items: tuple[tuple[bytes, int, float, bytes], ...]  # (term, frequency, weight, encoded positions), per term
 
     def fits(self, pages: Sequence[str]) -> bool:
         """Made of these pages (joined by newlines, as the body field takes them)?"""
-        return self.chars == sum(map(len, pages)) + max(len(pages) - 1, 0)
+        return self.digest == _digest("\n".join(pages))
+
+
+def _digest(text: str) -> bytes:
+    """The text's fingerprint (about 2 ms a megabyte; not hash(), whose seed differs from process to process)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class AnalyzedText(TEXT):
@@ -73,7 +80,7 @@ def analyze(pages: Sequence[str]) -> Terms | None:
     if not text or len(text) > ANALYSED_CHARS:
         return None
     field = _body()
-    return Terms(len(text), _one_loop(field, text) if _plain_chain(field) else tuple(field.index(text)))
+    return Terms(_digest(text), _one_loop(field, text) if _plain_chain(field) else tuple(field.index(text)))
 
 
 def _plain_chain(field: TEXT) -> bool:

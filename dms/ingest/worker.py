@@ -95,10 +95,18 @@ def extract(task: Task, rules: Rules) -> Extraction:
         problems.append(truncated(used, total))
     done = _finish(raw, task, rules, detected.kind, extractor.name, problems)
     if task.engine is not None and done.pages:  # the writer's analysis, made here on a core of its own
-        done = replace(done, terms=engines.engine(task.engine, setting=None).analyze(done.pages))
+        done = replace(done, terms=_analysis(task.engine, done.pages))
     if task.preview is not None:  # thumbnail, scan pages, HTML render; never fails the file (dms.preview)
         at_ingest(task.preview, task.blob, detected.kind, task.blob.name)
     return done
+
+
+def _analysis(engine: str, pages: tuple[str, ...]):
+    """The engine's analysis of the pages, or None: whatever goes wrong here, the writer analyses them itself."""
+    try:
+        return engines.engine(engine, setting=None).analyze(pages)
+    except Exception:  # MemoryError under the worker's cap included
+        return None
 
 
 def _finish(raw: Raw, task: Task, rules: Rules, kind: str, extractor: str, problems: list[Problem]) -> Extraction:

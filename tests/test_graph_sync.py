@@ -4,6 +4,7 @@ derives incrementally are the rows a derivation from scratch gives, on SQLite an
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import sys
 import time
@@ -268,3 +269,19 @@ def test_a_short_wait_for_the_write_lock_gives_up_in_time_and_leaves_no_transact
         assert dms.catalog.conn.execute(usual).fetchone()[0] in (30000, "30s")  # the usual wait, for others
     with dms.catalog.transaction(wait=wait):  # the lock free: granted, and the usual timeout back afterwards
         dms.catalog.links_stale([])
+
+
+def test_dms_trace_while_another_process_writes_answers_soon_and_says_the_links_may_be_behind(home, dms, archive):
+    from conftest import run_dms
+
+    doc = dms.catalog.document_at_path(str(archive / "minutes.txt"))
+    with dms.catalog.transaction():
+        dms.catalog.links_stale([doc.id])
+    with another_writer(dms):
+        started = time.monotonic()
+        proc = run_dms(home, "trace", "CR-2023-014", "--depth", "1", "--json")
+        took = time.monotonic() - started
+    assert took < 25  # not the 30 s busy timeout, nor exit 7 (busy)
+    assert "links from its latest changes may be missing" in proc.stderr
+    assert doc.id in {d["id"] for d in json.loads(proc.stdout)["documents"]}
+    assert "may be missing" not in run_dms(home, "trace", "CR-2023-014", "--json").stderr  # the lock free again

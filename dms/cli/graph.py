@@ -16,11 +16,14 @@ def _graph(dms, as_json: bool):
     """The graph, its link rows brought up to date first: with a progress bar when that takes long (the first
     question to an archive that had none, after an upgrade)."""
     from dms.cli.common import progress_bar
-    from dms.graph import graph_for, sync
+    from dms.graph import graph_for
 
     with progress_bar("deriving links", as_json) as progress:
-        sync.sync(dms, progress)
-    return graph_for(dms)
+        g = graph_for(dms, progress)
+    if g.behind:
+        click.echo("note: another process is writing the catalog (an ingest?): links from its latest changes may "
+                   "be missing; ask again when it is done", err=True)
+    return g
 
 
 @click.command("trace", epilog=f"From REF every link is followed; onward from another document only {_WALKED} "

@@ -36,18 +36,23 @@ def __getattr__(name: str):
 QUESTION_WAIT = 1.0  # seconds a question waits for a writer's lock to bring the links up to date, then answers
 
 
-def graph_for(dms: Dms) -> RowGraph:
-    """The current graph, read from the catalog's link rows (brought up to date first: dms.graph.sync) one
-    neighbourhood at a time (dms.graph.rowgraph). One per command or request: it keeps what it read."""
+def graph_for(dms: Dms, progress=None) -> RowGraph:
+    """The current graph, read from the catalog's link rows (brought up to date first: dms.graph.sync, with
+    `progress` told of a long derivation) one neighbourhood at a time (dms.graph.rowgraph). One per command or
+    request: it keeps what it read. While another process holds the catalog's write lock past QUESTION_WAIT (a
+    long ingest), it reads the rows as they are and says so (`behind`)."""
     from dms.errors import CatalogBusy
     from dms.graph.rowgraph import RowGraph
     from dms.graph.sync import sync
 
     try:
-        sync(dms, wait=QUESTION_WAIT)
-    except CatalogBusy:  # a writer holds the catalog (a long ingest): answer from the rows as they are
-        pass
-    return RowGraph(dms.catalog, dms.matcher)
+        sync(dms, progress, wait=QUESTION_WAIT)
+        behind = False
+    except CatalogBusy:
+        behind = True
+    g = RowGraph(dms.catalog, dms.matcher)
+    g.behind = behind
+    return g
 
 
 def linked_ids(dms: Dms, ref: str, depth: int = 2) -> set[int]:

@@ -75,6 +75,7 @@ def manual_data(link: tuple) -> dict:
 class RowGraph:
     def __init__(self, catalog: Catalog, matcher_or_change_families):
         self.catalog = catalog
+        self.behind = False  # graph_for: the rows could not be brought up to date (another process was writing)
         rules = getattr(matcher_or_change_families, "rules", None)
         self.graph = {"change_families": rules.change_families if rules is not None
                       else tuple(matcher_or_change_families)}

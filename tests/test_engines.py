@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -61,7 +62,8 @@ def test_searches_keep_working_while_another_process_writes(tmp_path, engine):
         ingest(app, [inbox], inline=True)
     _letters(inbox, 200, start=20)
     writer = subprocess.Popen([sys.executable, "-m", "dms", "ingest", str(inbox), "--home", str(home),
-                               "--engine", engine], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               "--engine", engine], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              env={**os.environ, "DMS_COMMIT_EVERY": "10"})  # 20 commits for the readers to meet
     seen, errors = [], []
 
     def read():

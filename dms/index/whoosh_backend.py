@@ -39,6 +39,7 @@ INDEX_SCHEMA = 5  # bump when the schema below changes: indexes of another versi
 DEFAULT_FIELDS = ("title", "body", "path")
 IDENT_BOOST = 25.0
 TITLE_BOOST = 3.0
+OPEN_ATTEMPTS = 5  # a searcher opened while a writer commits may find its table of contents gone: read the newer one
 
 
 def _simple():
@@ -196,7 +197,13 @@ class WhooshBackend:
         ix = self._open()
         if current is not None and ix.latest_generation() == current.reader().generation():
             return current
-        fresh = ix.searcher(weighting=BM25F())
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            try:
+                fresh = ix.searcher(weighting=BM25F())
+                break
+            except FileNotFoundError:  # a writer's commit removed the generation just found to be the latest
+                if attempt == OPEN_ATTEMPTS:
+                    raise
         with self._lock:
             if current is not None:
                 current.close()

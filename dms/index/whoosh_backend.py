@@ -112,6 +112,17 @@ def _facet_values(doc: dict) -> bytes:
     return FACET_SEP.join(per_facet)
 
 
+def _past_commits(read):
+    """read() (it reads the index's latest table of contents), again if a writer's commit removed that table between
+    finding it the latest and opening it: the newer one is there by then."""
+    for attempt in range(1, OPEN_ATTEMPTS + 1):
+        try:
+            return read()
+        except FileNotFoundError:
+            if attempt == OPEN_ATTEMPTS:
+                raise
+
+
 class _Writer:
     def __init__(self, writer):
         self._w = writer
@@ -141,7 +152,7 @@ class WhooshBackend:
 
     # -- lifecycle --------------------------------------------------------------------------
     def needs_rebuild(self) -> str | None:
-        if not self.dir.is_dir() or not whoosh.index.exists_in(self.dir):
+        if not self.dir.is_dir() or not _past_commits(lambda: whoosh.index.exists_in(self.dir)):
             return "there is no search index yet"
         return marker_problem(self.dir, self.name, INDEX_SCHEMA)
 
@@ -150,7 +161,7 @@ class WhooshBackend:
             if self.needs_rebuild():
                 raise IndexUnavailable(f"{self.needs_rebuild()} at {self.dir}; run `dms reindex`")
             with reading(self.dir):  # a damaged table of contents or segment: IndexUnavailable
-                self._ix = whoosh.index.open_dir(self.dir)
+                self._ix = _past_commits(lambda: whoosh.index.open_dir(self.dir))
         return self._ix
 
     @contextmanager
@@ -197,13 +208,7 @@ class WhooshBackend:
         ix = self._open()
         if current is not None and ix.latest_generation() == current.reader().generation():
             return current
-        for attempt in range(1, OPEN_ATTEMPTS + 1):
-            try:
-                fresh = ix.searcher(weighting=BM25F())
-                break
-            except FileNotFoundError:  # a writer's commit removed the generation just found to be the latest
-                if attempt == OPEN_ATTEMPTS:
-                    raise
+        fresh = _past_commits(lambda: ix.searcher(weighting=BM25F()))
         with self._lock:
             if current is not None:
                 current.close()

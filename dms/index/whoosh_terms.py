@@ -3,8 +3,8 @@
 Whoosh analyses text in the process that holds its writer: on an ingest, the one process that also writes the
 catalog, where the analysis of the body took about 45 % of the indexing CPU (issue 19). The body field of the
 schema is an `AnalyzedText`: a Whoosh TEXT field that takes either the text (analysed by the writer, as before) or
-the `Terms` that `analyze` made of the same text in a worker: the same (term, frequency, weight, positions) items
-Whoosh's own `index()` gives, because they are made by that very method, on a field built by the same function.
+the `Terms` that `analyze` made of the same text in a worker: the (term, frequency, weight, positions) items
+Whoosh's own `index()` gives for that text, on a field built by the same function (`body_field`).
 
 The writer takes the Terms only for the text they were made of (`Terms.fits`, by a digest of the text); any other
 text it analyses itself.

@@ -6,10 +6,18 @@ users do it (the graph for `linked:`, as-of, filters) is the search door's, dms.
 Other packages import from here, never from an engine module.
 """
 
-from dms.index.backend import EngineHit, EngineResult, IndexWriter, SearchBackend
-from dms.index.service import SearchHit, SearchResults, highlight_pages, hit_keys, open_backend, search
+import importlib
 
-__all__ = [
-    "EngineHit", "EngineResult", "IndexWriter", "SearchBackend", "SearchHit", "SearchResults",
-    "highlight_pages", "hit_keys", "open_backend", "search",
-]
+_HOMES = {  # each name of the door and the module it lives in, imported when first asked for: an ingest worker
+    # that only reads the engine registry (dms.index.engines) or a worker-side analysis loads none of them
+    **dict.fromkeys(("EngineHit", "EngineResult", "IndexWriter", "SearchBackend"), "dms.index.backend"),
+    **dict.fromkeys(("SearchHit", "SearchResults", "highlight_pages", "hit_keys", "open_backend", "search"),
+                    "dms.index.service"),
+}
+__all__ = list(_HOMES)
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

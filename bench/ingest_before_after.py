@@ -1,13 +1,15 @@
 """Ingest throughput of this checkout against an earlier commit, in the same run, on the same corpus.
 
     .venv/bin/python bench/ingest_before_after.py --corpus /tmp/c20k --before 84649d6 [--rounds 2]
+        [--set DMS_OCR=0 --set DMS_THUMBNAILS=0]
 
 The earlier commit is checked out into a temporary git worktree and run by a bare venv whose only
 site paths are that worktree and this venv's site-packages (so both sides use the same libraries,
 and the editable install of this checkout cannot shadow the earlier code, in the workers too); the
 script prints which `dms` package each side imports. Rounds alternate
 before/after so that drift of the machine hits both sides alike. Each ingest goes into a fresh data
-directory with OCR on (the corpus from `dms sample generate` holds scans). Prints files/s per run,
+directory with OCR on (the corpus from `dms sample generate` holds scans) unless `--set` says otherwise:
+the caller's own `DMS_` variables are dropped, and each `--set NAME=VALUE` is given to both sides. Prints files/s per run,
 the median per side and the ratio after/before. Not part of the test suite.
 """
 
@@ -69,7 +71,12 @@ def main() -> None:
     ap.add_argument("--corpus", required=True, type=Path, help="a tree made by `dms sample generate`")
     ap.add_argument("--before", required=True, help="the commit to compare with (e.g. the last one before a change)")
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--set", action="append", default=[], metavar="DMS_NAME=VALUE",
+                    help="a setting given to both sides (repeatable), e.g. DMS_OCR=0")
     args = ap.parse_args()
+    if any("=" not in item or not item.startswith("DMS_") for item in args.set):
+        raise SystemExit(f"--set takes DMS_NAME=VALUE, not {args.set}")
+    settings = dict(item.split("=", 1) for item in args.set)
     corpus = args.corpus.resolve()
     files = count_files(corpus)
     scratch = Path(tempfile.mkdtemp(prefix="dms-bench-"))
@@ -77,7 +84,9 @@ def main() -> None:
     subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(worktree), args.before],
                    check=True, capture_output=True)
     try:
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith("DMS_")}
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith("DMS_")} | settings
+        if settings:
+            print("both sides with " + " ".join(f"{k}={v}" for k, v in sorted(settings.items())))
         sides = {"before": before_python(worktree, scratch), "after": sys.executable}
         for name, python in sides.items():
             print(f"{name}: dms from {dms_package(python, base_env)}")

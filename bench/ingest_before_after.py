@@ -9,8 +9,8 @@ and the editable install of this checkout cannot shadow the earlier code, in the
 script prints which `dms` package each side imports. Rounds alternate
 before/after so that drift of the machine hits both sides alike. Each ingest goes into a fresh data
 directory with OCR on (the corpus from `dms sample generate` holds scans) unless `--set` says otherwise:
-the caller's own `DMS_` variables are dropped, and each `--set NAME=VALUE` is given to both sides. Prints files/s per run,
-the median per side and the ratio after/before. Not part of the test suite.
+the caller's own `DMS_` variables are dropped, and each `--set NAME=VALUE` is given to both sides. Prints
+files/s per run, the median per side and the ratio after/before. Not part of the test suite.
 """
 
 from __future__ import annotations

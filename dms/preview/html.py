@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import html
+import io
 import re
 import warnings
 from pathlib import Path
@@ -69,8 +70,9 @@ def render(blob: Path, kind: str, max_bytes: int) -> str:
 def _docx(blob: Path, max_bytes: int) -> tuple[str, bool]:
     import mammoth
 
-    with blob.open("rb") as f:
-        return mammoth.convert_to_html(f).value, False
+    from dms.preview.docx_styles import lean_package  # the styles the text uses: same HTML, a tenth of the time
+
+    return mammoth.convert_to_html(io.BytesIO(lean_package(blob.read_bytes()))).value, False
 
 
 class _Budget:

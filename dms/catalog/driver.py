@@ -24,7 +24,8 @@ def translate(exc: sqlite3.Error, path: object = None) -> CatalogError:
     if health.is_damage(exc):
         return health.damaged(exc, path)
     if health.is_busy(exc):
-        return CatalogBusy(f"another process is writing the catalog (tried for 30 s): {exc}; try again")
+        return CatalogBusy(f"another process is writing the catalog (tried for {BUSY_TIMEOUT_MS / 1000:g} s): {exc}; "
+                           "try again")
     if isinstance(exc, sqlite3.IntegrityError) and getattr(exc, "sqlite_errorname", "") in _DUPLICATE:
         return DuplicateKey(str(exc))
     return CatalogError(f"the catalog could not do it: {exc}")
@@ -79,6 +80,11 @@ class Cursor(sqlite3.Cursor):
 BUSY_TIMEOUT_MS = 30_000  # how long a statement waits for another process's write lock (CatalogBusy past it)
 
 
+def busy_after(wait: float) -> CatalogBusy:
+    """The busy error of a write that waited `wait` seconds for the lock, not the usual timeout."""
+    return CatalogBusy(f"another process is writing the catalog (waited {wait:g} s for it); try again")
+
+
 def wait_ms(seconds: float) -> int:
     """A wait for the write lock in whole milliseconds, at least 1: PostgreSQL reads a lock_timeout of 0 as
     waiting for ever, SQLite a busy_timeout of 0 as not waiting at all; a wait of 1 ms means the same to both."""
@@ -100,6 +106,8 @@ class Connection(sqlite3.Connection):
         self.execute(f"PRAGMA busy_timeout = {wait_ms(wait)}")
         try:
             self.execute("BEGIN IMMEDIATE")
+        except CatalogBusy as exc:
+            raise busy_after(wait) from exc
         finally:
             self.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 

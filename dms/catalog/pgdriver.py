@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from dms.catalog.driver import wait_ms
+from dms.catalog.driver import busy_after, wait_ms
 from dms.errors import CatalogBusy, CatalogError, DuplicateKey
 
 WRITE_LOCK = 0x646D73  # "dms": the advisory lock every write transaction takes (pg_advisory_xact_lock)
@@ -220,7 +220,10 @@ class Connection:
             self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
             return
         self.execute(f"SET LOCAL lock_timeout = '{wait_ms(wait)}ms'")
-        self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        try:
+            self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        except CatalogBusy as exc:
+            raise busy_after(wait) from exc
         self.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
 
     def close(self) -> None:

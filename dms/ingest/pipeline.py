@@ -21,6 +21,7 @@ from dms.catalog import intake
 from dms.catalog.batches import Batch, KnownBytes
 from dms.catalog.db import KnownFile
 from dms.index import engines
+from dms.ingest import pool as extract_pool
 from dms.ingest.pool import ExtractPool, InlinePool
 from dms.ingest.postpass import after_ingest
 from dms.ingest.repair import Repairs
@@ -273,6 +274,14 @@ def _ocr(dms: Dms, pool: ExtractPool, report: IngestReport, by: str) -> dict | N
     return out
 
 
+PRELOAD_ALL_FROM = 24  # files: from this many, the workers' fork server imports every parser once, up front
+
+
+def pool_preload(files: int) -> list[str]:
+    """What the workers' fork server imports before the first worker starts (dms.ingest.pool)."""
+    return extract_pool.PRELOAD if files >= PRELOAD_ALL_FROM else extract_pool.CORE
+
+
 @one_writer  # one ingest at a time per archive, across processes (dms.locks)
 def ingest(
     dms: Dms,
@@ -300,7 +309,8 @@ def ingest(
     known = dms.catalog.known_files()
     settings = dms.settings
     pool_context = InlinePool(dms.rules) if inline else ExtractPool(
-        settings.workers, dms.rules, settings.extract_timeout, settings.worker_memory_mb)
+        settings.workers, dms.rules, settings.extract_timeout, settings.worker_memory_mb,
+        preload=pool_preload(len(files)))
     with pool_context as pool:
         run = _Run(dms, report, pool, len(files), on_progress, by)
         try:

@@ -15,7 +15,8 @@ do not sit idle during an index commit. The caller only touches the two queues.
 
 A worker is sent the task alone and answers with the result (and no key): the caller's key (an ingest's
 Job) stays in this process, so unpickling a message never imports the caller's modules in a worker.
-The fork server imports the parsers once (PRELOAD) and every worker starts with them loaded.
+The fork server imports the parsers once (PRELOAD) and every worker starts with them loaded; a small ingest
+asks for CORE only, and each worker imports the parsers its files need.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 
+from dms.ingest import extractors
 from dms.ingest.worker import Task
 from dms.model import Extraction
 from dms.rules import Rules
@@ -39,10 +41,13 @@ TASKS_PER_WORKER = 2000  # recycle workers so a leaky parser cannot grow without
 # waiting for the collector thread, which shares this process's GIL with the caller's indexing
 TASKS_AHEAD = 3
 CHUNK_CHARS = 1_000_000  # a long text travels from a worker in messages of about this many characters
-# imported once by the fork server, so no worker (nor a recycled one) imports them again: the extractors with the
-# libraries they import at the top, OCR and previews, and dateparser (dms.ingest.dates reads its month names)
-PRELOAD = ["dms.ingest.pool", "dms.ingest.worker", "dms.ingest.extractors", "dms.ocr.task",
-           "dateparser.languages.loader"]
+# imported once by the fork server, so no worker (nor a recycled one) imports them again. CORE: what every task
+# needs, dateparser among it (dms.ingest.dates reads its month names). PRELOAD: also every extractor with the
+# libraries it imports at the top, OCR and previews: about 0.7 s of CPU, paid once instead of in each worker, so
+# a large ingest preloads them; a run of a few files starts sooner with CORE, each worker importing only the
+# parsers of the files it meets (dms.ingest.extractors.load).
+CORE = ["dms.ingest.pool", "dms.ingest.worker", "dateparser.languages.loader"]
+PRELOAD = [*CORE, *extractors.NAMES, "dms.ocr.task", "dms.preview.task"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +113,9 @@ class _Slot:
 
 
 class ExtractPool:
-    def __init__(self, workers: int, rules: Rules, timeout: float, memory_mb: int):
+    def __init__(self, workers: int, rules: Rules, timeout: float, memory_mb: int, preload: list[str] = PRELOAD):
         self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload(PRELOAD)
+        self._ctx.set_forkserver_preload(preload)
         self._rules = rules
         self._timeout = timeout
         self._memory_mb = memory_mb

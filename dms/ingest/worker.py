@@ -13,7 +13,6 @@ from dms.ingest.registry import ExtractionFailed, Raw, extractor_for
 from dms.ingest.sniff import NAMES, detect
 from dms.ingest.textbound import bound_pages, truncated
 from dms.model import Extraction, Problem
-from dms.preview.task import at_ingest  # here, so the workers' fork server loads the renderers once
 from dms.rules import Rules
 
 MAX_ATTACHMENT_BYTES = 64 << 20
@@ -97,6 +96,8 @@ def extract(task: Task, rules: Rules) -> Extraction:
     if task.engine is not None and done.pages:  # the writer's analysis, made here on a core of its own
         done = replace(done, terms=_analysis(task.engine, done.pages))
     if task.preview is not None:  # thumbnail, scan pages, HTML render; never fails the file (dms.preview)
+        from dms.preview.task import at_ingest  # preloaded by a large ingest's fork server (dms.ingest.pool)
+
         at_ingest(task.preview, task.blob, detected.kind, task.blob.name)
     return done
 

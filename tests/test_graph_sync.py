@@ -286,3 +286,29 @@ def test_dms_trace_while_another_process_writes_answers_soon_and_says_the_links_
     assert "links from its latest changes may be missing" in proc.stderr
     assert doc.id in {d["id"] for d in json.loads(proc.stdout)["documents"]}
     assert "may be missing" not in run_dms(home, "trace", "CR-2023-014", "--json").stderr  # the lock free again
+
+
+def test_web_pages_and_api_answers_read_while_another_process_writes_say_the_links_may_be_behind(dms, archive):
+    from fastapi.testclient import TestClient
+
+    from dms.web import create_app
+    from dms.web.security import LINKS_BEHIND_HEADER
+
+    header = LINKS_BEHIND_HEADER.decode()
+    notice = "links from its latest changes may be missing here"
+    doc = dms.catalog.document_at_path(str(archive / "minutes.txt"))
+    with TestClient(create_app(dms.settings), follow_redirects=False) as client:
+        signed_in = client.post("/sign-in", data={"name": "admin", "password": "admin-password-1", "next": "/"})
+        assert signed_in.status_code == 303
+        with dms.catalog.transaction():
+            dms.catalog.links_stale([doc.id])
+        with another_writer(dms):
+            page = client.get("/trace", params={"ref": "CR-2023-014", "depth": 1})
+            document = client.get(f"/documents/{doc.id}")
+            api = client.get("/api/v1/trace/CR-2023-014", params={"depth": 1})
+        assert page.status_code == document.status_code == api.status_code == 200
+        assert notice in page.text and notice in document.text
+        assert page.headers[header] == document.headers[header] == api.headers[header] == "1"
+        assert doc.id in {d["id"] for d in api.json()["documents"]}  # answered from the rows as they were
+        later = client.get("/trace", params={"ref": "CR-2023-014", "depth": 1})  # the lock free again
+        assert later.status_code == 200 and notice not in later.text and header not in later.headers

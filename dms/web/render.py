@@ -31,11 +31,24 @@ def query_url(path: str, params: dict, **changes) -> str:
     return path + ("?" + urlencode(merged) if merged else "")
 
 
+def graph_of(request: Request, archive):
+    """`dms.graph.graph_for` for a request: when the link rows could not be brought up to date (another process
+    writing for long, an ingest most likely), the page says so and the answer carries the header
+    dms.web.security.LINKS_BEHIND_HEADER."""
+    from dms.graph import graph_for
+
+    g = graph_for(archive)
+    if g.behind:
+        request.state.links_behind = True  # read by render() and by dms.web.security.ResponseGuard
+    return g
+
+
 def render(request: Request, template: str, /, status: int = 200, **context):
     templates = request.app.state.web.templates
     who = getattr(request.state, "caller", None)
-    return templates.TemplateResponse(request, template, {"caller": who, "csrf": who.csrf if who else "", **context},
-                                      status_code=status)
+    shared = {"caller": who, "csrf": who.csrf if who else "",
+              "links_behind": getattr(request.state, "links_behind", False)}
+    return templates.TemplateResponse(request, template, {**shared, **context}, status_code=status)
 
 
 @pass_context

@@ -116,6 +116,9 @@ def caller(role: str = "viewer", temporary_ok: bool = False):
     return Depends(dependency)
 
 
+LINKS_BEHIND_HEADER = b"x-dms-links-behind"  # "1": links read while another process held the write lock (graph_of)
+
+
 class ResponseGuard:
     def __init__(self, app, max_body: int):
         self.app = app
@@ -145,7 +148,10 @@ class ResponseGuard:
                 headers = list(message.get("headers", []))
                 own = {name.lower() for name, _ in headers}  # a route may set a stricter policy of its own
                 headers += [(k, v) for k, v in HEADERS if k not in own]
-                message["headers"] = [*headers, (b"server-timing", f"app;dur={elapsed:.1f}".encode())]
+                headers.append((b"server-timing", f"app;dur={elapsed:.1f}".encode()))
+                if scope.get("state", {}).get("links_behind"):  # set by dms.web.render.graph_of
+                    headers.append((LINKS_BEHIND_HEADER, b"1"))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, limited_receive, guarded_send)

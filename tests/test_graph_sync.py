@@ -170,6 +170,30 @@ def test_verify_finds_link_rows_that_disagree_with_the_documents_and_a_full_sync
     assert verify(dms).ok and linkrows.all_links(dms.catalog) == rows
 
 
+def test_verify_counts_rows_changed_in_a_scope_and_rows_under_a_scope_nothing_makes(dms, archive):
+    """dms verify compares scope by scope: a changed row is one missing and one extra; a row of a purged
+    document's scope (or any scope no live document or number makes) is extra, and named."""
+    from dms.graph.derive import LinkRow
+
+    rows = synced(dms)
+    assert graph_sync.differences(dms.catalog, dms.matcher)["links"] == len(rows)
+    changed = next(r for r in rows if r[3] == "mentions")
+    stray = LinkRow("doc:999999", "doc:999999", "id:CR-2023-014", "mentions", "a row no document makes")
+    with dms.catalog.transaction():
+        kept = [r for r in linkrows.links_in_scopes(dms.catalog, [changed[0]]) if r != changed]
+        linkrows.replace_links(dms.catalog, [changed[0]], [LinkRow(*r) for r in kept]
+                               + [LinkRow(*changed[:4], "evidence edited by hand", *changed[5:])])
+        linkrows.replace_links(dms.catalog, ["doc:999999"], [stray])
+    found = graph_sync.differences(dms.catalog, dms.matcher, most=10)
+    assert (found["missing"], found["extra"], found["links"]) == (1, 2, len(rows) + 1)
+    assert found["examples_missing"] == [changed]
+    assert {r[0] for r in found["examples_extra"]} == {changed[0], "doc:999999"}
+    assert graph_sync.sync(dms, full=True).full
+    assert graph_sync.differences(dms.catalog, dms.matcher) | {"links": 0} == {
+        "missing": 0, "extra": 0, "examples_missing": [], "examples_extra": [], "headers_missing": 0,
+        "headers_extra": 0, "links": 0}
+
+
 def test_dms_graph_sync_reports_what_it_derived(home, archive, database_url):
     import json
     import subprocess

@@ -243,3 +243,18 @@ def all_messages(catalog: Catalog) -> list[tuple[int, str | None, str | None]]:
 
 def link_count(catalog: Catalog) -> int:
     return catalog.conn.execute("SELECT COUNT(*) FROM graph_links").fetchone()[0]
+
+
+def links_in_scopes(catalog: Catalog, scopes: Sequence[str]) -> list[tuple]:
+    """The derived link rows (without their ids) of these scopes."""
+    found: list[tuple] = []
+    for chunk in _chunks(sorted(set(scopes))):
+        found.extend(tuple(r) for r in catalog.conn.execute(
+            f"SELECT {', '.join(LINK_COLUMNS)} FROM graph_links WHERE scope IN ({_marks(chunk)})", tuple(chunk)))
+    return found
+
+
+def scope_counts(catalog: Catalog) -> Iterator[tuple[str, int]]:
+    """(scope, how many link rows it holds) for every scope that holds any, one at a time."""
+    yield from ((scope, count) for scope, count in catalog.conn.execute(
+        "SELECT scope, COUNT(*) FROM graph_links GROUP BY scope"))

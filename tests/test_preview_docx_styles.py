@@ -97,6 +97,17 @@ def test_a_style_id_defined_twice_keeps_the_first_definition_as_mammoth_reads_it
     assert "<h1>" in _convert(lean_package(odd))[0]
 
 
+def test_styles_named_from_a_part_in_utf16_are_kept(tmp_path):
+    data = _styled_document(tmp_path / "styled.docx").read_bytes()
+
+    def utf16(xml: bytes) -> bytes:
+        return xml.decode("utf-8").replace("encoding='UTF-8'", "encoding='UTF-16'").encode("utf-16")
+
+    odd = _replace(data, "word/document.xml", utf16)
+    assert "<h1>" in _convert(odd)[0]
+    assert _convert(lean_package(odd)) == _convert(odd)
+
+
 @pytest.mark.parametrize("damage", ["not a zip", "no content types", "styles part not xml", "body not xml",
                                     "entity in styles"])
 def test_a_package_it_cannot_read_is_handed_on_unchanged(tmp_path, damage):

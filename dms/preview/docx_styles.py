@@ -57,17 +57,25 @@ def _lean(data: bytes) -> bytes | None:
         w = etree.QName(styles).namespace
         if w not in WORD_NAMESPACES:
             return None
+        parts = {info.filename: package.read(info) for info in infos}
         used = set()
-        for info in infos:
-            if info.filename.endswith(".xml") and types.get(info.filename) not in (STYLES_TYPE, *UNREAD_TYPES):
-                used |= _referenced(package.read(info), w)
+        for name, data in parts.items():  # any XML part, whatever its name: a style may be named from any of them
+            if _is_xml(data) and types.get(name) not in (STYLES_TYPE, *UNREAD_TYPES):
+                used |= _referenced(data, w)
         _keep_only(styles, used, w)
-        lean = etree.tostring(styles, xml_declaration=True, encoding="UTF-8", standalone=True)
+        parts[styles_name] = etree.tostring(styles, xml_declaration=True, encoding="UTF-8", standalone=True)
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
             for info in infos:
-                copy.writestr(_stored(info), lean if info.filename == styles_name else package.read(info))
+                copy.writestr(_stored(info), parts[info.filename])
         return out.getvalue()
+
+
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _is_xml(data: bytes) -> bool:
+    return data.startswith(UTF16_BOMS) or data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
 
 
 def _overrides(content_types: bytes, names: set[str]) -> dict[str, str]:
@@ -78,7 +86,7 @@ def _overrides(content_types: bytes, names: set[str]) -> dict[str, str]:
 
 
 def _referenced(xml: bytes, w: str) -> set[str]:
-    if b"Style" not in xml and b"styleLink" not in xml:  # most parts name no style: skip the parse
+    if not xml.startswith(UTF16_BOMS) and b"Style" not in xml and b"styleLink" not in xml:  # most name none
         return set()
     try:
         root = etree.fromstring(xml, _PARSER)

@@ -8,8 +8,8 @@ referenced anywhere else in the package, and the styles those are based on or li
 HTML (checked by tests/test_preview_docx_styles.py on the sample archive and odd packages).
 
 `lean_package` never fails: a package it does not understand (no or several styles parts, an unknown namespace,
-duplicate entries, broken XML, larger than `MAX_COPY_BYTES` unpacked) is returned unchanged, and mammoth reads
-it as before.
+duplicate entries, a damaged member, broken XML, a DOCTYPE, larger than `MAX_COPY_BYTES` unpacked) is returned
+unchanged, and mammoth reads it as before.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ WORD_NAMESPACES = ("http://schemas.openxmlformats.org/wordprocessingml/2006/main
 REFERENCES = ("pStyle", "rStyle", "tblStyle", "numStyleLink", "styleLink")  # a style named by its id
 CHAINS = ("basedOn", "link", "next")  # a style naming another
 MIN_STYLES_BYTES = 16 * 1024  # a smaller styles part costs little to parse: not worth a copy of the package
-MAX_COPY_BYTES = 64 * 2**20  # unpacked; a larger package is handed to mammoth as it is
+MAX_COPY_BYTES = 16 * 2**20  # unpacked (and packed); a larger package is handed to mammoth as it is
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False)
 
 
@@ -35,8 +35,7 @@ def lean_package(data: bytes) -> bytes:
     """The DOCX `data` with unused styles left out of its styles part, or `data` itself."""
     try:
         return _lean(data) or data
-    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, ValueError, OSError, EOFError,
-            NotImplementedError, RuntimeError):  # zipfile's errors for odd or encrypted members
+    except Exception:  # noqa: BLE001 - any package it cannot read (a damaged member, an odd compression): as it is
         return data
 
 
@@ -53,15 +52,17 @@ def _lean(data: bytes) -> bytes | None:
         (styles_name,) = styles_names
         if package.getinfo(styles_name).file_size < MIN_STYLES_BYTES:
             return None
-        styles = etree.fromstring(package.read(styles_name), _PARSER)
+        parts = {info.filename: package.read(info) for info in infos}
+        if any(_has_doctype(data) for data in parts.values() if _is_xml(data)):
+            return None  # an entity could name a style; mammoth reads such a part its own way
+        styles = etree.fromstring(parts[styles_name], _PARSER)
         w = etree.QName(styles).namespace
         if w not in WORD_NAMESPACES:
             return None
-        parts = {info.filename: package.read(info) for info in infos}
         used = set()
         for name, data in parts.items():  # any XML part, whatever its name: a style may be named from any of them
             if _is_xml(data) and types.get(name) not in (STYLES_TYPE, *UNREAD_TYPES):
-                used |= _referenced(data, w)
+                used |= _referenced(data)
         _keep_only(styles, used, w)
         parts[styles_name] = etree.tostring(styles, xml_declaration=True, encoding="UTF-8", standalone=True)
         out = io.BytesIO()
@@ -78,6 +79,11 @@ def _is_xml(data: bytes) -> bool:
     return data.startswith(UTF16_BOMS) or data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
 
 
+def _has_doctype(data: bytes) -> bool:
+    text = data.decode("utf-16", "ignore").encode() if data.startswith(UTF16_BOMS) else data
+    return b"<!DOCTYPE" in text
+
+
 def _overrides(content_types: bytes, names: set[str]) -> dict[str, str]:
     """Part name -> content type, for the parts the package names one for (the styles part among them)."""
     root = etree.fromstring(content_types, _PARSER)
@@ -85,14 +91,15 @@ def _overrides(content_types: bytes, names: set[str]) -> dict[str, str]:
     return {name: kind for name, kind in parts.items() if name in names}
 
 
-def _referenced(xml: bytes, w: str) -> set[str]:
+def _referenced(xml: bytes) -> set[str]:
     if not xml.startswith(UTF16_BOMS) and b"Style" not in xml and b"styleLink" not in xml:  # most name none
         return set()
     try:
         root = etree.fromstring(xml, _PARSER)
     except etree.XMLSyntaxError:
         raise ValueError("a part is not well-formed XML") from None  # mammoth will say so itself
-    return {el.get(f"{{{w}}}val") for el in root.iter(*(f"{{{w}}}{tag}" for tag in REFERENCES))} - {None}
+    tags = [f"{{{w}}}{tag}" for w in WORD_NAMESPACES for tag in REFERENCES]  # a part may use either namespace
+    return {el.get(f"{{{etree.QName(el).namespace}}}val") for el in root.iter(*tags)} - {None}
 
 
 def _keep_only(styles, used: set[str], w: str) -> None:

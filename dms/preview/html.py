@@ -70,8 +70,11 @@ def render(blob: Path, kind: str, max_bytes: int) -> str:
 def _docx(blob: Path, max_bytes: int) -> tuple[str, bool]:
     import mammoth
 
-    from dms.preview.docx_styles import lean_package  # the styles the text uses: same HTML, a tenth of the time
+    from dms.preview.docx_styles import MAX_COPY_BYTES, lean_package  # the styles the text uses: same HTML, faster
 
+    if blob.stat().st_size > MAX_COPY_BYTES:  # not copied: mammoth reads the members it needs from the file
+        with blob.open("rb") as f:
+            return mammoth.convert_to_html(f).value, False
     return mammoth.convert_to_html(io.BytesIO(lean_package(blob.read_bytes()))).value, False
 
 

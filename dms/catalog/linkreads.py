@@ -57,43 +57,63 @@ def links_touching(catalog: Catalog, nodes: list[str], types: tuple[str, ...] | 
             f"SELECT {LINK_COLS} FROM graph_links l WHERE l.source IN ({marks}){kinds} "
             f"UNION ALL SELECT {LINK_COLS} FROM graph_links l WHERE l.target IN ({marks}){kinds}",
             (*chunk, *(types or ()), *chunk, *(types or ())),
-        )
+        ).fetchall()
         for row in rows:
             found[row[0]] = tuple(row)
     return [found[k] for k in sorted(found)]
 
 
 def link_ends_touching(catalog: Catalog, nodes: list[str]) -> list[tuple[str, str]]:
-    """(source, target) of the derived link rows touching `nodes` (ends not checked; a row touching two of them
-    comes twice): the neighbours a path search needs, without the evidence."""
+    """(source, target) of the derived link rows touching `nodes` whose other end is an entity or a live document
+    (the liveness checked in SQL, one primary-key probe a row; a row touching two of them comes twice): the
+    neighbours a path search needs, without the evidence. The nodes themselves are taken to be nodes."""
     out: list[tuple[str, str]] = []
     for chunk in _chunks(sorted(set(nodes))):
         marks = _marks(len(chunk))
         out += catalog.conn.execute(
-            f"SELECT l.source, l.target FROM graph_links l WHERE l.source IN ({marks}) "
-            f"UNION ALL SELECT l.source, l.target FROM graph_links l WHERE l.target IN ({marks})",
+            f"SELECT l.source, l.target FROM graph_links l WHERE l.source IN ({marks}) AND {_live('l.target')} "
+            f"UNION ALL SELECT l.source, l.target FROM graph_links l WHERE l.target IN ({marks}) "
+            f"AND {_live('l.source')}",
             (*chunk, *chunk),
         ).fetchall()
     return [tuple(r) for r in out]
 
 
+def rows_touching_upto(catalog: Catalog, nodes: list[str], most: int) -> int:
+    """How many derived link rows touch `nodes` (either way, ends not checked), counted up to `most` only:
+    what expanding them would cost a path search, from the indexes alone (a hub of a million rows costs no more
+    than `most` index entries to weigh)."""
+    found = 0
+    for chunk in _chunks(sorted(set(nodes))):
+        if found >= most:
+            break
+        marks = _marks(len(chunk))
+        found += catalog.conn.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM graph_links l WHERE l.source IN ({marks}) "
+            f"UNION ALL SELECT 1 FROM graph_links l WHERE l.target IN ({marks}) LIMIT ?) counted",
+            (*chunk, *chunk, most - found),
+        ).fetchone()[0]
+    return min(found, most)
+
+
 def links_between(catalog: Catalog, a: str, b: str) -> list[tuple]:
-    """The derived link rows from a to b and from b to a, by id (LINK_COLS; ends not checked)."""
-    return [tuple(r) for r in catalog.conn.execute(
-        f"SELECT {LINK_COLS} FROM graph_links l WHERE l.source = ? AND l.target = ? "
-        f"UNION ALL SELECT {LINK_COLS} FROM graph_links l WHERE l.source = ? AND l.target = ? ORDER BY 1",
-        (a, b, b, a),
-    )]
-
-
-def live_ids(catalog: Catalog, ids: list[int]) -> set[int]:
-    """Those of `ids` that are live documents (no facts read)."""
-    found: set[int] = set()
-    for chunk in _chunks(sorted(set(ids))):
-        found.update(r[0] for r in catalog.conn.execute(
-            f"SELECT d.id FROM documents d WHERE d.id IN ({_marks(len(chunk))}) AND d.current_version_id IS NOT NULL "
-            "AND d.retired_at IS NULL AND d.purged_at IS NULL", chunk))
-    return found
+    """The derived link rows from a to b and from b to a, by id (LINK_COLS; ends not checked). Read over the end
+    that is a document (every derived row has one): an entity end may be a hub of thousands of rows, which an
+    index on it alone would walk through (SQLite has no statistics telling which end is the smaller)."""
+    near = a if a.startswith(DOC_PREFIX) else b if b.startswith(DOC_PREFIX) else None
+    if near is None:  # two entities: no derived row joins them, asked all the same
+        return [tuple(r) for r in catalog.conn.execute(
+            f"SELECT {LINK_COLS} FROM graph_links l WHERE l.source = ? AND l.target = ? "
+            f"UNION ALL SELECT {LINK_COLS} FROM graph_links l WHERE l.source = ? AND l.target = ? ORDER BY 1",
+            (a, b, b, a),
+        ).fetchall()]
+    rows = catalog.conn.execute(
+        f"SELECT {LINK_COLS} FROM graph_links l WHERE l.source = ? "
+        f"UNION ALL SELECT {LINK_COLS} FROM graph_links l WHERE l.target = ?",
+        (near, near),
+    ).fetchall()
+    pair = {(a, b), (b, a)}
+    return sorted((tuple(r) for r in rows if (r[1], r[2]) in pair), key=lambda r: r[0])
 
 
 def live_documents(catalog: Catalog, ids: list[int]) -> list[tuple]:
@@ -107,13 +127,13 @@ def live_documents(catalog: Catalog, ids: list[int]) -> list[tuple]:
 
 def all_live_documents(catalog: Catalog) -> list[tuple]:
     """The facts of every live document, by id (whole-graph iteration: export and tests only)."""
-    return [tuple(r) for r in catalog.conn.execute(f"SELECT {DOC_FACTS} {LIVE_DOCS} ORDER BY d.id")]
+    return [tuple(r) for r in catalog.conn.execute(f"SELECT {DOC_FACTS} {LIVE_DOCS} ORDER BY d.id").fetchall()]
 
 
 def documents_numbered(catalog: Catalog, number: str) -> list[tuple]:
     """The facts of the live documents carrying this document number, by id."""
     return [tuple(r) for r in catalog.conn.execute(
-        f"SELECT {DOC_FACTS} {LIVE_DOCS} AND v.number = ? ORDER BY d.id", (number,))]
+        f"SELECT {DOC_FACTS} {LIVE_DOCS} AND v.number = ? ORDER BY d.id", (number,)).fetchall()]
 
 
 def entity_exists(catalog: Catalog, node: str) -> bool:
@@ -139,7 +159,7 @@ def entities_named(catalog: Catalog, prefix: str) -> list[str]:
         "UNION ALL SELECT (SELECT MIN(g.target) FROM graph_links g WHERE g.target > names.t AND g.target < ?) "
         "FROM names WHERE names.t IS NOT NULL) SELECT t FROM names WHERE t IS NOT NULL",
         (prefix, upper, upper),
-    )
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -148,7 +168,7 @@ def all_entities(catalog: Catalog) -> list[str]:
     rows = catalog.conn.execute(
         f"SELECT l.target FROM graph_links l WHERE substr(l.target, 1, 4) <> 'doc:' AND {_live('l.source')} "
         f"UNION SELECT l.source FROM graph_links l WHERE substr(l.source, 1, 4) <> 'doc:' AND {_live('l.target')}"
-    )
+    ).fetchall()
     return sorted(r[0] for r in rows)
 
 
@@ -161,7 +181,7 @@ def live_manual_links(catalog: Catalog) -> list[tuple]:
     """The hand-made links not removed, by id: (id, source, target, type, reason, created_by, created_at).
     Made by people, so few: read whole, once per graph."""
     return [tuple(r) for r in catalog.conn.execute(
-        f"SELECT {MANUAL_COLS} FROM manual_links WHERE removed_at IS NULL ORDER BY id")]
+        f"SELECT {MANUAL_COLS} FROM manual_links WHERE removed_at IS NULL ORDER BY id").fetchall()]
 
 
 def unlinked_documents(catalog: Catalog, cross_types: tuple[str, ...]) -> list[tuple]:
@@ -175,7 +195,7 @@ def unlinked_documents(catalog: Catalog, cross_types: tuple[str, ...]) -> list[t
         f"AND NOT EXISTS (SELECT 1 FROM graph_links l WHERE l.target = {_node_of('d.id')} "
         f"AND l.type IN ({types}) AND {_live('l.source')}) ORDER BY d.id",
         (*cross_types, *cross_types),
-    )]
+    ).fetchall()]
 
 
 def undefined_citations(catalog: Catalog, mention: str, own_number: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -188,7 +208,7 @@ def undefined_citations(catalog: Catalog, mention: str, own_number: tuple[str, .
         "WHERE substr(t.target, 1, 4) <> 'doc:' AND NOT EXISTS (SELECT 1 FROM graph_links o "
         f"WHERE o.target = t.target AND o.type IN ({own}) AND {_live('o.source')})",
         (mention, *own_number),
-    )]
+    ).fetchall()]
     out = []
     for chunk in _chunks(undefined):
         out += catalog.conn.execute(
@@ -206,7 +226,7 @@ def revision_citations(catalog: Catalog, mention: str, supersedes: str) -> list[
         f"AND NOT EXISTS (SELECT 1 FROM graph_links s WHERE s.target = l.source AND s.type = ? "
         f"AND {_live('s.source')})",
         (mention, " Rev ", supersedes),
-    )]
+    ).fetchall()]
 
 
 def unsuperseded_revisions(catalog: Catalog, numbers: list[str], supersedes: str) -> list[tuple]:
@@ -234,7 +254,7 @@ def link_counts(catalog: Catalog, nodes: list[str]) -> dict[str, int]:
             f"GROUP BY l.source UNION ALL SELECT l.target, COUNT(*) FROM graph_links l WHERE l.target IN ({marks}) "
             f"AND {_live('l.source')} GROUP BY l.target",
             (*chunk, *chunk),
-        )
+        ).fetchall()
         for node, n in rows:
             counts[node] += n
     return counts

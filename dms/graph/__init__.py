@@ -60,7 +60,7 @@ def linked_ids(dms: Dms, ref: str, depth: int = 2) -> set[int]:
     g = graph_for(dms)
     root = node_for(dms, g, ref)
     found = {d["id"] for d in trace(g, root, depth=depth, limit=10**9).documents}
-    if g.nodes[root]["kind"] == "document":
+    if root.startswith("doc:") and g.nodes[root]["kind"] == "document":  # not "document:<NUMBER>", an entity
         found.add(g.nodes[root]["id"])
     return found
 

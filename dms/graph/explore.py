@@ -11,6 +11,7 @@ from dms.graph.rowgraph import RowGraph, doc_id_of, document_attrs
 from dms.graph.trace import label, link_between, trace
 
 IDENTIFIER_KINDS_EXCLUDED = ("product", "party", "document")
+WEIGH_AT_MOST = 100_000  # link rows counted to weigh a path search's frontier; past that, a side is dear enough
 
 
 def paths(g: nx.MultiDiGraph, a: str, b: str, most: int = 5) -> dict:
@@ -45,11 +46,12 @@ def shortest_paths(g, a: str, b: str, most: int) -> list[list[str]]:
     more than `most`."""
     if a == b:
         return [[a]]
-    prefetch = g.prefetch_around if isinstance(g, RowGraph) else None  # a frontier's neighbours at once
+    rows = isinstance(g, RowGraph)
+    prefetch = g.prefetch_around if rows else None  # a frontier's neighbours at once
     dist: tuple[dict[str, int], dict[str, int]] = ({a: 0}, {b: 0})
     frontier, reached, meet = [[a], [b]], [0, 0], []
     while frontier[0] and frontier[1] and not meet:
-        side = 0 if len(frontier[0]) <= len(frontier[1]) else 1
+        side = _cheaper_side(g, frontier) if rows else 0 if len(frontier[0]) <= len(frontier[1]) else 1
         if prefetch is not None:
             prefetch(frontier[side])
         seen, other = dist[side], dist[1 - side]
@@ -104,6 +106,18 @@ def shortest_paths(g, a: str, b: str, most: int) -> list[list[str]]:
     return out
 
 
+def _cheaper_side(g: RowGraph, frontier: list[list[str]]) -> int:
+    """The side whose frontier has the fewer link rows to read (a side holding a party or product named in
+    thousands of documents is the dearer, however few its nodes): the second counted only up to the first's
+    count, so a hub is weighed by no more index entries than the cheaper side has. When both are dearer than
+    WEIGH_AT_MOST, the one with the fewer nodes. Either side gives the same paths."""
+    first = g.expansion_cost(frontier[0], WEIGH_AT_MOST)
+    second = g.expansion_cost(frontier[1], first + 1)
+    if first >= WEIGH_AT_MOST and second > first:  # both past counting
+        return 0 if len(frontier[0]) <= len(frontier[1]) else 1
+    return 0 if first <= second else 1
+
+
 def timeline(g: nx.MultiDiGraph, root: str) -> dict:
     """The dated documents tied to a product, change request, party or document, in date order."""
     result = trace(g, root, depth=1, limit=10**9)
@@ -124,7 +138,7 @@ def orphans(g: nx.MultiDiGraph) -> list[dict]:
         return _row_orphans(g)
     out = []
     for node, attrs in g.nodes(data=True):
-        if attrs["kind"] != "document":
+        if attrs["kind"] != "document" or not node.startswith("doc:"):  # not "document:<NUMBER>", an entity
             continue
         kinds = {d["type"] for _, _, d in g.out_edges(node, data=True)} | {
             d["type"] for _, _, d in g.in_edges(node, data=True)}

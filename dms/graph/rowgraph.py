@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from dms.catalog import linkreads
 from dms.graph.derive import LinkRow, manual_edge_data
+from dms.graph.linktypes import DERIVED
 from dms.titles import heading
 
 if TYPE_CHECKING:
@@ -123,6 +124,21 @@ class RowGraph:
         kind, _, label = node.partition(":")
         return {"kind": kind, "label": label}
 
+    def kind_of(self, node: str) -> str:
+        """`g.nodes[node]["kind"]` of a node of the graph, without making its attributes."""
+        return "document" if doc_id_of(node) is not None else node.partition(":")[0]
+
+    def date_of(self, node: str) -> str | None:
+        """`g.nodes[node].get("date")` of a node of the graph, without making its attributes (a trace sorts all
+        it found by date, and shows a page of them)."""
+        doc_id = doc_id_of(node)
+        if doc_id is None:
+            return None
+        found = self._docs.get(doc_id)
+        if type(found) is tuple:
+            return found[5]  # linkreads.DOC_FACTS: id, name, path, title, type, date, ...
+        return self.attrs(node).get("date")
+
     def load_documents(self, ids: Iterable[int]) -> None:
         """Fetch the attributes of these documents at once (those whose facts are not read yet)."""
         todo = [i for i in set(ids) if self._docs.get(i, LIVE) is LIVE]
@@ -165,7 +181,7 @@ class RowGraph:
         (trace walking on from a document: a few index seeks a node instead of all its links)."""
         todo = [n for n in dict.fromkeys(nodes) if n not in self._out and (n, types) not in self._walk]
         if todo:
-            out, inc = self._fetch(todo, tuple(sorted(types)))
+            out, inc = self._fetch(todo, tuple(sorted(types & DERIVED)))
             for n in todo:
                 self._walk[(n, types)] = (out[n], inc[n])
 
@@ -179,7 +195,8 @@ class RowGraph:
         return self._walk[(node, types)]
 
     def _fetch(self, todo: list[str], types: tuple[str, ...] | None) -> tuple[dict, dict]:
-        rows = linkreads.links_touching(self.catalog, todo, types)
+        """`types`: of the derived rows only these (none: no derived row; None: all of them)."""
+        rows = linkreads.links_touching(self.catalog, todo, types) if types is None or types else []
         wanted = set(todo)
         manual = [m for m in self._manual_links() if m[1] in wanted or m[2] in wanted]
         ends = [e for r in rows for e in (r[1], r[2])] + [e for m in manual for e in (m[1], m[2])] + todo
@@ -206,7 +223,8 @@ class RowGraph:
                     out[source].append((target, data))
                 if target in wanted:
                     inc[target].append((source, data))
-        return {n: _grouped(out[n]) for n in todo}, {n: _grouped(inc[n]) for n in todo}
+        return ({n: _grouped(e) if len(e) > 1 else e for n, e in out.items()},
+                {n: _grouped(e) if len(e) > 1 else e for n, e in inc.items()})
 
     def _live_end(self, node: str) -> bool:
         doc_id = doc_id_of(node)
@@ -261,37 +279,33 @@ class RowGraph:
 
     def prefetch_around(self, nodes: Iterable[str]) -> None:
         """Fetch the nodes one link from each of these, either way, without the links themselves (a path search's
-        frontier: the two ends of each row and which documents are live)."""
+        frontier: the two ends of each row whose other end is live, checked in the catalog). The nodes themselves
+        are nodes of the graph (a search's ends, or reached through a live row)."""
         todo = [n for n in dict.fromkeys(nodes) if n not in self._near and n not in self._out]
         if not todo:
             return
         wanted = set(todo)
-        pairs = linkreads.link_ends_touching(self.catalog, todo)
-        manual = [(m[1], m[2]) for m in self._manual_links() if m[1] in wanted or m[2] in wanted]
-        unknown = {i for i in map(doc_id_of, (e for pair in pairs + manual for e in pair)) if i is not None}
-        unknown -= self._docs.keys()
-        if unknown:
-            alive = linkreads.live_ids(self.catalog, list(unknown))
-            for i in unknown:
-                self._docs[i] = LIVE if i in alive else None
         near: dict[str, dict[str, None]] = {n: {} for n in todo}
-        for source, target in pairs:
-            if self._live_end(source) and self._live_end(target):
-                for end in (source, target):
-                    if doc_id_of(end) is None:
-                        self._entities[end] = True
-                if source in wanted:
-                    near[source][target] = None
-                if target in wanted:
-                    near[target][source] = None
-        for source, target in manual:
-            if source in self and target in self:
+        for source, target in linkreads.link_ends_touching(self.catalog, todo):
+            if source in wanted:
+                near[source][target] = None
+            if target in wanted:
+                near[target][source] = None
+        for link in self._manual_links():
+            source, target = link[1], link[2]
+            if (source in wanted or target in wanted) and source in self and target in self:
                 if source in wanted:
                     near[source][target] = None
                 if target in wanted:
                     near[target][source] = None
         for n in todo:
             self._near[n] = [m for m in near[n] if m != n]
+
+    def expansion_cost(self, nodes: list[str], most: int) -> int:
+        """About how many rows fetching the neighbours of these nodes would read (0 for those fetched), counted
+        up to `most`: which side of a path search is the cheaper to take one depth further."""
+        todo = [n for n in nodes if n not in self._near and n not in self._out]
+        return linkreads.rows_touching_upto(self.catalog, todo, most) if todo and most > 0 else 0
 
     def around(self, node: str) -> list[str]:
         """The nodes one link from node, either way (itself aside)."""

@@ -91,10 +91,18 @@ def _keep(best: dict[str, Link], other: str, link: Link) -> None:
 def trace(g: nx.MultiDiGraph, root: str, depth: int = 2, limit: int = DEFAULT_LIMIT, offset: int = 0) -> TraceResult:
     if root not in g:
         raise NotFound(f"{root} is not in the graph")
-    expandable = {root} | (set(entities_of(g, root)) if g.nodes[root]["kind"] == "document" else set())
+    kind = getattr(g, "kind_of", None) or (lambda n: g.nodes[n]["kind"])  # a RowGraph's makes no attributes
+    date = getattr(g, "date_of", None) or (lambda n: g.nodes[n].get("date"))
+
+    def is_doc(n: str) -> bool:  # doc:<id>; the entity of a number of no family, "document:<NUMBER>", is not one
+        return n.startswith("doc:") and kind(n) == "document"
+
+    expandable = {root} | (set(entities_of(g, root)) if is_doc(root) else set())
     via: dict[str, list[Link]] = {n: [] for n in expandable}
     level: dict[str, int] = {n: 0 for n in expandable}
-    frontier = list(expandable)  # depth by depth: the order a FIFO queue would take them in
+    # depth by depth: the order a FIFO queue would take them in, the root first, then its own number (a set's
+    # order would change with the hash seed, and with it which of two equally near links a chain shows)
+    frontier = [root, *sorted(expandable - {root})]
     rows = hasattr(g, "prefetch_walked")  # a RowGraph fetches a whole frontier's links at once
     for here in range(depth):
         if not frontier:
@@ -104,18 +112,20 @@ def trace(g: nx.MultiDiGraph, root: str, depth: int = 2, limit: int = DEFAULT_LI
             g.prefetch_walked([n for n in frontier if n not in expandable], WALKED)
         ahead = []
         for node in frontier:
-            is_document = g.nodes[node]["kind"] == "document"
+            is_document = is_doc(node)
             if rows and node not in expandable:
                 # onward from a document only walked and hand-made links count, and every derived link between two
                 # documents is a walked type: those alone give the same chains, a few index seeks a document
-                near = _best_links(node, *g.walked_edges(node, WALKED))
+                out, inc = g.walked_edges(node, WALKED)
+                if not out and not inc:
+                    continue  # most documents: no revision, copy, reply or attachment
+                near = _best_links(node, out, inc)
             else:
                 near = _neighbours(g, node)
             for other, link in near:
                 if other in level:
                     continue
-                other_is_document = g.nodes[other]["kind"] == "document"
-                if not other_is_document:
+                if not is_doc(other):
                     continue  # entities are reached only as the root
                 if is_document and not link.manual and node not in expandable and link.type not in WALKED:
                     continue
@@ -123,8 +133,8 @@ def trace(g: nx.MultiDiGraph, root: str, depth: int = 2, limit: int = DEFAULT_LI
                 via[other] = via[node] + [link]
                 ahead.append(other)
         frontier = ahead
-    found = [n for n in level if g.nodes[n]["kind"] == "document" and n != root]
-    found.sort(key=lambda n: (level[n], g.nodes[n].get("date") or "", n))
+    found = [n for n in level if is_doc(n) and n != root]
+    found.sort(key=lambda n: (level[n], date(n) or "", n))
     page = found[offset : offset + limit]
     documents = []
     for n in page:

@@ -99,6 +99,13 @@ class Cursor:
 
     def __init__(self, cursor):
         self._cur = cursor
+        self._returns: bool | None = None  # whether the statement returns rows, read once
+
+    @property
+    def _rows(self) -> bool:
+        if self._returns is None:  # psycopg builds the column list anew at each `description`: not at each row
+            self._returns = self._cur.description is not None
+        return self._returns
 
     @property
     def rowcount(self) -> int:
@@ -113,13 +120,13 @@ class Cursor:
         raise CatalogError("lastrowid is not portable: write INSERT … RETURNING id")
 
     def fetchone(self):
-        return self._fetch(self._cur.fetchone) if self._cur.description is not None else None
+        return self._fetch(self._cur.fetchone) if self._rows else None
 
     def fetchall(self):
-        return self._fetch(self._cur.fetchall) if self._cur.description is not None else []
+        return self._fetch(self._cur.fetchall) if self._rows else []
 
     def fetchmany(self, size: int = 1):
-        return self._fetch(lambda: self._cur.fetchmany(size)) if self._cur.description is not None else []
+        return self._fetch(lambda: self._cur.fetchmany(size)) if self._rows else []
 
     def __iter__(self):
         return self

@@ -14,10 +14,11 @@ from dms.app import Dms
 from dms.catalog import datesettle
 from dms.config import load_settings
 from dms.errors import ConfigError
-from dms.ingest.dates import SCAN_CHARS, DateFinding, find_date, unknown_languages
+from dms.ingest.dates import SCAN_CHARS, DateFinding, find_date
 from dms.ingest.pipeline import ingest
 from dms.ingest.settle import settle_dates
 from dms.rules import load_rules
+from dms.rules.languages import unknown_languages
 
 RULES = load_rules()  # the built-in rules: order DMY, languages en and de
 MDY = dataclasses.replace(RULES, date_order="MDY")

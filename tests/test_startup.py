@@ -29,7 +29,8 @@ NEVER = (
     "cryptography", "sqlalchemy", "alembic", "psycopg", "psycopg_pool", "dms.catalog.pgdriver",
     "pytesseract", "pypdf", "pypdfium2", "PIL", "fpdf", "docx", "openpyxl", "pptx", "mammoth", "extract_msg",
     "odf", "striprtf", "icalendar", "dateparser", "watchdog", "sklearn", "tantivy",
-    "dms.web", "dms.ocr", "dms.ingest.extractors", "dms.ingest.pipeline", "dms.ingest.worker", "dms.learn",
+    "dms.web", "dms.ocr", "dms.ingest.extractors", "dms.ingest.pipeline", "dms.ingest.worker", "dms.ingest.dates",
+    "dms.learn",
     "dms.samplegen", "dms.bundles", "dms.plans", "dms.supply", "dms.followup", "dms.index.tantivy_backend",
 )
 # The commands of dms/cli modules other than the root are loaded when used (dms.cli.registry): none but the

@@ -81,7 +81,7 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 
 
 @lru_cache(maxsize=16)
-def _month_names(languages: tuple[str, ...]) -> dict[str, int]:
+def month_names(languages: tuple[str, ...]) -> dict[str, int]:
     """Month names and abbreviations ("märz", "mar", "sept") -> month, from dateparser's locale data; where two
     languages spell different months alike, the first language listed in the rules wins."""
     from dateparser.languages.loader import default_loader
@@ -102,34 +102,13 @@ def _month_names(languages: tuple[str, ...]) -> dict[str, int]:
 @lru_cache(maxsize=16)
 def _word_patterns(languages: tuple[str, ...]) -> tuple[re.Pattern, ...]:
     """Day-month-year and month-day-year, with the month names of the rules' languages."""
-    names = sorted(_month_names(languages), key=len, reverse=True)
+    names = sorted(month_names(languages), key=len, reverse=True)
     month = "(?P<m>" + "|".join(re.escape(n) for n in names) + r")(?![^\W\d_])\.?"
     day, year = rf"(?P<d>\d{{1,2}}){_ORDINAL}", r"(?P<y>\d{4})(?!\d)"
     return (
         re.compile(rf"(?<![\w.]){day}\.?[\s/-]*(?:of\s+)?{month},?[\s/-]+{year}", re.I),
         re.compile(rf"(?<![^\W\d_]){month}[\s-]+{day},?[\s,-]+{year}", re.I),
     )
-
-
-def unknown_languages(languages: tuple[str, ...]) -> list[str]:
-    """The language codes dateparser does not know (for checking a rules file when it is read). Every command
-    reads the rules, and importing dateparser costs more than a search: so this looks for the language's locale
-    data file (dateparser/data/date_translation_data/<code>.py, one per language it knows) without importing it,
-    and asks dateparser itself only where its files cannot be seen (e.g. installed as a zip)."""
-    from importlib.util import find_spec  # finds the package without running it
-    from pathlib import Path
-
-    spec = find_spec("dateparser")
-    places = [Path(p) / "data" / "date_translation_data" for p in (spec and spec.submodule_search_locations or ())]
-    if places and places[0].is_dir():
-        return [lang for lang in languages if not (places[0] / f"{lang}.py").is_file()]
-    unknown = []
-    for lang in languages:
-        try:
-            _month_names((lang,))
-        except ConfigError:
-            unknown.append(lang)
-    return unknown
 
 
 def _candidates(text: str, languages: tuple[str, ...]) -> list[_Candidate]:
@@ -202,7 +181,7 @@ def _read(c: _Candidate, rules: Rules, proofs: dict[str, set[str]]) -> _Reading 
         value = _iso_of(c.year, c.first, c.second)
         return _Reading(value) if value else None
     if c.kind == "words":
-        value = _iso_of(c.year, _month_names(rules.date_languages).get(c.sep.rstrip(".").lower()), c.first)
+        value = _iso_of(c.year, month_names(rules.date_languages).get(c.sep.rstrip(".").lower()), c.first)
         return _Reading(value) if value else None
     if c.sep == "." or c.first == c.second or c.first > 12 or c.second > 12:  # one reading only
         if c.sep == ".":  # day first wherever dots are written; 03.25.2024 can only be month first

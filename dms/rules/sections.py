@@ -71,7 +71,7 @@ def read_sections(data: dict, source: str, *, families: tuple[str, ...], schemes
     if bad:
         raise ConfigError(f"{source}: [dates] languages: {', '.join(bad)} is not a language code like en or de")
 
-    from dms.ingest.dates import unknown_languages
+    from dms.rules.languages import unknown_languages  # no dateparser, no dms.ingest: every command reads rules
 
     unknown = unknown_languages(languages)
     if unknown:

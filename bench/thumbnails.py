@@ -95,7 +95,8 @@ def thumbs_per_second(corpus: Path, root: Path) -> tuple[float, float]:
     """(thumbnails/s, CPU ms each) of one worker: the call the ingest worker makes, into an empty cache."""
     import hashlib
 
-    from dms.preview.task import PreviewSpec, at_ingest
+    from dms.preview.spec import PreviewSpec
+    from dms.preview.task import at_ingest
 
     spec = PreviewSpec(root=root, max_pages=50, max_pixels=4_000_000, html_max_bytes=2 << 20, tesseract=None)
     files = sorted(corpus.glob("*.pdf"))

@@ -182,7 +182,7 @@ class Watcher:
         present = [p for p in paths if os.path.lexists(p)]
         if not present:
             return
-        report = ingest(self.dms, present, within=self.trees)  # judged as files met in the watched folders
+        report = ingest(self.dms, present, within=self.trees, lasting=True)  # files met in the watched folders
         after = catalog.known_files()
         outcomes = []
         for path in map(to_text, present):

@@ -34,6 +34,7 @@ def test_the_core_a_small_ingest_preloads_holds_no_parser_library():
     assert loaded.stdout.strip() == "[]"
     assert pool_preload(PRELOAD_ALL_FROM - 1) == pool.CORE
     assert pool_preload(PRELOAD_ALL_FROM) == pool.PRELOAD
+    assert pool_preload(1, lasting=True) == pool.PRELOAD  # a server or a watch: its fork server serves every run
     assert set(extractors.NAMES) <= set(pool.PRELOAD)
 
 

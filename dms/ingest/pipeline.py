@@ -94,7 +94,7 @@ class _Run:
         self.fine: list[str] = []  # paths read (or unchanged) in this run: any lasting problem of theirs is over
         self.met: set[str] = set()  # paths with a problem in this run
         self.recorded: set[int] = set()  # documents given a version in this run, for the steps after it
-        from dms.preview.task import spec_for
+        from dms.preview.spec import spec_for
 
         # made in the workers; not in this process (InlinePool): the web server's preview queue makes those
         self.preview = spec_for(dms.settings) if dms.settings.thumbnails and not isinstance(pool, InlinePool) else None
@@ -277,9 +277,11 @@ def _ocr(dms: Dms, pool: ExtractPool, report: IngestReport, by: str) -> dict | N
 PRELOAD_ALL_FROM = 24  # files: from this many, the workers' fork server imports every parser once, up front
 
 
-def pool_preload(files: int) -> list[str]:
-    """What the workers' fork server imports before the first worker starts (dms.ingest.pool)."""
-    return extract_pool.PRELOAD if files >= PRELOAD_ALL_FROM else extract_pool.CORE
+def pool_preload(files: int, lasting: bool = False) -> list[str]:
+    """What the workers' fork server imports before the first worker starts (dms.ingest.pool). The fork server
+    is one per process and keeps what its first pool asked for: a process that lasts (a server, a watch) has
+    every parser preloaded, a one-off `dms ingest` of a few files only the core."""
+    return extract_pool.PRELOAD if lasting or files >= PRELOAD_ALL_FROM else extract_pool.CORE
 
 
 @one_writer  # one ingest at a time per archive, across processes (dms.locks)
@@ -292,12 +294,14 @@ def ingest(
     follow_symlinks: bool | None = None,
     within: Iterable[str | Path] | None = None,
     ocr_now: bool = True,
+    lasting: bool = False,
 ) -> IngestReport:
     """Ingest files. `inline=True` extracts in this process, without time limits: only for files dms wrote.
     `by` is who the audit log names (default: the settings' user). `follow_symlinks` (default: the setting
     DMS_FOLLOW_SYMLINKS) follows symbolic links out of the trees given; `within`: the paths are files met in
     these watched folders, not trees a person named (see dms.ingest.scan). `ocr_now=False` leaves scanned
-    pages waiting for the web server's OCR queue (dms.ocr.queue) instead of reading them at the end."""
+    pages waiting for the web server's OCR queue (dms.ocr.queue) instead of reading them at the end. `lasting`:
+    this process goes on after the run (dms serve, dms watch), so its workers preload every parser (pool_preload)."""
     by = by or dms.settings.user
     started = time.monotonic()
     found = scan(paths, dms.settings.follow_symlinks if follow_symlinks is None else follow_symlinks, within)
@@ -310,7 +314,7 @@ def ingest(
     settings = dms.settings
     pool_context = InlinePool(dms.rules) if inline else ExtractPool(
         settings.workers, dms.rules, settings.extract_timeout, settings.worker_memory_mb,
-        preload=pool_preload(len(files)))
+        preload=pool_preload(len(files), lasting))
     with pool_context as pool:
         run = _Run(dms, report, pool, len(files), on_progress, by)
         try:

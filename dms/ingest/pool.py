@@ -46,7 +46,8 @@ CHUNK_CHARS = 1_000_000  # a long text travels from a worker in messages of abou
 # libraries it imports at the top, OCR and previews: about 0.7 s of CPU, paid once instead of in each worker, so
 # a large ingest preloads them; a run of a few files starts sooner with CORE, each worker importing only the
 # parsers of the files it meets (dms.ingest.extractors.load). The fork server is one per process and lives as long
-# as it does: the first pool of a process (a server's first upload, a watch's first scan) decides what it preloads.
+# as it does: the first pool of a process decides what it preloads (dms.ingest.pipeline.pool_preload: a server or
+# a watch asks for everything).
 CORE = ["dms.ingest.pool", "dms.ingest.worker", "dateparser.languages.loader"]
 PRELOAD = [*CORE, *extractors.NAMES, "dms.ocr.task", "dms.preview.task"]
 

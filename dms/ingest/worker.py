@@ -25,7 +25,7 @@ class Task:
     size: int
     max_bytes: int
     max_text_chars: int = 20_000_000  # DMS_MAX_TEXT_MB: text kept per document, the rest cut here
-    preview: object = None  # a dms.preview.task.PreviewSpec: make its previews too (None: DMS_THUMBNAILS=0)
+    preview: object = None  # a dms.preview.spec.PreviewSpec: make its previews too (None: DMS_THUMBNAILS=0)
     engine: str | None = None  # analyse the text here for this search engine (dms.index.engines: Engine.analysis)
 
     def run(self, rules: Rules) -> Extraction:
@@ -60,7 +60,13 @@ def extract(task: Task, rules: Rules) -> Extraction:
     if detected.kind == "ooxml-encrypted":
         return Extraction("failed", kind=detected.kind, problems=(Problem(
             "encrypted", "Office file is password-protected: its text cannot be read without the password"),))
-    extractor = extractor_for(detected.kind)
+    try:
+        extractor = extractor_for(detected.kind)  # imports the reader of this kind on first use
+    except (ImportError, MemoryError, OSError) as exc:  # OSError: a shared library that cannot be mapped
+        return Extraction("failed", kind=detected.kind, problems=(Problem(
+            "limit", f"the reader of {NAMES.get(detected.kind, detected.kind)} files could not be loaded "
+                     f"({type(exc).__name__}: {exc}); the file is stored, try again with more memory "
+                     "(DMS_WORKER_MEMORY_MB)"),))
     if detected.mislabelled:
         severity = "warning" if extractor else "error"
         suffix = "; read as such" if extractor else ""
@@ -96,10 +102,16 @@ def extract(task: Task, rules: Rules) -> Extraction:
     if task.engine is not None and done.pages:  # the writer's analysis, made here on a core of its own
         done = replace(done, terms=_analysis(task.engine, done.pages))
     if task.preview is not None:  # thumbnail, scan pages, HTML render; never fails the file (dms.preview)
-        from dms.preview.task import at_ingest  # preloaded by a large ingest's fork server (dms.ingest.pool)
-
-        at_ingest(task.preview, task.blob, detected.kind, task.blob.name)
+        _previews(task, detected.kind)
     return done
+
+
+def _previews(task: Task, kind: str) -> None:
+    try:
+        from dms.preview.task import at_ingest  # preloaded by a large ingest's fork server (dms.ingest.pool)
+    except (ImportError, MemoryError, OSError):
+        return  # the renderers cannot be loaded here: the web server's preview queue makes them when asked for
+    at_ingest(task.preview, task.blob, kind, task.blob.name)
 
 
 def _analysis(engine: str, pages: tuple[str, ...]):

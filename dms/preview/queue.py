@@ -14,7 +14,8 @@ import threading
 from collections import deque
 from pathlib import Path
 
-from dms.preview.task import PreviewSpec, PreviewTask
+from dms.preview.spec import PreviewSpec
+from dms.preview.task import PreviewTask
 
 log = logging.getLogger("dms.preview")
 

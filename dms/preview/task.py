@@ -12,31 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dms.preview import html, images, words
-from dms.preview.cache import PreviewDir, preview_dir, root_of
+from dms.preview.cache import PreviewDir, preview_dir
 from dms.preview.images import PreviewFailed
+from dms.preview.spec import PreviewSpec
 
 WORDS_TIMEOUT = 60.0  # seconds Tesseract may spend finding the words of one page
-
-
-@dataclass(frozen=True, slots=True)
-class PreviewSpec:
-    """The bounds and places a worker needs: passed in, as workers read no settings."""
-
-    root: Path
-    max_pages: int
-    max_pixels: int
-    html_max_bytes: int
-    tesseract: str | None  # the program, for word boxes of scanned pages; None when not installed
-    languages: str = "eng"
-
-
-def spec_for(settings) -> PreviewSpec:
-    from dms.ocr.engine import find
-
-    return PreviewSpec(root=root_of(settings.home), max_pages=settings.preview_max_pages,
-                       max_pixels=int(settings.preview_max_megapixels * 1e6),
-                       html_max_bytes=int(settings.preview_html_max_mb * 2**20),
-                       tesseract=find(settings.tesseract), languages=settings.ocr_languages)
 
 
 def makes_previews(kind: str | None) -> bool:

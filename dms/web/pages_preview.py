@@ -21,7 +21,8 @@ from dms.preview import cache, words
 from dms.preview.html import HTML_KINDS, sanitise
 from dms.preview.images import RENDERED_KINDS
 from dms.preview.queue import PreviewQueue
-from dms.preview.task import makes_previews, spec_for
+from dms.preview.spec import spec_for
+from dms.preview.task import makes_previews
 from dms.web.render import render
 from dms.web.security import Caller, caller
 

@@ -74,7 +74,7 @@ def ingest_saved(state: WebState, written: list[tuple[str, Path]], by: str) -> d
 
     archive = state.dms()
     with state.write_lock:  # scanned pages are not read here: they wait for the OCR queue (dms.ocr.queue)
-        report = ingest(archive, [str(path) for _, path in written], by=by, ocr_now=False)  # links too
+        report = ingest(archive, [str(path) for _, path in written], by=by, ocr_now=False, lasting=True)
     files = []
     for sent, path in written:
         doc = archive.catalog.document_at_path(str(path))

@@ -64,9 +64,9 @@ def extract(task: Task, rules: Rules) -> Extraction:
         extractor = extractor_for(detected.kind)  # imports the reader of this kind on first use
     except (ImportError, MemoryError, OSError) as exc:  # OSError: a shared library that cannot be mapped
         return Extraction("failed", kind=detected.kind, problems=(Problem(
-            "limit", f"the reader of {NAMES.get(detected.kind, detected.kind)} files could not be loaded "
-                     f"({type(exc).__name__}: {exc}); the file is stored, try again with more memory "
-                     "(DMS_WORKER_MEMORY_MB)"),))
+            "limit", f"the {detected.kind} reader could not be loaded in the extraction worker "
+                     f"({type(exc).__name__}: {exc}): DMS_WORKER_MEMORY_MB may be too small for its library, or the "
+                     "library is missing; the original is stored"),))
     if detected.mislabelled:
         severity = "warning" if extractor else "error"
         suffix = "; read as such" if extractor else ""

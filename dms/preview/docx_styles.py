@@ -53,16 +53,16 @@ def _lean(data: bytes) -> bytes | None:
         if package.getinfo(styles_name).file_size < MIN_STYLES_BYTES:
             return None
         parts = {info.filename: package.read(info) for info in infos}
-        if any(_has_doctype(data) for data in parts.values() if _is_xml(data)):
+        if any(_has_doctype(body) for body in parts.values() if _is_xml(body)):
             return None  # an entity could name a style; mammoth reads such a part its own way
         styles = etree.fromstring(parts[styles_name], _PARSER)
         w = etree.QName(styles).namespace
         if w not in WORD_NAMESPACES:
             return None
         used = set()
-        for name, data in parts.items():  # any XML part, whatever its name: a style may be named from any of them
-            if _is_xml(data) and types.get(name) not in (STYLES_TYPE, *UNREAD_TYPES):
-                used |= _referenced(data)
+        for name, body in parts.items():  # any XML part, whatever its name: a style may be named from any of them
+            if _is_xml(body) and types.get(name) not in (STYLES_TYPE, *UNREAD_TYPES):
+                used |= _referenced(body)
         _keep_only(styles, used, w)
         parts[styles_name] = etree.tostring(styles, xml_declaration=True, encoding="UTF-8", standalone=True)
         out = io.BytesIO()

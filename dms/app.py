@@ -38,6 +38,7 @@ class Dms:
         self.matcher = IdentifierMatcher(self.rules)
         self.catalog: Catalog = open_catalog(settings.catalog_location)
         self._backend: SearchBackend | None = None
+        self.links_busy_at: float | None = None  # when a question last found another writer holding the links
         try:
             audit.configure(self.catalog, settings.audit_key_file, settings.home)
             self.store = Store(settings.store_dir)

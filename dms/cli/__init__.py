@@ -48,6 +48,19 @@ class DmsGroup(LazyGroup):
     """Turns library errors into a message and the exit code of their class."""
 
     def invoke(self, ctx):
+        from dms.graph import BEHIND_NOTE
+
+        note: dict = {}
+        token = BEHIND_NOTE.set(note)  # marked by graph_for, wherever the command asks for links
+        try:
+            return self._invoke(ctx)
+        finally:
+            BEHIND_NOTE.reset(token)
+            if note.get("behind"):
+                click.echo("note: another process is writing the catalog (an ingest?): links from its latest changes "
+                           "may be missing; ask again when it is done", err=True)
+
+    def _invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except errors.DmsError as exc:

@@ -10,6 +10,8 @@ named): the command line reads the link types for its help without loading the g
 
 from __future__ import annotations
 
+import time
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from dms.errors import NotFound
@@ -34,6 +36,11 @@ def __getattr__(name: str):
 
 
 QUESTION_WAIT = 1.0  # seconds a question waits for a writer's lock to bring the links up to date, then answers
+BUSY_MEMORY = 5.0  # seconds after a question found the writer busy during which the next one does not wait again
+# A request's (or a command's) note of links read while behind: set to a dict by the web's response guard before
+# a request; graph_for marks it, however deep in library code it is called (the dict is shared with the threads
+# a request runs in, as context variables are copied into them).
+BEHIND_NOTE: ContextVar[dict | None] = ContextVar("links_behind_note", default=None)
 
 
 def graph_for(dms: Dms, progress=None) -> RowGraph:
@@ -45,11 +52,16 @@ def graph_for(dms: Dms, progress=None) -> RowGraph:
     from dms.graph.rowgraph import RowGraph
     from dms.graph.sync import sync
 
+    busy_lately = dms.links_busy_at is not None and time.monotonic() - dms.links_busy_at < BUSY_MEMORY
     try:
-        sync(dms, progress, wait=QUESTION_WAIT)
+        sync(dms, progress, wait=0.0 if busy_lately else QUESTION_WAIT)  # one wait per page, not one per call
         behind = False
     except CatalogBusy:
         behind = True
+        dms.links_busy_at = time.monotonic()
+        note = BEHIND_NOTE.get()
+        if note is not None:
+            note["behind"] = True
     g = RowGraph(dms.catalog, dms.matcher)
     g.behind = behind
     return g

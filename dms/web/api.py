@@ -16,7 +16,7 @@ from dms import changes
 from dms.changes.rules import STEPS
 from dms.changes.views import catalogue, describe, with_actions
 from dms.documents import resolve, revisions, show
-from dms.graph import links, node_for, trace
+from dms.graph import graph_for, links, node_for, trace
 from dms.graph.explore import paths, timeline
 from dms.graph.manual import add_link, remove_link
 from dms.search import search as search_archive
@@ -25,7 +25,6 @@ from dms.web import uploads
 from dms.web.graphview import elements
 from dms.web.pages_docs import original
 from dms.web.pages_graph import bounded
-from dms.web.render import graph_of
 from dms.web.security import Caller, caller
 
 router = APIRouter(tags=["dms"])
@@ -103,7 +102,7 @@ def problems(request: Request, all: bool = False, who: Caller = caller()):
 @router.get("/links/{ref}", summary="Incoming and outgoing links of a document or identifier, with evidence")
 def links_of(request: Request, ref: str, who: Caller = caller()):
     archive = _archive(request)
-    g = graph_of(request, archive)
+    g = graph_for(archive)
     return links(g, node_for(archive, g, ref))
 
 
@@ -117,7 +116,7 @@ class NewLink(BaseModel):
 @router.post("/links", summary="Add a link by hand, with a reason (coordinator)", status_code=201)
 def link_add(request: Request, body: NewLink, who: Caller = caller("coordinator")):
     archive = _archive(request)
-    g = graph_of(request, archive)
+    g = graph_for(archive)
     source, target = node_for(archive, g, body.source), node_for(archive, g, body.target)
     link_id = add_link(archive, source, target, body.type, body.reason, by=who.name)
     return {"id": link_id, "from": source, "to": target, "type": body.type, "by": who.name}
@@ -135,7 +134,7 @@ def trace_of(request: Request, ref: str, depth: int = 2, limit: int = 50, page: 
     from dms.asof import trace_as_of
 
     archive = _archive(request)
-    g = graph_of(request, archive)
+    g = graph_for(archive)
     root, depth, limit = node_for(archive, g, ref), bounded("depth", depth, 1, 4), bounded("limit", limit, 1, 500)
     offset = (max(page, 1) - 1) * limit
     found = trace_as_of(archive, g, root, as_of, depth, limit, offset) if as_of else trace(
@@ -146,21 +145,21 @@ def trace_of(request: Request, ref: str, depth: int = 2, limit: int = 50, page: 
 @router.get("/path", summary="The shortest explained chains of links between a and b")
 def path(request: Request, a: str, b: str, who: Caller = caller()):
     archive = _archive(request)
-    g = graph_of(request, archive)
+    g = graph_for(archive)
     return paths(g, node_for(archive, g, a), node_for(archive, g, b))
 
 
 @router.get("/timeline/{ref}", summary="Dated documents of a product, change request, party or document")
 def timeline_of(request: Request, ref: str, who: Caller = caller()):
     archive = _archive(request)
-    g = graph_of(request, archive)
+    g = graph_for(archive)
     return timeline(g, node_for(archive, g, ref))
 
 
 @router.get("/graph/{ref}", summary="The neighbourhood of ref as Cytoscape elements")
 def graph_around(request: Request, ref: str, radius: int = 1, who: Caller = caller()):
     archive = _archive(request)
-    g = graph_of(request, archive)
+    g = graph_for(archive)
     return elements(g, node_for(archive, g, ref), radius=bounded("radius", radius, 1, 3))
 
 

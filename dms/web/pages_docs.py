@@ -11,14 +11,14 @@ from dms import audit, records
 from dms.app import Dms
 from dms.documents import revisions, show
 from dms.errors import NotFound
-from dms.graph import links, node_for
+from dms.graph import graph_for, links, node_for
 from dms.graph.build import doc_node
 from dms.graph.manual import TYPES, add_link, remove_link
 from dms.index import highlight_pages, hit_keys
 from dms.textview import hit_pages
 from dms.textview import view as text_view
 from dms.web.graphview import elements
-from dms.web.render import graph_of, render
+from dms.web.render import render
 from dms.web.security import Caller, caller
 
 router = APIRouter(include_in_schema=False)
@@ -29,7 +29,7 @@ def document_view(request: Request, archive: Dms, doc_id: int, query: str = "", 
     """Everything the document page shows (the API gives the same pieces separately); of the text, one view
     from `page` and `offset` (DMS_PAGE_TEXT_MAX_CHARS), its hits marked."""
     data = show(archive, str(doc_id), text=False)
-    g = graph_of(request, archive)
+    g = graph_for(archive)
     node = doc_node(data["id"])
     version_id = archive.catalog.document(data["id"]).version.id
     text = text_view(archive, version_id, page, offset)
@@ -81,7 +81,7 @@ def download(request: Request, doc_id: int, version: int | None = None, who: Cal
 def link_add(request: Request, doc_id: int, target: str = Form(""), type: str = Form(""), reason: str = Form(""),
              direction: str = Form("out"), who: Caller = caller("coordinator")):
     archive = request.app.state.web.dms()
-    g = graph_of(request, archive)
+    g = graph_for(archive)
     here, there = doc_node(archive.catalog.document(doc_id).id), node_for(archive, g, target)
     source, dest = (here, there) if direction == "out" else (there, here)
     add_link(archive, source, dest, type, reason, by=who.name)

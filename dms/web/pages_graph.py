@@ -11,13 +11,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from dms.errors import UsageError
-from dms.graph import node_for, trace
+from dms.graph import graph_for, node_for, trace
 from dms.graph.explore import paths, timeline
 from dms.graph.export import write
 from dms.graph.trace import label
 from dms.web.graphview import elements
 from dms.web.pages_products import plans_of
-from dms.web.render import graph_of, render
+from dms.web.render import render
 from dms.web.security import Caller, caller
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +38,7 @@ def trace_page(request: Request, ref: str = "", depth: int = 2, page: int = 1, l
     result, name_of = None, str
     if ref.strip():
         archive = request.app.state.web.dms()
-        g = graph_of(request, archive)
+        g = graph_for(archive)
         bounded("depth", depth, 1, 4)
         bounded("limit", limit, 1, 500)
         root, offset = node_for(archive, g, ref), (max(page, 1) - 1) * limit
@@ -54,7 +54,7 @@ def graph_page(request: Request, ref: str = "", radius: int = 1, who: Caller = c
     view, root = None, None
     if ref.strip():
         archive = request.app.state.web.dms()
-        g = graph_of(request, archive)
+        g = graph_for(archive)
         root = node_for(archive, g, ref)
         view = elements(g, root, radius=bounded("radius", radius, 1, 3))
     return render(request, "graph.html", ref=ref, radius=radius, graph=view, root=root)
@@ -66,7 +66,7 @@ def graph_export(request: Request, ref: str = "", radius: int = 1, format: str =
     if format not in ("graphml", "json"):
         raise UsageError("format is graphml or json")
     archive = request.app.state.web.dms()
-    g = graph_of(request, archive)
+    g = graph_for(archive)
     root = node_for(archive, g, ref) if ref.strip() else None
     fd, tmp = tempfile.mkstemp(suffix="." + format)
     os.close(fd)
@@ -86,7 +86,7 @@ def path_page(request: Request, a: str = "", b: str = "", who: Caller = caller()
     result = None
     if a.strip() and b.strip():
         archive = request.app.state.web.dms()
-        g = graph_of(request, archive)
+        g = graph_for(archive)
         result = paths(g, node_for(archive, g, a), node_for(archive, g, b))
     return render(request, "path.html", a=a, b=b, result=result)
 
@@ -94,7 +94,7 @@ def path_page(request: Request, a: str = "", b: str = "", who: Caller = caller()
 @router.get("/products/{code}")
 def product_page(request: Request, code: str, who: Caller = caller()):
     archive = request.app.state.web.dms()
-    g = graph_of(request, archive)
+    g = graph_for(archive)
     node = node_for(archive, g, code)
     if not node.startswith("product:"):
         raise UsageError(f"{code} is not a product code")

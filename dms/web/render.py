@@ -8,7 +8,7 @@ from urllib.parse import quote, urlencode
 from fastapi import Request
 from jinja2 import pass_context
 
-from dms.graph import linktypes
+from dms.graph import BEHIND_NOTE, linktypes
 from dms.titles import heading_of
 
 
@@ -31,23 +31,11 @@ def query_url(path: str, params: dict, **changes) -> str:
     return path + ("?" + urlencode(merged) if merged else "")
 
 
-def graph_of(request: Request, archive):
-    """`dms.graph.graph_for` for a request: when the link rows could not be brought up to date (another process
-    writing for long, an ingest most likely), the page says so and the answer carries the header
-    dms.web.security.LINKS_BEHIND_HEADER."""
-    from dms.graph import graph_for
-
-    g = graph_for(archive)
-    if g.behind:
-        request.state.links_behind = True  # read by render() and by dms.web.security.ResponseGuard
-    return g
-
-
 def render(request: Request, template: str, /, status: int = 200, **context):
     templates = request.app.state.web.templates
     who = getattr(request.state, "caller", None)
-    shared = {"caller": who, "csrf": who.csrf if who else "",
-              "links_behind": getattr(request.state, "links_behind", False)}
+    note = BEHIND_NOTE.get()  # marked by graph_for while another process held the write lock (dms.graph)
+    shared = {"caller": who, "csrf": who.csrf if who else "", "links_behind": bool(note and note.get("behind"))}
     return templates.TemplateResponse(request, template, {**shared, **context}, status_code=status)
 
 

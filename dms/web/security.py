@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dms import auth
 from dms.errors import NotSignedIn, PasswordChangeRequired, PermissionDenied, TooLarge
+from dms.graph import BEHIND_NOTE
 from dms.users import User
 
 SESSION_COOKIE = "dms_session"
@@ -116,7 +117,7 @@ def caller(role: str = "viewer", temporary_ok: bool = False):
     return Depends(dependency)
 
 
-LINKS_BEHIND_HEADER = b"x-dms-links-behind"  # "1": links read while another process held the write lock (graph_of)
+LINKS_BEHIND_HEADER = b"x-dms-links-behind"  # "1": links read while another process held the write lock
 
 
 class ResponseGuard:
@@ -149,12 +150,17 @@ class ResponseGuard:
                 own = {name.lower() for name, _ in headers}  # a route may set a stricter policy of its own
                 headers += [(k, v) for k, v in HEADERS if k not in own]
                 headers.append((b"server-timing", f"app;dur={elapsed:.1f}".encode()))
-                if scope.get("state", {}).get("links_behind"):  # set by dms.web.render.graph_of
+                if note.get("behind"):  # marked by dms.graph.graph_for, in whatever thread the request ran
                     headers.append((LINKS_BEHIND_HEADER, b"1"))
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, limited_receive, guarded_send)
+        note: dict = {}
+        token = BEHIND_NOTE.set(note)
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        finally:
+            BEHIND_NOTE.reset(token)
 
     def _message(self) -> str:
         limit = f"{self.max_body / 2**20:.0f} MB"

@@ -125,3 +125,27 @@ def test_dms_retro_writes_the_report(world, tmp_path):
     out = tmp_path / "kx200.html"
     data = run_json(world.settings.home, "retro", "KX200", "-o", str(out))
     assert data["product"] == "KX200" and out.read_text().count("<svg") == 3
+
+
+def test_figures_asked_while_another_process_writes_answer_soon_from_what_was_read(tmp_path, dms):
+    """A product page during a long ingest: the tables not read yet wait for the next question, the page does not
+    wait 30 s for the writer and fail."""
+    import time
+
+    from test_graph_sync import another_writer
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    header = ["Month", "Product", "Sold", "Returned"]
+    write_xlsx(inbox / "first.xlsx", {"Sales": [header, ["2024-01", "KX200", 120, 4]]})
+    ingest(dms, [inbox], inline=True)
+    assert for_product(dms, "KX200")["2024-01"]["sold"]["value"] == 120.0
+    write_xlsx(inbox / "second.xlsx", {"Sales": [header, ["2024-02", "KX200", 80, 2]]})
+    ingest(dms, [inbox], inline=True)
+    with another_writer(dms):
+        started = time.monotonic()
+        figures = for_product(dms, "KX200")
+        assert time.monotonic() - started < 15  # not the 30 s busy timeout
+    assert set(figures) == {"2024-01"}  # what was read; the new table waits for the next question
+    assert set(for_product(dms, "KX200")) == {"2024-01", "2024-02"}  # the writer gone: read now
+

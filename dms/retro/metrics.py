@@ -177,12 +177,13 @@ def read_document(dms: Dms, doc: DocumentRow) -> tuple[dict[tuple[str, str, str]
         return {}, None
 
 
-def refresh(dms: Dms) -> int:
-    """Read the figures of every table document not read yet (current versions); returns how many were read."""
+def refresh(dms: Dms, wait: float | None = None) -> int:
+    """Read the figures of every table document not read yet (current versions); returns how many were read.
+    `wait`: seconds to wait for another writer's lock (CatalogBusy past them) instead of the usual timeout."""
     todo = metrics_sql.documents_for_metrics(dms.catalog)
     for doc in todo:
         found, problem = read_document(dms, doc)
-        with dms.catalog.transaction():
+        with dms.catalog.transaction(wait=wait):
             if problem:
                 add_problem(dms.catalog, doc.version.id, problem)
             metrics_sql.store_figures(dms.catalog, doc.version.id, found)
@@ -190,8 +191,15 @@ def refresh(dms: Dms) -> int:
 
 
 def for_product(dms: Dms, product: str) -> dict[str, dict[str, dict]]:
-    """period -> metric -> {value, doc_id}: the figures of current versions, the later-dated report winning."""
-    refresh(dms)
+    """period -> metric -> {value, doc_id}: the figures of current versions, the later-dated report winning. While
+    another process writes (an ingest), the figures read so far: a page does not wait for the writer."""
+    from dms.errors import CatalogBusy
+    from dms.graph import QUESTION_WAIT
+
+    try:
+        refresh(dms, wait=QUESTION_WAIT)
+    except CatalogBusy:
+        pass  # the tables not read yet are read by the next question
     out: dict[str, dict[str, dict]] = defaultdict(dict)
     for period, metric, value, doc_id in metrics_sql.figures_of(dms.catalog, product.upper()):
         out[period][metric] = {"value": value, "doc_id": doc_id}  # later rows (later reports) win

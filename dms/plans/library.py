@@ -243,12 +243,14 @@ def validate(dms: Dms, path: Path, *, new_parts: bool = False, source: str = "",
 
 
 def import_plan(dms: Dms, path: Path, *, by: str, new_parts: bool = False,
-                read: tuple[Plan, str] | None = None) -> Plan:
+                read: tuple[Plan, str] | None = None, lasting: bool = False) -> Plan:
     """Validate the workbook whole (PlanError: nothing is stored), then keep and ingest it as the plan's document
     (a later revision supersedes the one on file); audited. Importing a workbook already on file changes nothing.
-    `read`: what read_plan gave for this file (the web reads an upload before taking the write lock)."""
+    `read`: what read_plan gave for this file (the web reads an upload before taking the write lock); `lasting`:
+    this process goes on after it (dms serve: see dms.ingest.pipeline.pool_preload)."""
     plan, kind = validate(dms, path, new_parts=new_parts, read=read)
-    return _file(dms, Path(path), plan, kind, by=by, action=IMPORTED, new_parts=new_parts, inline=False)
+    return _file(dms, Path(path), plan, kind, by=by, action=IMPORTED, new_parts=new_parts, inline=False,
+                 lasting=lasting)
 
 
 def _target(dms: Dms, plan: Plan, kind: str) -> Path:
@@ -262,7 +264,7 @@ def _target(dms: Dms, plan: Plan, kind: str) -> Path:
 
 
 def _file(dms: Dms, path: Path, plan: Plan, kind: str, *, by: str, action: str, new_parts: bool,
-          inline: bool) -> Plan:
+          inline: bool, lasting: bool = False) -> Plan:
     from dms.ingest.pipeline import ingest
 
     same = [d for d in sql.revisions_of(dms.catalog, plan.number) if d.version.sha256 == _sha256(path)]
@@ -271,7 +273,7 @@ def _file(dms: Dms, path: Path, plan: Plan, kind: str, *, by: str, action: str, 
     target = _target(dms, plan, kind)
     shutil.copyfile(path, target)
     try:
-        report = ingest(dms, [target], by=by, inline=inline)
+        report = ingest(dms, [target], by=by, inline=inline, lasting=lasting)
         doc = sql.at_path(dms.catalog, str(target))
         if doc is None:
             reasons = "; ".join(p.get("reason", "") for p in report.problems) or "it was not recorded"

@@ -119,7 +119,8 @@ async def import_upload(state, upload: UploadFile, who: Caller, new_parts: bool)
             while chunk := await upload.read(CHUNK):
                 out.write(chunk)
         read = await run_in_threadpool(lambda: read_plan(state.dms(), path))  # PlanError: refused unlocked
-        return await run_in_threadpool(state.write, import_plan, path, by=who.name, new_parts=new_parts, read=read)
+        return await run_in_threadpool(state.write, import_plan, path, by=who.name, new_parts=new_parts, read=read,
+                                       lasting=True)
 
 
 @router.post("/plans/new/upload")

@@ -35,6 +35,15 @@ def test_bad_rules_file_names_the_rule_and_reason(tmp_path):
         load_rules(rules)
 
 
+def test_a_family_of_identifiers_named_as_the_graphs_document_nodes_is_refused(tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[identifiers]\ndoc = 'D-\\d{4}'\n")
+    with pytest.raises(ConfigError, match=r"\[identifiers\] name 'doc' is taken by the graph's document nodes"):
+        load_rules(rules)
+    rules.write_text("[identifiers]\ndocument = 'DS-\\d{5}'\n")  # a name real rules use: fine
+    assert dict(load_rules(rules).identifiers) == {"document": r"DS-\d{5}"}
+
+
 def test_rules_file_replaces_a_section(tmp_path):
     rules = tmp_path / "rules.toml"
     rules.write_text("[products]\npattern = '\\bZZ\\d{2}\\b'\n")

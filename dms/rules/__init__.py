@@ -22,6 +22,11 @@ DATE_ORDERS = ("DMY", "MDY", "YMD")
 OUTCOMES = ("approved", "rejected", "deferred", "undecided", "decided")  # `decided`: outcome not named
 
 
+# the prefix of the cross-reference graph's document nodes (dms.graph.derive: doc:<id>): a family of identifiers of
+# that name would make its numbers read as document ids. ("document", the family of numbers of no family, may be
+# named: its numbers are document numbers either way.)
+RESERVED_FAMILIES = ("doc",)
+
 @dataclass(frozen=True, slots=True)
 class TypeRule:
     doc_type: str
@@ -112,6 +117,9 @@ def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
     for family, pattern in ids.items():
         if not re.fullmatch(r"[A-Za-z_]\w*", family):
             raise ConfigError(f"{source}: [identifiers] name {family!r} must be a plain word")
+        if family in RESERVED_FAMILIES:
+            raise ConfigError(f"{source}: [identifiers] name {family!r} is taken by the graph's document nodes "
+                              f"(doc:<id>): choose another")
         if not isinstance(pattern, str):
             raise ConfigError(f"{source}: [identifiers] {family} must be a string")
         _compile(pattern, f"{source}: [identifiers] {family}", text=text)

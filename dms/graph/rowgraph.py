@@ -291,6 +291,12 @@ class RowGraph:
                 near[source][target] = None
             if target in wanted:
                 near[target][source] = None
+            for end in (source, target):  # both ends are nodes: remembered, so `in self` asks the catalog no more
+                doc_id = doc_id_of(end)
+                if doc_id is None:
+                    self._entities[end] = True
+                else:
+                    self._docs.setdefault(doc_id, LIVE)
         for link in self._manual_links():
             source, target = link[1], link[2]
             if (source in wanted or target in wanted) and source in self and target in self:

@@ -11,6 +11,7 @@ from datetime import datetime, time
 from functools import cache
 from itertools import islice
 from pathlib import Path
+from time import sleep
 
 import whoosh.index
 from whoosh import collectors
@@ -39,7 +40,8 @@ INDEX_SCHEMA = 5  # bump when the schema below changes: indexes of another versi
 DEFAULT_FIELDS = ("title", "body", "path")
 IDENT_BOOST = 25.0
 TITLE_BOOST = 3.0
-OPEN_ATTEMPTS = 5  # a searcher opened while a writer commits may find its table of contents gone: read the newer one
+OPEN_ATTEMPTS = 20  # a searcher opened while a writer commits may find its table of contents gone: read the newer one
+RETRY_PAUSE = 0.005  # seconds, times the attempt: a writer committing again and again gets time to finish one
 
 
 def _simple():
@@ -121,6 +123,7 @@ def _past_commits(read):
         except FileNotFoundError:
             if attempt == OPEN_ATTEMPTS:
                 raise
+            sleep(RETRY_PAUSE * attempt)
 
 
 class _Writer:

@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 import stat
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +124,8 @@ class Store:
         self._ensure_dir(self._tmp)
         digest = hashlib.sha256()
         size, repaired = 0, False
+        import tempfile  # here: a command that only reads (search, trace) never imports it
+
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -157,6 +158,8 @@ class Store:
 
     def _write_tmp(self, chunks: list[bytes]) -> Path:
         self._ensure_dir(self._tmp)
+        import tempfile  # here: a command that only reads (search, trace) never imports it
+
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:

@@ -32,6 +32,9 @@ NEVER = (
     "dms.web", "dms.ocr", "dms.ingest.extractors", "dms.ingest.pipeline", "dms.ingest.worker", "dms.ingest.dates",
     "dms.learn",
     "dms.samplegen", "dms.bundles", "dms.plans", "dms.supply", "dms.followup", "dms.index.tantivy_backend",
+    # the standard library's: what reads package files (the built-in rules are read as a file) and what makes
+    # temporary files (only a write to the store does)
+    "importlib.resources", "zipfile", "tempfile",
 )
 # The commands of dms/cli modules other than the root are loaded when used (dms.cli.registry): none but the
 # one a command lives in is imported.

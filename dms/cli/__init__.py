@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 import sys
 
@@ -140,6 +139,8 @@ def search(query, limit, page, sort, as_of, strict, settings, as_json):
         click.echo(f"ranked by how many of {shown(' '.join(results.ranked))} they hold (all first)")
     if results.did_you_mean:
         click.echo(f"did you mean: {shown(results.did_you_mean)}")
+    import html  # here: only search output needs it (dms --help, dms trace start without it)
+
     bold = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]")
     for hit in results.hits:
         click.echo(f"\n[{hit.id}] {shown(hit.title)}  ({hit.type}, {hit.date or 'undated'}, score {hit.score})")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from dms.errors import ConfigError
@@ -178,7 +177,9 @@ def parse_rules(text: str, source: str, base: dict | None = None) -> Rules:
 
 
 def default_rules_text() -> str:
-    return resources.files("dms.rules").joinpath("default_rules.toml").read_text(encoding="utf-8")
+    # next to this module, as the package installs it (importlib.resources would cost every command ~5 ms of
+    # imports: zipfile, tempfile, shutil; tests/test_startup.py)
+    return (Path(__file__).parent / "default_rules.toml").read_text(encoding="utf-8")
 
 
 def load_rules(path: Path | None = None) -> Rules:

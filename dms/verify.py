@@ -62,11 +62,12 @@ def verify(dms: Dms) -> VerifyReport:
 
 def _links(dms: Dms, report: VerifyReport) -> None:
     """The graph's link rows agree with the documents' facts: brought up to date, then compared with a derivation
-    from scratch (dms.graph.sync.differences)."""
+    from scratch (dms.graph.compare.differences)."""
     from dms.graph import sync
+    from dms.graph.compare import differences
 
     sync.sync(dms)
-    found = sync.differences(dms.catalog, dms.matcher)
+    found = differences(dms.catalog, dms.matcher)
     if found["missing"] or found["extra"] or found["headers_missing"] or found["headers_extra"]:
         shown = "; ".join(f"{r[1]} -{r[3]}-> {r[2]}" for r in found["examples_missing"] + found["examples_extra"])
         report.fail("links", f"the link rows disagree with the documents: {found['missing']} link(s) missing, "

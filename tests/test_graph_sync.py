@@ -16,6 +16,7 @@ from dms import parties, records, users
 from dms.catalog import linkrows
 from dms.graph import sync as graph_sync
 from dms.graph.build import build_graph
+from dms.graph.compare import differences
 from dms.graph.manual import add_link
 from dms.ingest.pipeline import ingest
 
@@ -176,7 +177,7 @@ def test_verify_counts_rows_changed_in_a_scope_and_rows_under_a_scope_nothing_ma
     from dms.graph.derive import LinkRow
 
     rows = synced(dms)
-    assert graph_sync.differences(dms.catalog, dms.matcher)["links"] == len(rows)
+    assert differences(dms.catalog, dms.matcher)["links"] == len(rows)
     changed = next(r for r in rows if r[3] == "mentions")
     stray = LinkRow("doc:999999", "doc:999999", "id:CR-2023-014", "mentions", "a row no document makes")
     with dms.catalog.transaction():
@@ -184,12 +185,12 @@ def test_verify_counts_rows_changed_in_a_scope_and_rows_under_a_scope_nothing_ma
         linkrows.replace_links(dms.catalog, [changed[0]], [LinkRow(*r) for r in kept]
                                + [LinkRow(*changed[:4], "evidence edited by hand", *changed[5:])])
         linkrows.replace_links(dms.catalog, ["doc:999999"], [stray])
-    found = graph_sync.differences(dms.catalog, dms.matcher, most=10)
+    found = differences(dms.catalog, dms.matcher, most=10)
     assert (found["missing"], found["extra"], found["links"]) == (1, 2, len(rows) + 1)
     assert found["examples_missing"] == [changed]
     assert {r[0] for r in found["examples_extra"]} == {changed[0], "doc:999999"}
     assert graph_sync.sync(dms, full=True).full
-    assert graph_sync.differences(dms.catalog, dms.matcher) | {"links": 0} == {
+    assert differences(dms.catalog, dms.matcher) | {"links": 0} == {
         "missing": 0, "extra": 0, "examples_missing": [], "examples_extra": [], "headers_missing": 0,
         "headers_extra": 0, "links": 0}
 

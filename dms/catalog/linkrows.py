@@ -48,6 +48,11 @@ def set_state(catalog: Catalog, values: dict[str, str]) -> None:
                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
 
+def forget_state(catalog: Catalog, keys: Sequence[str]) -> None:
+    catalog.require_transaction("forget_state")
+    catalog.conn.execute(f"DELETE FROM graph_sync WHERE key IN ({_marks(keys)})", tuple(keys))
+
+
 def marks(catalog: Catalog) -> tuple[int, int, bool]:
     """The highest version id and audit entry id (what the rows were derived up to), and whether documents were
     rewritten in place since (graph_dirty holds any)."""
@@ -84,6 +89,27 @@ def audit_entries_after(catalog: Catalog, audit_mark: int, actions: Sequence[str
 def live_document_ids(catalog: Catalog) -> list[int]:
     return [r[0] for r in catalog.conn.execute(
         f"SELECT id FROM documents WHERE current_version_id IS NOT NULL AND {LIVE} ORDER BY id")]
+
+
+def live_document_count(catalog: Catalog) -> int:
+    return catalog.conn.execute(
+        f"SELECT COUNT(*) FROM documents WHERE current_version_id IS NOT NULL AND {LIVE}").fetchone()[0]
+
+
+def live_document_ids_after(catalog: Catalog, after: int, most: int) -> list[int]:
+    """The next `most` live documents by id, after the id `after` (a derivation in steps walks them so)."""
+    return [r[0] for r in catalog.conn.execute(
+        f"SELECT id FROM documents WHERE current_version_id IS NOT NULL AND {LIVE} AND id > ? ORDER BY id LIMIT ?",
+        (after, most))]
+
+
+def carried_numbers_after(catalog: Catalog, after: str, most: int) -> list[str]:
+    """The next `most` document numbers live documents carry, after `after`, in the catalog's own order of text
+    (the same order for the comparison and the sort, so a walk in steps meets each number once)."""
+    return [r[0] for r in catalog.conn.execute(
+        "SELECT DISTINCT v.number FROM documents d JOIN versions v ON v.id = d.current_version_id "
+        "WHERE d.retired_at IS NULL AND d.purged_at IS NULL AND v.number IS NOT NULL AND v.number > ? "
+        "ORDER BY v.number LIMIT ?", (after, most))]
 
 
 def live_documents(catalog: Catalog, doc_ids: Sequence[int]) -> list[DocumentRow]:
@@ -207,12 +233,11 @@ BULK_CACHE_KIB = 256 * 1024
 
 
 @contextmanager
-def bulk(catalog: Catalog) -> Iterator[None]:
-    """A derivation of every link: on SQLite a larger page cache (BULK_CACHE_KIB) for its duration; on PostgreSQL
-    the planner's statistics of the tables it filled, after it (else the next syncs plan for empty tables)."""
+def large_cache(catalog: Catalog) -> Iterator[None]:
+    """A derivation of every link: on SQLite a page cache of BULK_CACHE_KIB while it runs (its transactions
+    included); `analyze` after it."""
     if catalog.dialect != "sqlite":
         yield
-        catalog.conn.execute("ANALYZE graph_links, graph_messages")
         return
     (before,) = catalog.conn.execute("PRAGMA cache_size").fetchone()
     catalog.conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
@@ -222,12 +247,25 @@ def bulk(catalog: Catalog) -> Iterator[None]:
         catalog.conn.execute(f"PRAGMA cache_size = {int(before)}")
 
 
-def clear(catalog: Catalog) -> None:
-    """No derived link and no header (a derivation from scratch follows in the same transaction)."""
-    catalog.require_transaction("clear")
-    catalog.conn.execute("DELETE FROM graph_links")
+def analyze(catalog: Catalog) -> None:
+    """On PostgreSQL, the planner's statistics of the link tables after they were filled (SQLite plans without)."""
+    if catalog.dialect != "sqlite":
+        catalog.conn.execute("ANALYZE graph_links, graph_messages")
+
+
+def clear_headers(catalog: Catalog) -> None:
+    """No header and no document marked as rewritten (a derivation from scratch begins; the link rows go in steps:
+    `clear_some`)."""
+    catalog.require_transaction("clear_headers")
     catalog.conn.execute("DELETE FROM graph_messages")
     catalog.conn.execute("DELETE FROM graph_dirty")
+
+
+def clear_some(catalog: Catalog, most: int) -> int:
+    """Delete up to `most` derived link rows, the oldest first; how many went."""
+    catalog.require_transaction("clear_some")
+    return catalog.conn.execute(
+        "DELETE FROM graph_links WHERE id IN (SELECT id FROM graph_links ORDER BY id LIMIT ?)", (most,)).rowcount
 
 
 def all_links(catalog: Catalog) -> list[tuple]:

@@ -47,14 +47,15 @@ def graph_for(dms: Dms, progress=None) -> RowGraph:
     """The current graph, read from the catalog's link rows (brought up to date first: dms.graph.sync, with
     `progress` told of a long derivation) one neighbourhood at a time (dms.graph.rowgraph). One per command or
     request: it keeps what it read. While another process holds the catalog's write lock past QUESTION_WAIT (a
-    long ingest), it reads the rows as they are and says so (`behind`)."""
+    long ingest), or derives every link again (dms.graph.rebuild), it reads the rows as they are and says so
+    (`behind`)."""
     from dms.errors import CatalogBusy
     from dms.graph.rowgraph import RowGraph
     from dms.graph.sync import sync
 
     busy_lately = dms.links_busy_at is not None and time.monotonic() - dms.links_busy_at < BUSY_MEMORY
     try:
-        sync(dms, progress, wait=0.0 if busy_lately else QUESTION_WAIT)  # one wait per page, not one per call
+        sync(dms, progress, wait=0.0 if busy_lately else QUESTION_WAIT, question=True)  # one wait a page, not a call
         behind = False
     except CatalogBusy:
         behind = True

@@ -9,19 +9,19 @@ ingested after its reply is found then), and the supersedes chains of the number
 
 A change of the derivation (`derive.FORMAT`), of the link-type table (`linktypes.DIGEST`) or of the rules the
 links are read with (identifiers, change families, revision schemes, phrases) derives every link again; so does the
-first sync of a catalog (its upgrade to link rows), with a progress report on a large archive.
+first sync of a catalog (its upgrade to link rows), with a progress report on a large archive: in steps that each
+commit (dms.graph.rebuild), so a killed one goes on where it stopped and writers get in between the steps.
 
-A sync runs in one write transaction (the catalog's write lock: several processes on one catalog sync one after the
-other, and the later finds the work done). The ingest syncs when it ends; `graph_for` syncs before it reads, so a
-change by any other path is seen by the next question.
+A sync of changed documents runs in one write transaction (the catalog's write lock: several processes on one
+catalog sync one after the other, and the later finds the work done). The ingest syncs when it ends; `graph_for`
+syncs before it reads, so a change by any other path is seen by the next question.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,12 +40,13 @@ from dms.auditactions import (
 from dms.catalog import linkrows
 from dms.catalog.graphstamp import in_write_transaction
 from dms.catalog.parties import documents_naming
-from dms.graph import derive
+from dms.errors import CatalogBusy
+from dms.graph import derive, linkwrite, rebuild
 from dms.graph.linktypes import DIGEST, INVOLVES, OWN_NUMBER
 
 if TYPE_CHECKING:
     from dms.app import Dms
-    from dms.catalog import Catalog, DocumentRow
+    from dms.catalog import Catalog
     from dms.identifiers import IdentifierMatcher
     from dms.rules import Rules
 
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
 REWRITING = (OCR, METADATA_EDITED, METADATA_REDERIVED)
 REDERIVING = (INGEST, *REWRITING, RETIRED, RESTORED, PURGED)
 PARTY_ACTIONS = (PARTY_RENAMED, PARTY_MERGED, PARTY_CHANGE_UNDONE)
-CHUNK = 500  # documents derived per round of queries
 FORMAT_STAMP = f"{derive.FORMAT}:{DIGEST}"
 Progress = Callable[[int, int], None]  # (documents done, documents in all)
 
@@ -89,35 +89,59 @@ def _current(catalog: Catalog, rules: Rules) -> bool:
             and state.get("versions") == str(versions) and state.get("audit") == str(audit))
 
 
-def sync(dms: Dms, progress: Progress | None = None, full: bool = False, wait: float | None = None) -> Synced | None:
+def sync(dms: Dms, progress: Progress | None = None, full: bool = False, wait: float | None = None,
+         question: bool = False) -> Synced | None:
     """Bring the link rows up to date; None when they were. Inside the caller's transaction if one is open.
     full: derive every link again, whatever the rows say they are derived from. wait: seconds to wait for another
-    process's write lock (CatalogBusy past them; default: the catalog's busy timeout)."""
-    return sync_catalog(dms.catalog, dms.matcher, progress, full, wait)
+    process's write lock (CatalogBusy past them; default: the catalog's busy timeout). question: asked before a
+    question is answered (graph_for): CatalogBusy rather than joining a derivation from scratch another process
+    is working on."""
+    return sync_catalog(dms.catalog, dms.matcher, progress, full, wait, question)
 
 
 def sync_catalog(catalog: Catalog, matcher: IdentifierMatcher, progress: Progress | None = None,
-                 full: bool = False, wait: float | None = None) -> Synced | None:
+                 full: bool = False, wait: float | None = None, question: bool = False) -> Synced | None:
     rules = matcher.rules
     if catalog.reading:
         return None  # inside a snapshot (read-only): it reads the rows as they were committed
     if not full and not in_write_transaction(catalog) and _current(catalog, rules):
         return None  # the usual case, without taking the write lock
+    stamps = _stamps(rules)
     with catalog.transaction(wait):
         state = linkrows.state(catalog)
         versions, audit, dirty = linkrows.marks(catalog)
-        stamps = _stamps(rules)
-        changed = None
-        if not (full or any(state.get(k) != v for k, v in stamps.items()) or "versions" not in state):
-            if state["versions"] == str(versions) and state["audit"] == str(audit) and not dirty:
-                return None
-            changed = _changed(catalog, int(state["versions"]), int(state["audit"]))
-        if changed is None:  # from scratch: a first sync, other rules or link types, an archive-wide change
-            done = _derive_all(catalog, matcher, progress)
+        under_way = rebuild.pending(state)
+        if under_way is not None and under_way["stamps"] == stamps and not full:  # a derivation from scratch: on
+            if question and rebuild.alive(under_way):
+                raise CatalogBusy(f"another process is deriving every link again ({under_way['done']} of "
+                                  f"{under_way['total']} documents done)")
         else:
-            done = derive_documents(catalog, matcher, changed)
-        linkrows.set_state(catalog, {**stamps, "versions": str(versions), "audit": str(audit)})
-    return done
+            changed = None
+            if under_way is None and not (full or any(state.get(k) != v for k, v in stamps.items())
+                                          or "versions" not in state):
+                if state["versions"] == str(versions) and state["audit"] == str(audit) and not dirty:
+                    return None
+                changed = _changed(catalog, int(state["versions"]), int(state["audit"]))
+            if changed is not None:
+                done = derive_documents(catalog, matcher, changed)
+                linkrows.set_state(catalog, {**stamps, "versions": str(versions), "audit": str(audit)})
+                return done
+            # from scratch: a first sync, other rules or link types, an archive-wide change (dms.graph.rebuild); its
+            # first step in this transaction (a small archive is derived in it whole)
+            rebuild.start(catalog, stamps, versions, audit)
+            with linkrows.large_cache(catalog):
+                record, first, finished = rebuild.step(catalog, matcher, stamps)
+            if progress and first.documents:
+                progress(min(record["done"], record["total"]), record["total"])
+            if finished:
+                return Synced(True, first.documents, first.numbers, first.links)
+    nested = in_write_transaction(catalog)  # then the steps join the caller's transaction
+    done = rebuild.run(catalog, matcher, stamps, progress, wait)
+    if done is None:
+        return None
+    if not nested:
+        sync_catalog(catalog, matcher, None, False, wait)  # what changed while it ran
+    return Synced(True, done.documents, done.numbers, done.links)
 
 
 def _changed(catalog: Catalog, version_mark: int, audit_mark: int) -> set[int] | None:
@@ -159,156 +183,12 @@ def derive_documents(catalog: Catalog, matcher: IdentifierMatcher, doc_ids: Iter
     before = linkrows.messages_of(catalog, doc_ids)
     old_numbers = linkrows.targets_in_scopes(catalog, scopes, OWN_NUMBER)
     live = linkrows.live_documents(catalog, doc_ids)
-    linkrows.replace_messages(catalog, doc_ids, _headers(live))
+    linkrows.replace_messages(catalog, doc_ids, linkwrite.headers_of(live))
     messages = {m for m, _ in before.values() if m} | {d.version.meta.get("message_id") for d in live} - {None}
     replies = set(linkrows.repliers(catalog, sorted(messages))) - set(doc_ids)
     everyone = live + linkrows.live_documents(catalog, sorted(replies))
-    written = _write_document_links(catalog, matcher, doc_ids + sorted(replies), everyone)
+    written = linkwrite.write_document_links(catalog, matcher, doc_ids + sorted(replies), everyone)
     numbers = {t.split(":", 1)[1] for targets in old_numbers.values() for t in targets}
     numbers |= {d.version.number for d in live if d.version.number}
-    written += _write_chains(catalog, sorted(numbers))
+    written += linkwrite.write_chains(catalog, sorted(numbers))
     return Synced(False, len(doc_ids) + len(replies), len(numbers), written)
-
-
-def _derive_all(catalog: Catalog, matcher: IdentifierMatcher, progress: Progress | None) -> Synced:
-    """Every link from scratch: the headers of every document first (a reply may come before its parent)."""
-    with linkrows.bulk(catalog):
-        return _derive_everything(catalog, matcher, progress)
-
-
-def _derive_everything(catalog: Catalog, matcher: IdentifierMatcher, progress: Progress | None) -> Synced:
-    linkrows.clear(catalog)
-    ids = linkrows.live_document_ids(catalog)
-    total = len(ids)
-    numbers: set[str] = set()
-    for start in range(0, total, CHUNK):
-        docs = linkrows.live_documents(catalog, ids[start:start + CHUNK])
-        linkrows.replace_messages(catalog, [], _headers(docs))
-        numbers |= {d.version.number for d in docs if d.version.number}
-    written = 0
-    for start in range(0, total, CHUNK):
-        chunk = ids[start:start + CHUNK]
-        written += _write_document_links(catalog, matcher, [], linkrows.live_documents(catalog, chunk))
-        if progress:
-            progress(min(start + CHUNK, total), total)
-    written += _write_chains(catalog, sorted(numbers))
-    return Synced(True, total, len(numbers), written)
-
-
-def _headers(docs: Iterable[DocumentRow]) -> list[tuple[int, str | None, str | None]]:
-    rows = []
-    for doc in docs:
-        message_id, reply = doc.version.meta.get("message_id"), doc.version.meta.get("in_reply_to")
-        if message_id or reply:
-            rows.append((doc.id, message_id or None, reply or None))
-    return rows
-
-
-def facts_for(catalog: Catalog, matcher: IdentifierMatcher, docs: Sequence[DocumentRow],
-              carriers: dict[str, int] | None = None) -> derive.Facts:
-    """What the links of these documents are made from, in a few queries. The replies' parents come from
-    `carriers` (Message-ID -> document) when given, else from graph_messages (which must be current)."""
-    references = linkrows.references_of(catalog, [d.id for d in docs])
-    wanted = [d.version.id for d in docs if derive.cites_changes(matcher.rules, d, references.get(d.id, ()))]
-    replies = sorted({d.version.meta["in_reply_to"] for d in docs if d.version.meta.get("in_reply_to")})
-    replied = ({m: carriers[m] for m in replies if m in carriers} if carriers is not None
-               else linkrows.carriers(catalog, replies))
-    return derive.Facts(docs, references, replied, linkrows.pages_of(catalog, wanted))
-
-
-def differences(catalog: Catalog, matcher: IdentifierMatcher, most: int = 5) -> dict:
-    """The link rows against a derivation from scratch (`dms verify`): how many rows are missing and how many are
-    extra, with up to `most` of each, and the same of the e-mail headers. Compared scope by scope, a chunk of
-    documents (then of numbers) at a time, so memory holds one chunk's links, not the archive's twice."""
-    ids = linkrows.live_document_ids(catalog)
-    carriers: dict[str, int] = {}
-    headers = []
-    for start in range(0, len(ids), CHUNK):
-        for row in _headers(linkrows.live_documents(catalog, ids[start:start + CHUNK])):
-            headers.append(row)
-            if row[1]:
-                carriers[row[1]] = max(row[0], carriers.get(row[1], 0))
-    tally = _Tally(most)
-    numbers: set[str] = set()
-    for start in range(0, len(ids), CHUNK):
-        docs = linkrows.live_documents(catalog, ids[start:start + CHUNK])
-        numbers |= {d.version.number for d in docs if d.version.number}
-        tally.compare(catalog, [derive.doc_scope(d.id) for d in docs],
-                      derive.document_links(catalog, matcher, facts_for(catalog, matcher, docs, carriers)))
-    ordered = sorted(numbers)
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start:start + CHUNK]
-        by_number = linkrows.numbered_documents(catalog, chunk)
-        tally.compare(catalog, [derive.number_scope(n) for n in chunk],
-                      (row for number in chunk for row in derive.chain_links(number, by_number.get(number, ()))))
-    tally.outside(catalog)
-    found_headers = set(linkrows.all_messages(catalog))
-    return {"missing": tally.missing, "extra": tally.extra, "examples_missing": tally.examples_missing,
-            "examples_extra": tally.examples_extra,
-            "headers_missing": len(set(headers) - found_headers), "headers_extra": len(found_headers - set(headers)),
-            "links": tally.stored}
-
-
-class _Tally:
-    """Missing and extra link rows, counted scope chunk by scope chunk, with the first few (in sort order)."""
-
-    def __init__(self, most: int):
-        self.most = most
-        self.missing = self.extra = self.stored = 0
-        self.examples_missing: list[tuple] = []
-        self.examples_extra: list[tuple] = []
-        self.seen: set[str] = set()  # the scopes compared: a row of any other scope is extra
-
-    def compare(self, catalog: Catalog, scopes: list[str], derived: Iterable[derive.LinkRow]) -> None:
-        self.seen.update(scopes)
-        expected = Counter(_key(r) for r in derived)
-        stored = Counter(linkrows.links_in_scopes(catalog, scopes))
-        self.stored += sum(stored.values())
-        self._add(expected - stored, stored - expected)
-
-    def outside(self, catalog: Catalog) -> None:
-        """Rows under scopes no live document or number makes (a purged document's, a number no longer carried)."""
-        others = [scope for scope, _ in linkrows.scope_counts(catalog) if scope not in self.seen]
-        for start in range(0, len(others), CHUNK):
-            rows = Counter(linkrows.links_in_scopes(catalog, others[start:start + CHUNK]))
-            self.stored += sum(rows.values())
-            self._add(Counter(), rows)
-
-    def _add(self, missing: Counter, extra: Counter) -> None:
-        self.missing += sum(missing.values())
-        self.extra += sum(extra.values())
-        self.examples_missing = sorted([*self.examples_missing, *missing.elements()], key=_order)[:self.most]
-        self.examples_extra = sorted([*self.examples_extra, *extra.elements()], key=_order)[:self.most]
-
-
-def _order(row: tuple) -> tuple:
-    return tuple("" if v is None else str(v) for v in row)
-
-
-def _key(row: derive.LinkRow) -> tuple:
-    return (row.scope, row.source, row.target, row.type, row.evidence, row.outcome, row.page, row.position,
-            row.cited)
-
-
-def _write_document_links(catalog: Catalog, matcher: IdentifierMatcher, scoped_ids: Sequence[int],
-                          docs: Sequence[DocumentRow]) -> int:
-    """Replace the links of the scopes of `scoped_ids` (and of `docs`) with those `docs` make now."""
-    written = 0
-    scopes = [derive.doc_scope(i) for i in scoped_ids]
-    if scopes:
-        linkrows.replace_links(catalog, scopes, [])
-    for start in range(0, len(docs), CHUNK):
-        chunk = docs[start:start + CHUNK]
-        rows = list(derive.document_links(catalog, matcher, facts_for(catalog, matcher, chunk)))
-        written += linkrows.replace_links(catalog, [derive.doc_scope(d.id) for d in chunk], rows)
-    return written
-
-
-def _write_chains(catalog: Catalog, numbers: Sequence[str]) -> int:
-    written = 0
-    for start in range(0, len(numbers), CHUNK):
-        chunk = numbers[start:start + CHUNK]
-        by_number = linkrows.numbered_documents(catalog, chunk)
-        rows = [row for number in chunk for row in derive.chain_links(number, by_number.get(number, ()))]
-        written += linkrows.replace_links(catalog, [derive.number_scope(n) for n in chunk], rows)
-    return written

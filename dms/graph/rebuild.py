@@ -1,0 +1,171 @@
+"""Every link derived from scratch (a catalog's first sync, other rules or link types, `dms graph sync --full`), in
+steps that each commit.
+
+At a million documents that is some 15 million rows and half an hour or more. In one transaction it would hold the
+catalog's write lock all that time (every ingest, upload and decision waiting for it) and lose everything to a kill
+or a power cut near its end. So `start` clears the rows and writes down, in graph_sync under `KEY`, what the
+derivation is (the stamps it derives under, the watermarks of versions and audit entries it started from) and how
+far it got; then each step takes chunks of `CHUNK` documents (or numbers) for about `STEP_SECONDS`, a transaction a
+step, in three stages:
+
+1. clearing: the link rows there were (15 million at a million documents: deleted in one go they would hold the
+   lock for minutes);
+2. headers: the Message-ID and In-Reply-To of every live document (a reply may come before its parent);
+3. documents: the links of each document;
+4. chains: the supersedes chains of every number live documents carry.
+
+Each step reads that record again inside its own transaction, so a derivation that was killed goes on where it
+stopped at the next sync of any process, and two processes deriving at once share the steps. Until the last step
+the rows are not current: questions read them meanwhile and say the links may be behind, and a question leaves a
+derivation that another process wrote a step of within `ALIVE` seconds to that process. At the end the watermarks
+are those it started from, so the next sync derives again what changed while it ran.
+
+Inside a caller's transaction (which no step can commit) the same steps run in that transaction, all at once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dms.catalog import linkrows
+from dms.catalog.graphstamp import in_write_transaction
+from dms.graph import linkwrite
+
+if TYPE_CHECKING:
+    from dms.catalog import Catalog
+    from dms.identifiers import IdentifierMatcher
+
+KEY = "rebuild"  # graph_sync: the record of a derivation from scratch not finished yet (JSON)
+CHUNK = 500  # documents (or numbers) derived per round of queries
+STEP_SECONDS = 5.0  # a committed step takes chunks until this long has passed (the write lock held about that long;
+# a small archive is derived in one step); 0: one chunk a step
+PAUSE = 0.1  # seconds between two steps, the write lock free: SQLite's busy handler of a waiting writer (an ingest,
+# a decision) tries again at least every 100 ms, and would seldom meet a lock freed for a moment only
+ALIVE = 60.0  # seconds after a derivation's last step during which a question leaves it to the process running it
+STAGES = ("clearing", "headers", "documents", "chains")
+CLEAR_CHUNK = 20_000  # old link rows deleted per round
+FIELDS = {"stamps": dict, "versions": int, "audit": int, "stage": str, "total": int, "done": int, "numbers": int,
+          "links": int, "at": float}
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    documents: int  # documents whose links were derived
+    numbers: int  # supersedes chains derived
+    links: int  # rows written
+
+
+def pending(state: dict[str, str]) -> dict | None:
+    """The record of the derivation from scratch under way, from graph_sync's rows; None when there is none (or the
+    record cannot be read: then a new derivation starts)."""
+    raw = state.get(KEY)
+    if raw is None:
+        return None
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or record.get("stage") not in STAGES or not all(
+            isinstance(record.get(name), kind if kind is not float else (int, float)) for name, kind in FIELDS.items()):
+        return None
+    if not isinstance(record.get("after"), str if record["stage"] == "chains" else int):
+        return None
+    return record
+
+
+def alive(record: dict) -> bool:
+    """Whether a process wrote a step of this derivation lately (else it was killed, or stopped)."""
+    return time.time() - record["at"] < ALIVE
+
+
+def start(catalog: Catalog, stamps: dict[str, str], versions: int, audit: int) -> None:
+    """Begin a derivation from scratch (in the caller's transaction): no row, no header, and the record."""
+    linkrows.clear_headers(catalog)
+    linkrows.forget_state(catalog, ["versions", "audit"])  # the rows are current again only when it ends
+    _save(catalog, {"stamps": stamps, "versions": versions, "audit": audit, "stage": STAGES[0], "after": 0,
+                    "total": linkrows.live_document_count(catalog), "done": 0, "numbers": 0, "links": 0})
+
+
+def run(catalog: Catalog, matcher: IdentifierMatcher, stamps: dict[str, str],
+        progress: Callable[[int, int], None] | None = None, wait: float | None = None) -> Done | None:
+    """Derive step after step until the derivation is finished: then its counts (all its steps', whoever took
+    them); when another process took the last step, what this one derived. None: there was none under these stamps
+    any more (another process finished it, or began one under other rules)."""
+    derived = Done(0, 0, 0)
+    with linkrows.large_cache(catalog):
+        while True:
+            with catalog.transaction(wait):
+                stepped = step(catalog, matcher, stamps)
+            if stepped is None:
+                return None if derived == Done(0, 0, 0) else derived
+            record, took, finished = stepped
+            derived = Done(derived.documents + took.documents, derived.numbers + took.numbers,
+                           derived.links + took.links)
+            if progress and took.documents:
+                progress(min(record["done"], record["total"]), record["total"])
+            if finished:
+                return Done(record["done"], record["numbers"], record["links"])
+            if not in_write_transaction(catalog):
+                time.sleep(PAUSE)
+
+
+def step(catalog: Catalog, matcher: IdentifierMatcher, stamps: dict[str, str]) -> tuple[dict, Done, bool] | None:
+    """One step, in the caller's transaction: chunks of CHUNK documents (or numbers) until STEP_SECONDS have passed
+    or nothing is left (then the rows are current, as of the watermarks the derivation started from). The record
+    after it, what it derived, and whether the derivation is finished; None when none is under way with these
+    stamps."""
+    record = pending(linkrows.state(catalog))
+    if record is None or record["stamps"] != stamps:
+        return None
+    before = (record["done"], record["numbers"], record["links"])
+    started = time.monotonic()
+    finished = _chunk(catalog, matcher, record)
+    while not finished and time.monotonic() - started < STEP_SECONDS:
+        finished = _chunk(catalog, matcher, record)
+    if finished:
+        linkrows.analyze(catalog)
+        linkrows.forget_state(catalog, [KEY])
+        linkrows.set_state(catalog, {**stamps, "versions": str(record["versions"]), "audit": str(record["audit"])})
+    else:
+        _save(catalog, record)
+    took = Done(record["done"] - before[0], record["numbers"] - before[1], record["links"] - before[2])
+    return record, took, finished
+
+
+def _chunk(catalog: Catalog, matcher: IdentifierMatcher, record: dict) -> bool:
+    """The next CHUNK documents (or numbers) of the derivation, `record` brought along (a stage that has none left
+    goes on with the next); True when nothing was left to derive."""
+    while True:
+        if record["stage"] == "clearing":
+            if linkrows.clear_some(catalog, CLEAR_CHUNK):
+                return False
+            record["stage"] = "headers"
+            continue
+        if record["stage"] == "chains":
+            numbers = linkrows.carried_numbers_after(catalog, record["after"], CHUNK)
+            if not numbers:
+                return True
+            record["links"] += linkwrite.write_chains(catalog, numbers)
+            record["numbers"] += len(numbers)
+            record["after"] = numbers[-1]
+            return False
+        ids = linkrows.live_document_ids_after(catalog, record["after"], CHUNK)
+        if ids:
+            break
+        record["stage"], record["after"] = ("documents", 0) if record["stage"] == "headers" else ("chains", "")
+    docs = linkrows.live_documents(catalog, ids)
+    if record["stage"] == "headers":
+        linkrows.replace_messages(catalog, [], linkwrite.headers_of(docs))
+    else:
+        record["links"] += linkwrite.write_document_links(catalog, matcher, [], docs)
+        record["done"] += len(ids)
+    record["after"] = ids[-1]
+    return False
+
+
+def _save(catalog: Catalog, record: dict) -> None:
+    linkrows.set_state(catalog, {KEY: json.dumps({**record, "at": time.time()})})

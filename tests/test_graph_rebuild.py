@@ -1,0 +1,155 @@
+"""A derivation of every link from scratch (dms.graph.rebuild) commits in steps: a killed one goes on where it stopped,
+writers get in between its steps, questions meanwhile answer from the rows and say they may be behind, and the rows
+it leaves are those of a derivation in one go, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO, write_eml
+from test_graph_sync import archive, from_scratch  # noqa: F401 (a fixture)
+
+from dms import records
+from dms.catalog import linkrows
+from dms.graph import graph_for, node_for, rebuild, trace
+from dms.graph import sync as graph_sync
+from dms.graph.compare import differences
+from dms.ingest.pipeline import ingest
+
+pytestmark = pytest.mark.both_catalogs
+
+# a real process deriving every link again one document a step, which stops (sleeps) once two are done
+STOPS_AFTER_TWO = """
+import sys, time
+from dms.app import Dms
+from dms.config import load_settings
+from dms.graph import rebuild, sync
+rebuild.CHUNK, rebuild.STEP_SECONDS = 1, 0
+def progress(done, total):
+    print(f"done {done} of {total}", flush=True)
+    if done >= 2:
+        time.sleep(300)
+with Dms(load_settings()) as dms:
+    sync.sync(dms, progress, full=True)
+"""
+
+
+def one_document_a_step(monkeypatch) -> None:
+    monkeypatch.setattr(rebuild, "CHUNK", 1)
+    monkeypatch.setattr(rebuild, "STEP_SECONDS", 0)
+
+
+def record(dms) -> dict | None:
+    return rebuild.pending(linkrows.state(dms.catalog))
+
+
+def rows_with_ids(dms) -> dict[tuple, int]:
+    return {tuple(r[1:]): r[0] for r in dms.catalog.conn.execute(
+        "SELECT id, scope, source, target, type FROM graph_links").fetchall()}
+
+
+def test_a_derivation_in_steps_leaves_the_rows_of_one_in_a_single_transaction(dms, archive, monkeypatch):  # noqa: F811
+    one_document_a_step(monkeypatch)
+    told = []
+    done = graph_sync.sync(dms, lambda n, total: told.append((n, total)), full=True)
+    assert done.full and done.documents == 4 and done.links > 10
+    assert told == [(1, 4), (2, 4), (3, 4), (4, 4)]  # a step a document, each reported
+    assert linkrows.all_links(dms.catalog) == from_scratch(dms)
+    assert graph_sync.current(dms) and record(dms) is None
+    assert differences(dms.catalog, dms.matcher)["missing"] == 0
+
+
+def test_a_killed_derivation_goes_on_where_it_stopped_and_ends_as_one_in_one_go(dms, home, archive):  # noqa: F811
+    proc = subprocess.Popen([sys.executable, "-c", STOPS_AFTER_TWO], cwd=REPO, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "DMS_HOME": str(home)})
+    try:
+        lines = [proc.stdout.readline().strip() for _ in range(2)]
+        assert lines == ["done 1 of 4", "done 2 of 4"]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    with dms.catalog.transaction():  # PostgreSQL frees a killed client's lock when it notices
+        pass
+    left = record(dms)
+    assert left is not None and left["stage"] == "documents" and left["done"] == 2  # two steps committed
+    assert not graph_sync.current(dms)
+    kept = rows_with_ids(dms)
+    assert kept and {scope for scope, *_ in kept} <= {f"doc:{i}" for i in
+                                                        linkrows.live_document_ids(dms.catalog)[:2]}
+    done = graph_sync.sync(dms)  # the next sync takes it up: the rows of the first two documents stay as written
+    assert done.full and done.documents == 4  # the derivation's own count
+    now = rows_with_ids(dms)
+    assert all(now[key] == row_id for key, row_id in kept.items())
+    assert linkrows.all_links(dms.catalog) == from_scratch(dms)
+    assert graph_sync.current(dms) and record(dms) is None
+
+
+def test_a_question_leaves_a_derivation_under_way_to_its_process_and_takes_up_an_abandoned_one(dms, archive,  # noqa: F811
+                                                                                             monkeypatch):
+    one_document_a_step(monkeypatch)
+    stopped = []
+
+    def stop_after_one(done, total):
+        if done == 1:
+            stopped.append(done)
+            raise KeyboardInterrupt  # the process is stopped after its first committed step
+
+    with pytest.raises(KeyboardInterrupt):
+        graph_sync.sync(dms, stop_after_one, full=True)
+    assert stopped == [1] and record(dms)["done"] == 1
+    g = graph_for(dms)  # the record was written a moment ago: another process may be on it
+    assert g.behind and record(dms)["done"] == 1
+    assert trace(g, node_for(dms, g, "CR-2023-014"), depth=1).total <= 1  # the rows as they are: one document's
+    monkeypatch.setattr(rebuild, "ALIVE", 0.0)  # no step for longer than ALIVE: abandoned, the question goes on
+    g = graph_for(dms)
+    assert not g.behind and record(dms) is None and graph_sync.current(dms)
+    assert trace(g, node_for(dms, g, "CR-2023-014"), depth=1).total == 3
+    assert linkrows.all_links(dms.catalog) == from_scratch(dms)
+
+
+def test_a_document_retired_between_the_steps_loses_its_links_when_the_derivation_ends(dms, archive,  # noqa: F811
+                                                                                       monkeypatch):
+    """A write between two steps (the lock is free then) to a document already derived: the sync that follows the
+    derivation, from the watermarks the derivation started at, takes its links out."""
+    one_document_a_step(monkeypatch)
+    first = linkrows.live_document_ids(dms.catalog)[0]
+
+    def retire_the_first(done, total):
+        if done == 1:
+            assert any(r[0] == f"doc:{first}" for r in linkrows.all_links(dms.catalog))  # derived already
+            records.retire(dms, str(first), "admin", "withdrawn")
+
+    assert graph_sync.sync(dms, retire_the_first, full=True).full
+    rows = linkrows.all_links(dms.catalog)
+    assert not any(f"doc:{first}" in (r[0], r[1], r[2]) for r in rows)
+    assert rows == from_scratch(dms) and graph_sync.current(dms) and record(dms) is None
+
+
+def test_an_ingest_between_the_steps_joins_the_derivation_and_its_mail_is_linked(dms, archive, monkeypatch):  # noqa: F811
+    one_document_a_step(monkeypatch)
+    parent = archive / "parent.eml"
+
+    def ingest_once(done, total):
+        if done == 1 and not parent.exists():
+            write_eml(parent, "KX200 housing", "See CR-2023-014.", message_id="<p1@nordlicht.example>")
+            ingest(dms, [archive])  # its own sync at the end takes the derivation's remaining steps
+
+    assert graph_sync.sync(dms, ingest_once, full=True).full
+    rows = linkrows.all_links(dms.catalog)
+    assert rows == from_scratch(dms) and any(r[3] == "reply_to" for r in rows)
+    assert graph_sync.current(dms) and record(dms) is None
+
+
+@pytest.mark.parametrize("damage", ["not json", json.dumps({"stage": "documents"}), json.dumps([1, 2])])
+def test_a_record_that_cannot_be_read_starts_the_derivation_anew(dms, archive, damage):  # noqa: F811
+    with dms.catalog.transaction():
+        linkrows.set_state(dms.catalog, {rebuild.KEY: damage, "format": "another derivation"})
+    done = graph_sync.sync(dms)
+    assert done.full and done.documents == 4
+    assert linkrows.all_links(dms.catalog) == from_scratch(dms) and record(dms) is None

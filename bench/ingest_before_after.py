@@ -16,6 +16,7 @@ files/s per run, the median per side and the ratio after/before. Not part of the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,6 +46,21 @@ def before_python(worktree: Path, scratch: Path) -> str:
                               capture_output=True, text=True, check=True).stdout.strip()
     (Path(site_dir) / "dms-before.pth").write_text(f"{worktree}\n{site.getsitepackages()[0]}\n")
     return str(python)
+
+
+@contextlib.contextmanager
+def two_sides(before: str, prefix: str) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A scratch folder and the Python of each side: "before" runs `before` from a temporary git worktree,
+    "after" this checkout; both removed afterwards."""
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    worktree = scratch / "before"
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(worktree), before],
+                   check=True, capture_output=True)
+    try:
+        yield scratch, {"before": before_python(worktree, scratch), "after": sys.executable}
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(worktree)], capture_output=True)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def dms_package(python: str, env: dict) -> str:
@@ -79,15 +96,10 @@ def main() -> None:
     settings = dict(item.split("=", 1) for item in args.set)
     corpus = args.corpus.resolve()
     files = count_files(corpus)
-    scratch = Path(tempfile.mkdtemp(prefix="dms-bench-"))
-    worktree = scratch / "before"
-    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(worktree), args.before],
-                   check=True, capture_output=True)
-    try:
+    with two_sides(args.before, "dms-bench-") as (scratch, sides):
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("DMS_")} | settings
         if settings:
             print("both sides with " + " ".join(f"{k}={v}" for k, v in sorted(settings.items())))
-        sides = {"before": before_python(worktree, scratch), "after": sys.executable}
         for name, python in sides.items():
             print(f"{name}: dms from {dms_package(python, base_env)}")
         times: dict[str, list[float]] = {"before": [], "after": []}
@@ -99,10 +111,6 @@ def main() -> None:
         before, after = (statistics.median(times[s]) for s in ("before", "after"))
         print(f"\n{files} files; median before ({args.before}) {files / before:.1f} files/s, "
               f"after (this checkout) {files / after:.1f} files/s; ratio after/before {before / after:.3f}")
-    finally:
-        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(worktree)], capture_output=True)
-        shutil.rmtree(scratch, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()

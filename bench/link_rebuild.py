@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest_before_after import before_python, dms_package
+from ingest_before_after import dms_package, two_sides
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -91,13 +91,8 @@ def main() -> None:
     ap.add_argument("--before", required=True, help="the earlier commit")
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
-    scratch = Path(tempfile.mkdtemp(prefix="dms-rebuild-bench-"))
-    worktree = scratch / "before"
-    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(worktree), args.before],
-                   check=True, capture_output=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DMS_")}
-    try:
-        sides = {"before": before_python(worktree, scratch), "after": sys.executable}
+    with two_sides(args.before, "dms-rebuild-bench-") as (scratch, sides):
         for name, python in sides.items():
             print(f"{name}: dms from {dms_package(python, env)}", file=sys.stderr)
         results: dict[str, list[dict]] = {"before": [], "after": []}
@@ -112,10 +107,6 @@ def main() -> None:
               f"writers locked out up to {b['longest_lock_wait_s']} s); after {a['seconds']} s ({a['links_per_s']} "
               f"rows/s, {a['peak_rss_mb']} MB, writers locked out up to {a['longest_lock_wait_s']} s); time ratio "
               f"after/before {a['seconds'] / b['seconds']:.2f}")
-    finally:
-        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(worktree)], capture_output=True)
-        shutil.rmtree(scratch, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()

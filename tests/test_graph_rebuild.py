@@ -65,6 +65,7 @@ def test_a_derivation_in_steps_leaves_the_rows_of_one_in_a_single_transaction(dm
 
 
 def test_a_killed_derivation_goes_on_where_it_stopped_and_ends_as_one_in_one_go(dms, home, archive):  # noqa: F811
+    old = rows_with_ids(dms)
     proc = subprocess.Popen([sys.executable, "-c", STOPS_AFTER_TWO], cwd=REPO, stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "DMS_HOME": str(home)})
     try:
@@ -79,13 +80,16 @@ def test_a_killed_derivation_goes_on_where_it_stopped_and_ends_as_one_in_one_go(
     left = record(dms)
     assert left is not None and left["stage"] == "documents" and left["done"] == 2  # two steps committed
     assert not graph_sync.current(dms)
-    kept = rows_with_ids(dms)
-    assert kept and {scope for scope, *_ in kept} <= {f"doc:{i}" for i in
-                                                        linkrows.live_document_ids(dms.catalog)[:2]}
-    done = graph_sync.sync(dms)  # the next sync takes it up: the rows of the first two documents stay as written
+    mid = rows_with_ids(dms)
+    first_two = {f"doc:{i}" for i in linkrows.live_document_ids(dms.catalog)[:2]}
+    # the first two documents' rows written anew, every other row as it was (no empty graph in between)
+    assert all(row_id > max(old.values()) for key, row_id in mid.items() if key[0] in first_two)
+    assert {k: v for k, v in mid.items() if k[0] not in first_two} == {k: v for k, v in old.items()
+                                                                       if k[0] not in first_two}
+    done = graph_sync.sync(dms)  # the next sync takes it up: the first two documents' rows are not written again
     assert done.full and done.documents == 4  # the derivation's own count
     now = rows_with_ids(dms)
-    assert all(now[key] == row_id for key, row_id in kept.items())
+    assert all(now[key] == row_id for key, row_id in mid.items() if key[0] in first_two)
     assert linkrows.all_links(dms.catalog) == from_scratch(dms)
     assert graph_sync.current(dms) and record(dms) is None
 
@@ -105,7 +109,7 @@ def test_a_question_leaves_a_derivation_under_way_to_its_process_and_takes_up_an
     assert stopped == [1] and record(dms)["done"] == 1
     g = graph_for(dms)  # the record was written a moment ago: another process may be on it
     assert g.behind and record(dms)["done"] == 1
-    assert trace(g, node_for(dms, g, "CR-2023-014"), depth=1).total <= 1  # the rows as they are: one document's
+    assert trace(g, node_for(dms, g, "CR-2023-014"), depth=1).total == 3  # the rows as they are: old or new
     monkeypatch.setattr(rebuild, "ALIVE", 0.0)  # no step for longer than ALIVE: abandoned, the question goes on
     g = graph_for(dms)
     assert not g.behind and record(dms) is None and graph_sync.current(dms)
@@ -153,3 +157,28 @@ def test_a_record_that_cannot_be_read_starts_the_derivation_anew(dms, archive, d
     done = graph_sync.sync(dms)
     assert done.full and done.documents == 4
     assert linkrows.all_links(dms.catalog) == from_scratch(dms) and record(dms) is None
+
+
+def test_the_rows_of_scopes_nothing_makes_any_more_are_swept_at_the_end(dms, archive, monkeypatch):  # noqa: F811
+    """Rows stay until their scope's turn; those of a purged document, of a number no live document carries and of
+    a scope of no known kind are gone when the derivation ends (and not before: never an empty graph)."""
+    from dms.graph.derive import LinkRow
+
+    one_document_a_step(monkeypatch)
+    minutes = dms.catalog.document_at_path(str(archive / "minutes.txt"))
+    records.purge(dms, str(minutes.id), "admin", "kept too long")
+    stray = [LinkRow("number:GONE-1", "doc:1", "id:GONE-1", "supersedes", "a chain of a number nobody carries"),
+             LinkRow(f"doc:{minutes.id}", f"doc:{minutes.id}", "id:CR-2023-014", "mentions", "a purged one's"),
+             LinkRow("elsewhere:1", "doc:1", "id:X-1", "mentions", "a scope of no known kind")]
+    with dms.catalog.transaction():
+        for row in stray:
+            linkrows.replace_links(dms.catalog, [row.scope], [row])
+    seen_during = []
+
+    def look(done, total):
+        seen_during.append({r[0] for r in linkrows.all_links(dms.catalog)} >= {r.scope for r in stray})
+
+    assert graph_sync.sync(dms, look, full=True).full
+    assert seen_during and all(seen_during)  # still there while the documents were derived
+    assert not {r.scope for r in stray} & {r[0] for r in linkrows.all_links(dms.catalog)}
+    assert linkrows.all_links(dms.catalog) == from_scratch(dms)

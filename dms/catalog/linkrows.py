@@ -96,6 +96,16 @@ def live_document_count(catalog: Catalog) -> int:
         f"SELECT COUNT(*) FROM documents WHERE current_version_id IS NOT NULL AND {LIVE}").fetchone()[0]
 
 
+def live_document_ids_among(catalog: Catalog, doc_ids: Sequence[int]) -> list[int]:
+    """Those of `doc_ids` that are live documents (a current version, neither retired nor purged)."""
+    found: list[int] = []
+    for chunk in _chunks(sorted(set(doc_ids))):
+        found += [r[0] for r in catalog.conn.execute(
+            f"SELECT id FROM documents WHERE current_version_id IS NOT NULL AND {LIVE} AND id IN ({_marks(chunk)})",
+            tuple(chunk))]
+    return found
+
+
 def live_document_ids_after(catalog: Catalog, after: int, most: int) -> list[int]:
     """The next `most` live documents by id, after the id `after` (a derivation in steps walks them so)."""
     return [r[0] for r in catalog.conn.execute(
@@ -254,18 +264,17 @@ def analyze(catalog: Catalog) -> None:
 
 
 def clear_headers(catalog: Catalog) -> None:
-    """No header and no document marked as rewritten (a derivation from scratch begins; the link rows go in steps:
-    `clear_some`)."""
+    """No header and no document marked as rewritten: a derivation from scratch begins (it replaces the link rows
+    scope by scope, and drops those of scopes it no longer makes at its end)."""
     catalog.require_transaction("clear_headers")
     catalog.conn.execute("DELETE FROM graph_messages")
     catalog.conn.execute("DELETE FROM graph_dirty")
 
 
-def clear_some(catalog: Catalog, most: int) -> int:
-    """Delete up to `most` derived link rows, the oldest first; how many went."""
-    catalog.require_transaction("clear_some")
-    return catalog.conn.execute(
-        "DELETE FROM graph_links WHERE id IN (SELECT id FROM graph_links ORDER BY id LIMIT ?)", (most,)).rowcount
+def scopes_after(catalog: Catalog, after: str, most: int) -> list[str]:
+    """The next `most` scopes that hold link rows, after `after`, in the catalog's order of text."""
+    return [r[0] for r in catalog.conn.execute(
+        "SELECT DISTINCT scope FROM graph_links WHERE scope > ? ORDER BY scope LIMIT ?", (after, most))]
 
 
 def all_links(catalog: Catalog) -> list[tuple]:

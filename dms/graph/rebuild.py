@@ -3,16 +3,18 @@ steps that each commit.
 
 At a million documents that is some 15 million rows and half an hour or more. In one transaction it would hold the
 catalog's write lock all that time (every ingest, upload and decision waiting for it) and lose everything to a kill
-or a power cut near its end. So `start` clears the rows and writes down, in graph_sync under `KEY`, what the
-derivation is (the stamps it derives under, the watermarks of versions and audit entries it started from) and how
-far it got; then each step takes chunks of `CHUNK` documents (or numbers) for about `STEP_SECONDS`, a transaction a
-step, in three stages:
+or a power cut near its end. So `start` writes down, in graph_sync under `KEY`, what the derivation is (the stamps
+it derives under, the watermarks of versions and audit entries it started from) and how far it got; then each step
+takes chunks of `CHUNK` documents (or numbers, or scopes) for about `STEP_SECONDS`, a transaction a step, in four
+stages:
 
-1. clearing: the link rows there were (15 million at a million documents: deleted in one go they would hold the
-   lock for minutes);
-2. headers: the Message-ID and In-Reply-To of every live document (a reply may come before its parent);
-3. documents: the links of each document;
-4. chains: the supersedes chains of every number live documents carry.
+1. headers: the Message-ID and In-Reply-To of every live document (a reply may come before its parent);
+2. documents: the links of each document, in place of those its scope held;
+3. chains: the supersedes chains of every number live documents carry, the same way;
+4. sweep: no rows left under a scope that no live document or carried number makes (a purged document's).
+
+The rows there were stay until their scope's turn: a question meanwhile never meets an empty graph, but the old
+links of the documents not reached yet.
 
 Each step reads that record again inside its own transaction, so a derivation that was killed goes on where it
 stopped at the next sync of any process, and two processes deriving at once share the steps. Until the last step
@@ -40,14 +42,13 @@ if TYPE_CHECKING:
     from dms.identifiers import IdentifierMatcher
 
 KEY = "rebuild"  # graph_sync: the record of a derivation from scratch not finished yet (JSON)
-CHUNK = 500  # documents (or numbers) derived per round of queries
+CHUNK = 500  # documents (numbers, scopes) per round of queries
 STEP_SECONDS = 5.0  # a committed step takes chunks until this long has passed (the write lock held about that long;
 # a small archive is derived in one step); 0: one chunk a step
 PAUSE = 0.1  # seconds between two steps, the write lock free: SQLite's busy handler of a waiting writer (an ingest,
 # a decision) tries again at least every 100 ms, and would seldom meet a lock freed for a moment only
 ALIVE = 60.0  # seconds after a derivation's last step during which a question leaves it to the process running it
-STAGES = ("clearing", "headers", "documents", "chains")
-CLEAR_CHUNK = 20_000  # old link rows deleted per round
+STAGES = ("headers", "documents", "chains", "sweep")
 FIELDS = {"stamps": dict, "versions": int, "audit": int, "stage": str, "total": int, "done": int, "numbers": int,
           "links": int, "at": float}
 
@@ -72,7 +73,7 @@ def pending(state: dict[str, str]) -> dict | None:
     if not isinstance(record, dict) or record.get("stage") not in STAGES or not all(
             isinstance(record.get(name), kind if kind is not float else (int, float)) for name, kind in FIELDS.items()):
         return None
-    if not isinstance(record.get("after"), str if record["stage"] == "chains" else int):
+    if not isinstance(record.get("after"), str if record["stage"] in ("chains", "sweep") else int):
         return None
     return record
 
@@ -83,7 +84,8 @@ def alive(record: dict) -> bool:
 
 
 def start(catalog: Catalog, stamps: dict[str, str], versions: int, audit: int) -> None:
-    """Begin a derivation from scratch (in the caller's transaction): no row, no header, and the record."""
+    """Begin a derivation from scratch (in the caller's transaction): no header (they are all read again first),
+    and the record."""
     linkrows.clear_headers(catalog)
     linkrows.forget_state(catalog, ["versions", "audit"])  # the rows are current again only when it ends
     _save(catalog, {"stamps": stamps, "versions": versions, "audit": audit, "stage": STAGES[0], "after": 0,
@@ -137,33 +139,49 @@ def step(catalog: Catalog, matcher: IdentifierMatcher, stamps: dict[str, str]) -
 
 
 def _chunk(catalog: Catalog, matcher: IdentifierMatcher, record: dict) -> bool:
-    """The next CHUNK documents (or numbers) of the derivation, `record` brought along (a stage that has none left
-    goes on with the next); True when nothing was left to derive."""
+    """The next CHUNK documents (numbers, scopes) of the derivation, `record` brought along (a stage that has none
+    left goes on with the next); True when nothing was left to do."""
     while True:
-        if record["stage"] == "clearing":
-            if linkrows.clear_some(catalog, CLEAR_CHUNK):
-                return False
-            record["stage"] = "headers"
-            continue
-        if record["stage"] == "chains":
+        stage = record["stage"]
+        if stage == "sweep":
+            return _sweep(catalog, record)
+        if stage == "chains":
             numbers = linkrows.carried_numbers_after(catalog, record["after"], CHUNK)
-            if not numbers:
-                return True
-            record["links"] += linkwrite.write_chains(catalog, numbers)
-            record["numbers"] += len(numbers)
-            record["after"] = numbers[-1]
-            return False
+            if numbers:
+                record["links"] += linkwrite.write_chains(catalog, numbers)
+                record["numbers"] += len(numbers)
+                record["after"] = numbers[-1]
+                return False
+            record["stage"], record["after"] = "sweep", ""
+            continue
         ids = linkrows.live_document_ids_after(catalog, record["after"], CHUNK)
         if ids:
             break
-        record["stage"], record["after"] = ("documents", 0) if record["stage"] == "headers" else ("chains", "")
+        record["stage"], record["after"] = ("documents", 0) if stage == "headers" else ("chains", "")
     docs = linkrows.live_documents(catalog, ids)
-    if record["stage"] == "headers":
-        linkrows.replace_messages(catalog, [], linkwrite.headers_of(docs))
+    if stage == "headers":
+        linkrows.replace_messages(catalog, [], linkwrite.headers_of(docs))  # none there: start() took them all
     else:
         record["links"] += linkwrite.write_document_links(catalog, matcher, [], docs)
         record["done"] += len(ids)
     record["after"] = ids[-1]
+    return False
+
+
+def _sweep(catalog: Catalog, record: dict) -> bool:
+    """The next CHUNK scopes holding rows: those that no live document (doc:<id>) or number a live document carries
+    (number:<NUMBER>) makes lose their rows. True when none was left."""
+    scopes = linkrows.scopes_after(catalog, record["after"], CHUNK)
+    if not scopes:
+        return True
+    ids = [int(scope[4:]) for scope in scopes if scope.startswith("doc:") and scope[4:].isdigit()]
+    live = {f"doc:{i}" for i in linkrows.live_document_ids_among(catalog, ids)}
+    numbers = [scope.partition(":")[2] for scope in scopes if scope.startswith("number:")]
+    carried = {f"number:{n}" for n in linkrows.numbered_documents(catalog, numbers)}
+    stale = [scope for scope in scopes if scope not in live and scope not in carried]
+    if stale:
+        linkrows.replace_links(catalog, stale, [])
+    record["after"] = scopes[-1]
     return False
 
 

@@ -168,3 +168,50 @@ def test_a_chain_from_the_root_shows_its_own_link_before_one_through_its_number(
     (found,) = trace(g, "doc:1", depth=1).documents
     assert found["via"] == [{"from": "doc:2", "to": "doc:1", "type": SUPERSEDES,
                              "evidence": "S-1 Rev B supersedes S-1"}]
+
+
+class Recording:
+    """The catalog's connection, keeping each statement's text and how many rows it gave."""
+
+    def __init__(self, conn):
+        self._conn, self.seen = conn, []
+
+    def execute(self, sql, *args):
+        rows = self._conn.execute(sql, *args).fetchall()
+        self.seen.append((sql, len(rows)))
+        return Rows(rows)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+class Rows(list):
+    def fetchall(self):
+        return list(self)
+
+    def fetchone(self):
+        return self[0] if self else None
+
+
+def test_a_trace_from_a_hub_reads_facts_and_evidence_for_its_page_only(hub):
+    """A trace finds every document around the product (240) and sorts them by date, but reads the full facts
+    of the page's documents only, and the evidence of the links their chains show only: the rest cost a row id,
+    a type and a date each. The answers are those of the networkx graph."""
+    from dms.catalog.linkreads import DOC_FACTS
+
+    g = build_graph(hub.catalog, hub.matcher)
+    for root in (f"product:{HUB}", f"party:{PARTIES[1]}"):
+        for depth in (1, 2):
+            real = hub.catalog.conn
+            hub.catalog.conn = recording = Recording(real)
+            try:
+                found = trace(RowGraph(hub.catalog, hub.matcher), root, depth=depth, limit=10, offset=5)
+            finally:
+                hub.catalog.conn = real
+            assert found.to_dict() == trace(g, root, depth=depth, limit=10, offset=5).to_dict(), (root, depth)
+            assert found.total > 100 and len(found.documents) == 10
+            facts = sum(n for sql, n in recording.seen if DOC_FACTS in sql)
+            evidence = sum(n for sql, n in recording.seen if "l.evidence" in sql)
+            shown = {(link["from"], link["to"], link["type"]) for d in found.documents for link in d["via"]}
+            assert facts == 10, (root, depth, recording.seen)
+            assert evidence == len(shown), (root, depth, recording.seen)

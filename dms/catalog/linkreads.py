@@ -18,6 +18,7 @@ from dms.catalog.db import Catalog
 CHUNK = 400  # nodes per statement: two IN lists of this many stay under SQLite's oldest parameter limit (999)
 DOC_PREFIX = "doc:"
 LINK_COLS = "l.id, l.source, l.target, l.type, l.evidence, l.outcome, l.page, l.position, l.cited"
+HOP_COLS = "l.id, l.source, l.target, l.type"  # the first of LINK_COLS: a link row without its evidence
 # a document node's facts: id, file name, path, title, type, date, number, revision
 DOC_FACTS = "d.id, d.name, d.path, v.title, v.doc_type, v.doc_date, v.number, v.revision"
 LIVE_DOCS = ("FROM documents d JOIN versions v ON v.id = d.current_version_id "
@@ -45,22 +46,42 @@ def _marks(n: int) -> str:
     return ", ".join("?" * n)
 
 
-def links_touching(catalog: Catalog, nodes: list[str], types: tuple[str, ...] | None = None) -> list[tuple]:
+def links_touching(catalog: Catalog, nodes: list[str]) -> list[tuple]:
     """Every derived link row whose source or target is one of `nodes` (each row once, by id; ends not
-    checked), of these `types` only when given: (id, source, target, type, evidence, outcome, page, position,
-    cited)."""
+    checked): (id, source, target, type, evidence, outcome, page, position, cited)."""
+    return _touching(catalog, LINK_COLS, nodes, None)
+
+
+def hops_touching(catalog: Catalog, nodes: list[str], types: tuple[str, ...] | None = None) -> list[tuple]:
+    """(id, source, target, type) of the derived link rows touching `nodes`, as `links_touching`, of these `types`
+    only when given: what a walk needs to choose the link it shows between two nodes, without the evidence (a
+    trace from a hub finds thousands of documents and shows a page of them: `links_by_id` reads the evidence of
+    the links shown)."""
+    return _touching(catalog, HOP_COLS, nodes, types)
+
+
+def _touching(catalog: Catalog, cols: str, nodes: list[str], types: tuple[str, ...] | None) -> list[tuple]:
     found: dict[int, tuple] = {}
     kinds = f" AND l.type IN ({_marks(len(types))})" if types else ""
     for chunk in _chunks(sorted(set(nodes))):
         marks = _marks(len(chunk))
         rows = catalog.conn.execute(
-            f"SELECT {LINK_COLS} FROM graph_links l WHERE l.source IN ({marks}){kinds} "
-            f"UNION ALL SELECT {LINK_COLS} FROM graph_links l WHERE l.target IN ({marks}){kinds}",
+            f"SELECT {cols} FROM graph_links l WHERE l.source IN ({marks}){kinds} "
+            f"UNION ALL SELECT {cols} FROM graph_links l WHERE l.target IN ({marks}){kinds}",
             (*chunk, *(types or ()), *chunk, *(types or ())),
         ).fetchall()
         for row in rows:
             found[row[0]] = tuple(row)
     return [found[k] for k in sorted(found)]
+
+
+def links_by_id(catalog: Catalog, ids: list[int]) -> list[tuple]:
+    """The derived link rows (LINK_COLS) with these ids, by id."""
+    out = []
+    for chunk in _chunks(sorted(set(ids))):
+        out += catalog.conn.execute(f"SELECT {LINK_COLS} FROM graph_links l WHERE l.id IN ({_marks(len(chunk))})",
+                                    chunk).fetchall()
+    return sorted(tuple(r) for r in out)
 
 
 def link_ends_touching(catalog: Catalog, nodes: list[str]) -> list[tuple[str, str]]:
@@ -121,6 +142,16 @@ def live_documents(catalog: Catalog, ids: list[int]) -> list[tuple]:
     out = []
     for chunk in _chunks(sorted(set(ids))):
         out += catalog.conn.execute(f"SELECT {DOC_FACTS} {LIVE_DOCS} AND d.id IN ({_marks(len(chunk))})",
+                                    chunk).fetchall()
+    return sorted(tuple(r) for r in out)
+
+
+def live_dates(catalog: Catalog, ids: list[int]) -> list[tuple]:
+    """(id, date) of those of `ids` that are live documents, by id: whether a document is a node, and where it
+    sorts in a trace, without the rest of its facts."""
+    out = []
+    for chunk in _chunks(sorted(set(ids))):
+        out += catalog.conn.execute(f"SELECT d.id, v.doc_date {LIVE_DOCS} AND d.id IN ({_marks(len(chunk))})",
                                     chunk).fetchall()
     return sorted(tuple(r) for r in out)
 

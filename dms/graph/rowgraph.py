@@ -87,7 +87,7 @@ class RowGraph:
         self._entities: dict[str, bool] = {}  # entity name -> whether it is a node
         self._out: dict[str, list[Edge]] = {}  # complete for the nodes fetched
         self._in: dict[str, list[Edge]] = {}
-        self._walk: dict[tuple[str, frozenset], tuple[list[Edge], list[Edge]]] = {}  # prefetch_walked's
+        self._dates: dict[int, str | None] = {}  # load_dates': the date of a LIVE document whose facts are not read
         self._manual: list[tuple] | None = None
         self.nodes = NodeView(self)
 
@@ -132,12 +132,19 @@ class RowGraph:
         """`g.nodes[node].get("date")` of a node of the graph, without making its attributes (a trace sorts all
         it found by date, and shows a page of them)."""
         doc_id = doc_id_of(node)
+        if doc_id in self._dates:  # a live document's, read alone (None is never a key)
+            return self._dates[doc_id]
         if doc_id is None:
             return None
         found = self._docs.get(doc_id)
         if type(found) is tuple:
             return found[5]  # linkreads.DOC_FACTS: id, name, path, title, type, date, ...
         return self.attrs(node).get("date")
+
+    def dates_of(self, nodes: list[str]) -> list[str | None]:
+        """`date_of` of each of these nodes (a trace sorts the thousands of documents around a hub)."""
+        dates = self._dates
+        return [dates[i] if (i := doc_id_of(n)) in dates else self.date_of(n) for n in nodes]
 
     def load_documents(self, ids: Iterable[int]) -> None:
         """Fetch the attributes of these documents at once (those whose facts are not read yet)."""
@@ -146,6 +153,18 @@ class RowGraph:
             return
         for facts in linkreads.live_documents(self.catalog, todo):
             self._docs[facts[0]] = facts
+        for i in todo:
+            self._docs.setdefault(i, None)
+
+    def load_dates(self, ids: Iterable[int]) -> None:
+        """Whether these documents (those not seen yet) are live, and the dates of those that are, without their
+        other facts: a trace from a hub sorts thousands of documents by date and shows a page of them."""
+        todo = [i for i in set(ids) if i not in self._docs]
+        if not todo:
+            return
+        for doc_id, date in linkreads.live_dates(self.catalog, todo):
+            self._docs[doc_id] = LIVE
+            self._dates[doc_id] = date
         for i in todo:
             self._docs.setdefault(i, None)
 
@@ -172,35 +191,58 @@ class RowGraph:
         rows, one for the facts of the documents at their ends)."""
         todo = [n for n in dict.fromkeys(nodes) if n not in self._out]
         if todo:
-            out, inc = self._fetch(todo, None)
+            out, inc = self._fetch(todo)
             for n in todo:
                 self._out[n], self._in[n] = out[n], inc[n]
 
-    def prefetch_walked(self, nodes: Iterable[str], types: frozenset[str]) -> None:
-        """Fetch, for all these nodes at once, only their derived links of these types and their hand-made links
-        (trace walking on from a document: a few index seeks a node instead of all its links)."""
-        todo = [n for n in dict.fromkeys(nodes) if n not in self._out and (n, types) not in self._walk]
-        if todo:
-            out, inc = self._fetch(todo, tuple(sorted(types & DERIVED)))
-            for n in todo:
-                self._walk[(n, types)] = (out[n], inc[n])
-
-    def walked_edges(self, node: str, types: frozenset[str]) -> tuple[list[Edge], list[Edge]]:
-        """(out, in) edges of node that are derived links of these types or hand-made, as (other, data)."""
-        if node in self._out:
-            keep = lambda edges: [e for e in edges if e[1]["type"] in types or "manual" in e[1]]  # noqa: E731
-            return keep(self._out[node]), keep(self._in[node])
-        if (node, types) not in self._walk:
-            self.prefetch_walked([node], types)
-        return self._walk[(node, types)]
-
-    def _fetch(self, todo: list[str], types: tuple[str, ...] | None) -> tuple[dict, dict]:
-        """`types`: of the derived rows only these (none: no derived row; None: all of them)."""
-        rows = linkreads.links_touching(self.catalog, todo, types) if types is None or types else []
+    def trace_edges(self, nodes: Iterable[str], types: frozenset[str] | None) -> dict[str, tuple[list, list]]:
+        """For a trace, all at once: the (out, in) links of each of these nodes whose other end is a live document,
+        as (other, type, manual, evidence) in the order of `out_edges` and `in_edges`; `types`: only the derived
+        links of these types, and the hand-made links (walking on from a document: a few index seeks a node).
+        `evidence` is a derived link's row id while its text is not read (`evidence_of`: a trace shows the links
+        of one page of the documents it finds), and the documents at the other ends get their dates only
+        (`load_dates`; `load_documents` for the page)."""
+        todo = list(dict.fromkeys(nodes))
+        derived = None if types is None else tuple(sorted(types & DERIVED))
+        rows = linkreads.hops_touching(self.catalog, todo, derived) if derived is None or derived else []
         wanted = set(todo)
         manual = [m for m in self._manual_links() if m[1] in wanted or m[2] in wanted]
-        ends = [e for r in rows for e in (r[1], r[2])] + [e for m in manual for e in (m[1], m[2])] + todo
-        self.load_documents(i for i in map(doc_id_of, ends) if i is not None)
+        self.load_dates(_doc_ids(rows, manual, todo))
+        docs = self._docs
+        out: dict[str, list] = {n: [] for n in todo}
+        inc: dict[str, list] = {n: [] for n in todo}
+        for row_id, source, target, kind in rows:
+            source_id, target_id = doc_id_of(source), doc_id_of(target)
+            # a row counts when its document ends are live; only those whose other end is a document are kept
+            if docs.get(source_id, LIVE) is None or docs.get(target_id, LIVE) is None:  # (an entity's id: None)
+                continue
+            if source in wanted and target_id is not None:
+                out[source].append((target, kind, False, row_id))
+            if target in wanted and source_id is not None:
+                inc[target].append((source, kind, False, row_id))
+        for link in manual:
+            source, target = link[1], link[2]
+            if source in self and target in self:
+                evidence = manual_data(link)["evidence"]
+                if source in wanted and doc_id_of(target) is not None:
+                    out[source].append((target, link[3], True, evidence))
+                if target in wanted and doc_id_of(source) is not None:
+                    inc[target].append((source, link[3], True, evidence))
+        return {n: (out[n], inc[n]) for n in todo}
+
+    def evidence_of(self, refs: Iterable[int | str]) -> dict[int | str, str]:
+        """The evidence of the links `trace_edges` gave as these (a row id, read now; or the text itself)."""
+        refs = set(refs)
+        found: dict[int | str, str] = {r: r for r in refs if isinstance(r, str)}
+        for row in linkreads.links_by_id(self.catalog, [r for r in refs if not isinstance(r, str)]):
+            found[row[0]] = derived_data(row)["evidence"]
+        return found
+
+    def _fetch(self, todo: list[str]) -> tuple[dict, dict]:
+        rows = linkreads.links_touching(self.catalog, todo)
+        wanted = set(todo)
+        manual = [m for m in self._manual_links() if m[1] in wanted or m[2] in wanted]
+        self.load_documents(_doc_ids(rows, manual, todo))
         out: dict[str, list[Edge]] = {n: [] for n in todo}
         inc: dict[str, list[Edge]] = {n: [] for n in todo}
         for row in rows:
@@ -407,6 +449,12 @@ class NodeView:
 
     def __len__(self) -> int:
         return self._g.number_of_nodes()
+
+
+def _doc_ids(rows: list[tuple], manual: list[tuple], nodes: list[str]) -> set[int]:
+    """The ids of the documents among the ends of these link rows and hand-made links, and among these nodes."""
+    ends = [e for r in rows for e in (r[1], r[2])] + [e for m in manual for e in (m[1], m[2])] + nodes
+    return {i for i in map(doc_id_of, ends) if i is not None}
 
 
 def _grouped(edges: list[Edge]) -> list[Edge]:

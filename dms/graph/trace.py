@@ -10,6 +10,7 @@ always given.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -91,38 +92,52 @@ def _keep(best: dict[str, Link], other: str, link: Link) -> None:
 def trace(g: nx.MultiDiGraph, root: str, depth: int = 2, limit: int = DEFAULT_LIMIT, offset: int = 0) -> TraceResult:
     if root not in g:
         raise NotFound(f"{root} is not in the graph")
-    kind = getattr(g, "kind_of", None) or (lambda n: g.nodes[n]["kind"])  # a RowGraph's makes no attributes
-    date = getattr(g, "date_of", None) or (lambda n: g.nodes[n].get("date"))
+    rows = hasattr(g, "trace_edges")  # a RowGraph fetches a whole frontier's links at once
+    kind = g.kind_of if rows else (lambda n: g.nodes[n]["kind"])  # a RowGraph's makes no attributes
 
     def is_doc(n: str) -> bool:  # doc:<id>; the entity of a number of no family, "document:<NUMBER>", is not one
         return n.startswith("doc:") and kind(n) == "document"
 
     expandable = {root} | (set(entities_of(g, root)) if is_doc(root) else set())
-    via: dict[str, list[Link]] = {n: [] for n in expandable}
-    level: dict[str, int] = {n: 0 for n in expandable}
     # depth by depth: the order a FIFO queue would take them in, the root first, then its own number (a set's
     # order would change with the hash seed, and with it which of two equally near links a chain shows)
     frontier = [root, *sorted(expandable - {root})]
-    rows = hasattr(g, "prefetch_walked")  # a RowGraph fetches a whole frontier's links at once
+    level, chain = (_walk_rows if rows else _walk)(g, frontier, depth, is_doc)
+    # every node past depth 0 is a document (walks keep no other); of depth 0, the root and its own number
+    found = [n for n, d in level.items() if d or (n != root and is_doc(n))]
+    dates = g.dates_of(found) if rows else [g.nodes[n].get("date") for n in found]  # a RowGraph's without facts
+    found = [n for _, _, n in sorted(zip([level[n] for n in found], [d or "" for d in dates], found))]
+    page = found[offset : offset + limit]
+    if rows:
+        g.load_documents(int(n[4:]) for n in page)  # the facts of the page shown, at once
+    vias = chain(page)
+    documents = []
+    for n in page:
+        attrs = g.nodes[n]
+        documents.append({
+            "id": attrs["id"], "title": attrs["title"], "heading": attrs.get("heading", attrs["title"]),
+            "path": attrs["path"], "type": attrs["type"],
+            "date": attrs["date"], "depth": level[n], "via": [link.to_dict() for link in vias[n]],
+        })
+    return TraceResult(root, len(found), depth, documents)
+
+
+Chains = Callable[[list[str]], dict[str, list[Link]]]  # the chains of links that reach these documents
+
+
+def _walk(g: nx.MultiDiGraph, frontier: list[str], depth: int, is_doc) -> tuple[dict[str, int], Chains]:
+    """The documents `depth` links from the frontier (the root and its own number, whose every link is followed;
+    onward from a document, only walked and hand-made links), each with its depth, and the chains reaching them."""
+    expandable = set(frontier)
+    via: dict[str, list[Link]] = {n: [] for n in frontier}
+    level: dict[str, int] = {n: 0 for n in frontier}
     for here in range(depth):
         if not frontier:
             break
-        if rows:
-            g.prefetch([n for n in frontier if n in expandable])
-            g.prefetch_walked([n for n in frontier if n not in expandable], WALKED)
         ahead = []
         for node in frontier:
             is_document = is_doc(node)
-            if rows and node not in expandable:
-                # onward from a document only walked and hand-made links count, and every derived link between two
-                # documents is a walked type: those alone give the same chains, a few index seeks a document
-                out, inc = g.walked_edges(node, WALKED)
-                if not out and not inc:
-                    continue  # most documents: no revision, copy, reply or attachment
-                near = _best_links(node, out, inc)
-            else:
-                near = _neighbours(g, node)
-            for other, link in near:
+            for other, link in _neighbours(g, node):
                 if other in level:
                     continue
                 if not is_doc(other):
@@ -133,18 +148,56 @@ def trace(g: nx.MultiDiGraph, root: str, depth: int = 2, limit: int = DEFAULT_LI
                 via[other] = via[node] + [link]
                 ahead.append(other)
         frontier = ahead
-    found = [n for n in level if is_doc(n) and n != root]
-    found.sort(key=lambda n: (level[n], date(n) or "", n))
-    page = found[offset : offset + limit]
-    documents = []
-    for n in page:
-        attrs = g.nodes[n]
-        documents.append({
-            "id": attrs["id"], "title": attrs["title"], "heading": attrs.get("heading", attrs["title"]),
-            "path": attrs["path"], "type": attrs["type"],
-            "date": attrs["date"], "depth": level[n], "via": [link.to_dict() for link in via[n]],
-        })
-    return TraceResult(root, len(found), depth, documents)
+    return level, lambda nodes: {n: via[n] for n in nodes}
+
+
+def _walk_rows(g, frontier: list[str], depth: int, is_doc) -> tuple[dict[str, int], Chains]:
+    """`_walk` over a RowGraph: each depth's links at once, the root's and its number's all of them, onward only
+    the walked and hand-made links (every derived link between two documents is of a walked type: those alone give
+    the same chains, a few index seeks a document). The links are chosen without their evidence, which is read for
+    the chains asked for (a page) only: a hub's thousands of documents cost a row id and a date each."""
+    level: dict[str, int] = {n: 0 for n in frontier}
+    before: dict[str, tuple[str, tuple]] = {}  # document -> (the node it was reached from, the link as a tuple)
+    for here in range(depth):
+        if not frontier:
+            break
+        edges = g.trace_edges(frontier, None if here == 0 else WALKED)
+        ahead = []
+        for node in frontier:
+            out, inc = edges[node]
+            if not out and not inc:
+                continue  # most documents: no revision, copy, reply or attachment
+            best: dict[str, tuple] = {}
+            for other, kind, manual, evidence in out:
+                if other not in level and (other not in best or _better(best[other], kind, manual)):
+                    best[other] = (node, other, kind, evidence, manual)
+            for other, kind, manual, evidence in inc:
+                if other not in level and (other not in best or _better(best[other], kind, manual)):
+                    best[other] = (other, node, kind, evidence, manual)
+            for other in sorted(best):
+                level[other] = here + 1
+                before[other] = (node, best[other])
+                ahead.append(other)
+        frontier = ahead
+
+    def chain(nodes: list[str]) -> dict[str, list[Link]]:
+        links: dict[str, list[tuple]] = {}
+        for n in nodes:
+            hops, at = [], n
+            while at in before:
+                at, link = before[at]
+                hops.append(link)
+            links[n] = hops[::-1]
+        evidence = g.evidence_of(link[3] for hops in links.values() for link in hops)
+        return {n: [Link(s, t, k, evidence[e], m) for s, t, k, e, m in hops] for n, hops in links.items()}
+
+    return level, chain
+
+
+def _better(kept: tuple, kind: str, manual: bool) -> bool:
+    """`_keep`'s rule for links as tuples (source, target, type, evidence, manual): whether one of this type, made
+    by hand or not, replaces the one kept."""
+    return (manual, -rank(kind)) > (kept[4], -rank(kept[2]))
 
 
 def links(g: nx.MultiDiGraph, node: str) -> dict:

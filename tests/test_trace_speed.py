@@ -215,3 +215,13 @@ def test_a_trace_from_a_hub_reads_facts_and_evidence_for_its_page_only(hub):
             shown = {(link["from"], link["to"], link["type"]) for d in found.documents for link in d["via"]}
             assert facts == 10, (root, depth, recording.seen)
             assert evidence == len(shown), (root, depth, recording.seen)
+
+
+def test_a_trace_answer_as_a_dict_is_what_asdict_gives_and_a_copy(hub):
+    from dataclasses import asdict
+
+    found = trace(RowGraph(hub.catalog, hub.matcher), f"product:{HUB}", depth=2, limit=5)
+    answer = found.to_dict()
+    assert answer == asdict(found) and answer["documents"] and answer["documents"][0]["via"]
+    answer["documents"][0]["via"][0]["type"] = "changed"  # the answer's dicts are not the result's own
+    assert found.documents[0]["via"][0]["type"] != "changed"

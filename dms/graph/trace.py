@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dms.errors import NotFound
@@ -43,7 +43,10 @@ class TraceResult:
     documents: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """As dataclasses.asdict would give it (a copy), without its generic deep walk: a page of 50 documents
+        with their chains is a thousand values."""
+        return {"root": self.root, "total": self.total, "depth": self.depth,
+                "documents": [{**d, "via": [dict(link) for link in d["via"]]} for d in self.documents]}
 
 
 def entities_of(g: nx.MultiDiGraph, doc: str) -> list[str]:

@@ -183,3 +183,26 @@ def test_the_rows_of_scopes_nothing_makes_any_more_are_swept_at_the_end(dms, arc
     assert seen_during and all(seen_during)  # still there while the documents were derived
     assert not {r.scope for r in stray} & {r[0] for r in linkrows.all_links(dms.catalog)}
     assert linkrows.all_links(dms.catalog) == from_scratch(dms)
+
+
+def test_a_server_derives_the_links_it_needs_by_itself_not_in_a_request(dms, home, archive):  # noqa: F811
+    """`dms serve` on an archive whose link rows need a derivation from scratch (the first start after an upgrade,
+    other rules): its link keeper derives them without any question being asked (a request would otherwise run
+    the whole derivation itself)."""
+    import time
+
+    from browsing import Server
+
+    with dms.catalog.transaction():
+        linkrows.set_state(dms.catalog, {"format": "an older derivation"})
+    assert not graph_sync.current(dms)
+    server = Server(home)  # asked nothing but /health
+    try:
+        deadline = time.monotonic() + 60
+        while not graph_sync.current(dms):
+            assert time.monotonic() < deadline, server.log_text()
+            time.sleep(0.2)
+    finally:
+        server.stop()
+    assert record(dms) is None and linkrows.all_links(dms.catalog) == from_scratch(dms)
+    assert "Traceback" not in server.log_text()

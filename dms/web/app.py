@@ -24,7 +24,8 @@ from dms.web.state import HERE, WebState
 # Plain `def` routes run on a pool of threads, and each thread keeps an open archive of its own (dms.web.state),
 # so with a PostgreSQL catalog each thread holds one connection to the server. Several `dms serve` share that
 # server's connections (max_connections, 100 by default): on PostgreSQL a server runs at most this many route
-# threads (the pool's default is 40), so five servers with their courier and OCR threads stay under 100.
+# threads (the pool's default is 40), so five servers with their courier, link keeper and OCR threads (and a preview
+# queue) stay under 100.
 THREADS_ON_POSTGRESQL = 16
 
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app):
+        from dms.web.linkkeeper import LinkKeeper
         from dms.web.notices import Courier
 
         if settings.database_url:
@@ -41,8 +43,11 @@ def create_app(settings: Settings) -> FastAPI:
             current_default_thread_limiter().total_tokens = THREADS_ON_POSTGRESQL
         courier = Courier(state)  # notices still in the outbox: delivered now and every DMS_NOTICE_RETRY s
         courier.start()
+        keeper = LinkKeeper(state)  # the link rows derived in the background, not by a request (dms.web.linkkeeper)
+        keeper.start()
         state.ocr.start()  # scanned pages left waiting are read in the background (dms.ocr.queue)
         yield
+        keeper.stop()
         courier.stop()
         if getattr(state, "preview_queue", None) is not None:  # made on the first preview asked for
             state.preview_queue.stop()

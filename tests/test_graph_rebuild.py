@@ -87,7 +87,8 @@ def test_a_killed_derivation_goes_on_where_it_stopped_and_ends_as_one_in_one_go(
     assert all(row_id > max(old.values()) for key, row_id in mid.items() if key[0] in first_two)
     assert {k: v for k, v in mid.items() if k[0] not in first_two} == {k: v for k, v in old.items()
                                                                        if k[0] not in first_two}
-    done = graph_sync.sync(dms)  # the next sync takes it up: the first two documents' rows are not written again
+    assert graph_sync.sync(dms) is None and rows_with_ids(dms) == mid  # its last step is recent: left to it
+    done = graph_sync.sync(dms, full=True)  # the command run again goes on: the first two are not written again
     assert done.full and done.documents == 4  # the derivation's own count
     now = rows_with_ids(dms)
     assert all(now[key] == row_id for key, row_id in mid.items() if key[0] in first_two)
@@ -206,3 +207,100 @@ def test_a_server_derives_the_links_it_needs_by_itself_not_in_a_request(dms, hom
         server.stop()
     assert record(dms) is None and linkrows.all_links(dms.catalog) == from_scratch(dms)
     assert "Traceback" not in server.log_text()
+
+
+def stopped_after_one_document(dms, monkeypatch) -> None:
+    """A derivation from scratch stopped by its process after its first committed document (its record recent)."""
+    one_document_a_step(monkeypatch)
+
+    def stop(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        graph_sync.sync(dms, stop, full=True)
+    assert record(dms)["done"] == 1
+
+
+def test_an_ingest_during_another_process_s_derivation_leaves_it_to_that_process(dms, archive, monkeypatch):  # noqa: F811
+    """A writer holding its own lock (an ingest) does not take the steps of a derivation another process is
+    taking: it ends at once, and the derivation's catch-up derives what it brought."""
+    stopped_after_one_document(dms, monkeypatch)
+    write_eml(archive / "parent.eml", "KX200 housing", "See CR-2023-014.", message_id="<p1@nordlicht.example>")
+    ingest(dms, [archive])
+    assert record(dms)["done"] == 1  # not a step more
+    monkeypatch.setattr(rebuild, "ALIVE", 0.0)  # its process gone: the next sync that is not brief goes on
+    assert graph_sync.sync(dms).full
+    rows = linkrows.all_links(dms.catalog)
+    assert rows == from_scratch(dms) and any(r[3] == "reply_to" for r in rows)
+
+
+def test_a_writer_s_sync_takes_one_step_of_a_derivation_the_rows_need_and_a_question_the_rest(dms, archive,  # noqa: F811
+                                                                                          monkeypatch):
+    one_document_a_step(monkeypatch)
+    with dms.catalog.transaction():
+        linkrows.set_state(dms.catalog, {"format": "an older derivation"})
+    (archive / "note.txt").write_text("Note on CR-2023-014.\n")
+    ingest(dms, [archive])  # its sync: one step (one document's headers), the rest left
+    assert record(dms) is not None and record(dms)["stage"] == "headers"
+    monkeypatch.setattr(rebuild, "ALIVE", 0.0)
+    g = graph_for(dms)  # a question on the command line takes the rest to its end
+    assert not g.behind and record(dms) is None and graph_sync.current(dms)
+    assert linkrows.all_links(dms.catalog) == from_scratch(dms)
+
+
+def test_a_web_request_s_question_takes_one_step_and_answers_behind(dms, archive, monkeypatch):  # noqa: F811
+    from dms.graph import BEHIND_NOTE
+
+    one_document_a_step(monkeypatch)
+    monkeypatch.setattr(rebuild, "ALIVE", 0.0)  # every record abandoned: only `brief` holds the request back
+    with dms.catalog.transaction():
+        linkrows.set_state(dms.catalog, {"format": "an older derivation"})
+    note = {"brief": True}  # as the web's response guard sets it for a request
+    token = BEHIND_NOTE.set(note)
+    try:
+        steps = []
+        for _ in range(3):
+            g = graph_for(dms)
+            assert g.behind and note.get("behind")
+            steps.append((record(dms)["stage"], record(dms)["after"]))
+    finally:
+        BEHIND_NOTE.reset(token)
+    assert len(set(steps)) == 3  # one step a request, each further than the last
+    assert graph_sync.sync(dms).full and linkrows.all_links(dms.catalog) == from_scratch(dms)
+
+
+def test_headers_written_by_another_dms_during_a_derivation_do_not_stop_it(dms, archive):  # noqa: F811
+    """A dms of the release before writes graph_messages rows while a derivation's record waits (it knows no
+    records): the derivation replaces them, document by document, instead of failing on a duplicate."""
+    reply = dms.catalog.document_at_path(str(archive / "reply.eml"))
+    with dms.catalog.transaction():
+        rebuild.start(dms.catalog, graph_sync._stamps(dms.rules), *linkrows.marks(dms.catalog)[:2])
+        linkrows.replace_messages(dms.catalog, [], [(reply.id, "<r1@helix.example>", "<p1@nordlicht.example>")])
+    assert graph_sync.sync(dms, full=True).full
+    assert linkrows.all_links(dms.catalog) == from_scratch(dms)
+    assert (reply.id, "<r1@helix.example>", "<p1@nordlicht.example>") in linkrows.all_messages(dms.catalog)
+
+
+def test_a_step_dated_in_the_future_is_no_sign_of_life():
+    import time
+
+    now = time.time()
+    assert rebuild.alive({"at": now - 1}) and not rebuild.alive({"at": now - rebuild.ALIVE - 1})
+    assert not rebuild.alive({"at": now + 10 * rebuild.ALIVE})  # a clock set back: taken up, not waited on
+
+
+def test_dms_graph_sync_says_when_another_process_is_deriving_and_full_takes_the_rest(dms, home, archive,  # noqa: F811
+                                                                                     monkeypatch):
+    stopped_after_one_document(dms, monkeypatch)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "dms", "graph", "sync", *args], cwd=REPO, capture_output=True,
+                              text=True, timeout=300, env={**os.environ, "DMS_HOME": str(home)})
+
+    busy = run()
+    assert busy.returncode != 0 and "another process is deriving every link again (1 of 4" in busy.stderr
+    assert "--full" in busy.stderr and record(dms)["done"] == 1
+    done = run("--full", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["full"] and record(dms) is None
+    assert linkrows.all_links(dms.catalog) == from_scratch(dms)

@@ -296,6 +296,10 @@ def graph_sync(full, settings, as_json):
 
     with open_archive(settings) as dms, progress_bar("deriving links", as_json) as progress:
         done = sync.sync(dms, progress, full=full)
+        other = sync.under_way(dms) if done is None else None
+    if other is not None:  # another process is taking its steps (a `dms serve`, another command)
+        raise errors.CatalogBusy(f"another process is deriving every link again ({other['done']} of "
+                                 f"{other['total']} documents done): `dms graph sync --full` takes steps of it too")
     result = {"full": done.full, "documents": done.documents, "numbers": done.numbers, "links": done.links} if done \
         else {"full": False, "documents": 0, "numbers": 0, "links": 0}
     emit(as_json, result, lambda r: click.echo(

@@ -54,7 +54,7 @@ def ocr_command(retry_failed, list_only, settings, as_json):
         if report.documents:
             from dms.graph.sync import sync
 
-            sync(dms)  # the links of what OCR read
+            sync(dms, brief=True)  # the links of what OCR read
     emit(as_json, report.to_dict(), lambda r: click.echo(
         "\n".join(describe_ocr(r) + [f"  warning: {shown(p['path'])}: {shown(p['reason'])}" for p in r["problems"]])
         or "no pages wait for OCR"))

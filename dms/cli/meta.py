@@ -111,7 +111,7 @@ def rederive_command(dry_run, settings, as_json):
         if report.changed and not dry_run:
             from dms.graph.sync import sync
 
-            sync(dms)  # the links the new values make, before the next question
+            sync(dms, brief=True)  # the links the new values make, before the next question
 
     def human(r):
         verb = "would change" if r["dry_run"] else "changed"

@@ -39,7 +39,8 @@ QUESTION_WAIT = 1.0  # seconds a question waits for a writer's lock to bring the
 BUSY_MEMORY = 5.0  # seconds after a question found the writer busy during which the next one does not wait again
 # A request's (or a command's) note of links read while behind: set to a dict by the web's response guard before
 # a request; graph_for marks it, however deep in library code it is called (the dict is shared with the threads
-# a request runs in, as context variables are copied into them).
+# a request runs in, as context variables are copied into them). A note holding "brief" (a web request's) asks for
+# at most one step of a derivation of every link (dms.graph.sync): the server's link keeper takes the others.
 BEHIND_NOTE: ContextVar[dict | None] = ContextVar("links_behind_note", default=None)
 
 
@@ -48,14 +49,17 @@ def graph_for(dms: Dms, progress=None) -> RowGraph:
     `progress` told of a long derivation) one neighbourhood at a time (dms.graph.rowgraph). One per command or
     request: it keeps what it read. While another process holds the catalog's write lock past QUESTION_WAIT (a
     long ingest), or derives every link again (dms.graph.rebuild), it reads the rows as they are and says so
-    (`behind`)."""
+    (`behind`). A derivation from scratch the rows need, or one left by a killed process, it takes to its end (on
+    the command line, with `progress`); in a web request, one step of it only."""
     from dms.errors import CatalogBusy
     from dms.graph.rowgraph import RowGraph
     from dms.graph.sync import sync
 
     busy_lately = dms.links_busy_at is not None and time.monotonic() - dms.links_busy_at < BUSY_MEMORY
     try:
-        sync(dms, progress, wait=0.0 if busy_lately else QUESTION_WAIT, question=True)  # one wait a page, not a call
+        note = BEHIND_NOTE.get()
+        sync(dms, progress, wait=0.0 if busy_lately else QUESTION_WAIT, question=True,  # one wait a page, not a call
+             brief=bool(note and note.get("brief")))
         behind = False
     except CatalogBusy:
         behind = True

@@ -16,11 +16,12 @@ stages:
 The rows there were stay until their scope's turn: a question meanwhile never meets an empty graph, but the old
 links of the documents not reached yet.
 
-Each step reads that record again inside its own transaction, so a derivation that was killed goes on where it
-stopped at the next sync of any process, and two processes deriving at once share the steps. Until the last step
-the rows are not current: questions read them meanwhile and say the links may be behind, and a question leaves a
-derivation that another process wrote a step of within `ALIVE` seconds to that process. At the end the watermarks
-are those it started from, so the next sync derives again what changed while it ran.
+Each step reads that record again inside its own transaction, so two processes deriving at once share the steps,
+and a derivation whose process was killed goes on where it stopped: at once with `dms graph sync --full`, and at
+any sync that is not brief once its last step is `ALIVE` seconds old (before that, every other sync leaves it to the
+process taking it: a question answers from the rows, behind; a writer ends at once). Until the last step the rows
+are not current. At the end the watermarks are those it started from, so the next sync derives again what changed
+while it ran. A brief sync (a writer holding its own lock, a web request) takes at most one step.
 
 Inside a caller's transaction (which no step can commit) the same steps run in that transaction, all at once.
 """
@@ -79,8 +80,9 @@ def pending(state: dict[str, str]) -> dict | None:
 
 
 def alive(record: dict) -> bool:
-    """Whether a process wrote a step of this derivation lately (else it was killed, or stopped)."""
-    return time.time() - record["at"] < ALIVE
+    """Whether a process wrote a step of this derivation lately (else it was killed, or stopped). A step dated
+    further ahead than that (a clock set back, another machine's clock) is no sign of life either."""
+    return abs(time.time() - record["at"]) < ALIVE
 
 
 def start(catalog: Catalog, stamps: dict[str, str], versions: int, audit: int) -> None:
@@ -160,7 +162,7 @@ def _chunk(catalog: Catalog, matcher: IdentifierMatcher, record: dict) -> bool:
         record["stage"], record["after"] = ("documents", 0) if stage == "headers" else ("chains", "")
     docs = linkrows.live_documents(catalog, ids)
     if stage == "headers":
-        linkrows.replace_messages(catalog, [], linkwrite.headers_of(docs))  # none there: start() took them all
+        linkrows.replace_messages(catalog, ids, linkwrite.headers_of(docs))  # (rows another dms may have written)
     else:
         record["links"] += linkwrite.write_document_links(catalog, matcher, [], docs)
         record["done"] += len(ids)

@@ -10,7 +10,9 @@ ingested after its reply is found then), and the supersedes chains of the number
 A change of the derivation (`derive.FORMAT`), of the link-type table (`linktypes.DIGEST`) or of the rules the
 links are read with (identifiers, change families, revision schemes, phrases) derives every link again; so does the
 first sync of a catalog (its upgrade to link rows), with a progress report on a large archive: in steps that each
-commit (dms.graph.rebuild), so a killed one goes on where it stopped and writers get in between the steps.
+commit (dms.graph.rebuild), so a killed one goes on where it stopped and writers get in between the steps; writers
+and web requests take at most one step of it (`brief`), `dms serve`'s link keeper and questions on the command line
+the rest.
 
 A sync of changed documents runs in one write transaction (the catalog's write lock: several processes on one
 catalog sync one after the other, and the later finds the work done). The ingest syncs when it ends; `graph_for`
@@ -82,6 +84,11 @@ def current(dms: Dms) -> bool:
     return _current(dms.catalog, dms.rules)
 
 
+def under_way(dms: Dms) -> dict | None:
+    """The record of a derivation from scratch not finished yet (dms.graph.rebuild), or None."""
+    return rebuild.pending(linkrows.state(dms.catalog))
+
+
 def _current(catalog: Catalog, rules: Rules) -> bool:
     state = linkrows.state(catalog)
     versions, audit, dirty = linkrows.marks(catalog)
@@ -90,17 +97,28 @@ def _current(catalog: Catalog, rules: Rules) -> bool:
 
 
 def sync(dms: Dms, progress: Progress | None = None, full: bool = False, wait: float | None = None,
-         question: bool = False) -> Synced | None:
-    """Bring the link rows up to date; None when they were. Inside the caller's transaction if one is open.
-    full: derive every link again, whatever the rows say they are derived from. wait: seconds to wait for another
-    process's write lock (CatalogBusy past them; default: the catalog's busy timeout). question: asked before a
-    question is answered (graph_for): CatalogBusy rather than joining a derivation from scratch another process
-    is working on."""
-    return sync_catalog(dms.catalog, dms.matcher, progress, full, wait, question)
+         question: bool = False, brief: bool = False) -> Synced | None:
+    """Bring the link rows up to date; None when they were, or when the rest is another process's to do. Inside
+    the caller's transaction if one is open.
+
+    - full: derive every link again, whatever the rows say they are derived from (a derivation from scratch under
+      way with the same rules goes on: it is one).
+    - wait: seconds to wait for another process's write lock (CatalogBusy past them; default: the catalog's busy
+      timeout).
+    - question: asked before a question is answered (graph_for): CatalogBusy (the rows answer, behind) where a
+      writer would return None.
+    - brief: at most one step (about rebuild.STEP_SECONDS) of a derivation from scratch, the rest left to the next
+      sync that is not brief (`dms graph sync`, a question on the command line, the server's link keeper): what a
+      writer holding its own lock (an ingest, a web request, OCR) asks for.
+
+    A derivation from scratch under way whose last step is recent (dms.graph.rebuild.alive) is left to the
+    process taking it: its catch-up sync takes in what others changed meanwhile."""
+    return sync_catalog(dms.catalog, dms.matcher, progress, full, wait, question, brief)
 
 
 def sync_catalog(catalog: Catalog, matcher: IdentifierMatcher, progress: Progress | None = None,
-                 full: bool = False, wait: float | None = None, question: bool = False) -> Synced | None:
+                 full: bool = False, wait: float | None = None, question: bool = False,
+                 brief: bool = False) -> Synced | None:
     rules = matcher.rules
     if catalog.reading:
         return None  # inside a snapshot (read-only): it reads the rows as they were committed
@@ -111,11 +129,13 @@ def sync_catalog(catalog: Catalog, matcher: IdentifierMatcher, progress: Progres
         state = linkrows.state(catalog)
         versions, audit, dirty = linkrows.marks(catalog)
         under_way = rebuild.pending(state)
-        if under_way is not None and under_way["stamps"] == stamps and not full:  # a derivation from scratch: on
-            if question and rebuild.alive(under_way):
+        same = under_way is not None and under_way["stamps"] == stamps
+        if same and not full and rebuild.alive(under_way):
+            if question:
                 raise CatalogBusy(f"another process is deriving every link again ({under_way['done']} of "
                                   f"{under_way['total']} documents done)")
-        else:
+            return None
+        if not same:
             changed = None
             if under_way is None and not (full or any(state.get(k) != v for k, v in stamps.items())
                                           or "versions" not in state):
@@ -126,15 +146,20 @@ def sync_catalog(catalog: Catalog, matcher: IdentifierMatcher, progress: Progres
                 done = derive_documents(catalog, matcher, changed)
                 linkrows.set_state(catalog, {**stamps, "versions": str(versions), "audit": str(audit)})
                 return done
-            # from scratch: a first sync, other rules or link types, an archive-wide change (dms.graph.rebuild); its
-            # first step in this transaction (a small archive is derived in it whole)
+            # from scratch: a first sync, other rules or link types, an archive-wide change (dms.graph.rebuild)
             rebuild.start(catalog, stamps, versions, audit)
-            with linkrows.large_cache(catalog):
-                record, first, finished = rebuild.step(catalog, matcher, stamps)
-            if progress and first.documents:
-                progress(min(record["done"], record["total"]), record["total"])
-            if finished:
-                return Synced(True, first.documents, first.numbers, first.links)
+        # a step in this transaction: a small archive is derived in it whole
+        with linkrows.large_cache(catalog):
+            record, first, finished = rebuild.step(catalog, matcher, stamps)
+        if progress and first.documents:
+            progress(min(record["done"], record["total"]), record["total"])
+        if finished:
+            return Synced(True, record["done"], record["numbers"], record["links"])
+    if brief:
+        if question:
+            raise CatalogBusy(f"every link is being derived again ({record['done']} of {record['total']} documents "
+                              "done)")
+        return None
     nested = in_write_transaction(catalog)  # then the steps join the caller's transaction
     done = rebuild.run(catalog, matcher, stamps, progress, wait)
     if done is None:

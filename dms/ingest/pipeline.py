@@ -337,6 +337,6 @@ def ingest(
         dms.sync_index()
     from dms.graph.sync import sync
 
-    sync(dms)  # the links of what came in, as the catalog's rows (dms.graph.sync: only what changed)
+    sync(dms, brief=True)  # the links of what came in, as the catalog's rows (dms.graph.sync: only what changed)
     report.seconds = round(time.monotonic() - started, 3)
     return report

@@ -94,7 +94,7 @@ class OcrQueue:
             from dms.graph.sync import sync
 
             with writing():
-                sync(archive)  # the links of what OCR read
+                sync(archive, brief=True)  # the links of what OCR read
         if report.pages or report.failed:
             log.info("background OCR: %d page(s) read, %d failed, %d document(s) complete",
                      report.pages, report.failed, report.documents)

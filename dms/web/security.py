@@ -155,7 +155,7 @@ class ResponseGuard:
                 message["headers"] = headers
             await send(message)
 
-        note: dict = {}
+        note: dict = {"brief": True}  # a request never takes a derivation of every link to its end (graph_for)
         token = BEHIND_NOTE.set(note)
         try:
             await self.app(scope, limited_receive, guarded_send)

@@ -55,6 +55,8 @@ LOCAL_SIGNALS: dict[str, tuple[str, frozenset[str]]] = {
     "dms.catalog.changes._Undo": ("the end of a trial write: rolls it back", frozenset()),
     "dms.supply.recur.Unsupported": ("a calendar recurrence dms does not expand: the finding says so",
                                      frozenset({"dms.supply.ics"})),
+    "dms.web.linkkeeper.Stopped": ("the server stops: the link keeper leaves a derivation between two steps",
+                                   frozenset()),
 }
 
 

@@ -142,7 +142,9 @@ def test_an_upload_returns_before_ocr_and_other_writes_go_on_meanwhile(home, tmp
         assert "scanned page(s) in 1 document(s) wait for OCR" in client.get("/").text
 
         _wait_for(lambda: "OCR: 3 of 3 page(s) done" in client.get(f"/documents/{sent['id']}").text, 90)
-        hits = client.get("/api/v1/search", params={"q": '"inspection sheet 2"'}).json()["hits"]
+        # the index follows the catalog (it may only hold what the catalog committed): a moment later, under load
+        hits = _wait_for(lambda: client.get("/api/v1/search", params={"q": '"inspection sheet 2"'}).json()["hits"],
+                         30)
         assert [(h["id"], h["page"]) for h in hits] == [(sent["id"], 2)]
         entries = client.get(f"/api/v1/audit/{sent['id']}").json()["entries"]
         assert [(e["user"], e["action"]) for e in entries] == [("cora", "ingest"), ("cora", "ocr")]  # the uploader

@@ -77,10 +77,15 @@ def _touching(catalog: Catalog, cols: str, nodes: list[str], types: tuple[str, .
 
 def links_by_id(catalog: Catalog, ids: list[int]) -> list[tuple]:
     """The derived link rows (LINK_COLS) with these ids, by id."""
+    return _where_in(catalog, f"SELECT {LINK_COLS} FROM graph_links l WHERE l.id", ids)
+
+
+def _where_in(catalog: Catalog, select: str, ids: list[int]) -> list[tuple]:
+    """The rows of `select` (ending in the column to match, "... WHERE x.id") for these ids, a CHUNK at a time,
+    sorted."""
     out = []
     for chunk in _chunks(sorted(set(ids))):
-        out += catalog.conn.execute(f"SELECT {LINK_COLS} FROM graph_links l WHERE l.id IN ({_marks(len(chunk))})",
-                                    chunk).fetchall()
+        out += catalog.conn.execute(f"{select} IN ({_marks(len(chunk))})", chunk).fetchall()
     return sorted(tuple(r) for r in out)
 
 
@@ -139,21 +144,13 @@ def links_between(catalog: Catalog, a: str, b: str) -> list[tuple]:
 
 def live_documents(catalog: Catalog, ids: list[int]) -> list[tuple]:
     """The facts (DOC_FACTS) of those of `ids` that are live documents, by id."""
-    out = []
-    for chunk in _chunks(sorted(set(ids))):
-        out += catalog.conn.execute(f"SELECT {DOC_FACTS} {LIVE_DOCS} AND d.id IN ({_marks(len(chunk))})",
-                                    chunk).fetchall()
-    return sorted(tuple(r) for r in out)
+    return _where_in(catalog, f"SELECT {DOC_FACTS} {LIVE_DOCS} AND d.id", ids)
 
 
 def live_dates(catalog: Catalog, ids: list[int]) -> list[tuple]:
     """(id, date) of those of `ids` that are live documents, by id: whether a document is a node, and where it
     sorts in a trace, without the rest of its facts."""
-    out = []
-    for chunk in _chunks(sorted(set(ids))):
-        out += catalog.conn.execute(f"SELECT d.id, v.doc_date {LIVE_DOCS} AND d.id IN ({_marks(len(chunk))})",
-                                    chunk).fetchall()
-    return sorted(tuple(r) for r in out)
+    return _where_in(catalog, f"SELECT d.id, v.doc_date {LIVE_DOCS} AND d.id", ids)
 
 
 def all_live_documents(catalog: Catalog) -> list[tuple]:

@@ -13,9 +13,8 @@ are no index writes, and the catalog's write lock orders it with every other wri
 from __future__ import annotations
 
 import logging
-import threading
 
-from dms.web.state import WebState
+from dms.web.background import Background
 
 log = logging.getLogger("dms.links")
 
@@ -26,19 +25,8 @@ class Stopped(Exception):
     """The server stops: a derivation under way is left between two steps (the next sync goes on with it)."""
 
 
-class LinkKeeper:
-    def __init__(self, state: WebState):
-        self.state = state
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="dms-link-keeper", daemon=True)
-        self.rounds = 0  # finished rounds (tests wait on it)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(60)
+class LinkKeeper(Background):
+    name = "dms-link-keeper"
 
     def _between_steps(self, done: int, total: int) -> None:
         if self._stop.is_set():

@@ -8,30 +8,22 @@ claim is let go when the server stops or its process ends, and another courier t
 from __future__ import annotations
 
 import logging
-import threading
 
 from dms.catalog import outbox
 from dms.changes.notify import deliver_pending
+from dms.web.background import Background
 from dms.web.state import WebState
 
 log = logging.getLogger("dms.notices")
 
 
-class Courier:
+class Courier(Background):
+    name = "dms-notice-courier"
+
     def __init__(self, state: WebState):
-        self.state = state
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="dms-notice-courier", daemon=True)
+        super().__init__(state)
         self._release = None  # lets the claim go; None while another process delivers
         self._claimed_by = None  # the archive (its connection) that holds the claim
-        self.rounds = 0  # finished rounds (tests wait on it)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(60)
 
     @property
     def delivers(self) -> bool:

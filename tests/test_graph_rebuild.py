@@ -136,17 +136,20 @@ def test_a_document_retired_between_the_steps_loses_its_links_when_the_derivatio
     assert rows == from_scratch(dms) and graph_sync.current(dms) and record(dms) is None
 
 
-def test_an_ingest_between_the_steps_joins_the_derivation_and_its_mail_is_linked(dms, archive, monkeypatch):  # noqa: F811
+def test_an_ingest_between_the_steps_is_linked_when_the_derivation_ends(dms, archive, monkeypatch):  # noqa: F811
     one_document_a_step(monkeypatch)
     parent = archive / "parent.eml"
+    steps_in_the_ingest = []
 
     def ingest_once(done, total):
         if done == 1 and not parent.exists():
             write_eml(parent, "KX200 housing", "See CR-2023-014.", message_id="<p1@nordlicht.example>")
-            ingest(dms, [archive])  # its own sync at the end takes the derivation's remaining steps
+            ingest(dms, [archive])  # its own sync leaves the derivation to the process taking its steps
+            steps_in_the_ingest.append(record(dms)["done"])
 
     assert graph_sync.sync(dms, ingest_once, full=True).full
-    rows = linkrows.all_links(dms.catalog)
+    assert steps_in_the_ingest == [1]  # the ingest took no step of it
+    rows = linkrows.all_links(dms.catalog)  # the new mail and its reply's link: the catch-up after the derivation
     assert rows == from_scratch(dms) and any(r[3] == "reply_to" for r in rows)
     assert graph_sync.current(dms) and record(dms) is None
 

@@ -392,3 +392,31 @@ def test_a_user_sets_their_e_mail_address_on_the_account_page(client_for, web_se
     with Dms(web_settings) as app:
         assert users.get(app.catalog, "vera").email == "vera@nordlicht.example"
     assert 'value="vera@nordlicht.example"' in vera.get("/account").text
+
+
+def test_uploads_of_one_name_at_the_same_moment_each_get_a_file_of_their_own(tmp_path):
+    """Two servers (or threads) saving the same file name at once: each gets a new file, none an error (the name
+    is taken with O_EXCL, not checked first and created after)."""
+    import threading
+
+    from dms.web.uploads import _create_unique
+
+    made, failed, start = [], [], threading.Barrier(16)
+
+    def save_one():
+        start.wait()
+        try:
+            target, out = _create_unique(tmp_path, "twice.txt")
+            with out:
+                out.write(b"x")
+            made.append(target.name)
+        except OSError as exc:
+            failed.append(exc)
+
+    threads = [threading.Thread(target=save_one) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failed and len(set(made)) == 16
+    assert sorted(made) == sorted(["twice.txt"] + [f"twice ({n}).txt" for n in range(2, 17)])

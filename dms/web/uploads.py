@@ -12,6 +12,7 @@ import os
 import unicodedata
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 from fastapi import UploadFile
 
@@ -34,14 +35,17 @@ def safe_name(raw: str | None) -> str:
     return name
 
 
-def _unique(folder: Path, name: str) -> Path:
-    target = folder / name
+def _create_unique(folder: Path, name: str) -> tuple[Path, BinaryIO]:
+    """A new file in folder, named `name` or, when that is taken, "stem (2).ext", "stem (3).ext", ...: created
+    with O_EXCL, so two servers saving the same name at once each get a file of their own."""
     stem, suffix = os.path.splitext(name)
-    n = 2
-    while target.exists():
-        target = folder / f"{stem} ({n}){suffix}"
-        n += 1
-    return target
+    n = 1
+    while True:
+        target = folder / (name if n == 1 else f"{stem} ({n}){suffix}")
+        try:
+            return target, open(target, "xb")  # noqa: SIM115 (closed by the caller's with)
+        except FileExistsError:
+            n += 1
 
 
 async def save(state: WebState, files: list[UploadFile], user: str) -> list[tuple[str, Path]]:
@@ -56,8 +60,8 @@ async def save(state: WebState, files: list[UploadFile], user: str) -> list[tupl
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for upload, name in zip(chosen, names):
-        target = _unique(folder, name)
-        with open(target, "xb") as out:
+        target, out = _create_unique(folder, name)
+        with out:
             while chunk := await upload.read(CHUNK):
                 out.write(chunk)
             out.flush()

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -46,9 +47,11 @@ def pg_cluster():
 
 
 @pytest.fixture
-def pg_url(pg_cluster) -> str:
-    """A new empty PostgreSQL database on the test cluster (its URL)."""
-    return pg_cluster.new_database()
+def pg_url(pg_cluster) -> Iterator[str]:
+    """A new empty PostgreSQL database on the test cluster (its URL), dropped at the end of the test."""
+    url = pg_cluster.new_database()
+    yield url
+    pg_cluster.drop(url)
 
 
 @pytest.fixture
@@ -59,15 +62,18 @@ def catalog_kind(request) -> str:
 
 
 @pytest.fixture
-def database_url(request, catalog_kind, monkeypatch) -> str | None:
+def database_url(request, catalog_kind, monkeypatch) -> Iterator[str | None]:
     """The catalog's PostgreSQL URL when the test runs on PostgreSQL (also exported as DMS_DATABASE_URL for the
     dms processes the test starts), else None: the catalog is $DMS_HOME/catalog.sqlite."""
     if catalog_kind != "postgresql":
         monkeypatch.delenv("DMS_DATABASE_URL", raising=False)  # a developer's own setting must not leak in
-        return None
-    url = request.getfixturevalue("pg_cluster").new_catalog_database()  # a copy of an empty current catalog
+        yield None
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.new_catalog_database()  # a copy of an empty current catalog
     monkeypatch.setenv("DMS_DATABASE_URL", url)
-    return url
+    yield url
+    cluster.drop(url)
 
 
 @pytest.fixture

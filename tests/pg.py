@@ -136,13 +136,50 @@ class Cluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+OWNER = "owner.pid"  # in a cluster's folder: the test process it belongs to
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_abandoned(parent: Path, bin_dir: Path) -> list[Path]:
+    """Stop the server of, and delete, every cluster under `parent` whose test process is gone (a run killed
+    before its session ended: the server, a daemon, outlives it, and in /dev/shm its files hold memory until the
+    machine restarts). A folder without an owner file, or whose owner is alive, is left alone."""
+    swept = []
+    for folder in parent.glob("dms-pg-*"):
+        try:
+            owner = int((folder / OWNER).read_text())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        if (folder / "data" / "postmaster.pid").exists():
+            subprocess.run([*_as_server_user(), str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m",
+                            "immediate", "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
+        swept.append(folder)
+    return swept
+
+
 def start_cluster() -> Cluster:
-    """initdb, start on a free port with a unix socket only; durability off (throwaway), ~3 s."""
+    """initdb, start on a free port with a unix socket only; durability off (throwaway), ~3 s. Clusters of test
+    processes that were killed are swept first (sweep_abandoned)."""
     bin_dir = binaries()
     if bin_dir is None:
         raise FileNotFoundError("PostgreSQL is not installed (apt-get install postgresql; scripts/test does it)")
+    parent = cluster_parent()
+    sweep_abandoned(parent or Path(tempfile.gettempdir()), bin_dir)
     # not under pytest's own temporary folders: they are closed to other users, and the server runs as nobody
-    folder = Path(tempfile.mkdtemp(prefix="dms-pg-", dir=cluster_parent()))
+    folder = Path(tempfile.mkdtemp(prefix="dms-pg-", dir=parent))
+    (folder / OWNER).write_text(f"{os.getpid()}\n")
     (folder / "sock").mkdir()
     os.chmod(folder, 0o755)
     if os.geteuid() == 0:

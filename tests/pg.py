@@ -1,13 +1,14 @@
 """A throwaway PostgreSQL cluster for the tests: initdb in a temporary folder, a free port, a unix socket, no TCP.
 
 One cluster per test process (xdist worker), started the first time a test asks for PostgreSQL and stopped at the
-end of the session. Each test gets a database of its own (`Cluster.new_database`), dropped at its end
-(`Cluster.drop`). The cluster's folder is in memory (/dev/shm) when there is room (`cluster_parent`): a database
-is ~13 MB of files written and deleted, and on this kind of virtual disk (ext4 with discard) creating one took
-0.2-0.35 s against 0.03 s in memory, and deleting 250 of them at the end of a session 16 s. PostgreSQL refuses to run as
-root: as root (CI, this machine) the server runs as `nobody` through setpriv. The binaries are Debian's
-(`apt-get install postgresql`, which scripts/test does when they are missing): on PATH or under
-/usr/lib/postgresql/<version>/bin.
+end of the session. Each test gets a database of its own (`Cluster.new_database`); the ones the `pg_url` and
+`database_url` fixtures make are dropped at the test's end (`Cluster.drop`). The cluster's folder is in memory
+(/dev/shm) when there is room (`cluster_parent`): a database is ~13 MB of files written and deleted, and on this
+kind of virtual disk (ext4 with discard) creating one took 0.2-0.35 s against 0.03 s in memory, and deleting 250
+of them at the end of a session 16 s. A killed run's clusters are swept by the next run (`sweep_abandoned`).
+PostgreSQL refuses to run as root: as root (CI, this machine) the server runs as `nobody` through setpriv. The
+binaries are Debian's (`apt-get install postgresql`, which scripts/test does when they are missing): on PATH or
+under /usr/lib/postgresql/<version>/bin.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ class Cluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-OWNER = "owner.pid"  # in a cluster's folder: the test process it belongs to
+OWNER = "owner.pid"  # in a cluster's folder: the test process it belongs to and its host name
 
 
 def _alive(pid: int) -> bool:
@@ -152,14 +153,16 @@ def _alive(pid: int) -> bool:
 def sweep_abandoned(parent: Path, bin_dir: Path) -> list[Path]:
     """Stop the server of, and delete, every cluster under `parent` whose test process is gone (a run killed
     before its session ended: the server, a daemon, outlives it, and in /dev/shm its files hold memory until the
-    machine restarts). A folder without an owner file, or whose owner is alive, is left alone."""
+    machine restarts). A folder without an owner file, of another host (a container sharing /dev/shm) or whose owner
+    is alive is left alone."""
     swept = []
     for folder in parent.glob("dms-pg-*"):
         try:
-            owner = int((folder / OWNER).read_text())
+            pid, host = (folder / OWNER).read_text().split()
+            owner = int(pid)
         except (OSError, ValueError):
             continue
-        if _alive(owner):
+        if host != socket.gethostname() or _alive(owner):  # another machine's (a shared /dev/shm), or in use
             continue
         if (folder / "data" / "postmaster.pid").exists():
             subprocess.run([*_as_server_user(), str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m",
@@ -179,7 +182,7 @@ def start_cluster() -> Cluster:
     sweep_abandoned(parent or Path(tempfile.gettempdir()), bin_dir)
     # not under pytest's own temporary folders: they are closed to other users, and the server runs as nobody
     folder = Path(tempfile.mkdtemp(prefix="dms-pg-", dir=parent))
-    (folder / OWNER).write_text(f"{os.getpid()}\n")
+    (folder / OWNER).write_text(f"{os.getpid()} {socket.gethostname()}\n")
     (folder / "sock").mkdir()
     os.chmod(folder, 0o755)
     if os.geteuid() == 0:
@@ -189,8 +192,10 @@ def start_cluster() -> Cluster:
     subprocess.run([*run_as, str(bin_dir / "initdb"), "-D", str(folder / "data"), "-U", "dms", "--auth=trust",
                     "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"], check=True, capture_output=True, timeout=120)
     port = _free_port()
-    options = (f"-p {port} -k {folder / 'sock'} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-               "-c full_page_writes=off -c max_connections=200")
+    # the socket for its owner only (root reaches it too); WAL kept small, as the cluster may live in memory
+    options = (f"-p {port} -k {folder / 'sock'} -c listen_addresses='' -c unix_socket_permissions=0700 "
+               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+               "-c max_wal_size=64MB -c min_wal_size=32MB")
     started = subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-l",
                               str(folder / "server.log"), "-w", "-t", "120", "-o", options, "start"],
                              capture_output=True, text=True, timeout=180)

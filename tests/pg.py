@@ -132,15 +132,20 @@ class Cluster:
     def stop(self) -> None:
         if self._admin is not None and self._admin_pid == os.getpid():
             self._admin.close()
-        subprocess.run([*_as_server_user(), str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m",
-                        "immediate", "stop"], capture_output=True, timeout=60)
+        stop_server(self.bin, self.folder)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
 OWNER = "owner.pid"  # in a cluster's folder: the test process it belongs to and its host name
 
 
-def _alive(pid: int) -> bool:
+def stop_server(bin_dir: Path, folder: Path) -> None:
+    """Stop the server of the cluster in `folder` at once (it is throwaway: no shutdown checkpoint)."""
+    subprocess.run([*_as_server_user(), str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate",
+                    "stop"], capture_output=True, timeout=60)
+
+
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -162,11 +167,10 @@ def sweep_abandoned(parent: Path, bin_dir: Path) -> list[Path]:
             owner = int(pid)
         except (OSError, ValueError):
             continue
-        if host != socket.gethostname() or _alive(owner):  # another machine's (a shared /dev/shm), or in use
+        if host != socket.gethostname() or alive(owner):  # another machine's (a shared /dev/shm), or in use
             continue
         if (folder / "data" / "postmaster.pid").exists():
-            subprocess.run([*_as_server_user(), str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m",
-                            "immediate", "stop"], capture_output=True, timeout=60)
+            stop_server(bin_dir, folder)
         shutil.rmtree(folder, ignore_errors=True)
         swept.append(folder)
     return swept

@@ -34,14 +34,6 @@ def _server_pid(folder: Path) -> int:
     return int((folder / "data" / "postmaster.pid").read_text().split()[0])
 
 
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_a_killed_runs_cluster_is_stopped_and_deleted_and_a_live_ones_is_left(pg_cluster):
     parent = Path(tempfile.mkdtemp(prefix="dms-pg-sweep-"))
     os.chmod(parent, 0o755)  # the server runs as nobody (as root) and must reach its folder
@@ -53,14 +45,14 @@ def test_a_killed_runs_cluster_is_stopped_and_deleted_and_a_live_ones_is_left(pg
         os.killpg(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
         server = _server_pid(abandoned)
-        assert _running(server)  # the server outlives the test process that started it
+        assert pg.alive(server)  # the server outlives the test process that started it
 
         assert pg.sweep_abandoned(parent, pg_cluster.bin) == [abandoned]
         assert not abandoned.exists()
         deadline = time.monotonic() + 30
-        while _running(server) and time.monotonic() < deadline:
+        while pg.alive(server) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not _running(server)
+        assert not pg.alive(server)
 
         # this process's own cluster is alive: a sweep of its folder's parent leaves it, and it still answers
         assert pg.sweep_abandoned(pg_cluster.folder.parent, pg_cluster.bin) == []
@@ -72,6 +64,5 @@ def test_a_killed_runs_cluster_is_stopped_and_deleted_and_a_live_ones_is_left(pg
             child.wait(timeout=30)
         child.stdout.close()
         for folder in parent.glob("dms-pg-*"):
-            subprocess.run([*pg._as_server_user(), str(pg_cluster.bin / "pg_ctl"), "-D", str(folder / "data"),
-                            "-m", "immediate", "stop"], capture_output=True, timeout=60)
+            pg.stop_server(pg_cluster.bin, folder)
         shutil.rmtree(parent, ignore_errors=True)
